@@ -1,0 +1,96 @@
+"""One backend interface for the embedded (SQLite FTS5) and Elasticsearch indexes.
+
+Every backend implements ``IndexBackend`` and passes the same contract tests;
+nothing outside ``index/`` checks which backend it has. ``open_index(url)`` in
+``index/__init__.py`` is the one registry from URL scheme to backend class.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Iterator, Protocol, runtime_checkable
+
+from index.query import Query
+
+
+@dataclass
+class ArticleRecord:
+    """One crawled article page as stored. ``id`` = sha1 of the canonical URL."""
+
+    id: str
+    url: str
+    canonical_url: str
+    site: str
+    title: str
+    text: str                       # original script, for display
+    norm_title: str                 # normalize_text(title)
+    norm_text: str                  # normalize_text(text)
+    text_hash: str                  # sha1 of normalize_for_dedup(text)
+    published: str | None = None    # ISO date or datetime
+    fetched_at: str = ""            # ISO datetime (UTC)
+    region: str | None = None
+    source: str | None = None
+    author: str | None = None
+    column: str | None = None
+    story_id: str = ""
+    canonical: bool = False
+    lsh_bands: list[str] = field(default_factory=list)   # dedup state, stored with the article
+
+    def export_dict(self) -> dict:
+        """The export-line contract of design.md."""
+        return {
+            "id": self.id, "url": self.url, "site": self.site, "title": self.title,
+            "published": self.published, "text": self.text,
+            "story_id": self.story_id, "canonical": self.canonical,
+        }
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Quarantined:
+    url: str
+    site: str
+    reason: str
+    title: str = ""
+    fetched_at: str = ""
+
+
+@runtime_checkable
+class IndexBackend(Protocol):
+    # -- articles ---------------------------------------------------------
+    def upsert_article(self, record: ArticleRecord) -> bool:
+        """Insert or replace by ``record.id``; True if it was new."""
+
+    def get_article(self, article_id: str) -> ArticleRecord | None: ...
+
+    def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]: ...
+
+    def find_by_lsh_bands(self, bands: list[str], since: str | None = None) -> list[ArticleRecord]:
+        """Articles sharing at least one band key, published (or fetched) on/after ``since``."""
+
+    def story_copies(self, story_id: str) -> list[ArticleRecord]: ...
+
+    def set_story(self, article_ids: list[str], story_id: str, canonical_id: str) -> None:
+        """Move articles into ``story_id`` and make ``canonical_id`` its only canonical copy."""
+
+    # -- quarantine (spam pages: recorded, never searchable) ----------------
+    def record_quarantine(self, item: Quarantined) -> None: ...
+
+    def quarantined(self) -> list[Quarantined]: ...
+
+    # -- reading ---------------------------------------------------------------
+    def search(self, query: Query, *, sites: list[str] | None = None, since: str | None = None,
+               until: str | None = None, limit: int = 20) -> list[dict]:
+        """Stories newest first, each once, as ``search --json`` prints them:
+        ``{"story_id","title","url","site","published","snippet","copies":[{"url","site","published"}]}``."""
+
+    def export(self) -> Iterator[dict]:
+        """Every article page, as export lines, in a stable order."""
+
+    def count_articles(self) -> int: ...
+
+    def flush(self) -> None:
+        """Make everything written so far durable and visible to search."""
+
+    def close(self) -> None: ...
