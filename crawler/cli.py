@@ -1,1 +1,200 @@
-def main(): pass
+"""The ``newsmon`` command line: a thin click layer over the library.
+
+Each command parses arguments, calls one library function, and prints; library
+errors become ``click.ClickException`` with a hint. JSON prints Chinese as is.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.sites import SitesFileError, load_sites
+
+DEFAULT_SITES = "sites.yaml"
+
+
+def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
+    """newsmon's own progress lines at INFO; Scrapy's internals only when -v."""
+    level = logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("newsmon").setLevel(level)
+    for noisy in ("trafilatura", "htmldate", "charset_normalizer", "readability"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _open_index(url: str | None):
+    from index import IndexURLError, open_index
+    try:
+        return open_index(url)
+    except IndexURLError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _dump(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsmon")
+def main():
+    """newsmon: crawl, clean, deduplicate and search Chinese local-government news."""
+
+
+@main.command()
+@click.option("--sites", "sites_file", default=DEFAULT_SITES, show_default=True, help="Sites file (YAML).")
+@click.option("--site", "site_names", multiple=True, help="Crawl only this site (repeatable).")
+@click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL (sqlite:///… or http://host:9200).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Also show Scrapy's own log.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and the summary.")
+def crawl(sites_file, site_names, index_url, as_json, verbose, quiet):
+    """Crawl the configured sites once, to completion, and print a summary.
+
+    Example: newsmon crawl --sites sites.yaml --site sucheng-gov
+    """
+    from crawler.runner import run_crawl
+    configure_logging(verbose, quiet)
+    try:
+        sites = load_sites(sites_file).select(site_names)
+    except SitesFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not sites:
+        raise click.ClickException(f"{sites_file}: no sites to crawl")
+    _open_index(index_url).close()   # fail fast, before any fetching, on a bad index URL
+    summary = run_crawl(sites, index_url)
+    click.echo(_dump(summary.as_dict()) if as_json else summary.format())
+    if not summary.ok:
+        raise click.ClickException("no page could be fetched from any site (see the errors above)")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1)
+@click.option("--from-list", "from_list", type=click.File("r", encoding="utf-8"), help="Read one path or URL per line.")
+@click.option("--url", "page_url", help="The page's URL, for a file input (relative links, URL dates).")
+@click.option("--encoding", help="Force a charset instead of detecting it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one page as a JSON object.")
+@click.option("--jsonl", "as_jsonl", is_flag=True, help="Print one JSON line per input, in input order.")
+def extract(inputs, from_list, page_url, encoding, as_json, as_jsonl):
+    """Decode, extract and clean pages (files or URLs) and print the article.
+
+    Example: newsmon extract page.html --url http://www.example.gov.cn/xwdt/202107/t20210712_1.html --json
+    """
+    from crawler.extract_cmd import extract_inputs
+    items = list(inputs) + ([line.strip() for line in from_list if line.strip()] if from_list else [])
+    if not items:
+        raise click.UsageError("give at least one PATH_OR_URL (or --from-list FILE)")
+    if as_json and len(items) > 1:
+        raise click.UsageError("--json takes one page; use --jsonl for several")
+    failed = 0
+    for path, result in extract_inputs(items, page_url=page_url, encoding=encoding):
+        if as_jsonl:
+            click.echo(json.dumps({"path": path, **result}, ensure_ascii=False))
+            continue
+        if "error" in result:
+            failed += 1
+            click.echo(f"Error: {path}: {result['error']}", err=True)
+        elif as_json:
+            click.echo(_dump(result))
+        else:
+            click.echo(result["text"])
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--site", "site_names", multiple=True, help="Only stories with a copy on this site (repeatable).")
+@click.option("--since", help="Published on or after YYYY-MM-DD.")
+@click.option("--until", help="Published on or before YYYY-MM-DD.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True, help="Print stories as JSON.")
+@click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
+def search(query, site_names, since, until, limit, as_json, index_url):
+    """Stories matching QUERY, newest first, each once with its copies.
+
+    Query language: terms are ANDed, OR between terms, -term excludes,
+    "quoted phrase" is one term. Simplified finds traditional and back.
+
+    Example: newsmon search '激光产业园 -招聘' --since 2016-01-01
+    """
+    from index.query import QuerySyntaxError, parse_query
+    from monitor.text import format_stories
+    try:
+        parsed = parse_query(query)
+    except QuerySyntaxError as exc:
+        raise click.ClickException(f"bad query {query!r}: {exc}") from None
+    for label, value in (("--since", since), ("--until", until)):
+        if value and not _is_date(value):
+            raise click.BadParameter(f"{value!r} is not YYYY-MM-DD", param_hint=label)
+    index = _open_index(index_url)
+    try:
+        stories = index.search(parsed, sites=list(site_names) or None, since=since, until=until, limit=limit)
+    finally:
+        index.close()
+    click.echo(_dump(stories) if as_json else format_stories(query, stories))
+
+
+@main.command()
+@click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
+def export(index_url):
+    """Every indexed article page as JSON lines (id, url, site, title, published, text, story_id, canonical).
+
+    Example: newsmon export --index sqlite:///data/newsmon.db > articles.jsonl
+    """
+    index = _open_index(index_url)
+    try:
+        for line in index.export():
+            click.echo(json.dumps(line, ensure_ascii=False))
+    finally:
+        index.close()
+
+
+@main.command()
+@click.option("--index", "index_url", default="sqlite:///data/demo.db", show_default=True,
+              help="Where the demo's fresh embedded index goes.")
+@click.option("-v", "--verbose", is_flag=True, help="Also show Scrapy's own log.")
+def demo(index_url, verbose):
+    """Crawl the bundled fixture sites on 127.0.0.1 into a fresh index and run a few searches.
+
+    Example: newsmon demo
+    """
+    from crawler.demo import run_demo
+    configure_logging(verbose)
+    try:
+        run_demo(index_url, echo=click.echo)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.option("--sites", "sites_file", default=DEFAULT_SITES, show_default=True)
+@click.option("--index", "index_url", envvar="NEWSMON_INDEX")
+def schedule(sites_file, index_url):
+    """Run the scheduler (for now: one crawl cycle of the sites file; same as `python scheduler.py`).
+
+    Example: newsmon schedule --sites sites.yaml
+    """
+    import scheduler
+    sys.exit(scheduler.main(["--sites", sites_file] + (["--index", index_url] if index_url else [])))
+
+
+def _is_date(text: str) -> bool:
+    from datetime import date
+    try:
+        date.fromisoformat(text)
+        return len(text) == 10
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,21 @@
+"""What the spider hands to the pipelines: the raw page, nothing parsed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RawPage:
+    url: str
+    site: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: str                   # ISO datetime, UTC
+    region: str | None = None
+    # filled in by the pipelines, in order:
+    article: Any = None               # pipelines.article.Article (extract)
+    record: Any = None                # index.base.ArticleRecord (normalize)
+    assignment: Any = None            # pipelines.dedup.StoryAssignment (dedup)
+    notes: list[str] = field(default_factory=list)

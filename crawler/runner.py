@@ -1,0 +1,91 @@
+"""Run one crawl of some sites to completion, and summarize it.
+
+Twisted's reactor runs once per process, so a crawl is one process: the CLI
+calls ``run_crawl`` once; the scheduler will start crawls in child processes.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.sites import SiteConfig
+from crawler.stats import read_counts
+from spiders.government import GovNewsSpider
+
+
+@dataclass
+class CrawlSummary:
+    totals: dict[str, int]
+    per_site: dict[str, dict[str, int]]
+    sites: list[str]
+    elapsed: float
+    finish_reason: str = ""
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def get(self, key: str, site: str | None = None) -> int:
+        source = self.per_site.get(site, {}) if site else self.totals
+        return source.get(key, 0)
+
+    def errors_for(self, site: str | None = None) -> dict[str, int]:
+        source = self.per_site.get(site, {}) if site else self.totals
+        return {k.split("/", 1)[1]: v for k, v in source.items() if k.startswith("errors/")}
+
+    @property
+    def ok(self) -> bool:
+        """A crawl fails only when no site answered at all (or it crashed)."""
+        return self.finish_reason in ("finished", "") and self.get("pages_fetched") > 0
+
+    def as_dict(self) -> dict:
+        return {"elapsed_seconds": round(self.elapsed, 2), "finish_reason": self.finish_reason,
+                "totals": self.totals, "sites": self.per_site}
+
+    def format(self) -> str:
+        cols = ("pages_fetched", "articles_indexed", "stories_new", "duplicates", "spam_quarantined")
+        heads = ("pages", "articles", "stories", "duplicates", "spam")
+        width = max([len(s) for s in self.sites] + [5])
+        lines = [f"{'site':<{width}}  " + "  ".join(f"{h:>10}" for h in heads) + "  errors"]
+        for site in self.sites + ["TOTAL"]:
+            key = None if site == "TOTAL" else site
+            errs = self.errors_for(key)
+            err_text = ", ".join(f"{k} {v}" for k, v in sorted(errs.items())) or "-"
+            lines.append(f"{site:<{width}}  " + "  ".join(f"{self.get(c, key):>10}" for c in cols)
+                         + f"  {err_text}")
+        lines.append(f"crawl {self.finish_reason or 'finished'} in {self.elapsed:.1f}s")
+        return "\n".join(lines)
+
+
+def crawl_settings(index_url: str | None, sites: list[SiteConfig], extra: dict | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    if index_url:
+        settings.set("NEWSMON_INDEX", index_url, priority="cmdline")
+    slots = {}
+    for site in sites:
+        slot = {}
+        if site.download_delay is not None:
+            slot["delay"] = site.download_delay
+        if site.concurrency:
+            slot["concurrency"] = site.concurrency
+        if slot:
+            slots[site.name] = slot
+    settings.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
+    for key, value in (extra or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_settings: dict | None = None) -> CrawlSummary:
+    settings = crawl_settings(index_url, sites, extra_settings)
+    process = CrawlerProcess(settings, install_root_handler=False)
+    crawler = process.create_crawler(GovNewsSpider)
+    started = time.monotonic()
+    process.crawl(crawler, sites=sites, max_list_depth=settings.getint("NEWSMON_MAX_LIST_DEPTH", 6))
+    process.start()
+    stats = crawler.stats.get_stats()
+    totals, per_site = read_counts(stats)
+    return CrawlSummary(totals=totals, per_site=per_site, sites=[s.name for s in sites],
+                        elapsed=time.monotonic() - started,
+                        finish_reason=str(stats.get("finish_reason", "")))

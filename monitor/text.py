@@ -1,0 +1,32 @@
+"""Plain-text rendering of stories for the terminal (search, demo)."""
+from __future__ import annotations
+
+
+def reach_line(story: dict) -> str:
+    copies = story.get("copies") or []
+    others = [c for c in copies if c.get("url") != story.get("url")]
+    sites = sorted({c["site"] for c in others if c.get("site") != story.get("site")})
+    if not others:
+        return f"首发 {story.get('site')}"
+    where = "，".join(sites) if sites else story.get("site")
+    return f"首发 {story.get('site')}，{len(others)} 家转载（{where}）"
+
+
+def format_story(n: int, story: dict) -> str:
+    lines = [f"{n:>2}. {story.get('published') or '----------'}  {story.get('title')}",
+             f"    {story.get('site')}  {story.get('url')}",
+             f"    {reach_line(story)}"]
+    snippet = (story.get("snippet") or "").replace("\n", " ")
+    if snippet:
+        lines.append(f"    …{snippet}…")
+    for copy in story.get("copies") or []:
+        if copy.get("url") != story.get("url"):
+            lines.append(f"      ↳ {copy.get('published') or '----------'}  {copy.get('site')}  {copy.get('url')}")
+    return "\n".join(lines)
+
+
+def format_stories(query: str, stories: list[dict]) -> str:
+    if not stories:
+        return f"no stories match {query!r}"
+    head = f"{len(stories)} {'story' if len(stories) == 1 else 'stories'} for {query!r}:"
+    return "\n".join([head] + [format_story(i, s) for i, s in enumerate(stories, 1)])

@@ -1,0 +1,127 @@
+"""The one generic government-news spider, driven by site configs.
+
+It only navigates: it asks ``crawler.links`` which links are lists and which are
+articles, and hands every article page to the pipelines as a raw ``RawPage``.
+It never parses an article body.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from datetime import datetime, timezone
+
+import scrapy
+from scrapy.http import TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError, TCPTimedOutError
+
+from crawler.items import RawPage
+from crawler.links import classify_url, discover_links, is_paging_anchor, is_skip_anchor, origin_of
+from crawler.sites import SiteConfig
+from crawler.stats import count
+
+logger = logging.getLogger("newsmon.crawl")
+
+
+def fetch_error_reason(failure) -> str:
+    """A short, stable reason for a failed request (a stats key)."""
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    if failure.check(DNSLookupError):
+        return "dns"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return "timeout"
+    if failure.check(ConnectionRefusedError):
+        return "connection_refused"
+    name = type(failure.value).__name__
+    if name == "IgnoreRequest":
+        msg = str(failure.value)
+        return "robots_txt" if "robots" in msg.lower() else "ignored"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class GovNewsSpider(scrapy.Spider):
+    name = "gov_news"
+
+    def __init__(self, sites: list[SiteConfig] | None = None, max_list_depth: int = 6, **kwargs):
+        super().__init__(**kwargs)
+        self.sites = {s.name: s for s in (sites or [])}
+        self.max_list_depth = max_list_depth
+        self._origins = {s.name: {origin_of(u) for u in s.start_urls} for s in self.sites.values()}
+        self._patterns = {
+            s.name: (re.compile(s.article_url_pattern) if s.article_url_pattern else None,
+                     re.compile(s.list_url_pattern) if s.list_url_pattern else None)
+            for s in self.sites.values()}
+        self._scheduled: Counter[str] = Counter()
+
+    async def start(self):
+        for site in self.sites.values():
+            logger.info("[%s] starting at %s", site.name, ", ".join(site.start_urls))
+            for url in site.start_urls:
+                yield self._request(site, url, kind="list", depth=0)
+
+    # -- navigation ---------------------------------------------------------
+    def parse_page(self, response):
+        site = self.sites[response.meta["site"]]
+        kind = response.meta["kind"]
+        count(self.crawler.stats, "pages_fetched", site.name)
+        if kind == "article":
+            count(self.crawler.stats, "article_pages_fetched", site.name)
+            yield RawPage(
+                url=response.url, site=site.name, status=response.status,
+                headers={k.decode("latin-1").lower(): b",".join(v).decode("latin-1")
+                         for k, v in response.headers.items()},
+                body=response.body, fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                region=site.region)
+        if not isinstance(response, TextResponse):
+            return
+        depth = response.meta["depth_in_site"]
+        for url, anchor in discover_links(response.text, response.url):
+            if not self._in_scope(site, url):
+                continue
+            link_kind = classify_url(url, *self._patterns[site.name])
+            if link_kind == "skip" or (link_kind == "other" and is_skip_anchor(anchor)):
+                count(self.crawler.stats, "links_skipped", site.name)
+                continue
+            if link_kind == "article":
+                yield from self._maybe_request(site, url, "article", depth + 1)
+            elif kind != "article" or link_kind == "list":
+                # Lists and unknown pages are followed from lists (columns, pagers);
+                # from articles only real list URLs (the breadcrumb's column).
+                if link_kind == "other" and depth >= 2 and not is_paging_anchor(anchor):
+                    continue
+                if depth < self.max_list_depth or is_paging_anchor(anchor):
+                    yield from self._maybe_request(site, url, "list", depth + 1)
+
+    def _in_scope(self, site: SiteConfig, url: str) -> bool:
+        if site.allowed_prefixes:
+            return url.startswith(site.allowed_prefixes)
+        return origin_of(url) in self._origins[site.name]
+
+    def _maybe_request(self, site: SiteConfig, url: str, kind: str, depth: int):
+        if self._scheduled[site.name] >= site.max_pages:
+            if self._scheduled[site.name] == site.max_pages:
+                logger.warning("[%s] page budget of %d reached; not following more links",
+                               site.name, site.max_pages)
+                count(self.crawler.stats, "errors/page_budget_reached", site.name)
+                self._scheduled[site.name] += 1
+            return
+        yield self._request(site, url, kind=kind, depth=depth)
+
+    def _request(self, site: SiteConfig, url: str, kind: str, depth: int) -> scrapy.Request:
+        self._scheduled[site.name] += 1
+        return scrapy.Request(
+            url, callback=self.parse_page, errback=self.on_error,
+            # list pages must be re-fetched every run; articles are deduped by URL
+            priority=1 if kind == "list" else 0,
+            meta={"site": site.name, "kind": kind, "depth_in_site": depth,
+                  "download_slot": site.name, "allow_private": site.allow_private})
+
+    def on_error(self, failure):
+        request = failure.request
+        site = request.meta.get("site")
+        reason = fetch_error_reason(failure)
+        count(self.crawler.stats, f"errors/{reason}", site)
+        level = logging.INFO if reason == "robots_txt" else logging.WARNING
+        logger.log(level, "[%s] %s %s: %s", site, request.meta.get("kind", "page"), request.url, reason)
