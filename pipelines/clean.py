@@ -1,0 +1,320 @@
+"""Cleaning rules for the article body: plain functions over a list of paragraphs.
+
+``clean_paragraphs`` applies ``CLEANING_RULES`` in this order (each rule is
+tested on its own in tests/test_clean.py):
+
+1. normalize_whitespace      – strip, fold NBSP/ideographic spaces, drop empty lines
+2. strip_pinyin_annotations  – flattened ruby ``開(kāi)`` -> ``開``; ``值(value)``, ``(a)``, ``昨(5)日`` stay
+3. drop_disclaimer_block     – 免责声明 and its ①②③ clauses, 转载请注明出处, 暂无关键词
+4. drop_tail_widgets         – from the first comment/related/follow/footer widget to the end
+5. drop_head_boilerplate     – breadcrumbs, service bars, 阅读|订阅, title and meta lines before the text
+6. drop_meta_lines           – 来源/作者/发布时间/浏览次数 lines, （责任编辑：…）, toolbars, footers anywhere
+7. drop_repeated_article     – the article shown twice, teaser paragraphs repeated as prefixes
+8. drop_title_lines          – the headline repeated inside the body
+
+Rules 3–4 run before 5–6 so a disclaimer's clauses (which contain 来源) are
+removed as one block, and 7 runs late so boilerplate between two copies of the
+article is gone before the copies are compared. Marker words are data in
+``pipelines.vocabulary``; the regexes below are built from it with traditional
+spellings included.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from pipelines import vocabulary as V
+
+_CJK_CHAR = r"[\u3400-\u9fff\uf900-\ufaff]"
+_SENTENCE_END = re.compile(r"[。！？!?；;…”」』\"]\s*$")
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+_COLON = r"\s*[:：]"
+
+
+def _starts(markers: tuple[str, ...], colon: bool = False) -> re.Pattern:
+    tail = _COLON if colon else ""
+    return re.compile(rf"^[\s【\[\(（<《]*(?:{V.pattern(markers)}){tail}")
+
+
+def _contains(markers: tuple[str, ...]) -> re.Pattern:
+    return re.compile(V.pattern(markers))
+
+
+_BREADCRUMB = _starts(V.BREADCRUMB_MARKERS)
+_META_START = _starts(V.META_LINE_MARKERS, colon=True)
+_META_ANY = re.compile(rf"(?:{V.pattern(V.META_LINE_MARKERS)}){_COLON}")
+_TOOLBAR = _contains(V.TOOLBAR_MARKERS)
+_TOOLBAR_START = _starts(("分享到", "分享至", "打印本页", "关闭窗口", "【打印", "【关闭", "【大", "字号", "字体"))
+_PREV_NEXT = _starts(V.PREV_NEXT_MARKERS)
+_DISCLAIMER = _starts(V.DISCLAIMER_MARKERS)
+_REPOST = _contains(V.REPOST_NOTICE_MARKERS)
+_EMPTY_WIDGET = _starts(V.EMPTY_WIDGET_MARKERS)
+_TAIL_WIDGET = _starts(V.TAIL_WIDGET_MARKERS)
+_FOLLOW = re.compile(rf"^\s*(?:{V.pattern(V.FOLLOW_WIDGET_MARKERS)})\s*$")
+_FOOTER_START = _starts(("主办", "承办", "协办", "主管", "邮箱", "网站标识码", "技术支持"), colon=True)
+_FOOTER_ANY = re.compile(r"ICP[备證证]|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]", re.I)
+_SERVICE_BAR = _contains(V.SERVICE_BAR_MARKERS)
+_EDITOR_CREDIT = re.compile(rf"^[（(]\s*(?:{V.pattern(V.EDITOR_CREDIT_MARKERS)}){_COLON}[^）)]*[）)]$")
+_NUMBERED_CLAUSE = re.compile(r"^\s*(?:[①②③④⑤⑥⑦⑧⑨⑩]|\d{1,2}[、.．]|[（(]\d{1,2}[)）])")
+_DATE_ONLY = re.compile(r"^[\s\[【(（]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\s\]】)）]*$")
+_WIDGET_NUMBER = re.compile(r"^[\s\-+]*\d+\s*(?:文章|瀏覽量|浏览量|粉丝|粉絲|评论|評論|阅读|閱讀)?[\s\-+]*$")
+
+# 2. pinyin: a syllable in brackets right after a CJK character.
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PINYIN_ANNOTATION = re.compile(rf"(?<={_CJK_CHAR})\s?[(（]\s*([a-zA-Zü{_TONED}]{{1,6}})\s*[)）]")
+_PINYIN_SYLLABLE = re.compile(
+    r"^(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|van|ai|ei|ui|ao|ou|iu|ie|ve|ue|er|an|en|in|un|vn|ia|ua|uo|a|o|e|i|u|v)$")
+
+
+@dataclass
+class CleanContext:
+    title: str = ""
+    fired: list[str] = field(default_factory=list)   # names of rules that removed something
+
+
+Rule = Callable[[list[str], CleanContext], list[str]]
+
+
+def _key(text: str) -> str:
+    """Comparison key: no whitespace, NFKC (full-width punctuation folded)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def is_sentence(line: str) -> bool:
+    return bool(_SENTENCE_END.search(line)) or len(line) >= 60
+
+
+# ---------------------------------------------------------------- 1.
+def normalize_whitespace(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
+    out = []
+    for p in paragraphs:
+        for line in p.split("\n"):
+            line = _WS.sub(" ", line).strip()
+            if line:
+                out.append(line)
+    return out
+
+
+# ---------------------------------------------------------------- 2.
+def _is_pinyin(word: str) -> bool:
+    base = unicodedata.normalize("NFD", word.lower())
+    base = "".join(ch for ch in base if not unicodedata.combining(ch)).replace("ü", "v")
+    return bool(_PINYIN_SYLLABLE.match(base))
+
+
+def _toned(word: str) -> bool:
+    return any(ch in _TONED for ch in word.lower())
+
+
+def strip_pinyin_annotations(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
+    """Remove ``字(pīn)`` ruby leftovers. A toneless syllable (``(a)``, ``(an)``) is only
+    removed when the page has several toned annotations, i.e. is really annotated."""
+    toned = sum(1 for p in paragraphs for m in _PINYIN_ANNOTATION.finditer(p)
+                if _toned(m.group(1)) and _is_pinyin(m.group(1)))
+
+    def repl(m: re.Match) -> str:
+        word = m.group(1)
+        if _is_pinyin(word) and (_toned(word) or toned >= 3):
+            return ""
+        return m.group(0)
+
+    return [_PINYIN_ANNOTATION.sub(repl, p) for p in paragraphs]
+
+
+def strip_ruby_annotations(tree: etree._Element) -> int:
+    """Tree-level form: ``<ruby>開<rt>kāi</rt></ruby>`` -> ``開``. Returns how many were removed."""
+    removed = 0
+    for el in list(tree.iter("rt", "rp")):
+        remove_keeping_tail(el)
+        removed += 1
+    return removed
+
+
+def remove_keeping_tail(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+# ---------------------------------------------------------------- 3.
+def drop_disclaimer_block(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
+    """免责声明 + its numbered clauses; 转载请注明出处 notices; 暂无关键词."""
+    out: list[str] = []
+    in_block = False
+    for line in paragraphs:
+        if _DISCLAIMER.match(line):
+            in_block = True
+            continue
+        if in_block and _NUMBERED_CLAUSE.match(line):
+            continue
+        in_block = False
+        if _REPOST.search(line) and len(line) < 80:
+            continue
+        if _EMPTY_WIDGET.match(line) and len(line) < 20:
+            continue
+        out.append(line)
+    return out
+
+
+# ---------------------------------------------------------------- 4.
+def _is_tail_start(line: str) -> bool:
+    short = len(line) <= 40
+    return bool(
+        (short and (_TAIL_WIDGET.match(line) or _PREV_NEXT.match(line) or _FOLLOW.match(line)))
+        or (len(line) <= 100 and (_FOOTER_START.match(line) or _FOOTER_ANY.search(line)))
+    )
+
+
+def drop_tail_widgets(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
+    """Cut at the first widget/footer line that follows real text; tag names before a
+    ``+关注`` follow button (short, unpunctuated) go with it."""
+    seen_text = False
+    for i, line in enumerate(paragraphs):
+        if not seen_text:
+            seen_text = is_sentence(line) and len(line) >= 15
+            continue
+        if _is_tail_start(line):
+            cut = i
+            if _FOLLOW.match(line) or _WIDGET_NUMBER.match(line):
+                while cut > 0 and len(paragraphs[cut - 1]) <= 12 and not is_sentence(paragraphs[cut - 1]):
+                    cut -= 1
+            return paragraphs[:cut]
+    return paragraphs
+
+
+# ---------------------------------------------------------------- 5. / 6.
+def is_meta_line(line: str) -> bool:
+    """来源：… / 2021-07-12 来源：… 作者：… / 发布时间：… (short, not a sentence)."""
+    if len(line) > 90 or line.endswith("。"):
+        return False
+    if _DATE_ONLY.match(line):
+        return True
+    hits = len(_META_ANY.findall(line))
+    if hits >= 2:
+        return True
+    if _META_START.match(line):
+        return len(line) <= 60
+    # "来源:宿迁经信网2016-11-14 我要评论(0 )"
+    return hits == 1 and bool(re.search(r"\d{4}[-/年.]\d{1,2}", line)) and len(line) <= 60
+
+
+def is_boilerplate_line(line: str) -> bool:
+    """A line that is page furniture wherever it appears."""
+    if _EDITOR_CREDIT.match(line):
+        return True
+    if len(line) <= 50 and (_TOOLBAR_START.match(line) or (_SERVICE_BAR.search(line) and not is_sentence(line))):
+        return True
+    if len(line) <= 50 and _TOOLBAR.search(line):
+        leftover = re.sub(rf"{V.pattern(V.TOOLBAR_MARKERS)}|[\W_\d]+", "", line)
+        return len(leftover) <= 4
+    return len(line) <= 100 and bool(_FOOTER_START.match(line) or _FOOTER_ANY.search(line))
+
+
+def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
+    """Before the first real paragraph: breadcrumbs, bars, the title, meta lines, short headings
+    like 今日要闻 that name a column rather than the article."""
+    title_key = _key(ctx.title) if ctx and ctx.title else ""
+    i = 0
+    while i < len(paragraphs):
+        line = paragraphs[i]
+        if is_sentence(line) and len(line) >= 15:
+            break
+        k = _key(line)
+        if (_BREADCRUMB.match(line) or is_meta_line(line) or is_boilerplate_line(line)
+                or _SERVICE_BAR.search(line) or (title_key and k == title_key)
+                # a headline broken over several lines by <br>: each piece is part of the title
+                or (title_key and len(k) >= 4 and k in title_key)):
+            i += 1
+            continue
+        break
+    return paragraphs[i:]
+
+
+def drop_meta_lines(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
+    return [p for p in paragraphs
+            if not (is_boilerplate_line(p) or _BREADCRUMB.match(p) and len(p) < 60
+                    or (is_meta_line(p) and not _SENTENCE_END.search(p)))]
+
+
+# ---------------------------------------------------------------- 7.
+def drop_repeated_article(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
+    """Each paragraph once: exact repeats go (the page that shows its article twice, seed 001),
+    so does a teaser that is a prefix of a following paragraph (seed 000), and so does the
+    short headline that introduces the second copy."""
+    keys = [_key(p) for p in paragraphs]
+    seen: set[str] = set()
+    keep = [True] * len(paragraphs)
+    second_copy_at = None
+    for i, k in enumerate(keys):
+        if len(k) >= 8 and k in seen:
+            keep[i] = False
+            if second_copy_at is None:
+                second_copy_at = i
+        seen.add(k)
+    # The headline of the second copy sits just before it and is not a sentence.
+    if second_copy_at is not None:
+        j = second_copy_at - 1
+        if j > 0 and keep[j] and not is_sentence(paragraphs[j]) and len(paragraphs[j]) <= 60:
+            keep[j] = False
+    # Teasers: a paragraph (ellipsis stripped) that starts one of the next few paragraphs.
+    for i, k in enumerate(keys):
+        if not keep[i]:
+            continue
+        stem = re.sub(r"(?:\.\.\.|…|\.{2,})+$", "", k)
+        if len(stem) < 15:
+            continue
+        for j in range(i + 1, min(i + 4, len(keys))):
+            if keep[j] and len(keys[j]) > len(stem) and keys[j].startswith(stem):
+                keep[i] = False
+                break
+    return [p for p, ok in zip(paragraphs, keep) if ok]
+
+
+# ---------------------------------------------------------------- 8.
+def drop_title_lines(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
+    if not ctx or not ctx.title:
+        return paragraphs
+    title_key = _key(ctx.title)
+    return [p for p in paragraphs if _key(p) != title_key]
+
+
+CLEANING_RULES: tuple[tuple[str, Rule], ...] = (
+    ("normalize_whitespace", normalize_whitespace),
+    ("strip_pinyin_annotations", strip_pinyin_annotations),
+    ("drop_disclaimer_block", drop_disclaimer_block),
+    ("drop_tail_widgets", drop_tail_widgets),
+    ("drop_head_boilerplate", drop_head_boilerplate),
+    ("drop_meta_lines", drop_meta_lines),
+    ("drop_repeated_article", drop_repeated_article),
+    ("drop_title_lines", drop_title_lines),
+)
+
+
+def clean_paragraphs(paragraphs: list[str], title: str = "", fired: list[str] | None = None) -> list[str]:
+    """Apply CLEANING_RULES in order; names of rules that changed something go to ``fired``."""
+    ctx = CleanContext(title=title)
+    for name, rule in CLEANING_RULES:
+        before = paragraphs
+        paragraphs = rule(paragraphs, ctx)
+        if paragraphs != before and name != "normalize_whitespace":
+            ctx.fired.append(name)
+    if fired is not None:
+        fired.extend(ctx.fired)
+    return paragraphs
+
+
+def clean_text(text: str, title: str = "") -> str:
+    """String form, for callers holding plain text (e.g. seed dumps)."""
+    return "\n".join(clean_paragraphs(text.split("\n"), title))

@@ -1,0 +1,158 @@
+"""The publication date of an article page.
+
+``find_published`` asks, in order, and the first plausible answer wins:
+
+1. publication meta tags (PubDate, firstpublishedtime, article:published_time, …)
+2. a labelled line near the title (发布时间：/ 發布日期: / 日期：), then any
+   date on the lines right under the title (the meta line "2021-07-12 来源:…")
+3. a labelled date anywhere in the visible text (scripts are not visible text)
+4. the URL (t20210712_, /2021/7/12/art_, /2020-06/28/content_, /202107/)
+5. htmldate (original date, no extensive search) as a last helper
+
+Plausible = parses, not in the future, not before 1995. Copyright years and
+"today" widgets are never asked: they are not labelled publication dates and
+sit far from the title.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from lxml import etree
+
+from pipelines import vocabulary as V
+from pipelines.htmltext import element_paragraphs
+
+EARLIEST_YEAR = 1995
+_META_KEYS = (
+    "pubdate", "publishdate", "firstpublishedtime", "article:published_time", "og:published_time",
+    "publish_date", "publishtime", "published_time", "dc.date.issued", "dc.date", "date",
+    "datepublished", "createdate", "maketime",
+)
+_DATE = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})(?!\d)\s*日?"
+    r"(?:[\sT]*(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2}))?)?")
+_LABEL = re.compile(rf"(?:{V.pattern(V.DATE_LABELS)})\s*[:：]?\s*")
+_URL_DATES = (
+    re.compile(r"[/_]t((?:19|20)\d{2})(\d{2})(\d{2})_"),                        # TRS t20210712_123.html
+    re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"),                      # Hanweb /2021/7/12/art_
+    re.compile(r"/((?:19|20)\d{2})-(\d{1,2})/(\d{1,2})/"),                      # /2020-06/28/content_
+    re.compile(r"/((?:19|20)\d{2})-(\d{2})-(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})/"),                            # /20210712/
+    re.compile(r"[/_-]((?:19|20)\d{2})(\d{2})(\d{2})[_\-./]"),
+)
+_URL_MONTH = re.compile(r"/((?:19|20)\d{2})(\d{2})/")                           # /202107/ (day unknown)
+
+
+def _valid(y: str, m: str, d: str, hh=None, mm=None, ss=None, today: dt.date | None = None) -> str | None:
+    try:
+        day = dt.date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+    today = today or dt.date.today()
+    if day.year < EARLIEST_YEAR or day > today + dt.timedelta(days=1):
+        return None
+    if hh is not None and mm is not None and int(hh) < 24 and int(mm) < 60:
+        return f"{day.isoformat()}T{int(hh):02d}:{int(mm):02d}" + (f":{int(ss):02d}" if ss else "")
+    return day.isoformat()
+
+
+def parse_date(text: str) -> str | None:
+    """First plausible date in a string, ISO, with time when the string has one."""
+    for m in _DATE.finditer(text or ""):
+        found = _valid(*m.groups())
+        if found:
+            return found
+    return None
+
+
+def date_from_meta(meta: Mapping[str, str] | None) -> str | None:
+    if not meta:
+        return None
+    lowered = {k.lower(): v for k, v in meta.items() if v}
+    for key in _META_KEYS:
+        if key in lowered and (found := parse_date(lowered[key])):
+            return found
+    return None
+
+
+def date_from_lines(lines: list[str], title: str = "") -> str | None:
+    """2. labelled line near the title, then a bare date right under the title, 3. labelled anywhere."""
+    start = 0
+    if title:
+        key = re.sub(r"\s+", "", title)
+        for i, line in enumerate(lines):
+            if key and key[:20] in re.sub(r"\s+", "", line):
+                start = i
+                break
+    near = lines[start:start + 12]
+    for line in near:
+        for m in _LABEL.finditer(line):
+            if found := parse_date(line[m.end():m.end() + 40]):
+                return found
+    for line in near[1:8] if title else []:
+        if len(line) <= 120 and (found := parse_date(line)):
+            return found
+    for line in lines:
+        for m in _LABEL.finditer(line):
+            if found := parse_date(line[m.end():m.end() + 40]):
+                return found
+    return None
+
+
+def date_from_url(url: str) -> str | None:
+    for pattern in _URL_DATES:
+        for m in pattern.finditer(url or ""):
+            if found := _valid(*m.groups()):
+                return found
+    m = _URL_MONTH.search(url or "")
+    if m and _valid(m.group(1), m.group(2), "1"):
+        # Month-only folders give the first of the month: better than nothing, said plainly.
+        return None
+    return None
+
+
+def visible_lines(tree: etree._Element) -> list[str]:
+    """Text lines of the page without scripts, styles and comments."""
+    body = tree.find(".//body")
+    return element_paragraphs(body if body is not None else tree)
+
+
+def find_published(html_tree_or_text, url: str, meta: Mapping[str, str] | None = None,
+                   title: str = "", lines: list[str] | None = None) -> str | None:
+    """ISO date (with time when the page gives one) or None."""
+    # 1. meta
+    if found := date_from_meta(meta):
+        return found
+    # 2./3. text lines near the title, then labelled anywhere
+    tree = None
+    if lines is None:
+        if isinstance(html_tree_or_text, str):
+            lines = [ln.strip() for ln in html_tree_or_text.split("\n") if ln.strip()]
+            if "<" in html_tree_or_text[:2000]:
+                import lxml.html
+                tree = lxml.html.fromstring(html_tree_or_text)
+                lines = visible_lines(tree)
+        else:
+            tree = html_tree_or_text
+            lines = visible_lines(tree)
+    if found := date_from_lines(lines, title):
+        return found
+    # 4. URL
+    if found := date_from_url(url):
+        return found
+    # 5. htmldate
+    if tree is not None or not isinstance(html_tree_or_text, str):
+        return _htmldate(tree if tree is not None else html_tree_or_text, url)
+    return None
+
+
+def _htmldate(tree: etree._Element, url: str) -> str | None:
+    try:
+        from htmldate import find_date
+        found = find_date(tree, url=url, original_date=True, extensive_search=False,
+                          min_date=f"{EARLIEST_YEAR}-01-01")
+    except Exception:  # htmldate is a helper; its failures are not ours to raise
+        return None
+    return _valid(*found.split("-")) if found else None

@@ -1,0 +1,267 @@
+"""bytes + url + headers + options -> Article: the extraction cascade.
+
+Each stage engages only when the previous one under-delivered:
+
+1. decode the bytes (pipelines.decode: one precedence chain)
+2. government meta tags (ArticleTitle, PubDate, ContentSource, SiteName, ColumnName, Author…)
+3. site selectors from the sites file (options.title/body/date_selector)
+4. known CMS body containers (.TRS_Editor, #UCAP-CONTENT, #zoom, .pages_content, #content…)
+5. trafilatura on the page (favor_recall), once, when no container held the article
+6. text/punctuation-density fallback for short notices (trafilatura drops texts < ~250 chars)
+7. clean: pipelines.clean.CLEANING_RULES, in order
+8. spam check: spam lines dropped from a good page, a spam article flagged for quarantine
+
+Spam injections (junk tags, hidden link farms) and ruby pinyin are removed from
+the tree before stages 3–6 so no extractor ever sees them.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+
+import lxml.html
+from lxml import etree
+
+from pipelines import spam, vocabulary as V
+from pipelines.article import Article, ExtractionError, ExtractOptions
+from pipelines.clean import clean_paragraphs, is_sentence, strip_ruby_annotations
+from pipelines.dates import find_published, parse_date
+from pipelines.decode import decode_html
+from pipelines.htmltext import element_paragraphs, link_text_length, text_length
+
+MIN_BODY_CHARS = 40
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_SENTENCE_PUNCT = re.compile(r"[。，；！？、,;!?]")
+_NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "object", "embed")
+
+
+def extract_article(body: bytes, url: str, headers: Mapping | None = None,
+                    options: ExtractOptions | None = None) -> Article:
+    options = options or ExtractOptions()
+    # 1. decode
+    page = decode_html(body, headers, override=options.encoding, max_bytes=options.max_bytes)
+    tree = parse_html(page.text)
+    meta = read_meta(tree)
+    removed: list[str] = []
+    spam_reasons = spam.remove_junk_tags(tree) + spam.remove_hidden_blocks(tree)
+    if strip_ruby_annotations(tree):
+        removed.append("strip_ruby_annotations")
+    page_title = _page_title(tree)
+    for el in list(tree.iter(*_NOISE_TAGS)):
+        el.drop_tree()
+
+    # 2. government meta / 3. site selector / headline in the page
+    title = find_title(tree, meta, options, page_title)
+
+    # 3.–6. the body paragraphs
+    paragraphs = find_body_paragraphs(tree, url, options, title)
+
+    # 7. clean
+    paragraphs = clean_paragraphs(paragraphs, title, removed)
+    # 8. spam: lines injected into a good page go; a spam article is flagged
+    paragraphs, line_reasons = spam.drop_spam_lines(paragraphs)
+    spam_reasons += line_reasons
+    text = "\n".join(paragraphs)
+    if len(re.sub(r"\s", "", text)) < MIN_BODY_CHARS:
+        raise ExtractionError("no_body", f"no article text on {url}")
+    verdict = spam.article_spam_reasons(title, text)
+    if spam.is_spam_line(page_title) and not verdict and title != page_title:
+        spam_reasons.append("spam_page_title")
+
+    published = None
+    if options.date_selector:
+        published = parse_date(" ".join(_select_text(tree, options.date_selector)))
+    published = published or find_published(tree, url, meta, title=title,
+                                             lines=element_paragraphs(tree))
+    return Article(
+        url=url, title=title, text=text, published=published,
+        source=meta_value(meta, "ContentSource", "source", "来源") or source_from_lines(tree),
+        author=meta_value(meta, "Author", "author") or None,
+        site_name=meta_value(meta, "SiteName", "og:site_name"),
+        column=meta_value(meta, "ColumnName", "lanmu"),
+        encoding=page.encoding, spam=bool(verdict), spam_reasons=verdict + spam_reasons,
+        removed=removed,
+    )
+
+
+def parse_html(text: str) -> etree._Element:
+    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError("no_body", f"unparseable HTML: {exc}") from exc
+    # Some CMS templates emit a second <html> after the first; libxml2 keeps it as a
+    # sibling of the root, where no query from the root finds it. Fold it into <body>.
+    extra = [el for el in root.itersiblings() if isinstance(el.tag, str)]
+    if extra:
+        body = root.find("body")
+        if body is None:
+            body = etree.SubElement(root, "body")
+        for el in extra:
+            holder = el.find("body")
+            for child in list(holder if holder is not None else el):
+                if child.tag != "head":
+                    body.append(child)
+    return root
+
+
+def read_meta(tree: etree._Element) -> dict[str, str]:
+    """<meta name|property|itemprop=… content=…>: first non-empty value per name (case kept)."""
+    meta: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        name = el.get("name") or el.get("property") or el.get("itemprop") or el.get("http-equiv")
+        content = (el.get("content") or "").strip()
+        if name and content and name not in meta:
+            meta[name.strip()] = content
+    return meta
+
+
+def meta_value(meta: Mapping[str, str], *names: str) -> str | None:
+    lowered = {k.lower(): v for k, v in meta.items()}
+    for name in names:
+        if value := lowered.get(name.lower()):
+            return value
+    return None
+
+
+def _select(tree: etree._Element, selector: str) -> list[etree._Element]:
+    try:
+        return tree.cssselect(selector)
+    except Exception:  # a bad selector in a sites file must not stop the crawl
+        return []
+
+
+def _select_text(tree: etree._Element, selector: str) -> list[str]:
+    return [" ".join(element_paragraphs(el)) for el in _select(tree, selector)]
+
+
+# ------------------------------------------------------------------ title
+def _page_title(tree: etree._Element) -> str:
+    el = tree.find(".//title")
+    return re.sub(r"\s+", " ", el.text_content()).strip() if el is not None else ""
+
+
+_SITE_LIKE = re.compile(r"(政府|网|網|网站|網站|门户|門戶|区|區|县|縣|市|省|局|委|办|辦|厅|廳|中心|频道|頻道|"
+                        r"新闻|新聞|首页|首頁|平台|官网|公报|公報|报|報|在线|在線)$")
+
+
+def strip_site_suffix(title: str, site_name: str | None = None) -> str:
+    """"标题_宿迁市人民政府" -> "标题", "标题-平桥区" -> "标题"; "1-10月…" keeps its dash."""
+    seps = "|".join(re.escape(s) for s in V.TITLE_SEPARATORS)
+    parts = re.split(rf"(\s*(?:{seps})\s*)", title.strip())   # [text, sep, text, sep, text]
+    while len(parts) >= 3:
+        last = parts[-1].strip()
+        if not last or (site_name and last in site_name) or (_SITE_LIKE.search(last) and len(last) <= 20):
+            del parts[-2:]
+        else:
+            break
+    return "".join(parts).strip()
+
+
+def _overlap(a: str, b: str) -> float:
+    a, b = re.sub(r"\s", "", a), re.sub(r"\s", "", b)
+    if not a or not b:
+        return 0.0
+    if a in b or b in a:
+        return min(len(a), len(b)) / max(len(a), len(b)) + 0.5
+    common = sum(1 for ch in set(a) if ch in b)
+    return common / max(len(set(a)), 1)
+
+
+def find_title(tree: etree._Element, meta: Mapping[str, str], options: ExtractOptions,
+               page_title: str) -> str:
+    """ArticleTitle meta -> site selector -> headline matching <title> -> <title> minus site name."""
+    if (value := meta_value(meta, "ArticleTitle")) and not spam.is_spam_line(value):
+        return value.strip()
+    if options.title_selector:
+        for text in _select_text(tree, options.title_selector):
+            if text.strip():
+                return text.strip()
+    site_name = meta_value(meta, "SiteName", "og:site_name")
+    page_spam = spam.is_spam_line(page_title)
+    stripped = strip_site_suffix(page_title, site_name) if not page_spam else ""
+    best, best_score = "", 0.0
+    for rank, selector in enumerate(("h1", *V.TITLE_SELECTORS, "h2", "h3")):
+        for el in _select(tree, selector)[:5]:
+            text = re.sub(r"\s+", " ", " ".join(element_paragraphs(el))).strip()
+            if not (4 <= len(text) <= 120) or spam.is_spam_line(text):
+                continue
+            if site_name and text in site_name or link_text_length(el) > 0.8 * len(text):
+                continue
+            score = _overlap(text, page_title) if page_title and not page_spam else 0.6
+            score -= rank * 0.01
+            if score > best_score + 0.05:
+                best, best_score = text, score
+    if best and (best_score >= 0.55 or not stripped):
+        return best
+    return stripped or best or page_title
+
+
+# ------------------------------------------------------------------ body
+def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions, title: str) -> list[str]:
+    # 3. site selector
+    if options.body_selector:
+        found = [p for el in _select(tree, options.body_selector) for p in element_paragraphs(el)]
+        if found:
+            return found
+    # 4. known CMS containers
+    if (el := best_container(tree)) is not None:
+        return element_paragraphs(el)
+    # 5. trafilatura, once, on a copy (it rewrites the tree it is given)
+    paragraphs = _trafilatura_paragraphs(copy.deepcopy(tree), url)
+    if sum(len(p) for p in paragraphs) >= 250:
+        return paragraphs
+    # 6. density fallback for short notices
+    dense = densest_block(tree)
+    return dense if sum(len(p) for p in dense) > sum(len(p) for p in paragraphs) else paragraphs
+
+
+def best_container(tree: etree._Element) -> etree._Element | None:
+    """First selector (best first) whose best match holds real, mostly unlinked, text."""
+    for selector in V.BODY_CONTAINER_SELECTORS:
+        best, best_len = None, 0
+        for el in _select(tree, selector):
+            total = text_length(el)
+            own = total - link_text_length(el)
+            if own > best_len and own >= MIN_BODY_CHARS and own >= 0.6 * total:
+                best, best_len = el, own
+        if best is not None and _has_sentences(best):
+            return best
+    return None
+
+
+def _has_sentences(el: etree._Element) -> bool:
+    return len(_SENTENCE_PUNCT.findall(el.text_content())) >= 2
+
+
+def _trafilatura_paragraphs(tree: etree._Element, url: str) -> list[str]:
+    import trafilatura
+    try:
+        text = trafilatura.extract(tree, url=url, favor_recall=True, include_comments=False,
+                                   include_tables=True, include_images=False, deduplicate=False,
+                                   output_format="txt", with_metadata=False)
+    except Exception:  # trafilatura is one stage; the cascade goes on without it
+        return []
+    return [line for line in (text or "").split("\n") if line.strip()]
+
+
+def densest_block(tree: etree._Element) -> list[str]:
+    """The block whose own lines carry the most punctuated, unlinked text."""
+    best, best_score = [], 0
+    for el in tree.iter("div", "td", "section", "article", "main", "body"):
+        lines = element_paragraphs(el)
+        prose = [ln for ln in lines if _SENTENCE_PUNCT.search(ln) and (is_sentence(ln) or len(ln) >= 10)]
+        score = sum(len(ln) for ln in prose) - 2 * link_text_length(el) - 0.3 * sum(len(ln) for ln in lines)
+        if score > best_score:
+            best, best_score = lines, score
+    return best
+
+
+def source_from_lines(tree: etree._Element) -> str | None:
+    """来源：XX from the meta line under the title, when no ContentSource meta exists."""
+    for line in element_paragraphs(tree)[:80]:
+        m = re.search(r"(?:来源|來源|信息来源|文章来源)\s*[:：]\s*([^\s|：:]{2,30})", line)
+        if m and len(line) < 100:
+            return re.sub(r"(?:\d{4}[-/年].*|作者.*|发布.*|發布.*|时间.*)$", "", m.group(1)) or None
+    return None

@@ -1,0 +1,112 @@
+"""Spam injections: removed from good pages, flagged when they are the page.
+
+Hacked government sites and SEO farms inject three kinds of things:
+
+* junk tags browsers ignore (``<delect id="znobx">``, empty ``<tbody id=..>``
+  outside tables, empty ``<i id=..>``) — ``remove_junk_tags``;
+* hidden blocks full of keywords or links (``display:none``) — ``remove_hidden_blocks``;
+* porn/gambling keyword titles and lines (``亚洲第一网址在线观看|在线看的国产网站|…``)
+  — ``is_spam_line`` / ``drop_spam_lines`` on text, ``article_spam_reasons`` for
+  the verdict on the article itself.
+
+Tree functions mutate the tree and return the reasons, so ``Article.spam_reasons``
+lists what was removed from a page that is kept.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from pipelines import vocabulary as V
+from pipelines.clean import remove_keeping_tail
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_RANDOM_ID = re.compile(r"^[a-z]{3,8}$")
+_SPAM_WORD = re.compile(V.pattern(V.SPAM_KEYWORDS), re.I)
+_SPAM_STRONG = re.compile(V.pattern(V.SPAM_STRONG_KEYWORDS), re.I)
+_PIPES = re.compile(r"[|｜]")
+
+
+def remove_junk_tags(tree: etree._Element) -> list[str]:
+    """Drop tags that only spam kits use, and empty random-id tags outside their context."""
+    reasons: list[str] = []
+    junk = set(V.SPAM_JUNK_TAGS)
+    id_tags = set(V.SPAM_JUNK_ID_TAGS)
+    count = 0
+    for el in list(tree.iter()):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in junk:
+            remove_keeping_tail(el)
+            count += 1
+        elif tag in id_tags and _RANDOM_ID.match(el.get("id") or "") and len(el) == 0 \
+                and not (el.text or "").strip() and len(el.attrib) == 1:
+            if tag in ("tbody", "tr", "td", "th") and _inside_table(el):
+                continue
+            remove_keeping_tail(el)
+            count += 1
+    if count:
+        reasons.append(f"junk_tags:{count}")
+    return reasons
+
+
+def _inside_table(el: etree._Element) -> bool:
+    return any(a.tag == "table" for a in el.iterancestors())
+
+
+def remove_hidden_blocks(tree: etree._Element) -> list[str]:
+    """Hidden elements never reach readers; hidden link farms and keyword dumps go first."""
+    spammy = 0
+    hidden = 0
+    for el in list(tree.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        if not (_HIDDEN_STYLE.search(el.get("style") or "") or el.get("hidden") is not None):
+            continue
+        text = "".join(el.itertext())
+        links = len(el.findall(".//a"))
+        if links >= 3 or len(_SPAM_WORD.findall(text)) >= 2 or len(text) > 200:
+            spammy += 1
+        hidden += 1
+        remove_keeping_tail(el)
+    return [f"hidden_spam_blocks:{spammy}"] if spammy else []
+
+
+def spam_score(text: str) -> int:
+    """How many spam keywords (strong ones count 2)."""
+    return len(_SPAM_WORD.findall(text)) + len(_SPAM_STRONG.findall(text))
+
+
+def is_spam_line(line: str) -> bool:
+    """A keyword-stuffed title or line: pipe-separated keyword lists, or several strong words."""
+    line = line.strip()
+    if not line:
+        return False
+    strong = len(_SPAM_STRONG.findall(line))
+    words = len(_SPAM_WORD.findall(line))
+    if _PIPES.search(line) and len(_PIPES.split(line)) >= 3 and (strong >= 1 or words >= 3):
+        return True
+    return strong >= 2 or (strong >= 1 and words >= 3 and len(line) < 80)
+
+
+def drop_spam_lines(paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    kept, reasons = [], []
+    for p in paragraphs:
+        if is_spam_line(p):
+            reasons.append(f"spam_line:{p[:30]}")
+        else:
+            kept.append(p)
+    return kept, reasons
+
+
+def article_spam_reasons(title: str, text: str) -> list[str]:
+    """Reasons the article *itself* is spam (empty list: it is not)."""
+    reasons = []
+    if is_spam_line(title):
+        reasons.append("spam_title")
+    chars = max(len(text), 1)
+    score = spam_score(text)
+    # Dense keyword stuffing in the body: one keyword per ~60 characters.
+    if score >= 6 and score * 60 > chars:
+        reasons.append(f"spam_body:{score}")
+    return reasons

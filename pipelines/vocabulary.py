@@ -1,0 +1,119 @@
+"""Marker words for every kind of page noise, as named data (trafilatura's xpaths.py habit).
+
+Each group is written once, in simplified Chinese; ``variants`` adds the
+traditional spellings real pages use, generated with OpenCC (phrase-aware s2t,
+s2tw, s2hk and a naive per-character s2t, because pages mix them: seed 000 has
+``轉載請注明出處`` where OpenCC says ``註明``). OpenCC touches only this vocabulary,
+never article text. Adding a marker changes data here, not logic in clean.py.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import opencc
+
+# --- line markers: a short line *starting* with one of these is a meta/boilerplate line
+# Breadcrumbs ("you are here").
+BREADCRUMB_MARKERS = ("当前位置", "所在位置", "您的位置", "您现在的位置", "你的位置", "你现在的位置", "当前的位置")
+# Article meta lines under the title (来源/作者/...). Only dropped when the line is short.
+META_LINE_MARKERS = (
+    "来源", "作者", "责任编辑", "编辑", "浏览次数", "阅读次数", "点击数", "点击量", "访问量",
+    "发布时间", "发布日期", "发表时间", "更新时间", "日期", "时间", "信息来源", "文章来源",
+    "稿件来源", "发布机构", "发布者", "字号", "字体", "审核", "校对", "供稿", "录入",
+)
+# Share / print / close / font-size bars.
+TOOLBAR_MARKERS = (
+    "分享到", "分享至", "打印本页", "关闭窗口", "打印", "关闭", "收藏", "【大", "【中", "【小",
+    "字体：", "字号：", "扫一扫", "用手机扫描", "微信扫一扫", "我要评论", "我要纠错", "阅读 | 订阅", "阅读|订阅",
+)
+# Previous/next article links.
+PREV_NEXT_MARKERS = ("上一篇", "下一篇", "上一条", "下一条", "上篇", "下篇")
+# Copyright disclaimers; the numbered ①②③ clauses after them go too.
+DISCLAIMER_MARKERS = ("免责声明", "版权声明", "郑重声明", "特别声明")
+REPOST_NOTICE_MARKERS = ("转载请注明出处", "转载请注明来源", "转载请注明", "未经授权不得转载", "版权所有，未经")
+EMPTY_WIDGET_MARKERS = ("暂无关键词", "暂无评论", "暂无相关")
+# Comment / related / recommendation widgets: everything after them is page furniture.
+TAIL_WIDGET_MARKERS = (
+    "网友点评", "相关评论", "相关推荐", "相关阅读", "相关文章", "相关新闻", "相关链接", "精彩导读",
+    "每日推荐", "推荐图文", "热门文章", "热门推荐", "猜你喜欢", "延伸阅读", "最新文章", "最近发表",
+    "发表评论请先", "发表评论", "评论列表", "网友评论", "我来说两句", "标签列表", "友情链接",
+    "扫描二维码", "热点推荐", "图片新闻",
+)
+# Tag/follow widgets ("+关注 / 关注 / 2545文章 / 50445浏览量").
+FOLLOW_WIDGET_MARKERS = ("+关注", "＋关注", "关注")
+# Site footers.
+FOOTER_MARKERS = (
+    "主办", "承办", "协办", "主管", "邮箱", "ICP备", "ICP证", "网站标识码", "公网安备", "京公网安备",
+    "版权所有", "Copyright", "copyright", "技术支持", "联系电话", "网站地图", "联系我们", "政府网站找错",
+    "建议使用", "分辨率",
+)
+# Service bars at the top of Hanweb/TRS pages (区长信箱 | 区长热线).
+SERVICE_BAR_MARKERS = (
+    "区长信箱", "区长热线", "市长信箱", "市长热线", "县长信箱", "书记信箱", "政务服务", "无障碍",
+    "长者模式", "今日要闻", "设为首页", "加入收藏", "English",
+)
+# Words that make a "（...）" line an editor credit: （责任编辑：张三）.
+EDITOR_CREDIT_MARKERS = ("责任编辑", "编辑", "责编", "审核", "校对", "来源")
+
+# --- spam vocabulary: porn/gambling injections on hacked or SEO-spam pages
+SPAM_KEYWORDS = (
+    "在线观看", "国产", "欧美", "日韩", "一区二区", "久久", "精品", "免费一级", "a一片", "av",
+    "亚洲第一", "无码", "有码", "毛片", "黄片", "成人", "色情", "偷拍", "自拍", "人妻", "乱伦",
+    "高清", "视频在线", "午夜", "伦理", "三级", "激情", "情色", "福利", "网址", "动漫",
+    "博彩", "赌场", "彩票", "娱乐城", "百家乐", "体育投注", "投注", "真人", "时时彩", "六合彩",
+    "棋牌", "老虎机", "开户", "必威", "十博", "威尼斯人", "葡京", "澳门", "金沙", "太阳城",
+)
+# Strong words: one of them in a title is already suspicious.
+SPAM_STRONG_KEYWORDS = (
+    "在线观看", "一区二区", "免费一级", "亚洲第一", "无码", "毛片", "黄片", "久久精品", "国产精品",
+    "欧美精品", "色情", "乱伦", "百家乐", "娱乐城", "时时彩", "六合彩", "体育投注", "博彩",
+)
+# Tags that browsers ignore and spam kits inject (<delect id="znobx">).
+SPAM_JUNK_TAGS = ("delect", "delet", "dfn", "acronym", "rp", "strike", "legend", "kbd", "optgroup", "noframes")
+# Ordinary tags that spam kits scatter empty, each with a random lowercase id
+# (<tbody id="znobx"></tbody> outside any table, <i id="xzbnr"></i>).
+SPAM_JUNK_ID_TAGS = ("i", "b", "tbody", "tr", "td", "th", "li", "em", "small", "u", "span", "font", "sub", "var", "ins", "del", "address", "label", "bdo", "cite", "q", "abbr", "tt", "big", "mark", "samp", "s", "strong", "p", "div", "ol", "ul", "dl", "dd", "dt", "center", "menu", "option", "object", "output", "progress", "meter")
+
+# --- extraction vocabulary
+# Known CMS body containers, best first (TRS WCM, Hanweb JCMS, UCAP, gov.cn portals, blogs).
+BODY_CONTAINER_SELECTORS = (
+    "#UCAP-CONTENT", ".TRS_Editor", ".TRS_UEDITOR", "#zoom", ".zoom", ".pages_content", "#Zoom",
+    ".article-content", ".article_content", "#article_content", ".articleContent", "#articleContent",
+    ".article-body", ".art_con", ".art-con", ".artCon", "#artibody", ".news_content", ".news-content",
+    "#news_content", ".newsContent", ".content_text", ".contentText", ".detail-content", ".detail_content",
+    ".content-text", ".con_text", "#text", ".post-content", ".entry-content", ".bt_content",
+    "#content", ".content", "article", ".main-text", ".wenzhang",
+)
+# Title elements in the content area, best first.
+TITLE_SELECTORS = (
+    ".article-title", ".art_title", ".news_title", ".news-title", ".title", "#title", ".bt",
+    ".post-title", ".tit", ".arti_title", ".detail-title", ".content-title", "#ivs_title",
+)
+# <title> suffix separators: "标题_宿迁市人民政府", "标题-平桥区".
+TITLE_SEPARATORS = ("_", "-", "|", "—", "－", "–", "｜", "::", "·")
+
+# Date labels (发布时间：2021-07-12).
+DATE_LABELS = ("发布时间", "发布日期", "发表时间", "发表日期", "成文日期", "发文日期", "日期", "时间", "印发日期", "更新时间")
+
+
+@lru_cache(maxsize=8)
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def variants(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The simplified words plus every traditional spelling of them, deduplicated."""
+    out: dict[str, None] = {}
+    s2t = _converter("s2t")
+    for word in words:
+        out[word] = None
+        for config in ("s2t", "s2tw", "s2hk"):
+            out[_converter(config).convert(word)] = None
+        out["".join(s2t.convert(ch) for ch in word)] = None  # naive per-character form
+    return tuple(out)
+
+
+def pattern(words: tuple[str, ...]) -> str:
+    """A regex alternation of all variants, longest first so 转载请注明出处 beats 转载请注明."""
+    return "|".join(re.escape(w) for w in sorted(variants(words), key=len, reverse=True))
