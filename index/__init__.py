@@ -1,0 +1,64 @@
+"""Storage and search: ``open_index(url)`` is the one place a URL becomes a backend.
+
+Like Scrapy's ``FilesPipeline.STORE_SCHEMES``, ``INDEX_SCHEMES`` maps a URL scheme
+to a factory; adding a backend is one entry there. Everything else talks to the
+``IndexBackend`` protocol and never checks which backend it has.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+from index.base import ArticleRecord, IndexBackend, Quarantined
+from index.query import Query, QuerySyntaxError, parse_query
+
+DEFAULT_INDEX_URL = "sqlite:///data/newsmon.db"
+INDEX_ENV = "NEWSMON_INDEX"
+
+
+class IndexURLError(ValueError):
+    """An ``--index`` / ``NEWSMON_INDEX`` value that names no usable backend."""
+
+
+def _open_sqlite(url: str) -> IndexBackend:
+    from index.sqlite import SQLiteIndex
+
+    # sqlite:///relative/path.db -> "relative/path.db"; sqlite:////abs/path.db -> "/abs/path.db"
+    # (SQLAlchemy's convention: three slashes, then the path).
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise IndexURLError(f"bad SQLite index URL {url!r}: use sqlite:///relative/path.db "
+                            "or sqlite:////absolute/path.db")
+    path = Path(url[len(prefix):])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteIndex(path)
+
+
+def _open_elasticsearch(url: str) -> IndexBackend:
+    raise IndexURLError(f"Elasticsearch backend is not available yet (index URL {url!r}); "
+                        f"use a SQLite index such as {DEFAULT_INDEX_URL}")
+
+
+INDEX_SCHEMES: dict[str, Callable[[str], IndexBackend]] = {
+    "sqlite": _open_sqlite,
+    "http": _open_elasticsearch,
+    "https": _open_elasticsearch,
+}
+
+
+def open_index(url: str | None = None) -> IndexBackend:
+    """Open the index named by ``url``, else ``$NEWSMON_INDEX``, else the default."""
+    url = url or os.environ.get(INDEX_ENV) or DEFAULT_INDEX_URL
+    scheme = urlsplit(url).scheme.lower()
+    factory = INDEX_SCHEMES.get(scheme)
+    if factory is None:
+        accepted = ", ".join(f"{s}://" for s in INDEX_SCHEMES)
+        raise IndexURLError(f"unknown index URL {url!r}: accepted schemes are {accepted} "
+                            f"(e.g. {DEFAULT_INDEX_URL} or http://localhost:9200)")
+    return factory(url)
+
+
+__all__ = ["ArticleRecord", "IndexBackend", "IndexURLError", "Quarantined", "Query",
+           "QuerySyntaxError", "open_index", "parse_query", "INDEX_SCHEMES"]

@@ -35,6 +35,17 @@ class ArticleRecord:
     canonical: bool = False
     lsh_bands: list[str] = field(default_factory=list)   # dedup state, stored with the article
 
+    @property
+    def match_text(self) -> str:
+        """What queries match on (``Query.matches``): normalized title and body on
+        separate lines, so a phrase never matches across the two."""
+        return self.norm_title + "\n" + self.norm_text
+
+    @property
+    def date(self) -> str:
+        """The day the article counts for: published date, else the fetch date."""
+        return (self.published or self.fetched_at or "")[:10]
+
     def export_dict(self) -> dict:
         """The export-line contract of design.md."""
         return {
@@ -94,3 +105,22 @@ class IndexBackend(Protocol):
         """Make everything written so far durable and visible to search."""
 
     def close(self) -> None: ...
+
+
+# -- story results: one shape for every backend ---------------------------------
+
+def order_copies(copies: list[ArticleRecord]) -> list[ArticleRecord]:
+    """Canonical copy first, then the reposts by date (then URL, so the order is stable)."""
+    return sorted(copies, key=lambda r: (not r.canonical, r.published or r.fetched_at or "", r.url))
+
+
+def story_dict(copies: list[ArticleRecord], snippet: str) -> dict:
+    """One ``search --json`` story from all its copies; title/url/site/published
+    are the canonical copy's (the first of ``order_copies``)."""
+    ordered = order_copies(copies)
+    head = ordered[0]
+    return {
+        "story_id": head.story_id, "title": head.title, "url": head.url, "site": head.site,
+        "published": head.published, "snippet": snippet,
+        "copies": [{"url": c.url, "site": c.site, "published": c.published} for c in ordered],
+    }

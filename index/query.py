@@ -1,0 +1,225 @@
+"""The one query language for search, watches and digests.
+
+Grammar (design.md, "Query language")::
+
+    query   := clause (" " clause)*          clauses are ANDed
+    clause  := "-" atom | atom ("OR" atom)*  OR binds tighter than the implicit AND
+    atom    := word | '"' phrase '"'
+
+So ``a b OR c -d`` means ``a AND (b OR c) AND NOT d``. Every term is folded with
+``normalize_text`` and matches as a plain substring of the normalized title+body
+(``ArticleRecord.match_text``). Backends translate the AST (``Term``/``Or``/
+``Not``/``And``) into their own query for candidates and then verify with
+``Query.matches``, so both backends and the alerts agree on what matches.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from pipelines.normalize import normalize_text, to_simplified
+
+OR_KEYWORD = "OR"   # uppercase only: a lowercase "or" is an ordinary word
+
+
+class QuerySyntaxError(ValueError):
+    """The query cannot be parsed; ``position`` is the 0-based offset where it breaks."""
+
+    def __init__(self, message: str, position: int):
+        super().__init__(f"{message} (at position {position})")
+        self.message = message
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str               # normalized; may contain single spaces (quoted phrase)
+
+    def matches(self, norm_text: str) -> bool:
+        return self.text in norm_text
+
+
+@dataclass(frozen=True)
+class Or:
+    alternatives: tuple[Term, ...]
+
+    def matches(self, norm_text: str) -> bool:
+        return any(term.text in norm_text for term in self.alternatives)
+
+
+@dataclass(frozen=True)
+class Not:
+    term: Term
+
+    def matches(self, norm_text: str) -> bool:
+        return self.term.text not in norm_text
+
+
+@dataclass(frozen=True)
+class And:
+    clauses: tuple[Term | Or | Not, ...]
+
+    def matches(self, norm_text: str) -> bool:
+        return all(clause.matches(norm_text) for clause in self.clauses)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str        # what the user typed
+    root: And        # always an And, even for one term, so backends have one shape to walk
+
+    def matches(self, norm_text: str) -> bool:
+        """True if the normalized title+body satisfies the query (plain substring tests)."""
+        return self.root.matches(norm_text)
+
+    @property
+    def positive_terms(self) -> list[str]:
+        """Normalized terms that can make a document match, in query order (for snippets)."""
+        terms: list[str] = []
+        for clause in self.root.clauses:
+            if isinstance(clause, Term):
+                terms.append(clause.text)
+            elif isinstance(clause, Or):
+                terms.extend(t.text for t in clause.alternatives)
+        return list(dict.fromkeys(terms))
+
+    @property
+    def negative_terms(self) -> list[str]:
+        return [c.term.text for c in self.root.clauses if isinstance(c, Not)]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str        # "word", "phrase" or "or"
+    text: str        # raw text (phrase without its quotes)
+    position: int    # where the token starts in the query string
+    negated: bool = False
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        negated = text[i] == "-"
+        if negated:
+            i += 1
+            if i >= n or text[i].isspace():
+                raise QuerySyntaxError("'-' must be followed by a term to exclude", start)
+        if text[i] == '"':
+            close = text.find('"', i + 1)
+            if close < 0:
+                raise QuerySyntaxError("unterminated quote: add the closing '\"'", i)
+            tokens.append(_Token("phrase", text[i + 1:close], start, negated))
+            i = close + 1
+            continue
+        while i < n and not text[i].isspace() and text[i] != '"':
+            i += 1
+        word = text[start + negated:i]
+        if word == OR_KEYWORD and not negated:
+            tokens.append(_Token("or", word, start))
+        else:
+            tokens.append(_Token("word", word, start, negated))
+    return tokens
+
+
+def _term(token: _Token) -> Term:
+    norm = normalize_text(token.text)
+    if not norm:
+        raise QuerySyntaxError("empty phrase: put words between the quotes", token.position)
+    return Term(norm)
+
+
+def parse_query(text: str) -> Query:
+    """Parse ``text`` into a ``Query``; raise ``QuerySyntaxError`` saying where it breaks."""
+    tokens = _tokenize(text or "")
+    if not tokens:
+        raise QuerySyntaxError("empty query: type at least one word to search for", 0)
+
+    # Group "a OR b OR c" runs; every other token is its own clause.
+    clauses: list[Term | Or | Not] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.kind == "or":
+            raise QuerySyntaxError("'OR' needs a term on its left", token.position)
+        if token.negated:
+            if i + 1 < len(tokens) and tokens[i + 1].kind == "or":
+                raise QuerySyntaxError("an excluded term ('-') cannot be an OR alternative",
+                                       token.position)
+            clauses.append(Not(_term(token)))
+            i += 1
+            continue
+        group = [_term(token)]
+        i += 1
+        while i < len(tokens) and tokens[i].kind == "or":
+            or_token = tokens[i]
+            if i + 1 >= len(tokens) or tokens[i + 1].kind == "or":
+                raise QuerySyntaxError("'OR' needs a term on its right", or_token.position)
+            right = tokens[i + 1]
+            if right.negated:
+                raise QuerySyntaxError("an excluded term ('-') cannot be an OR alternative",
+                                       right.position)
+            group.append(_term(right))
+            i += 2
+        clauses.append(group[0] if len(group) == 1 else Or(tuple(group)))
+
+    if all(isinstance(c, Not) for c in clauses):
+        raise QuerySyntaxError(
+            "a query of only exclusions matches everything: add a term to search for", 0)
+    return Query(text, And(tuple(clauses)))
+
+
+# -- snippets ------------------------------------------------------------------
+
+def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``normalize_text(text)`` (near enough) plus, per folded character, the index
+    of the original character it came from.
+
+    NFKC can turn one character into several (``㈱`` -> ``(株)``) and whitespace runs
+    collapse, so positions in the normalized text are not positions in the display
+    text. Folding one character at a time keeps the map; the script conversion runs
+    once over the whole string when it keeps the length (it nearly always does)."""
+    pieces: list[str] = []
+    origin: list[int] = []
+    last_space = True
+    for index, char in enumerate(text):
+        if char.isspace():
+            if not last_space:
+                pieces.append(" ")
+                origin.append(index)
+            last_space = True
+            continue
+        for folded in unicodedata.normalize("NFKC", char).casefold():
+            pieces.append(folded)
+            origin.append(index)
+        last_space = False
+    folded_text = "".join(pieces)
+    simplified = to_simplified(folded_text)
+    if len(simplified) == len(folded_text):
+        return simplified, origin
+    # A phrase conversion changed the length: convert per character (slower, exact map).
+    return "".join(to_simplified(c) if len(to_simplified(c)) == 1 else c for c in pieces), origin
+
+
+def make_snippet(text: str, terms: list[str], width: int = 120) -> str:
+    """A ~``width``-character window of the display text around the first hit of any
+    normalized term, in the page's own script, whitespace collapsed."""
+    if not text:
+        return ""
+    folded, origin = _fold_with_offsets(text)
+    hits = [pos for pos in (folded.find(term) for term in terms if term) if pos >= 0]
+    start = 0
+    if hits:
+        hit = origin[min(hits)]
+        start = max(0, hit - width // 3)
+    end = min(len(text), start + width)
+    start = max(0, min(start, end - width))
+    window = " ".join(text[start:end].split())
+    return ("…" if start > 0 else "") + window + ("…" if end < len(text) else "")

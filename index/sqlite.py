@@ -1,0 +1,336 @@
+"""The embedded index: one SQLite file, FTS5 for candidates, Python for exactness.
+
+How a query runs:
+1. Every article's normalized title+body is stored in a contentless FTS5 table
+   with a space around each CJK character, so ``unicode61`` makes one token per
+   character (Latin words and numbers stay whole words, as Elasticsearch's
+   standard analyzer does).
+2. Each query term becomes an FTS5 phrase (``"激 光 产 业 园"``), which finds every
+   article containing the term, plus a few where punctuation sits in between.
+3. Candidates are read newest story first and verified with ``Query.matches``
+   on the stored normalized text, which makes the result exact substring
+   semantics; reading stops once ``limit`` stories matched.
+
+The connection is shared by one Scrapy pipeline thread and guarded by a lock;
+writes are batched in a transaction until ``flush()`` (or every
+``AUTOCOMMIT_EVERY`` writes, to keep the transaction bounded).
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from index.base import ArticleRecord, Quarantined, order_copies, story_dict
+from index.query import And, Not, Or, Query, Term, make_snippet
+
+SCHEMA_VERSION = 1
+AUTOCOMMIT_EVERY = 500
+_SQL_PARAM_CHUNK = 500     # stay well below SQLite's bound-parameter limit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, url TEXT NOT NULL, canonical_url TEXT NOT NULL, site TEXT NOT NULL,
+    title TEXT NOT NULL, text TEXT NOT NULL, norm_title TEXT NOT NULL, norm_text TEXT NOT NULL,
+    text_hash TEXT NOT NULL, published TEXT, fetched_at TEXT NOT NULL DEFAULT '',
+    region TEXT, source TEXT, author TEXT, column_name TEXT,
+    story_id TEXT NOT NULL DEFAULT '', canonical INTEGER NOT NULL DEFAULT 0,
+    sort_date TEXT NOT NULL,   -- published, else fetched_at: orders stories
+    day TEXT NOT NULL          -- sort_date[:10]: since/until and the dedup window
+);
+CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
+CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id, canonical);
+CREATE INDEX IF NOT EXISTS articles_site_url ON articles(site, url, id);
+CREATE INDEX IF NOT EXISTS articles_day ON articles(day);
+CREATE TABLE IF NOT EXISTS lsh_bands (band TEXT NOT NULL, article_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS lsh_bands_band ON lsh_bands(band);
+CREATE INDEX IF NOT EXISTS lsh_bands_article ON lsh_bands(article_id);
+CREATE TABLE IF NOT EXISTS quarantine (
+    url TEXT PRIMARY KEY, site TEXT NOT NULL, reason TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '', fetched_at TEXT NOT NULL DEFAULT ''
+);
+-- Contentless: the normalized text already lives in `articles`, so the FTS table
+-- keeps only the inverted index. Rows are removed with FTS5's 'delete' command,
+-- re-deriving the indexed text from the stored norm_title/norm_text.
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    body, content='', tokenize='unicode61 remove_diacritics 0'
+);
+"""
+
+_ARTICLE_COLUMNS = ("id", "url", "canonical_url", "site", "title", "text", "norm_title",
+                    "norm_text", "text_hash", "published", "fetched_at", "region", "source",
+                    "author", "column_name", "story_id", "canonical")
+
+# Scripts written without spaces between words: one FTS token per character.
+_UNSPACED_CHAR = re.compile(
+    "([\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\U00020000-\U0003ffff])")
+_HAS_TOKEN_CHAR = re.compile(r"\w")
+
+
+def fts_text(norm_text: str) -> str:
+    """Normalized text as the FTS column stores it: a space around each CJK character."""
+    return _UNSPACED_CHAR.sub(r" \1 ", norm_text)
+
+
+def _fts_phrase(term: Term) -> str | None:
+    """FTS5 phrase for a term, or None when it has no token characters (e.g. "·"),
+    in which case FTS cannot narrow the search and Python verification decides."""
+    if not _HAS_TOKEN_CHAR.search(term.text):
+        return None
+    return '"' + fts_text(term.text).replace('"', '""') + '"'
+
+
+def fts_match_expression(query: Query) -> str | None:
+    """FTS5 MATCH string selecting a superset of the query's matches, or None for
+    "every article". Exclusions are left to verification: an FTS phrase can match
+    across punctuation, so ``NOT`` there could drop a true match."""
+    parts: list[str] = []
+    for clause in query.root.clauses:
+        if isinstance(clause, Not):
+            continue
+        alternatives = clause.alternatives if isinstance(clause, Or) else (clause,)
+        phrases = [_fts_phrase(t) for t in alternatives]
+        if None in phrases:
+            continue
+        parts.append(phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
+    return " AND ".join(parts) or None
+
+
+def _chunks(items: list, size: int = _SQL_PARAM_CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class SQLiteIndex:
+    """``IndexBackend`` over one SQLite file (WAL mode)."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._lock = threading.RLock()
+        # check_same_thread=False: Scrapy may open the index in one thread and write
+        # from the reactor thread; the lock serializes access.
+        self._conn = sqlite3.connect(self.path, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._pending = 0
+        self._closed = False
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=10000")
+            self._migrate()
+
+    def _migrate(self) -> None:
+        self._conn.executescript(_SCHEMA)
+        row = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        version = row[0]
+        if version is None:
+            self._conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+        elif version > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path} has index schema v{version}; this newsmon knows "
+                               f"v{SCHEMA_VERSION}: upgrade newsmon")
+        self._conn.commit()
+
+    # -- writing -----------------------------------------------------------------
+
+    def _wrote(self) -> None:
+        self._pending += 1
+        if self._pending >= AUTOCOMMIT_EVERY:
+            self.flush()
+
+    def upsert_article(self, record: ArticleRecord) -> bool:
+        values = (record.id, record.url, record.canonical_url, record.site, record.title,
+                  record.text, record.norm_title, record.norm_text, record.text_hash,
+                  record.published, record.fetched_at or "", record.region, record.source,
+                  record.author, record.column, record.story_id, int(record.canonical))
+        sort_date = record.published or record.fetched_at or ""
+        new_fts = fts_text(record.match_text)
+        with self._lock:
+            old = self._conn.execute(
+                "SELECT rowid, norm_title, norm_text FROM articles WHERE id = ?", (record.id,)
+            ).fetchone()
+            assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS[1:])
+            if old is None:
+                cursor = self._conn.execute(
+                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, sort_date, day) "
+                    f"VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?)",
+                    (*values, sort_date, sort_date[:10]))
+                rowid = cursor.lastrowid
+            else:
+                rowid = old["rowid"]
+                self._conn.execute(
+                    f"UPDATE articles SET {assignments}, sort_date = ?, day = ? WHERE id = ?",
+                    (*values[1:], sort_date, sort_date[:10], record.id))
+                old_fts = fts_text(old["norm_title"] + "\n" + old["norm_text"])
+                self._conn.execute(
+                    "INSERT INTO articles_fts(articles_fts, rowid, body) VALUES ('delete', ?, ?)",
+                    (rowid, old_fts))
+                self._conn.execute("DELETE FROM lsh_bands WHERE article_id = ?", (record.id,))
+            self._conn.execute("INSERT INTO articles_fts(rowid, body) VALUES (?, ?)",
+                               (rowid, new_fts))
+            self._conn.executemany("INSERT INTO lsh_bands(band, article_id) VALUES (?, ?)",
+                                   [(band, record.id) for band in dict.fromkeys(record.lsh_bands)])
+            self._wrote()
+        return old is None
+
+    def set_story(self, article_ids: list[str], story_id: str, canonical_id: str) -> None:
+        with self._lock:
+            for chunk in _chunks(list(article_ids)):
+                self._conn.execute(
+                    f"UPDATE articles SET story_id = ? WHERE id IN ({', '.join('?' * len(chunk))})",
+                    (story_id, *chunk))
+            self._conn.execute("UPDATE articles SET canonical = (id = ?) WHERE story_id = ?",
+                               (canonical_id, story_id))
+            self._wrote()
+
+    def record_quarantine(self, item: Quarantined) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO quarantine(url, site, reason, title, fetched_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (item.url, item.site, item.reason, item.title or "", item.fetched_at or ""))
+            self._wrote()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._conn.commit()
+            self._pending = 0
+
+    def close(self) -> None:
+        """Commit and close; closing twice is harmless."""
+        with self._lock:
+            if self._closed:
+                return
+            self.flush()
+            self._conn.close()
+            self._closed = True
+
+    # -- reading articles ------------------------------------------------------------
+
+    def _records(self, rows: list[sqlite3.Row]) -> list[ArticleRecord]:
+        bands: dict[str, list[str]] = {}
+        ids = [row["id"] for row in rows]
+        for chunk in _chunks(ids):
+            for band_row in self._conn.execute(
+                    f"SELECT article_id, band FROM lsh_bands WHERE article_id IN "
+                    f"({', '.join('?' * len(chunk))}) ORDER BY rowid", chunk):
+                bands.setdefault(band_row["article_id"], []).append(band_row["band"])
+        return [self._record(row, bands.get(row["id"], [])) for row in rows]
+
+    @staticmethod
+    def _record(row: sqlite3.Row, bands: list[str]) -> ArticleRecord:
+        fields = {c: row[c] for c in _ARTICLE_COLUMNS if c != "column_name"}
+        fields["canonical"] = bool(fields["canonical"])
+        return ArticleRecord(**fields, column=row["column_name"], lsh_bands=bands)
+
+    def _select(self, where: str, params: tuple | list, order: str = "") -> list[ArticleRecord]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM articles WHERE {where} {order}", params).fetchall()
+            return self._records(rows)
+
+    def get_article(self, article_id: str) -> ArticleRecord | None:
+        found = self._select("id = ?", (article_id,))
+        return found[0] if found else None
+
+    def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]:
+        return self._select("text_hash = ?", (text_hash,), "ORDER BY sort_date, id")
+
+    def find_by_lsh_bands(self, bands: list[str], since: str | None = None) -> list[ArticleRecord]:
+        ids: dict[str, None] = {}
+        with self._lock:
+            for chunk in _chunks(list(dict.fromkeys(bands))):
+                for row in self._conn.execute(
+                        f"SELECT DISTINCT article_id FROM lsh_bands WHERE band IN "
+                        f"({', '.join('?' * len(chunk))})", chunk):
+                    ids[row[0]] = None
+        found: list[ArticleRecord] = []
+        for chunk in _chunks(list(ids)):
+            where = f"id IN ({', '.join('?' * len(chunk))})"
+            params = list(chunk)
+            if since:
+                where += " AND day >= ?"
+                params.append(since[:10])
+            found.extend(self._select(where, params))
+        return sorted(found, key=lambda r: (r.published or r.fetched_at, r.id))
+
+    def story_copies(self, story_id: str) -> list[ArticleRecord]:
+        return order_copies(self._select("story_id = ?", (story_id,)))
+
+    def quarantined(self) -> list[Quarantined]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT url, site, reason, title, fetched_at FROM quarantine "
+                "ORDER BY fetched_at, url").fetchall()
+        return [Quarantined(**dict(row)) for row in rows]
+
+    def count_articles(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    # -- search and export -----------------------------------------------------------------
+
+    def search(self, query: Query, *, sites: list[str] | None = None, since: str | None = None,
+               until: str | None = None, limit: int | None = 20) -> list[dict]:
+        """Stories newest first (canonical copy's date), ties by story_id.
+
+        Filters apply to the matching copies: a story is returned when one of its
+        copies matches the query on a wanted site within since..until (inclusive
+        days of the published date, else the fetch date); ``copies`` always lists
+        the whole story."""
+        match = fts_match_expression(query)
+        where: list[str] = []
+        params: list = []
+        if match is not None:
+            where.append("a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            params.append(match)
+        if sites:
+            where.append(f"a.site IN ({', '.join('?' * len(sites))})")
+            params.extend(sites)
+        if since:
+            where.append("a.day >= ?")
+            params.append(since[:10])
+        if until:
+            where.append("a.day <= ?")
+            params.append(until[:10])
+        # Only keys are sorted; the text of each candidate is read when it is verified.
+        sql = ("SELECT a.rowid AS rowid, a.story_id AS story_id FROM articles a "
+               "LEFT JOIN articles c ON c.story_id = a.story_id AND c.canonical = 1 "
+               + (f"WHERE {' AND '.join(where)} " if where else "")
+               + "ORDER BY coalesce(c.sort_date, a.sort_date) DESC, a.story_id, "
+                 "a.canonical DESC, a.sort_date, a.id")
+        matched: dict[str, str] = {}   # story_id -> display text of the copy that matched
+        with self._lock:
+            candidates = self._conn.execute(sql, params).fetchall()
+            for candidate in candidates:
+                if candidate["story_id"] in matched:
+                    continue
+                row = self._conn.execute(
+                    "SELECT norm_title, norm_text, text FROM articles WHERE rowid = ?",
+                    (candidate["rowid"],)).fetchone()
+                if query.matches(row["norm_title"] + "\n" + row["norm_text"]):
+                    matched[candidate["story_id"]] = row["text"]
+                    if limit and len(matched) >= limit:
+                        break
+        terms = query.positive_terms
+        return [story_dict(self.story_copies(story_id), make_snippet(text, terms))
+                for story_id, text in matched.items()]
+
+    def export(self) -> Iterator[dict]:
+        """Export lines ordered by site, then URL. Read in keyset pages so the lock
+        is never held while the consumer works (it may be writing)."""
+        after = ("", "", "")
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT * FROM articles WHERE (site, url, id) > (?, ?, ?) "
+                    "ORDER BY site, url, id LIMIT 500", after).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield self._record(row, []).export_dict()
+            last = rows[-1]
+            after = (last["site"], last["url"], last["id"])
