@@ -37,7 +37,7 @@ _COLON = r"\s*[:：]"
 
 def _starts(markers: tuple[str, ...], colon: bool = False) -> re.Pattern:
     tail = _COLON if colon else ""
-    return re.compile(rf"^[\s【\[\(（<《]*(?:{V.pattern(markers)}){tail}")
+    return re.compile(rf"^[\s【\[\(（<《|｜]*(?:{V.pattern(markers)}){tail}")
 
 
 def _contains(markers: tuple[str, ...]) -> re.Pattern:
@@ -53,7 +53,8 @@ _PREV_NEXT = _starts(V.PREV_NEXT_MARKERS)
 _DISCLAIMER = _starts(V.DISCLAIMER_MARKERS)
 _REPOST = _contains(V.REPOST_NOTICE_MARKERS)
 _EMPTY_WIDGET = _starts(V.EMPTY_WIDGET_MARKERS)
-_TAIL_WIDGET = _starts(V.TAIL_WIDGET_MARKERS)
+# "0相关评论": comment widgets lead with their count.
+_TAIL_WIDGET = re.compile(rf"^[\s\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKERS)})")
 _FOLLOW = re.compile(rf"^\s*(?:{V.pattern(V.FOLLOW_WIDGET_MARKERS)})\s*$")
 _FOOTER_START = _starts(("主办", "承办", "协办", "主管", "邮箱", "网站标识码", "技术支持"), colon=True)
 _FOOTER_ANY = re.compile(r"ICP[备證证]|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]", re.I)
@@ -173,7 +174,7 @@ def _is_tail_start(line: str) -> bool:
     short = len(line) <= 40
     return bool(
         (short and (_TAIL_WIDGET.match(line) or _PREV_NEXT.match(line) or _FOLLOW.match(line)))
-        or (len(line) <= 100 and (_FOOTER_START.match(line) or _FOOTER_ANY.search(line)))
+        or (len(line) <= 200 and (_FOOTER_START.match(line) or _FOOTER_ANY.search(line)))
     )
 
 
@@ -190,7 +191,14 @@ def drop_tail_widgets(paragraphs: list[str], ctx: CleanContext | None = None) ->
             if _FOLLOW.match(line) or _WIDGET_NUMBER.match(line):
                 while cut > 0 and len(paragraphs[cut - 1]) <= 12 and not is_sentence(paragraphs[cut - 1]):
                     cut -= 1
-            return paragraphs[:cut]
+            return _drop_trailing_crumbs(paragraphs[:cut])
+    return _drop_trailing_crumbs(paragraphs)
+
+
+def _drop_trailing_crumbs(paragraphs: list[str]) -> list[str]:
+    """Close buttons and separators left at the very end ("X", "-", ",")."""
+    while paragraphs and len(paragraphs[-1]) <= 3 and not re.search(_CJK_CHAR, paragraphs[-1]):
+        paragraphs = paragraphs[:-1]
     return paragraphs
 
 
@@ -219,7 +227,7 @@ def is_boilerplate_line(line: str) -> bool:
     if len(line) <= 50 and _TOOLBAR.search(line):
         leftover = re.sub(rf"{V.pattern(V.TOOLBAR_MARKERS)}|[\W_\d]+", "", line)
         return len(leftover) <= 4
-    return len(line) <= 100 and bool(_FOOTER_START.match(line) or _FOOTER_ANY.search(line))
+    return len(line) <= 200 and bool(_FOOTER_START.match(line) or _FOOTER_ANY.search(line))
 
 
 def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
@@ -235,7 +243,9 @@ def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None
         if (_BREADCRUMB.match(line) or is_meta_line(line) or is_boilerplate_line(line)
                 or _SERVICE_BAR.search(line) or (title_key and k == title_key)
                 # a headline broken over several lines by <br>: each piece is part of the title
-                or (title_key and len(k) >= 4 and k in title_key)):
+                or (title_key and len(k) >= 4 and k in title_key)
+                # column names (新闻动态, 图集) and view counters (33) above the text
+                or len(k) <= 6 or k.isdigit()):
             i += 1
             continue
         break

@@ -25,7 +25,7 @@ from lxml import etree
 
 from pipelines import spam, vocabulary as V
 from pipelines.article import Article, ExtractionError, ExtractOptions
-from pipelines.clean import clean_paragraphs, is_sentence, strip_ruby_annotations
+from pipelines.clean import clean_paragraphs, is_sentence, strip_pinyin_annotations, strip_ruby_annotations
 from pipelines.dates import find_published, parse_date
 from pipelines.decode import decode_html
 from pipelines.htmltext import element_paragraphs, link_text_length, text_length
@@ -53,6 +53,7 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
 
     # 2. government meta / 3. site selector / headline in the page
     title = find_title(tree, meta, options, page_title)
+    title = strip_pinyin_annotations([title])[0]
 
     # 3.–6. the body paragraphs
     paragraphs = find_body_paragraphs(tree, url, options, title)
@@ -139,7 +140,11 @@ def _select_text(tree: etree._Element, selector: str) -> list[str]:
 # ------------------------------------------------------------------ title
 def _page_title(tree: etree._Element) -> str:
     el = tree.find(".//title")
-    return re.sub(r"\s+", " ", el.text_content()).strip() if el is not None else ""
+    if el is None:
+        return ""
+    # An ideographic space between a number and a character is typesetting padding ("2007　年末").
+    text = re.sub(r"(?<=\d)\u3000+(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])\u3000+(?=\d)", "", el.text_content())
+    return re.sub(r"\s+", " ", text).strip()
 
 
 _SITE_LIKE = re.compile(r"(政府|网|網|网站|網站|门户|門戶|区|區|县|縣|市|省|局|委|办|辦|厅|廳|中心|频道|頻道|"

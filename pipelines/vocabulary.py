@@ -15,7 +15,7 @@ import opencc
 
 # --- line markers: a short line *starting* with one of these is a meta/boilerplate line
 # Breadcrumbs ("you are here").
-BREADCRUMB_MARKERS = ("当前位置", "所在位置", "您的位置", "您现在的位置", "你的位置", "你现在的位置", "当前的位置")
+BREADCRUMB_MARKERS = ("位置：", "位置:", "当前位置", "所在位置", "您的位置", "您现在的位置", "你的位置", "你现在的位置", "当前的位置")
 # Article meta lines under the title (来源/作者/...). Only dropped when the line is short.
 META_LINE_MARKERS = (
     "来源", "作者", "责任编辑", "编辑", "浏览次数", "阅读次数", "点击数", "点击量", "访问量",
@@ -38,7 +38,8 @@ TAIL_WIDGET_MARKERS = (
     "网友点评", "相关评论", "相关推荐", "相关阅读", "相关文章", "相关新闻", "相关链接", "精彩导读",
     "每日推荐", "推荐图文", "热门文章", "热门推荐", "猜你喜欢", "延伸阅读", "最新文章", "最近发表",
     "发表评论请先", "发表评论", "评论列表", "网友评论", "我来说两句", "标签列表", "友情链接",
-    "扫描二维码", "热点推荐", "图片新闻",
+    "扫描二维码", "热点推荐", "图片新闻", "新闻评论", "加载更多", "热帖", "热词", "选择其他平台",
+    "精彩视频推荐", "相关稿件", "责任编辑", "分享到",
 )
 # Tag/follow widgets ("+关注 / 关注 / 2545文章 / 50445浏览量").
 FOLLOW_WIDGET_MARKERS = ("+关注", "＋关注", "关注")

@@ -1,0 +1,129 @@
+"""Extraction quality on the fixture mini-internet, against tests/fixtures/gold.json.
+
+Example:
+    python benchmarks/extraction/eval_fixtures.py [--verbose]
+
+Prints per-page body F1 / title / date and the means, then exits non-zero when
+a pinned floor is missed. Floors are pinned here and never lowered silently.
+F1 is over character multisets of the body with whitespace removed, so line
+wrapping does not count but every missing or extra character does.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from pipelines.article import ExtractionError  # noqa: E402
+from pipelines.extract import extract_article  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures"
+FLOORS = {"f1": 0.97, "title": 0.95, "date": 0.95}
+# Noise that must never reach an extracted text (simplified and traditional spellings).
+NOISE_MARKERS = (
+    "(kāi)", "(chǎn)", "(yè)", "免责声明", "免責聲明", "转载请注明出处", "轉載請注明出處", "网友点评", "網友點評",
+    "+关注", "+關注", "在线观看", "一区二区", "久久精品", "主办：", "主辦：", "承办：", "承辦：",
+    "分享到", "打印本页", "打印本頁", "ICP备", "ICP備", "<delect", "znobx",
+)
+
+
+def char_f1(got: str, want: str) -> float:
+    g = Counter(ch for ch in got if not ch.isspace())
+    w = Counter(ch for ch in want if not ch.isspace())
+    if not g and not w:
+        return 1.0
+    common = sum((g & w).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(g.values()), common / sum(w.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def fixture_file(site: str, path: str) -> Path:
+    """tests/fixtures/sites/<site>/<path>; query strings map as tests/fixtures/server.py says."""
+    try:
+        sys.path.insert(0, str(FIXTURES))
+        import server  # type: ignore
+        for name in ("path_to_file", "file_for_path", "resolve_path", "map_path"):
+            if hasattr(server, name):
+                return Path(getattr(server, name)(site, path))
+    except Exception:
+        pass
+    parts = urlsplit(path)
+    rel = parts.path.lstrip("/")
+    if parts.query:
+        rel = f"{rel}__{parts.query.replace('=', '-').replace('&', '_')}"
+    if rel.endswith("/") or not rel:
+        rel += "index.html"
+    return FIXTURES / "sites" / site / rel
+
+
+def evaluate(verbose: bool = False) -> dict:
+    gold = json.loads((FIXTURES / "gold.json").read_text(encoding="utf-8"))
+    rows, noise_hits, elapsed = [], [], 0.0
+    for g in gold["articles"]:
+        body = fixture_file(g["site"], g["path"]).read_bytes()
+        url = f"http://{g['site']}.test{g['path']}"
+        start = time.perf_counter()
+        try:
+            art = extract_article(body, url, {"Content-Type": "text/html"})
+            text, title, published = art.text, art.title, (art.published or "")[:10]
+        except ExtractionError as exc:
+            text, title, published = "", "", f"error:{exc.reason}"
+        elapsed += time.perf_counter() - start
+        f1 = char_f1(text, g["text"])
+        row = {"page": f"{g['site']}{g['path']}", "f1": f1, "title": title == g["title"],
+               "date": published == g.get("published"), "got_title": title, "got_date": published}
+        rows.append(row)
+        noise_hits += [(row["page"], m) for m in NOISE_MARKERS if m in text or m in title]
+        flag = "" if f1 >= 0.97 and row["title"] and row["date"] else "  <--"
+        print(f"{f1:6.3f} title={'ok' if row['title'] else 'NO'} date={'ok' if row['date'] else 'NO'}  {row['page']}{flag}")
+        if verbose and flag:
+            print(f"        title: {title!r} want {g['title']!r}\n        date: {published!r} want {g.get('published')!r}")
+    quarantined_ok = 0
+    for q in gold.get("quarantined", []):
+        try:
+            art = extract_article(fixture_file(q["site"], q["path"]).read_bytes(), f"http://{q['site']}.test{q['path']}")
+            ok = art.spam
+        except ExtractionError:
+            ok = True
+        quarantined_ok += ok
+        print(f"quarantine={'ok' if ok else 'NO'}  {q['site']}{q['path']} ({q.get('reason')})")
+    n = max(len(rows), 1)
+    summary = {
+        "pages": len(rows),
+        "f1": sum(r["f1"] for r in rows) / n,
+        "title": sum(r["title"] for r in rows) / n,
+        "date": sum(r["date"] for r in rows) / n,
+        "ms_per_page": 1000 * elapsed / n,
+        "noise_hits": noise_hits,
+        "quarantined": f"{quarantined_ok}/{len(gold.get('quarantined', []))}",
+    }
+    return summary
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="extraction quality on the fixture sites")
+    ap.add_argument("--verbose", "-v", action="store_true")
+    args = ap.parse_args()
+    s = evaluate(args.verbose)
+    print(f"\npages={s['pages']} mean_f1={s['f1']:.4f} titles={s['title']:.1%} dates={s['date']:.1%} "
+          f"ms/page={s['ms_per_page']:.1f} quarantined={s['quarantined']} noise_hits={len(s['noise_hits'])}")
+    for page, marker in s["noise_hits"]:
+        print(f"  noise {marker!r} in {page}")
+    failed = [k for k, floor in FLOORS.items() if s[k] < floor] + (["noise"] if s["noise_hits"] else [])
+    if failed:
+        print("BELOW FLOOR:", ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

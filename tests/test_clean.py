@@ -1,0 +1,119 @@
+"""Each cleaning rule on its own, then the whole chain on the five seed dumps."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from pipelines.clean import (
+    clean_paragraphs, drop_disclaimer_block, drop_head_boilerplate, drop_meta_lines,
+    drop_repeated_article, drop_tail_widgets, drop_title_lines, strip_pinyin_annotations,
+    strip_ruby_annotations, CleanContext,
+)
+
+SEEDS = Path("/work/shared/seeds")
+BODY = "11月8日上午，宿迁市宿城区召开激光产业园建设第九次会办会。区委副书记、区长张辉出席会议并讲话。"
+BODY2 = "会上，开发区管委会汇报西城大厦有关情况及提请解决问题；与会人员进行交流发言。"
+
+
+@pytest.mark.parametrize("before,after", [
+    ("宿遷召開(kāi)激光產(chǎn)業(yè)園", "宿遷召開激光產業園"),
+    ("會(huì)辦會(huì)", "會辦會"),
+    ("限值(value)及测量方法", "限值(value)及测量方法"),
+    ("条件：(a)外观检验；(b)内部气孔率", "条件：(a)外观检验；(b)内部气孔率"),
+    ("（一）加快建设", "（一）加快建设"),
+    ("昨(5)日，市委书记", "昨(5)日，市委书记"),
+    ("兆瓦(MW)级", "兆瓦(MW)级"),
+    ("開（kāi）會", "開會"),
+])
+def test_strip_pinyin_annotations(before, after):
+    assert strip_pinyin_annotations([before]) == [after]
+
+
+def test_toneless_syllables_only_on_annotated_pages():
+    assert strip_pinyin_annotations(["的(de)"]) == ["的(de)"]
+    annotated = ["開(kāi)會(huì)產(chǎn)業(yè)的(de)"]
+    assert strip_pinyin_annotations(annotated) == ["開會產業的"]
+
+
+def test_strip_ruby_annotations_tree():
+    tree = lxml.html.fromstring("<p><ruby>開<rp>(</rp><rt>kāi</rt><rp>)</rp></ruby>會了</p>")
+    assert strip_ruby_annotations(tree) == 3
+    assert tree.text_content() == "開會了"
+
+
+def test_drop_disclaimer_block_with_clauses():
+    lines = [BODY, "轉載請注明出處。", "暫無關鍵詞", "免責聲明", "① 凡本網未注明其他出處的作品,版權均屬於激光製造網。", "② 凡本網注明其他來源的作品及圖片,均轉載自其它媒體。", BODY2]
+    assert drop_disclaimer_block(lines) == [BODY, BODY2]
+
+
+def test_drop_tail_widgets_with_follow_tags():
+    lines = [BODY, BODY2, "-", "傳感器", "+關注", "關注", "2545文章", "50445瀏覽量", "751075 -", "發表評論請先 登錄", "相關推薦"]
+    assert drop_tail_widgets(lines) == [BODY, BODY2]
+
+
+@pytest.mark.parametrize("widget", ["网友点评", "0相关评论", "相关推荐", "精彩導讀", "每日推薦", "上一篇：没有了",
+                                    "主办：宿迁市宿城区人民政府办公室", "苏ICP备05009876号-1", "熱門文章"])
+def test_tail_widgets_cut(widget):
+    lines = [BODY, widget, "相关文章标题一", "相关文章标题二"]
+    out = drop_tail_widgets(lines)
+    assert out == [BODY]
+
+
+def test_drop_head_boilerplate():
+    lines = ["閱讀 | 訂閱", "閱讀 | 訂閱", "今日要聞", "宿遷召開激光產業園建設第九次會辦會",
+             "來源:宿遷經信網2016-11-14 我要評論(0 )", "所在位置：網站首頁 > 平橋新聞 > 瀏覽",
+             "區長信箱 | 區長熱線:0376-3772020", BODY]
+    ctx = CleanContext(title="宿遷召開激光產業園建設第九次會辦會")
+    assert drop_head_boilerplate(lines, ctx) == [BODY]
+
+
+@pytest.mark.parametrize("line", [
+    "2021-07-12 來源:平橋區融媒體中心 作者:韓濤", "发布时间：2016-11-08 16:42 来源：宿城区经信局 浏览次数：",
+    "（责任编辑：王敏）", "【打印本页】【关闭窗口】", "分享到：", "【字体：大 中 小】", "主办：宿迁市宿城区人民政府办公室　承办：宿城区大数据管理局",
+    "网站标识码：3213020001", "郵箱:xyjcpq@163.com",
+])
+def test_drop_meta_lines(line):
+    assert drop_meta_lines([BODY, line, BODY2]) == [BODY, BODY2]
+
+
+@pytest.mark.parametrize("line", ["时间：7月12日上午9点，地点：区政府三楼会议室。", "来源于群众，服务于群众。", "他说：日期已经确定。"])
+def test_meta_like_sentences_stay(line):
+    assert drop_meta_lines([BODY, line]) == [BODY, line]
+
+
+def test_drop_repeated_article_whole_copy():
+    lines = [BODY, BODY2, "以“钉钉子”精神推动项目落地", BODY, BODY2]
+    assert drop_repeated_article(lines) == [BODY, BODY2]
+
+
+def test_drop_repeated_article_teaser_prefix():
+    teaser = BODY[:40]
+    assert drop_repeated_article([teaser, BODY, BODY2]) == [BODY, BODY2]
+    assert drop_repeated_article([teaser + "…", BODY]) == [BODY]
+
+
+def test_short_repeats_are_kept():
+    assert drop_repeated_article(["一、", BODY, "一、", BODY2]) == ["一、", BODY, "一、", BODY2]
+
+
+def test_drop_title_lines():
+    ctx = CleanContext(title="工業開新局 項目再出彩")
+    assert drop_title_lines(["工業開新局  項目再出彩", BODY], ctx) == [BODY]
+
+
+NOISE = ("(kāi)", "(qū)", "免責聲明", "轉載請注明出處", "網友點評", "+關注", "瀏覽量", "發表評論", "相關推薦",
+         "閱讀 | 訂閱", "所在位置", "區長信箱", "每日推薦", "主辦", "承辦", "郵箱", "暫無關鍵詞", "精彩導讀", "來源:")
+
+
+@pytest.mark.parametrize("seed", sorted(p.name for p in SEEDS.glob("*.txt")) if SEEDS.exists() else [])
+def test_seed_dumps_come_out_clean(seed):
+    raw = (SEEDS / seed).read_text(encoding="utf-8").split("\n")
+    out = clean_paragraphs(raw)
+    text = "\n".join(out)
+    for marker in NOISE:
+        assert marker not in text, marker
+    keys = [p for p in out if len(p) >= 8]
+    assert len(keys) == len(set(keys)), "a paragraph appears twice"
+    assert all(not any(q != p and q.startswith(p) for q in out) for p in out if len(p) > 15), "teaser kept"
