@@ -60,6 +60,8 @@ _FOOTER_START = _starts(("主办", "承办", "协办", "主管", "邮箱", "网�
 _FOOTER_ANY = re.compile(r"ICP[备證证]|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]", re.I)
 _SERVICE_BAR = _contains(V.SERVICE_BAR_MARKERS)
 _EDITOR_CREDIT = re.compile(rf"^[（(]\s*(?:{V.pattern(V.EDITOR_CREDIT_MARKERS)}){_COLON}[^）)]*[）)]$")
+_ATTACHMENT = re.compile(
+    rf"^(?:(?:{V.pattern(V.ATTACHMENT_MARKERS)})\s*[:：]?\s*)?[^。；;]{{0,80}}\.(?:{'|'.join(V.ATTACHMENT_EXTENSIONS)})$", re.I)
 _NUMBERED_CLAUSE = re.compile(r"^\s*(?:[①②③④⑤⑥⑦⑧⑨⑩]|\d{1,2}[、.．]|[（(]\d{1,2}[)）])")
 _DATE_ONLY = re.compile(r"^[\s\[【(（]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\s\]】)）]*$")
 _WIDGET_NUMBER = re.compile(r"^[\s\-+]*\d+\s*(?:文章|瀏覽量|浏览量|粉丝|粉絲|评论|評論|阅读|閱讀)?[\s\-+]*$")
@@ -220,7 +222,7 @@ def is_meta_line(line: str) -> bool:
 
 def is_boilerplate_line(line: str) -> bool:
     """A line that is page furniture wherever it appears."""
-    if _EDITOR_CREDIT.match(line):
+    if _EDITOR_CREDIT.match(line) or _ATTACHMENT.match(line):
         return True
     if len(line) <= 50 and (_TOOLBAR_START.match(line) or (_SERVICE_BAR.search(line) and not is_sentence(line))):
         return True

@@ -54,6 +54,9 @@ SERVICE_BAR_MARKERS = (
     "区长信箱", "区长热线", "市长信箱", "市长热线", "县长信箱", "书记信箱", "政务服务", "无障碍",
     "长者模式", "今日要闻", "设为首页", "加入收藏", "English",
 )
+# Download lines under the text ("附件下载：项目简介.pdf"): links to files, not paragraphs.
+ATTACHMENT_MARKERS = ("附件下载", "附件", "下载附件", "相关附件", "相关下载")
+ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "zip", "rar", "ppt", "pptx", "ofd", "txt", "jpg", "png")
 # Words that make a "（...）" line an editor credit: （责任编辑：张三）.
 EDITOR_CREDIT_MARKERS = ("责任编辑", "编辑", "责编", "审核", "校对", "来源")
 

@@ -117,3 +117,12 @@ def test_seed_dumps_come_out_clean(seed):
     keys = [p for p in out if len(p) >= 8]
     assert len(keys) == len(set(keys)), "a paragraph appears twice"
     assert all(not any(q != p and q.startswith(p) for q in out) for p in out if len(p) > 15), "teaser kept"
+
+
+@pytest.mark.parametrize("line", ["附件下载：项目简介.pdf", "附件：宿城区2020年政府信息公开工作年度报告.pdf", "年度报告.docx"])
+def test_attachment_download_lines_dropped(line):
+    assert drop_meta_lines([BODY, line]) == [BODY]
+
+
+def test_attachment_list_in_text_stays():
+    assert drop_meta_lines([BODY, "附件：1.宿城区名单"]) == [BODY, "附件：1.宿城区名单"]

@@ -77,3 +77,21 @@ def test_paragraphs_are_clean_lines(case):
     for line in extracted(case).text.split("\n"):
         assert line == line.strip() and line
         assert not re.search(r"\s{3,}", line)
+
+
+GOLD = Path(__file__).parent / "fixtures" / "gold.json"
+
+
+@pytest.mark.skipif(not GOLD.exists(), reason="fixture mini-internet not generated yet")
+def test_fixture_sites_meet_quality_floors():
+    """Mean body F1, titles and dates on the fixture sites stay above the pinned floors."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "eval_fixtures", Path(__file__).parents[1] / "benchmarks" / "extraction" / "eval_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    summary = module.evaluate()
+    assert summary["f1"] >= module.FLOORS["f1"], summary
+    assert summary["title"] >= module.FLOORS["title"], summary
+    assert summary["date"] >= module.FLOORS["date"], summary
+    assert not summary["noise_hits"], summary["noise_hits"]
