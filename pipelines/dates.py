@@ -113,6 +113,27 @@ def date_from_url(url: str) -> str | None:
     return None
 
 
+_SCRIPT_TARGET = re.compile(r"""getElementById\(\s*['"]([\w-]+)['"]\s*\)""")
+
+
+def remove_clock_widgets(tree: etree._Element) -> int:
+    """Drop "today is …" widgets: an element whose text a script overwrites with the
+    current date (``getElementById('head_date').innerHTML = new Date()…``). Their
+    static text is the day the page was generated, never the publication date.
+    Must run while the scripts are still in the tree."""
+    removed = 0
+    for script in tree.iter("script"):
+        code = script.text or ""
+        if "Date" not in code:
+            continue
+        for target_id in _SCRIPT_TARGET.findall(code):
+            for el in tree.xpath("//*[@id=$i]", i=target_id):
+                if el.getparent() is not None and parse_date(el.text_content()):
+                    el.drop_tree()   # lxml.html keeps the tail text
+                    removed += 1
+    return removed
+
+
 def visible_lines(tree: etree._Element) -> list[str]:
     """Text lines of the page without scripts, styles and comments."""
     body = tree.find(".//body")

@@ -26,7 +26,7 @@ from lxml import etree
 from pipelines import spam, vocabulary as V
 from pipelines.article import Article, ExtractionError, ExtractOptions
 from pipelines.clean import clean_paragraphs, is_sentence, strip_pinyin_annotations, strip_ruby_annotations
-from pipelines.dates import find_published, parse_date
+from pipelines.dates import find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
 from pipelines.htmltext import element_paragraphs, link_text_length, text_length
 
@@ -48,6 +48,7 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     if strip_ruby_annotations(tree):
         removed.append("strip_ruby_annotations")
     page_title = _page_title(tree)
+    remove_clock_widgets(tree)   # needs the scripts, so before they go
     for el in list(tree.iter(*_NOISE_TAGS)):
         el.drop_tree()
 
@@ -55,8 +56,8 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     title = find_title(tree, meta, options, page_title)
     title = strip_pinyin_annotations([title])[0]
 
-    # 3.–6. the body paragraphs
-    paragraphs = find_body_paragraphs(tree, url, options, title)
+    # 3.–6. the body paragraphs, and which stage found them
+    paragraphs, stage = find_body_paragraphs(tree, url, options, title)
 
     # 7. clean
     paragraphs = clean_paragraphs(paragraphs, title, removed)
@@ -64,8 +65,8 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     paragraphs, line_reasons = spam.drop_spam_lines(paragraphs)
     spam_reasons += line_reasons
     text = "\n".join(paragraphs)
-    if len(re.sub(r"\s", "", text)) < MIN_BODY_CHARS:
-        raise ExtractionError("no_body", f"no article text on {url}")
+    if prose_chars(paragraphs) < MIN_BODY_CHARS:
+        raise ExtractionError("no_body", f"no article text on {url} (list, navigation or empty page)")
     verdict = spam.article_spam_reasons(title, text)
     if spam.is_spam_line(page_title) and not verdict and title != page_title:
         spam_reasons.append("spam_page_title")
@@ -75,6 +76,9 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
         published = parse_date(" ".join(_select_text(tree, options.date_selector)))
     published = published or find_published(tree, url, meta, title=title,
                                              lines=element_paragraphs(tree))
+    if stage in ("trafilatura", "density") and not published and not verdict:
+        # Without a CMS container, a date is what tells an article from an about/contact page.
+        raise ExtractionError("no_body", f"no article on {url}: no body container and no publication date")
     return Article(
         url=url, title=title, text=text, published=published,
         source=meta_value(meta, "ContentSource", "source", "来源") or source_from_lines(tree),
@@ -204,22 +208,31 @@ def find_title(tree: etree._Element, meta: Mapping[str, str], options: ExtractOp
 
 
 # ------------------------------------------------------------------ body
-def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions, title: str) -> list[str]:
+def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions,
+                         title: str) -> tuple[list[str], str]:
+    """Paragraphs of the article body and the stage that found them."""
     # 3. site selector
     if options.body_selector:
         found = [p for el in _select(tree, options.body_selector) for p in element_paragraphs(el)]
         if found:
-            return found
+            return found, "site_selector"
     # 4. known CMS containers
     if (el := best_container(tree)) is not None:
-        return element_paragraphs(el)
+        return element_paragraphs(el), "container"
     # 5. trafilatura, once, on a copy (it rewrites the tree it is given)
     paragraphs = _trafilatura_paragraphs(copy.deepcopy(tree), url)
     if sum(len(p) for p in paragraphs) >= 250:
-        return paragraphs
+        return paragraphs, "trafilatura"
     # 6. density fallback for short notices
     dense = densest_block(tree)
-    return dense if sum(len(p) for p in dense) > sum(len(p) for p in paragraphs) else paragraphs
+    if sum(len(p) for p in dense) > sum(len(p) for p in paragraphs):
+        return dense, "density"
+    return paragraphs, "trafilatura"
+
+
+def prose_chars(paragraphs: list[str]) -> int:
+    """Characters in lines that read as prose (punctuated), so link lists and menus count 0."""
+    return sum(len(p) for p in paragraphs if _SENTENCE_PUNCT.search(p) and len(p) >= 10)
 
 
 def best_container(tree: etree._Element) -> etree._Element | None:

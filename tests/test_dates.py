@@ -61,3 +61,11 @@ def test_url_when_page_has_no_date():
 
 def test_plain_text_input():
     assert find_published("标题\n发布时间：2021年3月20日\n正文", "http://x/", None, title="标题") == "2021-03-20"
+
+
+def test_clock_widget_is_not_a_date():
+    from pipelines.dates import remove_clock_widgets
+    tree = page('<span id="head_date">2022-03-15</span><script>var d=new Date();'
+                "document.getElementById('head_date').innerHTML=d.getFullYear();</script><p>关于我们。</p>")
+    assert remove_clock_widgets(tree) == 1
+    assert "2022" not in tree.text_content().replace("getFullYear", "")

@@ -47,22 +47,24 @@ def char_f1(got: str, want: str) -> float:
 
 
 def fixture_file(site: str, path: str) -> Path:
-    """tests/fixtures/sites/<site>/<path>; query strings map as tests/fixtures/server.py says."""
-    try:
-        sys.path.insert(0, str(FIXTURES))
-        import server  # type: ignore
-        for name in ("path_to_file", "file_for_path", "resolve_path", "map_path"):
-            if hasattr(server, name):
-                return Path(getattr(server, name)(site, path))
-    except Exception:
-        pass
+    """tests/fixtures/sites/<site>/<path>. Query strings map as tests/fixtures/server.py does:
+    only the parameters in _site.json["query_params"] count, sorted and joined with "&",
+    appended as "@k=v"; none -> the plain file; a directory -> its index file."""
     parts = urlsplit(path)
+    root = FIXTURES / "sites" / site
+    cfg_file = root / "_site.json"
+    cfg = json.loads(cfg_file.read_text(encoding="utf-8")) if cfg_file.exists() else {}
     rel = parts.path.lstrip("/")
     if parts.query:
-        rel = f"{rel}__{parts.query.replace('=', '-').replace('&', '_')}"
-    if rel.endswith("/") or not rel:
-        rel += "index.html"
-    return FIXTURES / "sites" / site / rel
+        keep = sorted(kv for kv in parts.query.split("&") if kv.split("=", 1)[0] in cfg.get("query_params", []))
+        if keep:
+            rel = f"{rel}@{'&'.join(keep)}"
+    target = root / rel
+    if not rel or target.is_dir():
+        for name in cfg.get("index_files", ["index.html", "index.htm"]):
+            if (target / name).exists():
+                return target / name
+    return target
 
 
 def evaluate(verbose: bool = False) -> dict:
@@ -87,6 +89,13 @@ def evaluate(verbose: bool = False) -> dict:
         print(f"{f1:6.3f} title={'ok' if row['title'] else 'NO'} date={'ok' if row['date'] else 'NO'}  {row['page']}{flag}")
         if verbose and flag:
             print(f"        title: {title!r} want {g['title']!r}\n        date: {published!r} want {g.get('published')!r}")
+    non_articles_ok, non_articles = 0, [e for e in gold.get("non_articles", []) if fixture_file(e["site"], e["path"]).is_file()]
+    for e in non_articles:
+        try:
+            extract_article(fixture_file(e["site"], e["path"]).read_bytes(), f"http://{e['site']}.test{e['path']}")
+            print(f"non_article=NO (extracted as an article)  {e['site']}{e['path']} ({e.get('kind')})")
+        except ExtractionError:
+            non_articles_ok += 1
     quarantined_ok = 0
     for q in gold.get("quarantined", []):
         try:
@@ -105,6 +114,7 @@ def evaluate(verbose: bool = False) -> dict:
         "ms_per_page": 1000 * elapsed / n,
         "noise_hits": noise_hits,
         "quarantined": f"{quarantined_ok}/{len(gold.get('quarantined', []))}",
+        "non_articles_refused": f"{non_articles_ok}/{len(non_articles)}",
     }
     return summary
 
@@ -115,7 +125,8 @@ def main() -> int:
     args = ap.parse_args()
     s = evaluate(args.verbose)
     print(f"\npages={s['pages']} mean_f1={s['f1']:.4f} titles={s['title']:.1%} dates={s['date']:.1%} "
-          f"ms/page={s['ms_per_page']:.1f} quarantined={s['quarantined']} noise_hits={len(s['noise_hits'])}")
+          f"ms/page={s['ms_per_page']:.1f} quarantined={s['quarantined']} "
+          f"non_articles_refused={s['non_articles_refused']} noise_hits={len(s['noise_hits'])}")
     for page, marker in s["noise_hits"]:
         print(f"  noise {marker!r} in {page}")
     failed = [k for k, floor in FLOORS.items() if s[k] < floor] + (["noise"] if s["noise_hits"] else [])
