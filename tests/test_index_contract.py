@@ -9,8 +9,8 @@ import pytest
 from index import IndexURLError, open_index
 from index.base import ArticleRecord, IndexBackend, Quarantined
 from index.query import parse_query
-from pipelines.article import Article
-from pipelines.dedup import record_from_article
+from pipelines.dedup import article_id, canonical_url, text_hash
+from pipelines.normalize import normalize_text
 
 EXPORT_KEYS = {"id", "url", "site", "title", "published", "text", "story_id", "canonical"}
 STORY_KEYS = {"story_id", "title", "url", "site", "published", "snippet", "copies"}
@@ -40,11 +40,12 @@ T2S = opencc.OpenCC("s2t")
 
 def make_record(url, site, title, text, published, *, story_id=None, canonical=True,
                 fetched_at="2024-07-20T08:00:00+00:00") -> ArticleRecord:
-    record = record_from_article(Article(url=url, title=title, text=text, published=published),
-                                 site=site, fetched_at=fetched_at)
-    record.story_id = story_id or "s-" + record.id[:16]
-    record.canonical = canonical
-    return record
+    key = canonical_url(url)
+    return ArticleRecord(
+        id=article_id(key), url=url, canonical_url=key, site=site, title=title, text=text,
+        norm_title=normalize_text(title), norm_text=normalize_text(text), text_hash=text_hash(text),
+        published=published, fetched_at=fetched_at, canonical=canonical,
+        story_id=story_id or "s-" + article_id(key)[:16])
 
 
 @pytest.fixture(params=["sqlite"])
