@@ -14,13 +14,13 @@ import argparse
 import json
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.extraction.metrics import char_f1  # noqa: E402
 from pipelines.article import ExtractionError  # noqa: E402
 from pipelines.extract import extract_article  # noqa: E402
 
@@ -32,18 +32,6 @@ NOISE_MARKERS = (
     "+关注", "+關注", "在线观看", "一区二区", "久久精品", "主办：", "主辦：", "承办：", "承辦：",
     "分享到", "打印本页", "打印本頁", "ICP备", "ICP備", "<delect", "znobx",
 )
-
-
-def char_f1(got: str, want: str) -> float:
-    g = Counter(ch for ch in got if not ch.isspace())
-    w = Counter(ch for ch in want if not ch.isspace())
-    if not g and not w:
-        return 1.0
-    common = sum((g & w).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(g.values()), common / sum(w.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def fixture_file(site: str, path: str) -> Path:
