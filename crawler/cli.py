@@ -16,6 +16,7 @@ import click
 from crawler.sites import SitesFileError, load_sites
 
 DEFAULT_SITES = "sites.yaml"
+_THIRD_PARTY = ("scrapy", "twisted", "py.warnings", "asyncio", "protego", "filelock")
 
 
 def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
@@ -23,6 +24,9 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
     level = logging.WARNING if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    if not verbose:
+        # Scrapy raises its own loggers to DEBUG when a crawl starts; keep its chatter out.
+        handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith(_THIRD_PARTY))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)

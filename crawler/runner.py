@@ -78,8 +78,8 @@ def crawl_settings(index_url: str | None, sites: list[SiteConfig], extra: dict |
 
 
 def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_settings: dict | None = None) -> CrawlSummary:
-    settings = crawl_settings(index_url, sites, extra_settings)
-    process = CrawlerProcess(settings, install_root_handler=False)
+    settings = crawl_settings(index_url, sites, {"LOG_INSTALL_ROOT_HANDLER": False, **(extra_settings or {})})
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(GovNewsSpider)
     started = time.monotonic()
     process.crawl(crawler, sites=sites, max_list_depth=settings.getint("NEWSMON_MAX_LIST_DEPTH", 6))

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 
+def when(published: str | None) -> str:
+    return (published or "----------").replace("T", " ")
+
+
 def reach_line(story: dict) -> str:
     copies = story.get("copies") or []
     others = [c for c in copies if c.get("url") != story.get("url")]
@@ -13,7 +17,7 @@ def reach_line(story: dict) -> str:
 
 
 def format_story(n: int, story: dict) -> str:
-    lines = [f"{n:>2}. {story.get('published') or '----------'}  {story.get('title')}",
+    lines = [f"{n:>2}. {when(story.get('published'))}  {story.get('title')}",
              f"    {story.get('site')}  {story.get('url')}",
              f"    {reach_line(story)}"]
     snippet = (story.get("snippet") or "").replace("\n", " ")
@@ -21,7 +25,7 @@ def format_story(n: int, story: dict) -> str:
         lines.append(f"    …{snippet}…")
     for copy in story.get("copies") or []:
         if copy.get("url") != story.get("url"):
-            lines.append(f"      ↳ {copy.get('published') or '----------'}  {copy.get('site')}  {copy.get('url')}")
+            lines.append(f"      ↳ {when(copy.get('published'))}  {copy.get('site')}  {copy.get('url')}")
     return "\n".join(lines)
 
 

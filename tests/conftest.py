@@ -1,0 +1,72 @@
+"""Shared fixtures: the fixture mini-internet (a real HTTP server subprocess on
+127.0.0.1, ports chosen by the OS) and one real crawl of it into a real index."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def gold() -> dict:
+    return json.loads((FIXTURES / "gold.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def fixture_sites():
+    from crawler.demo import load_fixture_server
+    with load_fixture_server().start_fixture_sites() as sites:
+        yield sites
+
+
+def newsmon_env(**extra) -> dict:
+    env = dict(os.environ)
+    env.update({"NEWSMON_ALLOW_HOSTS": "127.0.0.1", "NEWSMON_DOWNLOAD_DELAY": "0", "PYTHONIOENCODING": "utf-8"})
+    env.update(extra)
+    return env
+
+
+def run_newsmon(*args, timeout: float = 300, **env) -> subprocess.CompletedProcess:
+    """The real command, in its own process (Twisted's reactor runs once per process)."""
+    return subprocess.run([sys.executable, "-m", "crawler", *map(str, args)], capture_output=True,
+                          text=True, encoding="utf-8", env=newsmon_env(**env), timeout=timeout, cwd=REPO)
+
+
+@dataclass
+class Crawl:
+    index_url: str
+    sites_file: Path
+    proc: subprocess.CompletedProcess
+    summary: dict
+    export: list[dict]
+    urls: dict[str, str]
+
+    def url_of(self, site: str, path: str) -> str:
+        return self.urls[site].rstrip("/") + path
+
+
+def crawl_into(fixture_sites, directory: Path, *extra_args) -> Crawl:
+    sites_file = directory / "sites.yaml"
+    fixture_sites.write_sites_file(sites_file)
+    index_url = f"sqlite:///{directory}/newsmon.db"
+    proc = run_newsmon("crawl", "--sites", sites_file, "--index", index_url, "--json", *extra_args)
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
+    summary = json.loads(proc.stdout)
+    exported = run_newsmon("export", "--index", index_url)
+    assert exported.returncode == 0, exported.stderr
+    lines = [json.loads(line) for line in exported.stdout.splitlines() if line.strip()]
+    return Crawl(index_url, sites_file, proc, summary, lines, dict(fixture_sites.urls))
+
+
+@pytest.fixture(scope="session")
+def crawl(fixture_sites, tmp_path_factory) -> Crawl:
+    """One full crawl of every fixture site (shared by the end-to-end tests)."""
+    return crawl_into(fixture_sites, tmp_path_factory.mktemp("crawl"))

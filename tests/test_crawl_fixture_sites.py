@@ -1,0 +1,167 @@
+"""End to end: a real crawl of the fixture mini-internet into a real SQLite index,
+checked against the gold. This is what `make demo` shows a newcomer."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from benchmarks.extraction.metrics import char_f1
+from conftest import crawl_into, run_newsmon
+
+NOISE_MARKERS = ("(kāi)", "(chǎn)", "免责声明", "免責聲明", "转载请注明出处", "轉載請注明出處", "网友点评",
+                 "網友點評", "+关注", "+關注", "亚洲第一网址", "在线观看", "主办：", "主辦:", "承办",
+                 "承辦", "分享到", "打印本页", "打印本頁", "ICP备", "<delect", "相关推荐", "相關推薦")
+
+
+def gold_by_url(crawl, gold):
+    return {crawl.url_of(a["site"], a["path"]): a for a in gold["articles"]}
+
+
+def exported_by_url(crawl):
+    return {line["url"]: line for line in crawl.export}
+
+
+def test_export_lines_follow_the_contract(crawl):
+    assert crawl.export, "nothing was indexed"
+    for line in crawl.export:
+        assert set(line) == {"id", "url", "site", "title", "published", "text", "story_id", "canonical"}
+
+
+def test_every_gold_article_is_indexed_and_no_other_page(crawl, gold):
+    expected = set(gold_by_url(crawl, gold))
+    indexed = set(exported_by_url(crawl))
+    assert not expected - indexed, f"gold articles not indexed: {sorted(expected - indexed)}"
+    assert not indexed - expected, f"non-article pages indexed: {sorted(indexed - expected)}"
+
+
+def test_body_title_and_date_quality(crawl, gold):
+    golds, got = gold_by_url(crawl, gold), exported_by_url(crawl)
+    f1s, titles, dates, report = [], 0, 0, []
+    for url, want in golds.items():
+        line = got.get(url)
+        if line is None:
+            f1s.append(0.0)
+            report.append(f"missing {url}")
+            continue
+        f1 = char_f1(line["text"], want["text"])
+        f1s.append(f1)
+        titles += line["title"] == want["title"]
+        dates += (line["published"] or "")[:10] == want["published"]
+        if f1 < 0.97 or line["title"] != want["title"] or (line["published"] or "")[:10] != want["published"]:
+            report.append(f"{url}: f1={f1:.3f} title={line['title']!r} date={line['published']}")
+    n = len(golds)
+    mean_f1 = sum(f1s) / n
+    assert mean_f1 >= 0.97, f"mean body F1 {mean_f1:.4f}\n" + "\n".join(report)
+    assert titles / n >= 0.95, f"titles exact {titles}/{n}\n" + "\n".join(report)
+    assert dates / n >= 0.95, f"dates right {dates}/{n}\n" + "\n".join(report)
+
+
+def test_no_seed_noise_reaches_the_index(crawl):
+    for line in crawl.export:
+        blob = line["title"] + "\n" + line["text"]
+        found = [m for m in NOISE_MARKERS if m in blob]
+        assert not found, f"{line['url']} still carries {found}"
+
+
+def test_spam_page_is_quarantined_not_indexed(crawl, gold):
+    from index import open_index
+    urls = {crawl.url_of(q["site"], q["path"]) for q in gold["quarantined"]}
+    assert urls, "the fixture has no spam page"
+    assert not urls & set(exported_by_url(crawl))
+    index = open_index(crawl.index_url)
+    try:
+        quarantined = {q.url: q for q in index.quarantined()}
+    finally:
+        index.close()
+    for url in urls:
+        assert url in quarantined, f"{url} was not recorded in quarantine"
+        assert quarantined[url].reason
+    assert crawl.summary["totals"].get("spam_quarantined", 0) == len(urls)
+
+
+def test_spam_injected_page_keeps_its_article_without_the_spam(crawl, gold):
+    got = exported_by_url(crawl)
+    pingqiao = [a for a in gold["articles"] if a["site"] == "pingqiao-gov" and "舜宇光學" in a["text"]]
+    assert pingqiao, "the fixture lost seed 004's article"
+    line = got[crawl.url_of("pingqiao-gov", pingqiao[0]["path"])]
+    assert "舜宇光學" in line["text"] and "亚洲第一" not in line["title"] + line["text"]
+
+
+def test_syndicated_copies_share_one_story_with_one_canonical(crawl, gold):
+    got = exported_by_url(crawl)
+    story_ids: dict[str, set[str]] = defaultdict(set)
+    for url, want in gold_by_url(crawl, gold).items():
+        story_ids[want["story"]].add(got[url]["story_id"])
+    split = {k: v for k, v in story_ids.items() if len(v) != 1}
+    assert not split, f"gold stories split over several story_ids: {split}"
+    owners = defaultdict(set)
+    for story, ids in story_ids.items():
+        owners[next(iter(ids))].add(story)
+    merged = {k: v for k, v in owners.items() if len(v) > 1}
+    assert not merged, f"distinct gold stories merged into one: {merged}"
+    canon = defaultdict(int)
+    for line in crawl.export:
+        canon[line["story_id"]] += line["canonical"]
+    assert set(canon.values()) == {1}
+
+
+def test_search_shows_each_story_once_with_its_copies(crawl, gold):
+    stories = defaultdict(list)
+    for a in gold["articles"]:
+        stories[a["story"]].append(a)
+    multi = [copies for copies in stories.values() if len({c["site"] for c in copies}) > 1]
+    assert len(multi) >= 3
+    copies = multi[0]
+    title_words = copies[0]["title"][:6]
+    proc = run_newsmon("search", f'"{title_words}"', "--json", "--index", crawl.index_url)
+    assert proc.returncode == 0, proc.stderr
+    hits = json.loads(proc.stdout)
+    ids = [h["story_id"] for h in hits]
+    assert len(ids) == len(set(ids)), "a story was listed twice"
+    expected_urls = {crawl.url_of(c["site"], c["path"]) for c in copies}
+    match = [h for h in hits if {c["url"] for c in h["copies"]} == expected_urls]
+    assert match, f"no hit lists exactly the copies {expected_urls}: {hits}"
+
+
+@pytest.mark.parametrize("query, script_in_gold", [("激光产业园", "traditional"), ("綿陽", "traditional")])
+def test_simplified_and_traditional_queries_find_each_other(crawl, gold, query, script_in_gold):
+    from pipelines.normalize import normalize_text, to_simplified
+    variants = {query, to_simplified(query)}
+    import opencc
+    variants.add(opencc.OpenCC("s2t").convert(query))
+    results = []
+    for variant in sorted(variants):
+        proc = run_newsmon("search", variant, "--json", "--index", crawl.index_url)
+        assert proc.returncode == 0, proc.stderr
+        results.append({h["story_id"] for h in json.loads(proc.stdout)})
+    assert results[0], f"{query} found nothing"
+    assert all(r == results[0] for r in results), f"scripts disagree: {results}"
+    wanted = {a["story"] for a in gold["articles"]
+              if normalize_text(query) in normalize_text(a["title"] + a["text"])}
+    assert len(results[0]) == len(wanted)
+
+
+def test_bad_inputs_are_logged_with_url_and_reason_and_the_crawl_goes_on(crawl, gold):
+    log = crawl.proc.stderr
+    assert gold["bad"], "the fixture has no bad pages"
+    for bad in gold["bad"]:
+        url = crawl.url_of(bad["site"], bad["path"])
+        lines = [l for l in log.splitlines() if url in l]
+        assert lines, f"{bad['kind']} page {url} is not in the crawl log"
+    errors = {k for k in crawl.summary["totals"] if k.startswith("errors/")}
+    assert "errors/http_404" in errors
+    assert crawl.summary["finish_reason"] == "finished"
+
+
+def test_recrawl_changes_nothing(crawl, fixture_sites, tmp_path):
+    """Crawling the same sites again into the same index keeps ids, stories and canonicals."""
+    import shutil
+    from pathlib import Path
+    db = Path(crawl.index_url[len("sqlite:///"):])
+    shutil.copy(db, tmp_path / "newsmon.db")
+    again = crawl_into(fixture_sites, tmp_path)
+    assert again.summary["totals"].get("articles_new", 0) == 0
+    key = lambda lines: sorted((l["url"], l["story_id"], l["canonical"], l["text"]) for l in lines)  # noqa: E731
+    assert key(again.export) == key(crawl.export)
