@@ -72,6 +72,7 @@ def crawl_settings(index_url: str | None, sites: list[SiteConfig], extra: dict |
         if slot:
             slots[site.name] = slot
     settings.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
+    settings.set("NEWSMON_EXTRACT_OPTIONS", {s.name: s.extract_options() for s in sites}, priority="cmdline")
     for key, value in (extra or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings

@@ -3,8 +3,9 @@
 Order (wired in ``crawler/settings.py``): ExtractPipeline (decode -> extract ->
 clean) -> QuarantinePipeline (spam) -> NormalizePipeline -> DedupPipeline ->
 IndexPipeline. Each adapter's work is a plain function that ``newsmon extract``,
-tests and benchmarks call too. A page that cannot become an article is dropped
-with a reason-keyed count and a log line naming its URL; the crawl goes on.
+tests and benchmarks call too; ``from_crawler`` reads settings and ``__init__``
+takes plain values. A page that cannot become an article is dropped with a
+reason-keyed count and a log line naming its URL; the crawl goes on.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from crawler.stats import count
-from index import Quarantined, open_index
-from pipelines.article import ExtractionError
+from index import IndexBackend, Quarantined, open_index
+from pipelines.article import ExtractionError, ExtractOptions
 from pipelines.dedup import StoryClusterer
 from pipelines.extract import extract_article
 from pipelines.records import build_record
@@ -23,8 +24,9 @@ from pipelines.records import build_record
 logger = logging.getLogger("newsmon.crawl")
 
 
-def shared_index(crawler):
-    """One index connection per crawl, shared by the pipelines that need it."""
+def shared_index(crawler) -> IndexBackend:
+    """One index connection per crawl, shared by the pipelines that need it,
+    flushed and closed when the spider closes."""
     index = getattr(crawler, "_newsmon_index", None)
     if index is None:
         index = open_index(crawler.settings.get("NEWSMON_INDEX"))
@@ -38,26 +40,17 @@ def shared_index(crawler):
 
 
 class ExtractPipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.stats = crawler.stats
-        self._options: dict = {}
+    def __init__(self, stats, options_by_site: dict[str, ExtractOptions]):
+        self.stats = stats
+        self.options_by_site = options_by_site
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def options_for(self, site_name: str):
-        """The site's ExtractOptions (encoding, selectors) from the sites file."""
-        if site_name not in self._options:
-            site = getattr(self.crawler.spider, "sites", {}).get(site_name)
-            self._options[site_name] = site.extract_options() if site else None
-        return self._options[site_name]
+        return cls(crawler.stats, crawler.settings.get("NEWSMON_EXTRACT_OPTIONS") or {})
 
     def process_item(self, item):
-        options = self.options_for(item.site)
         try:
-            item.article = extract_article(item.body, item.url, item.headers, options)
+            item.article = extract_article(item.body, item.url, item.headers, self.options_by_site.get(item.site))
         except ExtractionError as exc:
             count(self.stats, f"errors/{exc.reason}", item.site)
             logger.warning("[%s] not an article %s: %s (%s)", item.site, item.url, exc.message, exc.reason)
@@ -71,72 +64,67 @@ class ExtractPipeline:
 
 
 class QuarantinePipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
+    def __init__(self, index: IndexBackend, stats):
+        self.index = index
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(shared_index(crawler), crawler.stats)
 
     def process_item(self, item):
         article = item.article
         if article.spam_reasons and not article.spam:
-            count(self.crawler.stats, "spam_removed", item.site)
+            count(self.stats, "spam_removed", item.site)
         if not article.spam:
             return item
         reason = "; ".join(article.spam_reasons) or "spam"
-        shared_index(self.crawler).record_quarantine(Quarantined(
-            url=item.url, site=item.site, reason=reason, title=article.title[:200],
-            fetched_at=item.fetched_at))
-        count(self.crawler.stats, "spam_quarantined", item.site)
+        self.index.record_quarantine(Quarantined(
+            url=item.url, site=item.site, reason=reason, title=article.title[:200], fetched_at=item.fetched_at))
+        count(self.stats, "spam_quarantined", item.site)
         logger.warning("[%s] quarantined spam page %s: %s", item.site, item.url, reason)
         raise DropItem(f"spam: {item.url}")
 
 
 class NormalizePipeline:
     def process_item(self, item):
-        item.record = build_record(item.article, site=item.site, region=item.region,
-                                   fetched_at=item.fetched_at)
+        item.record = build_record(item.article, site=item.site, region=item.region, fetched_at=item.fetched_at)
         return item
 
 
 class DedupPipeline:
-    def __init__(self, crawler, window_days: int):
-        self.crawler = crawler
-        self.window_days = window_days
-        self._clusterer = None
+    def __init__(self, clusterer: StoryClusterer):
+        self.clusterer = clusterer
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, crawler.settings.getint("NEWSMON_DEDUP_WINDOW_DAYS", 30))
+        window = crawler.settings.getint("NEWSMON_DEDUP_WINDOW_DAYS", 30)
+        return cls(StoryClusterer(shared_index(crawler), window_days=window))
 
     def process_item(self, item):
-        if self._clusterer is None:
-            self._clusterer = StoryClusterer(shared_index(self.crawler), window_days=self.window_days)
-        item.assignment = self._clusterer.assign(item.record)
+        item.assignment = self.clusterer.assign(item.record)
         return item
 
 
 class IndexPipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
+    def __init__(self, index: IndexBackend, stats):
+        self.index = index
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(shared_index(crawler), crawler.stats)
 
     def process_item(self, item):
-        index = shared_index(self.crawler)
-        record, assignment = item.record, item.assignment
-        is_new = index.upsert_article(record)
-        stats, site = self.crawler.stats, item.site
-        count(stats, "articles_indexed", site)
-        count(stats, "articles_new" if is_new else "articles_updated", site)
+        record, assignment, site = item.record, item.assignment, item.site
+        is_new = self.index.upsert_article(record)
+        count(self.stats, "articles_indexed", site)
+        count(self.stats, "articles_new" if is_new else "articles_updated", site)
         if assignment.new_story:
-            count(stats, "stories_new", site)
+            count(self.stats, "stories_new", site)
             what = "new story"
         elif assignment.match in ("exact", "near"):
-            count(stats, "duplicates", site)
+            count(self.stats, "duplicates", site)
             what = f"copy ({assignment.match})"
         else:
             what = "seen before"

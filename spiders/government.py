@@ -18,7 +18,7 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, Timeo
 
 from crawler.items import RawPage
 from crawler.links import classify_url, discover_links, is_paging_anchor, is_skip_anchor, origin_of
-from crawler.sites import SiteConfig
+from crawler.sites import SiteConfig, load_sites
 from crawler.stats import count
 
 logger = logging.getLogger("newsmon.crawl")
@@ -44,8 +44,11 @@ def fetch_error_reason(failure) -> str:
 class GovNewsSpider(scrapy.Spider):
     name = "gov_news"
 
-    def __init__(self, sites: list[SiteConfig] | None = None, max_list_depth: int = 6, **kwargs):
+    def __init__(self, sites: list[SiteConfig] | None = None, max_list_depth: int = 6,
+                 sites_file: str | None = None, **kwargs):
         super().__init__(**kwargs)
+        if sites is None and sites_file:   # `scrapy crawl gov_news -a sites_file=sites.yaml`
+            sites = load_sites(sites_file).sites
         self.sites = {s.name: s for s in (sites or [])}
         self.max_list_depth = max_list_depth
         self._origins = {s.name: {origin_of(u) for u in s.start_urls} for s in self.sites.values()}
