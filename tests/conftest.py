@@ -21,9 +21,11 @@ def gold() -> dict:
 
 
 @pytest.fixture(scope="session")
-def fixture_sites():
+def fixture_sites(tmp_path_factory):
+    """The fixture mini-internet, with an access log so tests can see what was fetched."""
     from crawler.demo import load_fixture_server
-    with load_fixture_server().start_fixture_sites() as sites:
+    log = tmp_path_factory.mktemp("fixture-server") / "access.log"
+    with load_fixture_server().start_fixture_sites(access_log=log) as sites:
         yield sites
 
 
@@ -48,6 +50,7 @@ class Crawl:
     summary: dict
     export: list[dict]
     urls: dict[str, str]
+    requests: list[tuple[str, str]]       # (site, path) the fixture server served during this crawl
 
     def url_of(self, site: str, path: str) -> str:
         return self.urls[site].rstrip("/") + path
@@ -57,13 +60,15 @@ def crawl_into(fixture_sites, directory: Path, *extra_args) -> Crawl:
     sites_file = directory / "sites.yaml"
     fixture_sites.write_sites_file(sites_file)
     index_url = f"sqlite:///{directory}/newsmon.db"
+    served_before = len(fixture_sites.requests())
     proc = run_newsmon("crawl", "--sites", sites_file, "--index", index_url, "--json", *extra_args)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
     summary = json.loads(proc.stdout)
     exported = run_newsmon("export", "--index", index_url)
     assert exported.returncode == 0, exported.stderr
     lines = [json.loads(line) for line in exported.stdout.splitlines() if line.strip()]
-    return Crawl(index_url, sites_file, proc, summary, lines, dict(fixture_sites.urls))
+    served = [(site, path) for site, _method, path, _status in fixture_sites.requests()[served_before:]]
+    return Crawl(index_url, sites_file, proc, summary, lines, dict(fixture_sites.urls), served)
 
 
 @pytest.fixture(scope="session")

@@ -165,3 +165,45 @@ def test_recrawl_changes_nothing(crawl, fixture_sites, tmp_path):
     assert again.summary["totals"].get("articles_new", 0) == 0
     key = lambda lines: sorted((l["url"], l["story_id"], l["canonical"], l["text"]) for l in lines)  # noqa: E731
     assert key(again.export) == key(crawl.export)
+
+
+def test_crawl_is_polite_and_skips_what_monitoring_never_needs(crawl, gold):
+    """robots.txt read first and obeyed; no attachments, images, about/contact pages;
+    every article fetched once."""
+    from collections import Counter
+    assert crawl.requests, "the access log is empty"
+    fetched = Counter(crawl.requests)
+    for site in crawl.urls:
+        assert fetched[(site, "/robots.txt")] >= 1
+    for blocked in gold["robots_disallowed"]:
+        assert (blocked["site"], blocked["path"]) not in fetched
+    assert not [p for _, p in fetched if p.startswith("/module/")], "pingqiao's robots.txt disallows /module/"
+    for page in gold["non_articles"]:
+        if page["kind"] in ("about", "contact"):
+            assert (page["site"], page["path"]) not in fetched, page
+    assert not [p for _, p in fetched if p.lower().split("?")[0].endswith((".pdf", ".png", ".jpg", ".css"))]
+    for article in gold["articles"]:
+        assert fetched[(article["site"], article["path"])] == 1, article["path"]
+
+
+def test_site_overrides_from_the_sites_file_are_honoured(fixture_sites, gold, tmp_path):
+    """article_url_pattern narrows what counts as an article; max_pages caps the run."""
+    import yaml
+    base = fixture_sites.urls["sucheng-gov"]
+    sites = {"sites": [{"name": "sucheng-gov", "start_urls": [base], "allow_private": True,
+                        "article_url_pattern": r"/xwdt/2021\d\d/t2021\d+_\d+\.html$"},
+                       {"name": "laser-industry", "start_urls": [fixture_sites.urls["laser-industry"]],
+                        "max_pages": 3}]}
+    (tmp_path / "sites.yaml").write_text(yaml.safe_dump(sites, allow_unicode=True), encoding="utf-8")
+    index_url = f"sqlite:///{tmp_path}/newsmon.db"
+    proc = run_newsmon("crawl", "--sites", tmp_path / "sites.yaml", "--index", index_url, "--json",
+                       NEWSMON_ALLOW_HOSTS="127.0.0.1")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    lines = [json.loads(l) for l in run_newsmon("export", "--index", index_url).stdout.splitlines()]
+    sucheng = {l["url"] for l in lines if l["site"] == "sucheng-gov"}
+    expected = {base.rstrip("/") + a["path"] for a in gold["articles"]
+                if a["site"] == "sucheng-gov" and a["path"].startswith("/xwdt/2021")}
+    assert sucheng == expected
+    assert summary["sites"]["laser-industry"]["pages_fetched"] <= 3
+    assert "page budget of 3 reached" in proc.stderr
