@@ -23,6 +23,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.extraction.metrics import char_f1  # noqa: E402
 from pipelines.article import ExtractionError  # noqa: E402
 from pipelines.extract import extract_article  # noqa: E402
+from crawler.demo import load_fixture_server  # noqa: E402
+import trafilatura  # noqa: E402
+
+_SERVER = load_fixture_server()
 
 FIXTURES = ROOT / "tests" / "fixtures"
 FLOORS = {"f1": 0.97, "title": 0.95, "date": 0.95}
@@ -35,29 +39,23 @@ NOISE_MARKERS = (
 
 
 def fixture_file(site: str, path: str) -> Path:
-    """tests/fixtures/sites/<site>/<path>. Query strings map as tests/fixtures/server.py does:
-    only the parameters in _site.json["query_params"] count, sorted and joined with "&",
-    appended as "@k=v"; none -> the plain file; a directory -> its index file."""
-    parts = urlsplit(path)
-    root = FIXTURES / "sites" / site
-    cfg_file = root / "_site.json"
-    cfg = json.loads(cfg_file.read_text(encoding="utf-8")) if cfg_file.exists() else {}
-    rel = parts.path.lstrip("/")
-    if parts.query:
-        keep = sorted(kv for kv in parts.query.split("&") if kv.split("=", 1)[0] in cfg.get("query_params", []))
-        if keep:
-            rel = f"{rel}@{'&'.join(keep)}"
-    target = root / rel
-    if not rel or target.is_dir():
-        for name in cfg.get("index_files", ["index.html", "index.htm"]):
-            if (target / name).exists():
-                return target / name
-    return target
+    """The file the fixture server serves for ``path`` (one mapping: tests/fixtures/server.py)."""
+    found = _SERVER.fixture_file(site, path)
+    if found is None:
+        raise FileNotFoundError(f"{site}{path} is not in the fixture sites")
+    return found
+
+
+def peer_trafilatura(body: bytes, url: str) -> tuple[str, str]:
+    """The peer, as its users call it: bytes in, its own decoding and defaults."""
+    text = trafilatura.extract(body, url=url) or ""
+    meta = trafilatura.extract_metadata(body, default_url=url)
+    return text, (meta.title if meta and meta.title else "")
 
 
 def evaluate(verbose: bool = False) -> dict:
     gold = json.loads((FIXTURES / "gold.json").read_text(encoding="utf-8"))
-    rows, noise_hits, elapsed = [], [], 0.0
+    rows, noise_hits, elapsed, peer_elapsed, peer_f1, peer_titles = [], [], 0.0, 0.0, 0.0, 0
     for g in gold["articles"]:
         body = fixture_file(g["site"], g["path"]).read_bytes()
         url = f"http://{g['site']}.test{g['path']}"
@@ -68,6 +66,11 @@ def evaluate(verbose: bool = False) -> dict:
         except ExtractionError as exc:
             text, title, published = "", "", f"error:{exc.reason}"
         elapsed += time.perf_counter() - start
+        start = time.perf_counter()
+        peer_text, peer_title = peer_trafilatura(body, url)
+        peer_elapsed += time.perf_counter() - start
+        peer_f1 += char_f1(peer_text, g["text"])
+        peer_titles += peer_title == g["title"]
         f1 = char_f1(text, g["text"])
         row = {"page": f"{g['site']}{g['path']}", "f1": f1, "title": title == g["title"],
                "date": published == g.get("published"), "got_title": title, "got_date": published}
@@ -100,6 +103,7 @@ def evaluate(verbose: bool = False) -> dict:
         "title": sum(r["title"] for r in rows) / n,
         "date": sum(r["date"] for r in rows) / n,
         "ms_per_page": 1000 * elapsed / n,
+        "peer_trafilatura": {"f1": peer_f1 / n, "title": peer_titles / n, "ms_per_page": 1000 * peer_elapsed / n},
         "noise_hits": noise_hits,
         "quarantined": f"{quarantined_ok}/{len(gold.get('quarantined', []))}",
         "non_articles_refused": f"{non_articles_ok}/{len(non_articles)}",
@@ -115,6 +119,10 @@ def main() -> int:
     print(f"\npages={s['pages']} mean_f1={s['f1']:.4f} titles={s['title']:.1%} dates={s['date']:.1%} "
           f"ms/page={s['ms_per_page']:.1f} quarantined={s['quarantined']} "
           f"non_articles_refused={s['non_articles_refused']} noise_hits={len(s['noise_hits'])}")
+    peer = s["peer_trafilatura"]
+    print(f"peer trafilatura {trafilatura.__version__}, same pages, same run: mean_f1={peer['f1']:.4f} "
+          f"titles={peer['title']:.1%} ms/page={peer['ms_per_page']:.1f} "
+          f"(newsmon/trafilatura time ratio {s['ms_per_page'] / max(peer['ms_per_page'], 1e-9):.2f})")
     for page, marker in s["noise_hits"]:
         print(f"  noise {marker!r} in {page}")
     failed = [k for k, floor in FLOORS.items() if s[k] < floor] + (["noise"] if s["noise_hits"] else [])
