@@ -25,14 +25,25 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     if not verbose:
-        # Scrapy raises its own loggers to DEBUG when a crawl starts; keep its chatter out.
-        handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith(_THIRD_PARTY))
+        handler.addFilter(_quiet_third_party)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("newsmon").setLevel(level)
     for noisy in ("trafilatura", "htmldate", "charset_normalizer", "readability"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _quiet_third_party(record: logging.LogRecord) -> bool:
+    """Scrapy raises its own loggers to DEBUG when a crawl starts: keep its chatter
+    out, and show its warnings and errors as one line (tracebacks only with -v);
+    newsmon's own lines already say which URL failed and why."""
+    if not record.name.startswith(_THIRD_PARTY):
+        return True
+    if record.levelno < logging.WARNING:
+        return False
+    record.exc_info, record.exc_text = None, None
+    return True
 
 
 def _open_index(url: str | None):

@@ -6,9 +6,12 @@ import logging
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.netsafety import AllowList, UnsafeURLError, check_url
-from crawler.stats import count
 
 logger = logging.getLogger("newsmon.crawl")
+
+
+class UnsafeRequest(IgnoreRequest):
+    """A request refused by network safety (the spider's errback counts it)."""
 
 
 class NetworkSafetyMiddleware:
@@ -17,22 +20,17 @@ class NetworkSafetyMiddleware:
     Runs on every request, including each redirect hop, since Scrapy re-schedules
     redirects as new requests through this middleware."""
 
-    def __init__(self, allow: AllowList, stats=None):
+    def __init__(self, allow: AllowList):
         self.allow = allow
-        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        allow = AllowList.parse(crawler.settings.get("NEWSMON_ALLOW_HOSTS"))
-        return cls(allow, crawler.stats)
+        return cls(AllowList.parse(crawler.settings.get("NEWSMON_ALLOW_HOSTS")))
 
     def process_request(self, request):
         try:
             check_url(request.url, self.allow, bool(request.meta.get("allow_private")))
         except UnsafeURLError as exc:
-            site = request.meta.get("site")
-            logger.warning("[%s] %s", site or "-", exc)
-            if self.stats is not None:
-                count(self.stats, "errors/unsafe_url", site)
-            raise IgnoreRequest(str(exc)) from None
+            logger.warning("[%s] %s", request.meta.get("site") or "-", exc)
+            raise UnsafeRequest(str(exc)) from None
         return None

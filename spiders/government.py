@@ -12,11 +12,13 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import scrapy
+from scrapy import exceptions
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError, TCPTimedOutError
 
 from crawler.items import RawPage
+from crawler.middlewares import UnsafeRequest
 from crawler.links import classify_url, discover_links, is_paging_anchor, is_skip_anchor, origin_of
 from crawler.sites import SiteConfig, load_sites
 from crawler.stats import count
@@ -24,21 +26,27 @@ from crawler.stats import count
 logger = logging.getLogger("newsmon.crawl")
 
 
+# Scrapy >= 2.14 wraps Twisted's errors in its own; both spellings map to one reason.
+_FAILURE_REASONS = (
+    ((exceptions.CannotResolveHostError, DNSLookupError), "dns"),
+    ((exceptions.DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
+    ((exceptions.DownloadConnectionRefusedError, ConnectionRefusedError), "connection_refused"),
+    ((exceptions.ResponseDataLossError,), "truncated"),
+    ((exceptions.DownloadFailedError,), "download_failed"),
+    ((UnsafeRequest,), "unsafe_url"),
+)
+
+
 def fetch_error_reason(failure) -> str:
     """A short, stable reason for a failed request (a stats key)."""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
-    if failure.check(DNSLookupError):
-        return "dns"
-    if failure.check(TimeoutError, TCPTimedOutError):
-        return "timeout"
-    if failure.check(ConnectionRefusedError):
-        return "connection_refused"
-    name = type(failure.value).__name__
-    if name == "IgnoreRequest":
-        msg = str(failure.value)
-        return "robots_txt" if "robots" in msg.lower() else "ignored"
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    for types, reason in _FAILURE_REASONS:
+        if failure.check(*types):
+            return reason
+    if failure.check(exceptions.IgnoreRequest):
+        return "robots_txt" if "robots" in str(failure.value).lower() else "ignored"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(failure.value).__name__).lower()
 
 
 class GovNewsSpider(scrapy.Spider):

@@ -207,3 +207,25 @@ def test_site_overrides_from_the_sites_file_are_honoured(fixture_sites, gold, tm
     assert sucheng == expected
     assert summary["sites"]["laser-industry"]["pages_fetched"] <= 3
     assert "page budget of 3 reached" in proc.stderr
+
+
+def test_dead_and_private_sites_are_recorded_and_the_crawl_goes_on(fixture_sites, tmp_path):
+    import socket
+    import yaml
+    with socket.socket() as s:            # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    sites = {"sites": [
+        {"name": "dead-site", "start_urls": [f"http://127.0.0.1:{dead_port}/"]},
+        {"name": "intranet", "start_urls": ["http://10.20.30.40/"]},
+        {"name": "mianyang-news", "start_urls": [fixture_sites.urls["mianyang-news"]]}]}
+    (tmp_path / "sites.yaml").write_text(yaml.safe_dump(sites), encoding="utf-8")
+    proc = run_newsmon("crawl", "--sites", tmp_path / "sites.yaml", "--index", f"sqlite:///{tmp_path}/n.db",
+                       "--json", NEWSMON_ALLOW_HOSTS="127.0.0.1")
+    assert proc.returncode == 0, proc.stderr
+    per_site = json.loads(proc.stdout)["sites"]
+    assert per_site["dead-site"]["errors/connection_refused"] == 1
+    assert per_site["intranet"]["errors/unsafe_url"] == 1
+    assert "10.20.30.40 resolves to non-public address" in proc.stderr
+    assert per_site["mianyang-news"]["articles_indexed"] >= 9
+    assert "Traceback" not in proc.stderr
