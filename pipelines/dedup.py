@@ -2,16 +2,22 @@
 
 Plain functions and one class, no Scrapy import; the Scrapy pipeline is a thin
 adapter around ``StoryClusterer.assign``. All dedup state (text hashes, MinHash
-LSH band keys, story ids) lives in the index backend, so it survives restarts and
-scales with the index (design.md, "Scale beyond one machine").
+LSH band keys, story ids) lives in the index backend, so it survives restarts,
+works across processes and scales with the index (design.md, "Scale beyond one
+machine"); the clusterer keeps only a bounded cache of shingle sets.
 
 ``assign`` tries, in order:
 1. same canonical URL already stored -> the stored page's story (a re-crawl
    changes nothing; an edited page keeps its story and gets new dedup keys);
 2. same dedup-normalized text (sha1) -> that story;
-3. near duplicate: MinHash LSH band keys find candidates in the backend, verified
-   by exact Jaccard of character shingles or by containment, within ``window_days``;
+3. near duplicate: MinHash LSH band keys (``pipelines/minhash.py``: whole text and
+   lead) find candidates in the backend within ``window_days``; each is verified
+   by exact Jaccard or containment of the character shingles, and rejected when
+   the two texts state different facts (``pipelines/similarity.py``);
 4. otherwise a new story, whose id comes from its first-seen copy and never changes.
+
+The story's canonical copy is its origin (``choose_origin``), recomputed from all
+copies whenever one joins, so it does not depend on crawl order.
 """
 from __future__ import annotations
 
@@ -23,10 +29,10 @@ from datetime import date, timedelta
 from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from datasketch import MinHash
-
 from index.base import ArticleRecord, IndexBackend
-from pipelines.normalize import normalize_for_dedup
+from pipelines.minhash import band_keys
+from pipelines.normalize import normalize_for_dedup, normalize_text
+from pipelines.similarity import TextFeatures, similarity
 
 # -- canonical URLs ----------------------------------------------------------------
 
@@ -80,13 +86,67 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(normalize_for_dedup(text).encode("utf-8")).hexdigest()
 
 
-# -- clustering ------------------------------------------------------------------------
+# -- origin ----------------------------------------------------------------------------
 
 # A wire-style opening such as "宿迁网讯：" or "本报讯（记者 张三）：" names whoever
 # relayed the text; of two same-day copies we prefer the one without it.
 _LEAD_IN = re.compile(r"^\s*\S{0,12}?讯\s*(?:[（(][^）)]{0,30}[）)])?\s*[：:]")
+_REGION_UNIT = re.compile(r"[\u4e00-\u9fff]{2,}?(?:自治州|自治县|新区|省|市|州|盟|县|区|旗|镇|乡|街道)")
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "")[:10])
+    except ValueError:
+        return None
+
+
+def site_names(record: ArticleRecord) -> set[str]:
+    """How a 来源 line may name this copy's site: its site id, its host, and the
+    last unit of its region ("江苏省宿迁市宿城区" -> "宿城区")."""
+    names = {record.site.casefold()}
+    host = canonical_url(record.url).split("/", 1)[0].split(":", 1)[0]
+    names.add(host.removeprefix("www."))
+    units = _REGION_UNIT.findall(normalize_text(record.region or ""))
+    if units:
+        names.add(units[-1])
+    return {n for n in names if len(n) >= 2}
+
+
+def credited(record: ArticleRecord, copies: list[ArticleRecord]) -> bool:
+    """True if another copy's 来源 (``source``) names ``record``'s site."""
+    names = site_names(record)
+    for other in copies:
+        if other.id == record.id or not other.source or other.site == record.site:
+            continue
+        source = normalize_text(other.source)
+        if any(name in source for name in names):
+            return True
+    return False
+
+
+def choose_origin(copies: list[ArticleRecord]) -> ArticleRecord:
+    """The story's origin, from all its copies at once (so crawl order does not matter):
+    1. the earliest publication day (the fetch day for an undated page);
+    2. among those, a copy whose site another copy's 来源 line names;
+    3. the earliest time of day, when every remaining copy gives one;
+    4. a copy without a relay lead-in ("宿迁网讯："), then the first fetched, then the id."""
+    def when(c: ArticleRecord) -> str:
+        return c.published or c.fetched_at or ""
+
+    first_day = min(when(c)[:10] for c in copies)
+    pool = [c for c in copies if when(c)[:10] == first_day]
+    named = [c for c in pool if credited(c, copies)]
+    pool = named or pool
+    if all(len(c.published or "") > 10 for c in pool):
+        first_time = min(c.published[11:16] for c in pool)
+        pool = [c for c in pool if c.published[11:16] == first_time]
+    return min(pool, key=lambda c: (bool(_LEAD_IN.match(c.text)), c.fetched_at or "", c.id))
+
+
+# -- clustering ------------------------------------------------------------------------
+
 MIN_NEAR_DUP_CHARS = 50          # shorter texts match only exactly
-MIN_CONTAINMENT_SHINGLES = 100   # containment on a tiny text would match any quote of it
 Match = Literal["url", "exact", "near"]
 
 
@@ -98,27 +158,6 @@ class StoryAssignment:
     match: Match | None
     canonical_id: str             # the story's canonical copy after this assignment
     similarity: float | None = None   # near matches: max(Jaccard, containment)
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "")[:10])
-    except ValueError:
-        return None
-
-
-def _earlier(a: ArticleRecord, b: ArticleRecord) -> bool:
-    """True if copy ``a`` should be canonical rather than ``b``: earlier publication
-    (time compared only when both pages give one), then earlier fetch, then the copy
-    without a relay lead-in."""
-    pa, pb = a.published or a.fetched_at or "", b.published or b.fetched_at or ""
-    if pa[:10] != pb[:10]:
-        return pa[:10] < pb[:10]
-    if len(pa) > 10 and len(pb) > 10 and pa[11:16] != pb[11:16]:
-        return pa[11:16] < pb[11:16]
-    if (a.fetched_at or "") != (b.fetched_at or ""):
-        return (a.fetched_at or "") < (b.fetched_at or "")
-    return not _LEAD_IN.match(a.text) and bool(_LEAD_IN.match(b.text))
 
 
 class StoryClusterer:
@@ -133,55 +172,34 @@ class StoryClusterer:
     the other copies (``set_story``), so until the upsert the story has none.
     """
 
-    def __init__(self, backend: IndexBackend, *, window_days: int = 30, num_perm: int = 128,
-                 bands: int = 32, shingle: int = 5, threshold: float = 0.5,
+    def __init__(self, backend: IndexBackend, *, window_days: int = 30, threshold: float = 0.5,
                  containment: float = 0.8, cache_size: int = 4096):
-        if num_perm % bands:
-            raise ValueError(f"num_perm ({num_perm}) must be a multiple of bands ({bands})")
         self.backend = backend
         self.window = timedelta(days=window_days)
-        self.num_perm, self.bands, self.rows = num_perm, bands, num_perm // bands
-        self.shingle, self.threshold, self.containment = shingle, threshold, containment
-        # Shingle sets of recently seen texts, keyed by text_hash: candidates recur.
-        self._shingle_cache: OrderedDict[str, tuple[int, frozenset[str]]] = OrderedDict()
+        self.threshold, self.containment = threshold, containment
+        # Features of recently seen texts, keyed by text_hash: candidates recur
+        # (one original is the candidate of each of its reposts). Bounded, and only
+        # an accelerator: everything is recomputed from the stored text on a miss.
+        self._cache: OrderedDict[tuple[str, str], TextFeatures] = OrderedDict()
         self._cache_size = cache_size
 
-    # -- features ----------------------------------------------------------------
-
-    def _features(self, record: ArticleRecord) -> tuple[int, frozenset[str]]:
-        """(length of the dedup form, its character shingles), cached by text hash."""
-        cached = self._shingle_cache.get(record.text_hash)
+    def features(self, record: ArticleRecord) -> TextFeatures:
+        key = (record.text_hash, record.norm_title)
+        cached = self._cache.get(key)
         if cached is not None:
-            self._shingle_cache.move_to_end(record.text_hash)
+            self._cache.move_to_end(key)
             return cached
-        text = normalize_for_dedup(record.norm_text)   # cheap: norm_text is already folded
-        k = self.shingle
-        features = (len(text), frozenset(text[i:i + k] for i in range(max(1, len(text) - k + 1))))
-        self._shingle_cache[record.text_hash] = features
-        if len(self._shingle_cache) > self._cache_size:
-            self._shingle_cache.popitem(last=False)
-        return features
+        # normalize_for_dedup is cheap on norm_text, which is already folded.
+        found = TextFeatures.of(normalize_for_dedup(record.norm_text), record.norm_text,
+                                record.norm_title)
+        self._cache[key] = found
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return found
 
-    def lsh_bands(self, shingles: frozenset[str]) -> list[str]:
-        """Band keys ``"b07:<16 hex>"``: two texts share one with probability
-        1-(1-J^rows)^bands (about 0.87 at Jaccard 0.5 with 128 perms / 32 bands).
-        datasketch hashes ~1,500 shingles in ~1 ms, fast enough to keep."""
-        minhash = MinHash(num_perm=self.num_perm, seed=1)
-        minhash.update_batch([s.encode("utf-8") for s in sorted(shingles)])
-        values = minhash.hashvalues.astype("<u8")
-        return [f"b{b:02d}:" + hashlib.sha1(
-                    values[b * self.rows:(b + 1) * self.rows].tobytes()).hexdigest()[:16]
-                for b in range(self.bands)]
-
-    def _similarity(self, a: frozenset[str], b: frozenset[str]) -> float | None:
-        """max(Jaccard, containment) if either passes its threshold, else None."""
-        common = len(a & b)
-        jaccard = common / len(a | b)
-        smaller = min(len(a), len(b))
-        contained = common / smaller if smaller >= MIN_CONTAINMENT_SHINGLES else 0.0
-        if jaccard >= self.threshold or contained >= self.containment:
-            return max(jaccard, contained)
-        return None
+    def lsh_bands(self, record: ArticleRecord) -> list[str]:
+        found = self.features(record)
+        return band_keys(found.hashes) if found.length >= MIN_NEAR_DUP_CHARS else []
 
     # -- layers --------------------------------------------------------------------
 
@@ -196,18 +214,19 @@ class StoryClusterer:
                 return other
         return None
 
-    def _near_match(self, record: ArticleRecord,
-                    shingles: frozenset[str]) -> tuple[ArticleRecord, float] | None:
+    def _near_match(self, record: ArticleRecord) -> tuple[ArticleRecord, float] | None:
         day = _day(record.published) or _day(record.fetched_at)
         since = (day - self.window).isoformat() if day else None
+        mine = self.features(record)
         best: tuple[ArticleRecord, float] | None = None
         for other in self.backend.find_by_lsh_bands(record.lsh_bands, since=since):
-            other_day = _day(other.published) or _day(other.fetched_at)
             if other.id == record.id or not other.story_id:
                 continue
+            other_day = _day(other.published) or _day(other.fetched_at)
             if day and other_day and abs(other_day - day) > self.window:
                 continue
-            score = self._similarity(shingles, self._features(other)[1])
+            score = similarity(mine, self.features(other), threshold=self.threshold,
+                               containment=self.containment)
             if score is not None and (best is None or score > best[1]):
                 best = (other, score)
         return best
@@ -222,15 +241,12 @@ class StoryClusterer:
         if stored is not None and stored.story_id:
             return self._recrawl(record, stored)
 
-        dedup_len, shingles = self._features(record)
-        long_enough = dedup_len >= MIN_NEAR_DUP_CHARS
-        record.lsh_bands = self.lsh_bands(shingles) if long_enough else []
-
-        exact = self._exact_match(record, dedup_len)
+        record.lsh_bands = self.lsh_bands(record)
+        exact = self._exact_match(record, self.features(record).length)
         if exact is not None:
             return self._join(record, exact, "exact", 1.0)
-        if long_enough:
-            near = self._near_match(record, shingles)
+        if record.lsh_bands:
+            near = self._near_match(record)
             if near is not None:
                 return self._join(record, near[0], "near", near[1])
 
@@ -248,21 +264,19 @@ class StoryClusterer:
                 stored.text_hash, stored.title, stored.published):
             record.lsh_bands = stored.lsh_bands
         else:   # the site edited the page: its dedup keys follow the new text
-            dedup_len, shingles = self._features(record)
-            record.lsh_bands = self.lsh_bands(shingles) if dedup_len >= MIN_NEAR_DUP_CHARS else []
+            record.lsh_bands = self.lsh_bands(record)
         canonical = next((c.id for c in self.backend.story_copies(stored.story_id) if c.canonical),
                          stored.id)
         return StoryAssignment(stored.story_id, False, stored.id, "url", canonical)
 
     def _join(self, record: ArticleRecord, match: ArticleRecord, how: Match,
-              similarity: float) -> StoryAssignment:
+              similarity_: float) -> StoryAssignment:
         story_id = match.story_id
-        copies = self.backend.story_copies(story_id)
-        current = next((c for c in copies if c.canonical), copies[0] if copies else match)
+        copies = [c for c in self.backend.story_copies(story_id) if c.id != record.id] or [match]
+        origin = choose_origin(copies + [record])
         record.story_id = story_id
-        record.canonical = _earlier(record, current)
-        canonical_id = current.id
-        if record.canonical:   # a later-crawled copy turned out to be the earliest
-            canonical_id = record.id
-            self.backend.set_story([c.id for c in copies] + [record.id], story_id, record.id)
-        return StoryAssignment(story_id, False, match.id, how, canonical_id, similarity)
+        record.canonical = origin is record
+        current = next((c.id for c in copies if c.canonical), None)
+        if origin.id != current:   # a later-crawled copy turned out to be the origin
+            self.backend.set_story([c.id for c in copies] + [record.id], story_id, origin.id)
+        return StoryAssignment(story_id, False, match.id, how, origin.id, similarity_)

@@ -155,7 +155,8 @@ def test_first_copy_starts_a_story_with_bands(clusterer, index):
     assert assignment.new_story and assignment.match is None
     assert assignment.story_id == "s-" + record.id[:16] == record.story_id
     assert record.canonical and assignment.canonical_id == record.id
-    assert len(record.lsh_bands) == 32 and record.lsh_bands[7].startswith("b07:")
+    assert len(record.lsh_bands) == 40 and record.lsh_bands[7].startswith("b07:")
+    assert record.lsh_bands[32].startswith("l0:")   # the lead signature, for truncated reposts
     assert index.get_article(record.id).lsh_bands == record.lsh_bands
 
 
