@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.extraction.leaks import NOISE_MARKERS  # noqa: E402
 from benchmarks.extraction.metrics import char_f1  # noqa: E402
 from pipelines.article import ExtractionError  # noqa: E402
 from pipelines.extract import extract_article  # noqa: E402
@@ -30,12 +31,6 @@ _SERVER = load_fixture_server()
 
 FIXTURES = ROOT / "tests" / "fixtures"
 FLOORS = {"f1": 0.97, "title": 0.95, "date": 0.95}
-# Noise that must never reach an extracted text (simplified and traditional spellings).
-NOISE_MARKERS = (
-    "(kāi)", "(chǎn)", "(yè)", "免责声明", "免責聲明", "转载请注明出处", "轉載請注明出處", "网友点评", "網友點評",
-    "+关注", "+關注", "在线观看", "一区二区", "久久精品", "主办：", "主辦：", "承办：", "承辦：",
-    "分享到", "打印本页", "打印本頁", "ICP备", "ICP備", "<delect", "znobx",
-)
 
 
 def fixture_file(site: str, path: str) -> Path:
