@@ -4,7 +4,8 @@
 tested on its own in tests/test_clean.py):
 
 1. normalize_whitespace      – strip, fold NBSP/ideographic spaces, drop empty lines
-2. strip_pinyin_annotations  – flattened ruby ``開(kāi)`` -> ``開``; ``值(value)``, ``(a)``, ``昨(5)日`` stay
+2. strip_pinyin_annotations  – flattened ruby ``開(kāi)`` -> ``開`` (syllable inventory check);
+                               ``值(value)``, ``(a)``, ``(AI)``, ``昨(5)日`` stay
 3. drop_disclaimer_block     – 免责声明 and its ①②③ clauses, 转载请注明出处, 暂无关键词
 4. drop_tail_widgets         – from the first comment/related/follow/footer widget to the end
 5. drop_head_boilerplate     – breadcrumbs, service bars, 阅读|订阅, title and meta lines before the text
@@ -64,14 +65,15 @@ _ATTACHMENT = re.compile(
     rf"^(?:(?:{V.pattern(V.ATTACHMENT_MARKERS)})\s*[:：]?\s*)?[^。；;]{{0,80}}\.(?:{'|'.join(V.ATTACHMENT_EXTENSIONS)})$", re.I)
 _NUMBERED_CLAUSE = re.compile(r"^\s*(?:[①②③④⑤⑥⑦⑧⑨⑩]|\d{1,2}[、.．]|[（(]\d{1,2}[)）])")
 _DATE_ONLY = re.compile(r"^[\s\[【(（]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\s\]】)）]*$")
+# Credit lines: "采写：南都记者 余毅菁", "执笔/叨叨姐", "摄影/张艳 编辑/苏芳", "扬子晚报记者 张楠".
+_BYLINE = re.compile(rf"(?:^|[\s，、])(?:{V.pattern(V.BYLINE_MARKERS)})\s*[:：/︱丨|]")
+_REPORTER = re.compile(r"记者(?:\s*[\u4e00-\u9fff]{2,4})+$")
 _WIDGET_NUMBER = re.compile(r"^[\s\-+]*\d+\s*(?:文章|瀏覽量|浏览量|粉丝|粉絲|评论|評論|阅读|閱讀)?[\s\-+]*$")
 
 # 2. pinyin: a syllable in brackets right after a CJK character.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _PINYIN_ANNOTATION = re.compile(rf"(?<={_CJK_CHAR})\s?[(（]\s*([a-zA-Zü{_TONED}]{{1,6}})\s*[)）]")
-_PINYIN_SYLLABLE = re.compile(
-    r"^(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?"
-    r"(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|van|ai|ei|ui|ao|ou|iu|ie|ve|ue|er|an|en|in|un|vn|ia|ua|uo|a|o|e|i|u|v)$")
+
 
 
 @dataclass
@@ -107,7 +109,7 @@ def normalize_whitespace(paragraphs: list[str], ctx: CleanContext | None = None)
 def _is_pinyin(word: str) -> bool:
     base = unicodedata.normalize("NFD", word.lower())
     base = "".join(ch for ch in base if not unicodedata.combining(ch)).replace("ü", "v")
-    return bool(_PINYIN_SYLLABLE.match(base))
+    return base in V.PINYIN_SYLLABLES
 
 
 def _toned(word: str) -> bool:
@@ -122,9 +124,13 @@ def strip_pinyin_annotations(paragraphs: list[str], ctx: CleanContext | None = N
 
     def repl(m: re.Match) -> str:
         word = m.group(1)
-        if _is_pinyin(word) and (_toned(word) or toned >= 3):
+        if not _is_pinyin(word) or (word.isupper() and len(word) > 1):
+            return m.group(0)     # 值(value); 人工智能(AI), 国内(GDP): pinyin is never upper case
+        if _toned(word):
             return ""
-        return m.group(0)
+        # Toneless: only on a page that really is annotated, and never a lone letter,
+        # which is a list marker ((a)…(d)) or a symbol (碳(C)) far more often than 啊(a).
+        return "" if toned >= 3 and len(word) > 1 else m.group(0)
 
     return [_PINYIN_ANNOTATION.sub(repl, p) for p in paragraphs]
 
@@ -153,7 +159,8 @@ def remove_keeping_tail(el: etree._Element) -> None:
 
 # ---------------------------------------------------------------- 3.
 def drop_disclaimer_block(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
-    """免责声明 + its numbered clauses; 转载请注明出处 notices; 暂无关键词."""
+    """免责声明 + its numbered clauses; 转载请注明出处 notices (also letter-spaced ones,
+    "人 民 网 版 权 所 有 ，未 经 书 面 授 权"); 暂无关键词."""
     out: list[str] = []
     in_block = False
     for line in paragraphs:
@@ -163,7 +170,7 @@ def drop_disclaimer_block(paragraphs: list[str], ctx: CleanContext | None = None
         if in_block and _NUMBERED_CLAUSE.match(line):
             continue
         in_block = False
-        if _REPOST.search(line) and len(line) < 80:
+        if _REPOST.search(re.sub(r"\s+", "", line)) and len(line) < 80:
             continue
         if _EMPTY_WIDGET.match(line) and len(line) < 20:
             continue
@@ -180,15 +187,35 @@ def _is_tail_start(line: str) -> bool:
     )
 
 
+def _prose(lines: list[str]) -> int:
+    return sum(len(line) for line in lines if is_sentence(line) and len(line) >= 15)
+
+
 def drop_tail_widgets(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
     """Cut at the first widget/footer line that follows real text; tag names before a
-    ``+关注`` follow button (short, unpunctuated) go with it."""
+    ``+关注`` follow button (short, unpunctuated) go with it.
+
+    A widget with little text before it and most of the article after it ("相关新闻："
+    under a one-line promo, sina) is a box inside the article, not its end: the box (the
+    widget line and the short link titles under it) goes and the scan goes on."""
+    paragraphs = list(paragraphs)
     seen_text = False
-    for i, line in enumerate(paragraphs):
+    i = -1
+    while i + 1 < len(paragraphs):
+        i += 1
+        line = paragraphs[i]
         if not seen_text:
             seen_text = is_sentence(line) and len(line) >= 15
             continue
         if _is_tail_start(line):
+            before, after = _prose(paragraphs[:i]), _prose(paragraphs[i + 1:])
+            if before < 200 and after > 2 * before:
+                j = i + 1
+                while j < len(paragraphs) and not is_sentence(paragraphs[j]) and len(paragraphs[j]) <= 40:
+                    j += 1
+                del paragraphs[i:j]
+                i -= 1
+                continue
             cut = i
             if _FOLLOW.match(line) or _WIDGET_NUMBER.match(line):
                 while cut > 0 and len(paragraphs[cut - 1]) <= 12 and not is_sentence(paragraphs[cut - 1]):
@@ -220,9 +247,15 @@ def is_meta_line(line: str) -> bool:
     return hits == 1 and bool(re.search(r"\d{4}[-/年.]\d{1,2}", line)) and len(line) <= 60
 
 
+def is_byline(line: str) -> bool:
+    """A short credit line (not a sentence): 采写：… / 执笔/… / 摄影/… 编辑/… / XX记者 张三."""
+    return (len(line) <= 50 and not _SENTENCE_END.search(line)
+            and bool(_BYLINE.search(line) or _REPORTER.search(line)))
+
+
 def is_boilerplate_line(line: str) -> bool:
     """A line that is page furniture wherever it appears."""
-    if _EDITOR_CREDIT.match(line) or _ATTACHMENT.match(line):
+    if _EDITOR_CREDIT.match(line) or _ATTACHMENT.match(line) or is_byline(line):
         return True
     if len(line) <= 50 and (_TOOLBAR_START.match(line) or (_SERVICE_BAR.search(line) and not is_sentence(line))):
         return True
@@ -246,8 +279,9 @@ def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None
                 or _SERVICE_BAR.search(line) or (title_key and k == title_key)
                 # a headline broken over several lines by <br>: each piece is part of the title
                 or (title_key and len(k) >= 4 and k in title_key)
-                # column names (新闻动态, 图集) and view counters (33) above the text
-                or len(k) <= 6 or k.isdigit()):
+                # column names (新闻动态, 图集) and view counters (33) above the text, but not
+                # the first words of the lead broken by <br> ("下周一，")
+                or (len(k) <= 6 and not re.search(r"[，,、]$", k)) or k.isdigit()):
             i += 1
             continue
         break

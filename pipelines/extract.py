@@ -53,6 +53,9 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     remove_clock_widgets(tree)   # needs the scripts, so before they go
     for el in list(tree.iter(*_NOISE_TAGS)):
         el.drop_tree()
+    # Comments are never text, but trafilatura prints IE conditional comments
+    # ("[if !IE]>|xGv00|…<![endif]", qq.com) as if they were; drop them, keep their tails.
+    etree.strip_elements(tree, etree.Comment, with_tail=False)
 
     # 2. government meta / 3. site selector / headline in the page
     title = find_title(tree, meta, options, page_title)
@@ -68,7 +71,7 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     spam_reasons += line_reasons
     text = "\n".join(paragraphs)
     if prose_chars(paragraphs) < MIN_BODY_CHARS:
-        raise ExtractionError("no_body", f"no article text on {url} (list, navigation or empty page)")
+        raise _no_body_error(tree, url, page_title)
     verdict = spam.article_spam_reasons(title, text)
     if spam.is_spam_line(page_title) and not verdict and title != page_title:
         spam_reasons.append("spam_page_title")
@@ -78,8 +81,10 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
         published = parse_date(" ".join(_select_text(tree, options.date_selector)))
     page_lines = element_paragraphs(tree)   # once: dates and 来源 both read it
     published = published or find_published(tree, url, meta, title=title, lines=page_lines)
-    if stage in ("trafilatura", "density") and not published and not verdict:
-        # Without a CMS container, a date is what tells an article from an about/contact page.
+    if stage in ("trafilatura", "density") and not published and not verdict \
+            and (meta_value(meta, "og:type") or "").lower() != "article":
+        # Without a CMS container, a date (or the publisher's own og:type=article) is what
+        # tells an article from an about/contact page.
         raise ExtractionError("no_body", f"no article on {url}: no body container and no publication date")
     return Article(
         url=url, title=title, text=text, published=published,
@@ -90,6 +95,30 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
         encoding=page.encoding, spam=bool(verdict), spam_reasons=verdict + spam_reasons,
         removed=removed,
     )
+
+
+# libxml2 stops descending at 256 levels and drops what is deeper.
+_PARSER_MAX_DEPTH = 255
+
+
+def _no_body_error(tree: etree._Element, url: str, page_title: str) -> ExtractionError:
+    """Say *why* there is no article: too deep to parse, only spam, or just no text."""
+    if _depth(tree) >= _PARSER_MAX_DEPTH:
+        return ExtractionError("too_deep", f"tags nested over {_PARSER_MAX_DEPTH} levels deep on {url}; "
+                                           "the HTML parser stops there, so the text below is lost")
+    words = spam.spam_score(page_title + " " + " ".join(element_paragraphs(tree)))
+    if spam.is_spam_line(page_title) or words >= 10:
+        return ExtractionError("spam_cloud", f"only spam keywords on {url} ({words} spam words), no article")
+    return ExtractionError("no_body", f"no article text on {url} (list, navigation or empty page)")
+
+
+def _depth(tree: etree._Element) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:   # iterative: a recursive walk would hit Python's recursion limit first
+        el, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in el)
+    return deepest
 
 
 def parse_html(text: str) -> etree._Element:

@@ -25,13 +25,14 @@ META_LINE_MARKERS = (
 # Share / print / close / font-size bars.
 TOOLBAR_MARKERS = (
     "分享到", "分享至", "打印本页", "关闭窗口", "打印", "关闭", "收藏", "【大", "【中", "【小",
-    "字体：", "字号：", "扫一扫", "用手机扫描", "微信扫一扫", "我要评论", "我要纠错", "阅读 | 订阅", "阅读|订阅",
+    "字体：", "字号：", "扫一扫", "用手机扫描", "微信扫一扫", "扫描二维码", "自动播放", "我要评论", "我要纠错", "阅读 | 订阅", "阅读|订阅",
 )
 # Previous/next article links.
 PREV_NEXT_MARKERS = ("上一篇", "下一篇", "上一条", "下一条", "上篇", "下篇")
 # Copyright disclaimers; the numbered ①②③ clauses after them go too.
-DISCLAIMER_MARKERS = ("免责声明", "版权声明", "郑重声明", "特别声明")
-REPOST_NOTICE_MARKERS = ("转载请注明出处", "转载请注明来源", "转载请注明", "未经授权不得转载", "版权所有，未经")
+DISCLAIMER_MARKERS = ("免责声明", "版权声明", "郑重声明", "特别声明", "声明：", "声明:")
+REPOST_NOTICE_MARKERS = ("转载请注明出处", "转载请注明来源", "转载请注明", "未经授权不得转载", "版权所有，未经",
+                         "未经允许不得转载", "未经授权，不得转载", "未经书面授权禁止使用")
 EMPTY_WIDGET_MARKERS = ("暂无关键词", "暂无评论", "暂无相关")
 # Comment / related / recommendation widgets: everything after them is page furniture.
 TAIL_WIDGET_MARKERS = (
@@ -40,6 +41,9 @@ TAIL_WIDGET_MARKERS = (
     "发表评论请先", "发表评论", "评论列表", "网友评论", "我来说两句", "标签列表", "友情链接",
     "扫描二维码", "热点推荐", "图片新闻", "新闻评论", "加载更多", "热帖", "热词", "选择其他平台",
     "精彩视频推荐", "相关稿件", "责任编辑", "分享到",
+    # portal recommendation and reader-feedback widgets (163, sina, stcn, huanqiu, 博客)
+    "为你推荐", "为您推荐", "推荐新闻", "推荐阅读", "点击进入专题", "点击排行", "本周热门", "相关资讯",
+    "延伸·推荐", "延伸 · 推荐", "关键词 >>", "关键词>>", "标签：", "标签:", "查看评论", "不感兴趣", "阅读数", "责编", "上一页", "图片均来自网络",
 )
 # Tag/follow widgets ("+关注 / 关注 / 2545文章 / 50445浏览量").
 FOLLOW_WIDGET_MARKERS = ("+关注", "＋关注", "关注")
@@ -52,13 +56,46 @@ FOOTER_MARKERS = (
 # Service bars at the top of Hanweb/TRS pages (区长信箱 | 区长热线).
 SERVICE_BAR_MARKERS = (
     "区长信箱", "区长热线", "市长信箱", "市长热线", "县长信箱", "书记信箱", "政务服务", "无障碍",
-    "长者模式", "今日要闻", "设为首页", "加入收藏", "English",
+    "长者模式", "今日要闻", "设为首页", "加入收藏", "English", "登录超时", "免注册", "快速登录",
 )
 # Download lines under the text ("附件下载：项目简介.pdf"): links to files, not paragraphs.
 ATTACHMENT_MARKERS = ("附件下载", "附件", "下载附件", "相关附件", "相关下载")
 ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "zip", "rar", "ppt", "pptx", "ofd", "txt", "jpg", "png")
+# Credit lines under the text: "采写：南都记者 …", "执笔/叨叨姐", "摄影/张艳 编辑/苏芳", "出品︱…".
+BYLINE_MARKERS = ("采写", "执笔", "撰文", "摄影", "编辑", "责编", "出品", "记者", "通讯员", "供稿")
+# Contact blocks of site footers: "地 址：", "邮政编码：", "电子信箱：", "传 真：".
+CONTACT_MARKERS = ("地址", "邮政编码", "邮编", "电子信箱", "电子邮箱", "电话", "传真", "联系电话")
 # Words that make a "（...）" line an editor credit: （责任编辑：张三）.
 EDITOR_CREDIT_MARKERS = ("责任编辑", "编辑", "责编", "审核", "校对", "来源")
+
+# --- pinyin: the Mandarin syllable inventory (toneless, ü written v). A bracketed word after
+# a CJK character is only a flattened ruby annotation if it is one of these.
+PINYIN_SYLLABLES = frozenset("""
+a ai an ang ao e ei en eng er o ou
+ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu
+pa pai pan pang pao pei pen peng pi pian piao pie pin ping po pou pu
+ma mai man mang mao me mei men meng mi mian miao mie min ming miu mo mou mu
+fa fan fang fei fen feng fo fou fu
+da dai dan dang dao de dei den deng di dian diao die ding diu dong dou du duan dui dun duo
+ta tai tan tang tao te teng ti tian tiao tie ting tong tou tu tuan tui tun tuo
+na nai nan nang nao ne nei nen neng ni nian niang niao nie nin ning niu nong nou nu nuan nuo nv nve nue
+la lai lan lang lao le lei leng li lia lian liang liao lie lin ling liu lo long lou lu luan lun luo lv lve lue
+ga gai gan gang gao ge gei gen geng gong gou gu gua guai guan guang gui gun guo
+ka kai kan kang kao ke kei ken keng kong kou ku kua kuai kuan kuang kui kun kuo
+ha hai han hang hao he hei hen heng hong hou hu hua huai huan huang hui hun huo
+ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun
+qi qia qian qiang qiao qie qin qing qiong qiu qu quan que qun
+xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun
+zha zhai zhan zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo
+cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun chuo
+sha shai shan shang shao she shei shen sheng shi shou shu shua shuai shuan shuang shui shun shuo
+ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo
+za zai zan zang zao ze zei zen zeng zi zong zou zu zuan zui zun zuo
+ca cai can cang cao ce cen ceng ci cong cou cu cuan cui cun cuo
+sa sai san sang sao se sen seng si song sou su suan sui sun suo
+ya yan yang yao ye yi yin ying yo yong you yu yuan yue yun
+wa wai wan wang wei wen weng wo wu
+""".split())
 
 # --- spam vocabulary: porn/gambling injections on hacked or SEO-spam pages
 SPAM_KEYWORDS = (
@@ -87,6 +124,9 @@ BODY_CONTAINER_SELECTORS = (
     ".article-body", ".art_con", ".art-con", ".artCon", "#artibody", ".news_content", ".news-content",
     "#news_content", ".newsContent", ".content_text", ".contentText", ".detail-content", ".detail_content",
     ".content-text", ".con_text", "#text", ".post-content", ".entry-content", ".bt_content",
+    # WeChat official-account articles (many government offices publish through 公众号 first),
+    # VSB (博达) CMS used by universities and county sites.
+    "#js_content", ".rich_media_content", "#vsb_content",
     "#content", ".content", "article", ".main-text", ".wenzhang",
 )
 # Title elements in the content area, best first.
