@@ -93,7 +93,8 @@ def crawl(sites_file, site_names, index_url, as_json, verbose, quiet):
 
 @main.command()
 @click.argument("inputs", nargs=-1)
-@click.option("--from-list", "from_list", type=click.File("r", encoding="utf-8"), help="Read one path or URL per line.")
+@click.option("--from-list", "from_list", type=click.File("r", encoding="utf-8"),
+              help="Read one path or URL per line (optionally PATH<TAB>URL: the page URL of a file).")
 @click.option("--url", "page_url", help="The page's URL, for a file input (relative links, URL dates).")
 @click.option("--encoding", help="Force a charset instead of detecting it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one page as a JSON object.")
@@ -102,9 +103,12 @@ def extract(inputs, from_list, page_url, encoding, as_json, as_jsonl):
     """Decode, extract and clean pages (files or URLs) and print the article.
 
     Example: newsmon extract page.html --url http://www.example.gov.cn/xwdt/202107/t20210712_1.html --json
+
+    Batch: newsmon extract --jsonl --from-list pages.txt (one process for all pages).
     """
     from crawler.extract_cmd import extract_inputs
     items = list(inputs) + ([line.strip() for line in from_list if line.strip()] if from_list else [])
+    items = [tuple(item.split("\t", 1)) if "\t" in item else item for item in items]
     if not items:
         raise click.UsageError("give at least one PATH_OR_URL (or --from-list FILE)")
     if as_json and len(items) > 1:

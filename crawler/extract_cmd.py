@@ -1,13 +1,20 @@
-"""``newsmon extract``: the crawl's decode+extract+clean path on files or URLs."""
+"""``newsmon extract``: the crawl's decode+extract+clean path on files or URLs.
+
+Batches run in one process (imports, compiled selectors and OpenCC tables are
+paid once), and every input gives one result dict, an error never stops them.
+"""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Union
 
 from crawler.fetch import FetchError, fetch_url
 from crawler.netsafety import UnsafeURLError
 from pipelines.article import ExtractionError, ExtractOptions
 from pipelines.extract import extract_article
+
+# A path or URL, or (path, page URL) from a ``--from-list`` line "PATH<TAB>URL".
+Item = Union[str, tuple[str, str]]
 
 
 def extract_one(item: str, page_url: str | None = None, encoding: str | None = None) -> dict:
@@ -27,12 +34,16 @@ def extract_one(item: str, page_url: str | None = None, encoding: str | None = N
         return {"error": f"fetch: {exc}"}
     except OSError as exc:
         return {"error": f"read: {exc.strerror or exc}: {item}"}
+    except RecursionError:
+        return {"error": "too_deep: the page nests tags too deeply to read"}
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop a batch
         return {"error": f"crash: {type(exc).__name__}: {exc}"}
     return article.to_dict()
 
 
-def extract_inputs(items: list[str], page_url: str | None = None,
+def extract_inputs(items: list[Item], page_url: str | None = None,
                    encoding: str | None = None) -> Iterator[tuple[str, dict]]:
+    """(path, result) per input, in order. ``page_url`` applies to a single input only."""
     for item in items:
-        yield item, extract_one(item, page_url if len(items) == 1 else None, encoding)
+        path, url = item if isinstance(item, tuple) else (item, page_url if len(items) == 1 else None)
+        yield path, extract_one(path, url, encoding)
