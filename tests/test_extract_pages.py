@@ -1,7 +1,11 @@
 """Extraction from stored raw pages, one test per page per field (web-poet style).
 
 Each case is tests/pages/<site>/<case>/ with body.html (raw bytes), info.json
-({url, headers}) and expected.json ({title, published, spam, with, without}).
+({url, headers}) and expected.json ({title, published, spam, with, without, text}).
+A field the extractor is known to get wrong on a page is listed in the case's
+``known_gaps`` ({"title": "why"}) and expected to fail (strictly: when it starts
+passing, the test says so and the gap must be removed). ``text`` is the full gold
+body scored by benchmarks/extraction (bench.py, test_quality_floors.py).
 A failure names the field and the page: "test_published[njxfhn/seo-spam]".
 Record a new case with benchmarks/extraction/record_page.py, then review the gold.
 """
@@ -14,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.extraction.leaks import leaks_in
+from benchmarks.extraction.metrics import squeeze
 from pipelines.article import Article
 from pipelines.extract import extract_article
 
@@ -32,18 +38,31 @@ def expected(case: str) -> dict:
     return json.loads((PAGES / case / "expected.json").read_text(encoding="utf-8"))
 
 
+def check(case: str, field: str, ok: bool, message: str) -> None:
+    """Assert, unless the field is a known gap of that page: then expect failure, strictly."""
+    gap = expected(case).get("known_gaps", {}).get(field)
+    if gap is None:
+        assert ok, message
+    elif ok:
+        pytest.fail(f"{field} now passes on {case}: remove it from known_gaps ({gap})")
+    else:
+        pytest.xfail(f"known gap: {gap}")
+
+
 def test_there_are_cases():
     assert len(CASES) >= 8
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_title(case):
-    assert extracted(case).title == expected(case)["title"]
+    got, want = extracted(case).title, expected(case)["title"]
+    check(case, "title", got == want, f"title {got!r} != {want!r}")
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_published(case):
-    assert (extracted(case).published or "")[:10] == expected(case)["published"]
+    got, want = (extracted(case).published or "")[:10], expected(case)["published"] or ""
+    check(case, "published", got == want, f"published {got!r} != {want!r}")
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -53,23 +72,22 @@ def test_spam_verdict(case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_with_snippets_once_in_order(case):
-    text = extracted(case).text
-    position = -1
-    for snippet in expected(case)["with"]:
-        assert text.count(snippet) == 1, f"{snippet!r} appears {text.count(snippet)} times"
-        found = text.index(snippet)
-        assert found > position, f"{snippet!r} out of order"
-        position = found
+    text = squeeze(extracted(case).text)   # compared like the scores: NFKC, no whitespace
+    position, problems = -1, []
+    for snippet in map(squeeze, expected(case)["with"]):
+        if text.count(snippet) != 1:
+            problems.append(f"{snippet!r} appears {text.count(snippet)} times")
+        elif text.index(snippet) < position:
+            problems.append(f"{snippet!r} out of order")
+        else:
+            position = text.index(snippet)
+    check(case, "with", not problems, "; ".join(problems))
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_without_snippets(case):
-    art = extracted(case)
-    for snippet in expected(case)["without"]:
-        if len(snippet) <= 2:   # single-character nav items ("简", "繁") only as whole lines
-            assert snippet not in art.text.split("\n"), snippet
-        else:
-            assert snippet not in art.text, snippet
+    leaks = leaks_in(extracted(case).to_dict(), expected(case))
+    check(case, "without", not leaks, f"leaked: {leaks}")
 
 
 @pytest.mark.parametrize("case", CASES)
