@@ -26,3 +26,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
+
+# newsmon vs public extractors (trafilatura, gne, readability-lxml, magic-html) on the dev set.
+.PHONY: bench-extraction
+bench-extraction: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/extraction/bench.py

@@ -1,0 +1,104 @@
+"""Quality gate: newsmon's own scores on the dev set against pinned floors (no peers).
+
+Example:
+    python benchmarks/extraction/gate.py            # measure, compare with floors.json
+    python benchmarks/extraction/gate.py --pin      # raise the floors to what is measured now
+    python benchmarks/extraction/gate.py --pin --allow-regression   # lower one, on purpose
+
+floors.json holds the floors *and* the corpus digest they were measured on, in one
+file: a changed corpus (new page, edited gold) makes the gate fail until the floors
+are re-pinned, and ``--pin`` refuses to lower a floor without ``--allow-regression``
+(trafilatura's tests/eval_gate.py habit). tests/test_quality_floors.py runs the check.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.extraction.corpus import corpus_digest, dev_set  # noqa: E402
+from benchmarks.extraction.leaks import leaks_in  # noqa: E402
+from benchmarks.extraction.metrics import char_f1  # noqa: E402
+from pipelines.article import ExtractionError  # noqa: E402
+from pipelines.extract import extract_article  # noqa: E402
+
+FLOORS = Path(__file__).with_name("floors.json")
+# Measured slightly below what we get, so float noise never fails the gate; a real
+# regression of one page out of ~80 does.
+SLACK = 0.002
+
+
+def measure() -> dict:
+    pages = dev_set()
+    f1, leaks = {}, []
+    for p in pages:
+        try:
+            result = extract_article(p.body(), p.url, p.headers).to_dict()
+        except ExtractionError as exc:
+            result = {"error": exc.reason}
+        f1[p.name] = char_f1(result.get("text") or "", p.gold["text"])
+        leaks += [f"{p.name}: {hit}" for hit in leaks_in(result, p.gold)
+                  if not p.gold.get("known_gaps", {}).get("without")]
+    real = [v for k, v in f1.items() if not k.startswith("fixture:")]
+    fixture = [v for k, v in f1.items() if k.startswith("fixture:")]
+    return {
+        "corpus_digest": corpus_digest(pages),
+        "pages": len(pages),
+        "scores": {
+            "mean_f1": sum(f1.values()) / len(f1),
+            "real_f1": sum(real) / len(real),
+            "fixture_f1": sum(fixture) / len(fixture),
+            "pages_above_0.9": sum(v >= 0.9 for v in f1.values()) / len(f1),
+        },
+        "leaks": leaks,
+        "per_page": f1,
+    }
+
+
+def load_floors() -> dict:
+    return json.loads(FLOORS.read_text(encoding="utf-8"))
+
+
+def problems(measured: dict, pinned: dict) -> list[str]:
+    out = []
+    if measured["corpus_digest"] != pinned["corpus_digest"]:
+        out.append(f"corpus changed (digest {measured['corpus_digest']} != pinned {pinned['corpus_digest']}): "
+                   "re-measure and re-pin with `python benchmarks/extraction/gate.py --pin`")
+    for name, floor in pinned["floors"].items():
+        if measured["scores"][name] < floor:
+            out.append(f"{name} {measured['scores'][name]:.4f} below floor {floor:.4f}")
+    out += [f"leak (not a known gap) {leak}" for leak in measured["leaks"]]
+    return out
+
+
+def pin(measured: dict, allow_regression: bool) -> list[str]:
+    old = load_floors()["floors"] if FLOORS.exists() else {}
+    new = {k: round(max(v - SLACK, 0.0), 4) for k, v in measured["scores"].items()}
+    lowered = [f"{k}: {old[k]} -> {new[k]}" for k in new if k in old and new[k] < old[k]]
+    if lowered and not allow_regression:
+        return [f"refusing to lower floors without --allow-regression: {', '.join(lowered)}"]
+    floors = {k: max(new[k], old.get(k, 0.0)) if not allow_regression else new[k] for k in new}
+    FLOORS.write_text(json.dumps({"corpus_digest": measured["corpus_digest"], "pages": measured["pages"],
+                                  "floors": floors}, indent=2) + "\n", encoding="utf-8")
+    return []
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="newsmon extraction quality gate")
+    ap.add_argument("--pin", action="store_true", help="write floors.json from this measurement")
+    ap.add_argument("--allow-regression", action="store_true", help="let --pin lower a floor")
+    args = ap.parse_args()
+    measured = measure()
+    print(json.dumps({k: v for k, v in measured.items() if k != "per_page"}, ensure_ascii=False, indent=2))
+    errors = pin(measured, args.allow_regression) if args.pin else problems(measured, load_floors())
+    for error in errors:
+        print("FAIL:", error)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
