@@ -32,3 +32,8 @@ clean:
 bench-extraction: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/extraction/bench.py
+
+# A real single-node Elasticsearch on 127.0.0.1 for local use (the one the tests start); Ctrl-C stops it.
+.PHONY: es
+es: $(STAMP)
+	$(BIN)/python tests/elasticsearch_node.py

@@ -37,8 +37,9 @@ def _open_sqlite(url: str) -> IndexBackend:
 
 
 def _open_elasticsearch(url: str) -> IndexBackend:
-    raise IndexURLError(f"Elasticsearch backend is not available yet (index URL {url!r}); "
-                        f"use a SQLite index such as {DEFAULT_INDEX_URL}")
+    from index.elasticsearch import ElasticsearchIndex
+
+    return ElasticsearchIndex(url)
 
 
 INDEX_SCHEMES: dict[str, Callable[[str], IndexBackend]] = {
@@ -60,5 +61,21 @@ def open_index(url: str | None = None) -> IndexBackend:
     return factory(url)
 
 
+def replay_spool(url: str | None = None) -> str:
+    """Send what an Elasticsearch index spooled while it was down; a one-line report.
+    Other backends write directly and never spool."""
+    url = url or os.environ.get(INDEX_ENV) or DEFAULT_INDEX_URL
+    index = open_index(url)
+    try:
+        replay = getattr(index, "replay", None)
+        if replay is None:
+            return f"{url}: nothing to replay (this backend does not spool)"
+        result = replay()
+        return (f"replayed {result.delivered} spooled actions into {url}; {result.rejected} rejected, "
+                f"{result.remaining} still spooled ({result.spool})")
+    finally:
+        index.close()
+
+
 __all__ = ["ArticleRecord", "IndexBackend", "IndexURLError", "Quarantined", "Query",
-           "QuerySyntaxError", "open_index", "parse_query", "INDEX_SCHEMES"]
+           "QuerySyntaxError", "open_index", "parse_query", "replay_spool", "INDEX_SCHEMES"]

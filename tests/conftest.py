@@ -75,3 +75,34 @@ def crawl_into(fixture_sites, directory: Path, *extra_args) -> Crawl:
 def crawl(fixture_sites, tmp_path_factory) -> Crawl:
     """One full crawl of every fixture site (shared by the end-to-end tests)."""
     return crawl_into(fixture_sites, tmp_path_factory.mktemp("crawl"))
+
+
+# -- Elasticsearch: one real node for the whole session ---------------------------------------
+# Started in the background as soon as collection shows a test needs it, so the ~12 s boot
+# overlaps the SQLite-only tests. A node that cannot start is an ERROR in every test that
+# needs it, never a skip: CI must not pass without having run them.
+
+_es_boot = None
+
+
+def pytest_collection_finish(session):
+    global _es_boot
+    if any("elasticsearch_node" in getattr(item, "fixturenames", ()) for item in session.items):
+        import concurrent.futures
+        from elasticsearch_node import start_node
+        _es_boot = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="es-boot").submit(start_node)
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_node():
+    """The real single-node Elasticsearch (``tests/elasticsearch_node.py``), stopped at the end."""
+    from elasticsearch_node import start_node
+    node = _es_boot.result() if _es_boot is not None else start_node()
+    yield node
+    node.cleanup()
+
+
+def es_index_url(node, name: str = "") -> str:
+    """A fresh index prefix on the session's node, so tests never see each other's data."""
+    import uuid
+    return f"{node.url}/t-{name}{uuid.uuid4().hex[:10]}"

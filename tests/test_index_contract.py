@@ -11,6 +11,7 @@ from index.base import ArticleRecord, IndexBackend, Quarantined
 from index.query import parse_query
 from pipelines.dedup import article_id, canonical_url, text_hash
 from pipelines.normalize import normalize_text
+from conftest import es_index_url
 
 EXPORT_KEYS = {"id", "url", "site", "title", "published", "text", "story_id", "canonical"}
 STORY_KEYS = {"story_id", "title", "url", "site", "published", "snippet", "copies"}
@@ -48,9 +49,17 @@ def make_record(url, site, title, text, published, *, story_id=None, canonical=T
         story_id=story_id or "s-" + article_id(key)[:16])
 
 
-@pytest.fixture(params=["sqlite"])
-def backend(request, tmp_path) -> IndexBackend:
-    index = open_index(f"sqlite:///{tmp_path}/idx/newsmon.db")
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+def index_url(request, tmp_path, monkeypatch) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/idx/newsmon.db"
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
+    return es_index_url(request.getfixturevalue("elasticsearch_node"))
+
+
+@pytest.fixture
+def backend(index_url) -> IndexBackend:
+    index = open_index(index_url)
     yield index
     index.close()
 
@@ -104,9 +113,9 @@ def test_upsert_roundtrip_and_replace(backend):
     assert backend.get_article("0" * 40) is None
 
 
-def test_index_survives_reopen(tmp_path, corpus, backend):
+def test_index_survives_reopen(index_url, corpus, backend):
     backend.close()
-    reopened = open_index(f"sqlite:///{tmp_path}/idx/newsmon.db")
+    reopened = open_index(index_url)
     assert reopened.count_articles() == 5
     assert [s["story_id"] for s in search(reopened, "激光产业园")] == [corpus["laser"].story_id]
     reopened.close()
@@ -230,7 +239,8 @@ def test_quarantine_is_recorded_not_searchable(backend, corpus):
 
 
 @pytest.mark.parametrize("url, words", [
-    ("http://localhost:9200", "not available yet"),
+    ("http:///no-host", "bad Elasticsearch index URL"),
+    ("http://localhost:9200/Bad Prefix", "index prefix"),
     ("ftp://example.com/x", "sqlite://"),
     ("sqlite:///", "bad SQLite index URL"),
 ])

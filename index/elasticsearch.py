@@ -1,0 +1,476 @@
+"""The Elasticsearch backend: the SQLite backend's behaviour, on a cluster.
+
+Writes are buffered (``Overlay``) and sent with ``streaming_bulk`` when a batch
+is full and at ``flush()``; the indices are refreshed after every flush so the
+next lookups see them. Reads that dedup makes per article (by id, text hash,
+LSH band, story) ask the server and then the overlay, so records written earlier
+in the same crawl are seen without a refresh per article.
+
+Nothing is lost when the server is down or refuses a batch: whatever was not
+confirmed goes to the on-disk ``Spool`` in order, the crawl goes on (dedup then
+sees only the overlay), and the spool is replayed first thing when the server is
+back: at the next open, the next flush, or ``newsmon index replay``.
+
+How a search runs (the same result as ``SQLiteIndex.search``):
+1. each positive query term becomes a ``match_phrase`` on the spaced search
+   fields (a superset of the substring matches; see ``es_mapping``); exclusions
+   are left to verification, like in SQLite;
+2. hits are sorted like SQLite's candidates (story's canonical date desc,
+   story_id, canonical first, date, id) and collapsed on ``story_id``, so each
+   story comes once, represented by its first matching copy;
+3. that copy is verified with ``Query.matches``; if it fails (punctuation
+   between the phrase's characters), the story's other matching copies, listed
+   in the collapse's inner hits in the same order, are tried;
+4. the matched stories' copies are read in one query and shaped by ``story_dict``.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Iterator
+
+from elasticsearch import ApiError, NotFoundError
+from elastic_transport import TlsError
+
+from index import IndexURLError
+from index.base import ArticleRecord, Quarantined, order_copies, story_dict
+from index.es_bulk import send_actions
+from index.es_client import (DOWN_ERRORS, ESOptions, make_client, parse_url, server_version,
+                             unreachable)
+from index.es_mapping import (alias_name, article_doc, ensure_indices, record_from_doc, sort_date,
+                              spaced)
+from index.es_overlay import Overlay
+from index.query import Not, Or, Query, make_snippet
+from index.spool import Spool
+
+logger = logging.getLogger("newsmon.index")
+
+_STORY_ORDER = [{"story_date": "desc"}, {"story_id": "asc"}, {"canonical": "desc"},
+                {"sort_date": "asc"}, {"id": "asc"}]
+_COLLAPSE_WINDOW = 10_000          # index.max_result_window: from + size stays below it
+_KNOWN_CACHE = 10_000
+
+
+@dataclass
+class ReplayResult:
+    delivered: int
+    rejected: int
+    remaining: int
+    spool: str
+
+
+def _is_down(exc: Exception) -> bool:
+    """Connection trouble or an overloaded/unavailable server, as opposed to a refusal."""
+    if isinstance(exc, ApiError):
+        return exc.meta.status == 429 or exc.meta.status >= 500
+    return isinstance(exc, DOWN_ERRORS)
+
+
+def _term_query(text: str) -> dict:
+    # zero_terms_query=all: a term with no token characters ("·") narrows nothing;
+    # verification decides, exactly as the SQLite backend skips such a term.
+    phrase = {"query": spaced(text), "zero_terms_query": "all"}
+    return {"bool": {"should": [{"match_phrase": {"search_title": phrase}},
+                                {"match_phrase": {"search_text": phrase}}]}}
+
+
+def candidate_query(query: Query, sites: list[str] | None, since: str | None, until: str | None) -> dict:
+    filters = []
+    for clause in query.root.clauses:
+        if isinstance(clause, Not):
+            continue        # a phrase may match across punctuation: NOT here could drop a true match
+        terms = clause.alternatives if isinstance(clause, Or) else (clause,)
+        filters.append({"bool": {"should": [_term_query(t.text) for t in terms]}})
+    if sites:
+        filters.append({"terms": {"site": list(sites)}})
+    if since or until:
+        filters.append({"range": {"day": {k: v[:10] for k, v in (("gte", since), ("lte", until)) if v}}})
+    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
+
+
+class ElasticsearchIndex:
+    """``IndexBackend`` over an Elasticsearch cluster (see the module docstring)."""
+
+    def __init__(self, url: str, options: ESOptions | None = None):
+        self.conn = parse_url(url)
+        self.options = options or ESOptions.from_env()
+        self.client = make_client(self.conn, self.options)
+        self.articles = alias_name(self.conn.prefix, "articles")
+        self.quarantine_index = alias_name(self.conn.prefix, "quarantine")
+        self.spool = Spool(self.options.spool_dir / f"{self.conn.spool_name}.jsonl")
+        self.overlay = Overlay()
+        self.version: str | None = None
+        self._quarantine: dict[str, dict] = {}      # pending quarantine docs by id
+        self._touched_stories: set[str] = set()     # whose story_date may need fixing
+        self._known: dict[str, bool] = {}           # id -> exists, from recent reads
+        self._written: set[str] | None = None       # ids written, when the index was empty at open
+        self._alias_of: dict[str, str] = {}
+        self._down_until = 0.0
+        self._last_error: Exception | None = None
+        self.replayed = ReplayResult(0, 0, 0, str(self.spool.path))   # totals since open
+        self._ready = False
+        self._closed = False
+        self._lock = threading.RLock()
+        with self._lock:
+            if self._connect() and self.spool.has_entries():
+                self.replay()
+            elif self.spool.has_entries():
+                self._load_spool_into_overlay()
+
+    # -- connection state -------------------------------------------------------
+
+    def _connect(self) -> bool:
+        """Check the server and create the indices; False (and spool mode) when unreachable."""
+        if self._ready:
+            return True
+        if time.monotonic() < self._down_until:
+            return False
+        try:
+            self.version = server_version(self.client, self.conn)
+            ensure_indices(self.client, self.conn.prefix)
+            for alias in (self.articles, self.quarantine_index):
+                for concrete in self.client.indices.get_alias(name=alias):
+                    self._alias_of[concrete] = alias
+            if self.client.count(index=self.articles)["count"] == 0:
+                self._written = set()
+        except TlsError as exc:
+            raise IndexURLError(f"TLS to {self.conn.url} failed ({exc.message}): for a private CA set "
+                                "NEWSMON_ES_CA_CERTS=/path/ca.pem") from None
+        except Exception as exc:  # noqa: BLE001 - sorted by _is_down: refusals propagate
+            if not _is_down(exc):
+                raise
+            self._mark_down(exc)
+            return False
+        self._ready = True
+        return True
+
+    def _mark_down(self, exc: Exception) -> None:
+        if time.monotonic() >= self._down_until:
+            logger.warning("Elasticsearch at %s is unreachable (%s: %s); writes go to the spool %s "
+                           "and are replayed when it is back", self.conn.url, type(exc).__name__,
+                           str(exc).splitlines()[0][:160], self.spool.path)
+        self._last_error = exc
+        self._down_until = time.monotonic() + self.options.retry_after
+
+    def _read(self, fetch: Callable, default):
+        """A lookup dedup makes: the server's answer, or ``default`` while it is down."""
+        if not self._connect():
+            return default
+        try:
+            return fetch()
+        except Exception as exc:  # noqa: BLE001
+            if not _is_down(exc):
+                raise
+            self._mark_down(exc)
+            return default
+
+    def _require(self) -> None:
+        """Search and export need the server: a one-line error when it is not there."""
+        if not self._connect():
+            raise unreachable(self.conn, self._last_error or ConnectionError("down"))
+
+    def _hits(self, index: str, query: dict, sort: list, source, page: int = 1000) -> Iterator[dict]:
+        """Every hit, in ``sort`` order (which must end in a unique field), by search_after."""
+        after = None
+        while True:
+            response = self.client.search(index=index, query=query, sort=sort, size=page, _source=source,
+                                          search_after=after, track_total_hits=False)
+            hits = response["hits"]["hits"]
+            yield from hits
+            if len(hits) < page:
+                return
+            after = hits[-1]["sort"]
+
+    def _docs(self, query: dict) -> list[dict]:
+        return [h["_source"] for h in self._hits(self.articles, query, [{"id": "asc"}], True)]
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _exists(self, article_id: str) -> bool:
+        if article_id in self.overlay:
+            return True
+        if article_id in self._known:
+            return self._known[article_id]
+        if self._written is not None:        # empty at open: only what we wrote exists
+            return article_id in self._written
+        return bool(self._read(lambda: self.client.exists(index=self.articles, id=article_id).body, False))
+
+    def _put(self, doc: dict) -> None:
+        old = self.overlay.get(doc["id"])
+        if old is not None and old["story_id"] != doc["story_id"]:
+            self._touched_stories.add(old["story_id"])
+        self.overlay.put(doc)
+        self._known[doc["id"]] = True
+        if self._written is not None:
+            self._written.add(doc["id"])
+        if len(self.overlay) - len(self.overlay.spooled) >= self.options.batch_docs:
+            self.flush()
+
+    def upsert_article(self, record: ArticleRecord) -> bool:
+        with self._lock:
+            existed = self._exists(record.id)
+            self._put(article_doc(record))
+            return not existed
+
+    def set_story(self, article_ids: list[str], story_id: str, canonical_id: str) -> None:
+        with self._lock:
+            members = {r.id: r for r in self.story_copies(story_id)}
+            for article_id in article_ids:
+                if article_id not in members:
+                    record = self.get_article(article_id)
+                    if record is not None:
+                        self._touched_stories.add(record.story_id)
+                        members[article_id] = record
+            self._touched_stories.add(story_id)
+            for record in members.values():
+                record.story_id, record.canonical = story_id, record.id == canonical_id
+                self._put(article_doc(record))
+
+    def record_quarantine(self, item: Quarantined) -> None:
+        with self._lock:
+            self._quarantine[hashlib.sha1(item.url.encode("utf-8")).hexdigest()] = asdict(item)
+
+    def _actions(self, docs: list[dict], quarantine: dict[str, dict]) -> list[dict]:
+        return ([{"_op_type": "index", "_index": self.articles, "_id": d["id"], "_source": d} for d in docs]
+                + [{"_op_type": "index", "_index": self.quarantine_index, "_id": qid, "_source": q}
+                   for qid, q in quarantine.items()])
+
+    def _story_date_updates(self, docs: list[dict]) -> list[dict]:
+        """Give every document its story's canonical date (what stories are sorted by):
+        set it on ``docs`` and return update actions for stored copies that are stale."""
+        latest = {d["id"]: d for d in docs}
+        stories = sorted({d["story_id"] for d in latest.values()} | self._touched_stories)
+        stored = []
+        for start in range(0, len(stories), 10_000):
+            stored += [d for d in self._docs({"terms": {"story_id": stories[start:start + 10_000]}})
+                       if d["id"] not in latest]
+        canonical = {d["story_id"]: d["sort_date"] for d in stored + list(latest.values()) if d["canonical"]}
+        for doc in docs:
+            doc["story_date"] = canonical.get(doc["story_id"]) or doc["sort_date"]
+        self._touched_stories.clear()
+        return [{"_op_type": "update", "_index": self.articles, "_id": d["id"], "doc": {"story_date": want}}
+                for d in stored if (want := canonical.get(d["story_id"]) or d["sort_date"]) != d["story_date"]]
+
+    def _send(self, actions: list[dict], keep_rejected: bool = True):
+        result = send_actions(self.client, actions, alias_of=self._alias_of, chunk_docs=self.options.batch_docs,
+                              chunk_bytes=self.options.batch_bytes, retries=self.options.retries,
+                              backoff=self.options.backoff)
+        for action, reason in result.rejected:
+            logger.warning("Elasticsearch rejected %s %s: %s (kept in %s)", action["_id"],
+                           (action.get("_source") or {}).get("url", ""), reason, self.spool.rejected_path)
+        if keep_rejected:     # (a replay hands them to Spool.drain, which holds the spool lock)
+            self.spool.reject([{**action, "reason": reason} for action, reason in result.rejected])
+        if result.handled < len(actions):
+            self._mark_down(ConnectionError(result.error or "bulk not confirmed"))
+        return result
+
+    def _spool_actions(self, actions: list[dict]) -> None:
+        self.spool.append(actions)
+        self.overlay.spooled.update(a["_id"] for a in actions if a["_index"] == self.articles)
+        logger.warning("spooled %d actions to %s (Elasticsearch at %s not available)", len(actions),
+                       self.spool.path, self.conn.url)
+
+    def flush(self) -> None:
+        """Send everything buffered (after the spool, to keep the order) and refresh;
+        whatever the server does not confirm is spooled durably."""
+        with self._lock:
+            docs, quarantine = list(self.overlay.pending()), dict(self._quarantine)
+            self._quarantine.clear()
+            if not docs and not quarantine:
+                if self.spool.has_entries() and self._connect():
+                    self.replay()
+                return
+            if not self._connect() or (self.spool.has_entries() and self.replay().remaining):
+                self._spool_actions(self._actions(docs, quarantine))
+                return
+            try:
+                updates = self._story_date_updates(docs)
+            except Exception as exc:  # noqa: BLE001
+                if not _is_down(exc):
+                    raise
+                self._mark_down(exc)
+                updates = []
+            actions = self._actions(docs, quarantine) + updates
+            result = self._send(actions) if self._ready and time.monotonic() >= self._down_until else None
+            handled = result.handled if result else 0
+            self.overlay.discard([a["_id"] for a in actions[:handled] if a["_index"] == self.articles])
+            if handled < len(actions):
+                self._spool_actions(actions[handled:])
+            if handled:
+                self._refresh()
+
+    def _refresh(self) -> None:
+        self._read(lambda: self.client.indices.refresh(index=[self.articles, self.quarantine_index]), None)
+
+    def replay(self) -> ReplayResult:
+        """Send the spool, oldest first; what is delivered leaves it. Returns the
+        totals since this index was opened (opening already replays)."""
+        with self._lock:
+            self._require()
+
+            def deliver(entries: list[dict]) -> tuple[int, list[dict]]:
+                docs = [e["_source"] for e in entries
+                        if e["_op_type"] == "index" and e["_index"] == self.articles]
+                actions = entries + self._story_date_updates(docs)
+                result = self._send(actions, keep_rejected=False)
+                handled = min(result.handled, len(entries))
+                rejected = [{**a, "reason": r} for a, r in result.rejected if a in entries[:handled]]
+                return handled, rejected
+
+            try:
+                delivered, rejected, remaining = self.spool.drain(deliver)
+            except Exception as exc:  # noqa: BLE001
+                if not _is_down(exc):
+                    raise
+                self._mark_down(exc)
+                delivered, rejected, remaining = 0, 0, len(self.spool.read())
+            if delivered:
+                logger.warning("replayed %d spooled actions into %s (%d rejected, %d still spooled)",
+                               delivered, self.conn.url, rejected, remaining)
+                self._refresh()
+            if not remaining:
+                self.overlay.discard(list(self.overlay.spooled))
+            self.replayed.delivered += delivered
+            self.replayed.rejected += rejected
+            self.replayed.remaining = remaining
+            return self.replayed
+
+    def _load_spool_into_overlay(self) -> None:
+        """Server down at open: dedup still sees what earlier runs spooled."""
+        for entry in self.spool.read():
+            if entry.get("_op_type") == "index" and entry.get("_index") == self.articles:
+                self.overlay.put(entry["_source"])
+                self.overlay.spooled.add(entry["_id"])
+
+    def close(self) -> None:
+        """Flush (or spool) and close; closing twice is harmless."""
+        with self._lock:
+            if self._closed:
+                return
+            self.flush()
+            self.client.close()
+            self._closed = True
+
+    # -- reading articles ------------------------------------------------------------
+
+    def _merged(self, stored: list[dict], buffered: list[dict]) -> list[ArticleRecord]:
+        """Stored documents, overridden by the overlay's newer versions."""
+        docs = {d["id"]: d for d in stored if d["id"] not in self.overlay}
+        docs.update({d["id"]: d for d in buffered})
+        return [record_from_doc(d) for d in docs.values()]
+
+    def get_article(self, article_id: str) -> ArticleRecord | None:
+        with self._lock:
+            doc = self.overlay.get(article_id)
+            if doc is not None:
+                return record_from_doc(doc)
+
+            def fetch():
+                try:
+                    return record_from_doc(self.client.get(index=self.articles, id=article_id)["_source"])
+                except NotFoundError:
+                    return None
+            record = self._read(fetch, None)
+            if len(self._known) > _KNOWN_CACHE:
+                self._known.clear()
+            self._known[article_id] = record is not None
+            return record
+
+    def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]:
+        with self._lock:
+            stored = self._read(lambda: self._docs({"term": {"text_hash": text_hash}}), [])
+            found = self._merged(stored, self.overlay.with_hash(text_hash))
+        return sorted(found, key=lambda r: (sort_date(r), r.id))
+
+    def find_by_lsh_bands(self, bands: list[str], since: str | None = None) -> list[ArticleRecord]:
+        bands = list(dict.fromkeys(bands))
+        if not bands:
+            return []
+        query: dict = {"bool": {"filter": [{"terms": {"lsh_bands": bands}}]}}
+        if since:
+            query["bool"]["filter"].append({"range": {"day": {"gte": since[:10]}}})
+        with self._lock:
+            stored = self._read(lambda: self._docs(query), [])
+            buffered = [d for d in self.overlay.with_bands(bands) if not since or d["day"] >= since[:10]]
+            found = self._merged(stored, buffered)
+        return sorted(found, key=lambda r: (r.published or r.fetched_at, r.id))
+
+    def story_copies(self, story_id: str) -> list[ArticleRecord]:
+        with self._lock:
+            stored = self._read(lambda: self._docs({"term": {"story_id": story_id}}), [])
+            return order_copies(self._merged(stored, self.overlay.in_story(story_id)))
+
+    def quarantined(self) -> list[Quarantined]:
+        self.flush()
+        self._require()
+        hits = self._hits(self.quarantine_index, {"match_all": {}}, [{"fetched_at": "asc"}, {"url": "asc"}], True)
+        return [Quarantined(**h["_source"]) for h in hits]
+
+    def count_articles(self) -> int:
+        self.flush()
+        self._require()
+        return self.client.count(index=self.articles)["count"]
+
+    # -- search and export --------------------------------------------------------------
+
+    def search(self, query: Query, *, sites: list[str] | None = None, since: str | None = None,
+               until: str | None = None, limit: int | None = 20) -> list[dict]:
+        """Stories newest first, each once, exactly as ``SQLiteIndex.search`` returns them."""
+        self.flush()
+        self._require()
+        candidates = candidate_query(query, sites, since, until)
+        page = max(2 * (limit or 0), 50)
+        collapse = {"field": "story_id", "inner_hits": {
+            "name": "copies", "size": 100, "sort": _STORY_ORDER[2:], "_source": False}}
+        matched: dict[str, str] = {}          # story_id -> display text of the copy that matched
+        start = 0
+        while start < _COLLAPSE_WINDOW:
+            hits = self.client.search(
+                index=self.articles, query=candidates, sort=_STORY_ORDER, collapse=collapse, from_=start,
+                size=min(page, _COLLAPSE_WINDOW - start), track_total_hits=False,
+                _source=["story_id", "norm_title", "norm_text", "text"])["hits"]["hits"]
+            for hit in hits:
+                text = self._verified_text(hit, query)
+                if text is not None:
+                    matched[hit["_source"]["story_id"]] = text
+                    if limit and len(matched) >= limit:
+                        return self._stories(matched, query)
+            if len(hits) < page:
+                break
+            start += page
+        return self._stories(matched, query)
+
+    def _verified_text(self, hit: dict, query: Query) -> str | None:
+        """The display text of the story's first copy that really matches, or None."""
+        source = hit["_source"]
+        if query.matches(source["norm_title"] + "\n" + source["norm_text"]):
+            return source["text"]
+        others = [h["_id"] for h in hit["inner_hits"]["copies"]["hits"]["hits"] if h["_id"] != hit["_id"]]
+        if not others:
+            return None
+        docs = self.client.mget(index=self.articles, ids=others,
+                                _source=["norm_title", "norm_text", "text"])["docs"]
+        for doc in docs:
+            if doc.get("found") and query.matches(doc["_source"]["norm_title"] + "\n" + doc["_source"]["norm_text"]):
+                return doc["_source"]["text"]
+        return None
+
+    def _stories(self, matched: dict[str, str], query: Query) -> list[dict]:
+        copies: dict[str, list[ArticleRecord]] = {story_id: [] for story_id in matched}
+        ids = list(matched)
+        for start in range(0, len(ids), 1000):
+            for doc in self._docs({"terms": {"story_id": ids[start:start + 1000]}}):
+                copies[doc["story_id"]].append(record_from_doc(doc))
+        terms = query.positive_terms
+        return [story_dict(copies[story_id], make_snippet(text, terms)) for story_id, text in matched.items()]
+
+    def export(self) -> Iterator[dict]:
+        """Export lines ordered by site, then URL (then id), like the SQLite backend."""
+        self.flush()
+        self._require()
+        for hit in self._hits(self.articles, {"match_all": {}}, [{"site": "asc"}, {"url": "asc"}, {"id": "asc"}],
+                              True, page=500):
+            yield record_from_doc(hit["_source"]).export_dict()
