@@ -71,9 +71,24 @@ _UNSPACED_CHAR = re.compile(
 _HAS_TOKEN_CHAR = re.compile(r"\w")
 
 
+class _SpaceAroundUnspaced(dict):
+    """``str.translate`` table, filled on first sight of each character: a CJK
+    character maps to itself with a space on each side, anything else to itself.
+    Same output as ``_UNSPACED_CHAR.sub(r" \1 ", text)``, several times faster
+    (Python 3.11 expands a regex replacement template per match, in Python)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        self[code] = f" {char} " if _UNSPACED_CHAR.match(char) else char
+        return self[code]
+
+
+_FTS_TABLE = _SpaceAroundUnspaced()
+
+
 def fts_text(norm_text: str) -> str:
     """Normalized text as the FTS column stores it: a space around each CJK character."""
-    return _UNSPACED_CHAR.sub(r" \1 ", norm_text)
+    return norm_text.translate(_FTS_TABLE)
 
 
 def _fts_phrase(term: Term) -> str | None:
@@ -121,6 +136,9 @@ class SQLiteIndex:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=10000")
+            # 64 MiB page cache (default 2 MiB): dedup looks up ~40 band keys per
+            # article in an index that grows with the corpus.
+            self._conn.execute("PRAGMA cache_size=-65536")
             self._migrate()
 
     def _migrate(self) -> None:
@@ -214,10 +232,13 @@ class SQLiteIndex:
         bands: dict[str, list[str]] = {}
         ids = [row["id"] for row in rows]
         for chunk in _chunks(ids):
-            for band_row in self._conn.execute(
-                    f"SELECT article_id, band FROM lsh_bands WHERE article_id IN "
-                    f"({', '.join('?' * len(chunk))}) ORDER BY rowid", chunk):
-                bands.setdefault(band_row["article_id"], []).append(band_row["band"])
+            # One row per article (not per band): candidates carry ~40 keys each.
+            # SQLite concatenates in the order the ordered subquery yields.
+            for article, joined in self._conn.execute(
+                    f"SELECT article_id, group_concat(band, ' ') FROM (SELECT article_id, band "
+                    f"FROM lsh_bands WHERE article_id IN ({', '.join('?' * len(chunk))}) "
+                    f"ORDER BY article_id, rowid) GROUP BY article_id", chunk):
+                bands[article] = joined.split(" ")
         return [self._record(row, bands.get(row["id"], [])) for row in rows]
 
     @staticmethod
@@ -240,21 +261,18 @@ class SQLiteIndex:
         return self._select("text_hash = ?", (text_hash,), "ORDER BY sort_date, id")
 
     def find_by_lsh_bands(self, bands: list[str], since: str | None = None) -> list[ArticleRecord]:
-        ids: dict[str, None] = {}
+        rows: dict[str, sqlite3.Row] = {}
         with self._lock:
             for chunk in _chunks(list(dict.fromkeys(bands))):
-                for row in self._conn.execute(
-                        f"SELECT DISTINCT article_id FROM lsh_bands WHERE band IN "
-                        f"({', '.join('?' * len(chunk))})", chunk):
-                    ids[row[0]] = None
-        found: list[ArticleRecord] = []
-        for chunk in _chunks(list(ids)):
-            where = f"id IN ({', '.join('?' * len(chunk))})"
-            params = list(chunk)
-            if since:
-                where += " AND day >= ?"
-                params.append(since[:10])
-            found.extend(self._select(where, params))
+                sql = (f"SELECT * FROM articles WHERE id IN (SELECT article_id FROM lsh_bands "
+                       f"WHERE band IN ({', '.join('?' * len(chunk))}))")
+                params = list(chunk)
+                if since:
+                    sql += " AND day >= ?"
+                    params.append(since[:10])
+                for row in self._conn.execute(sql, params):
+                    rows[row["id"]] = row
+            found = self._records(list(rows.values()))
         return sorted(found, key=lambda r: (r.published or r.fetched_at, r.id))
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]:

@@ -147,6 +147,7 @@ def choose_origin(copies: list[ArticleRecord]) -> ArticleRecord:
 # -- clustering ------------------------------------------------------------------------
 
 MIN_NEAR_DUP_CHARS = 50          # shorter texts match only exactly
+CLEAR_DUPLICATE = 0.9            # a candidate this similar is the story: stop verifying others
 Match = Literal["url", "exact", "near"]
 
 
@@ -218,8 +219,13 @@ class StoryClusterer:
         day = _day(record.published) or _day(record.fetched_at)
         since = (day - self.window).isoformat() if day else None
         mine = self.features(record)
+        keys = set(record.lsh_bands)
+        candidates = self.backend.find_by_lsh_bands(record.lsh_bands, since=since)
+        # Most shared band keys first: those are the likely copies, and a clear
+        # duplicate ends the search (a story's copies are all candidates of its next one).
+        candidates.sort(key=lambda c: -len(keys.intersection(c.lsh_bands)))
         best: tuple[ArticleRecord, float] | None = None
-        for other in self.backend.find_by_lsh_bands(record.lsh_bands, since=since):
+        for other in candidates:
             if other.id == record.id or not other.story_id:
                 continue
             other_day = _day(other.published) or _day(other.fetched_at)
@@ -229,6 +235,8 @@ class StoryClusterer:
                                containment=self.containment)
             if score is not None and (best is None or score > best[1]):
                 best = (other, score)
+                if score >= CLEAR_DUPLICATE:
+                    break
         return best
 
     # -- assignment -------------------------------------------------------------------

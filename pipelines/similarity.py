@@ -29,7 +29,7 @@ _QUARTER = r"[一二三四]季度|[上下]半年"
 # 2-3 character names; the two characters right before the unit are enough to
 # tell 宿城区 from 泗洪县. Generic words (全区, 我市, 辖区, 园区...) are not places.
 _PLACE = r"[\u4e00-\u9fff]{2}(?:省|市|县|区|镇|乡|街道)"
-_NOT_PLACE_BEFORE_UNIT = frozenset("全我本该各辖园景社小片山地灾市县乡郊农老街学分专")
+_NOT_PLACE_BEFORE_UNIT = frozenset("全我本该各辖园景社小片地灾市县乡郊农老街学分专")
 _FACT = re.compile(f"{_ORDINAL}|{_QUARTER}|{_NUMBER}|(?P<place>{_PLACE})")
 
 
