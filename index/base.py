@@ -3,6 +3,12 @@
 Every backend implements ``IndexBackend`` and passes the same contract tests;
 nothing outside ``index/`` checks which backend it has. ``open_index(url)`` in
 ``index/__init__.py`` is the one registry from URL scheme to backend class.
+
+Additive changes (backends need nothing new): ``story_dict`` adds ``"reach"``
+(distinct sites among the copies) to each search story. Dedup state is only
+``ArticleRecord.lsh_bands`` keyword strings: ``bNN:<hex>`` whole-text bands and
+``lN:<hex>`` lead bands (``pipelines/minhash.py``); a backend stores and matches
+them as opaque terms.
 """
 from __future__ import annotations
 
@@ -116,11 +122,13 @@ def order_copies(copies: list[ArticleRecord]) -> list[ArticleRecord]:
 
 def story_dict(copies: list[ArticleRecord], snippet: str) -> dict:
     """One ``search --json`` story from all its copies; title/url/site/published
-    are the canonical copy's (the first of ``order_copies``)."""
+    are the canonical copy's (the first of ``order_copies``); ``reach`` is the
+    number of distinct sites that carry the story, the origin's included."""
     ordered = order_copies(copies)
     head = ordered[0]
     return {
         "story_id": head.story_id, "title": head.title, "url": head.url, "site": head.site,
         "published": head.published, "snippet": snippet,
         "copies": [{"url": c.url, "site": c.site, "published": c.published} for c in ordered],
+        "reach": len({c.site for c in ordered}),
     }

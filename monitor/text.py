@@ -7,13 +7,19 @@ def when(published: str | None) -> str:
 
 
 def reach_line(story: dict) -> str:
+    """"首发 X，N 家转载（…）": N counts other sites (a site that carries the story
+    twice is one 家); extra copies beyond one per site are noted as 篇."""
     copies = story.get("copies") or []
     others = [c for c in copies if c.get("url") != story.get("url")]
     sites = sorted({c["site"] for c in others if c.get("site") != story.get("site")})
     if not others:
         return f"首发 {story.get('site')}"
-    where = "，".join(sites) if sites else story.get("site")
-    return f"首发 {story.get('site')}，{len(others)} 家转载（{where}）"
+    if not sites:
+        return f"首发 {story.get('site')}，本站另有 {len(others)} 篇"
+    line = f"首发 {story.get('site')}，{len(sites)} 家转载（{'，'.join(sites)}）"
+    if len(others) > len(sites):
+        line += f"，共 {len(copies)} 篇"
+    return line
 
 
 def format_story(n: int, story: dict) -> str:

@@ -14,7 +14,7 @@ from pipelines.normalize import normalize_text
 from conftest import es_index_url
 
 EXPORT_KEYS = {"id", "url", "site", "title", "published", "text", "story_id", "canonical"}
-STORY_KEYS = {"story_id", "title", "url", "site", "published", "snippet", "copies"}
+STORY_KEYS = {"story_id", "title", "url", "site", "published", "snippet", "copies", "reach"}
 
 LASER = (
     "7月12日上午，宿城区召开激光产业园建设推进会，听取园区基础设施建设、项目招引和企业服务等方面"
@@ -145,6 +145,7 @@ def test_each_story_once_with_all_copies_canonical_first(backend, corpus):
     assert [c["url"] for c in story["copies"]] == [
         laser.url, corpus["laser_tw"].url, corpus["laser_repost"].url]
     assert set(story["copies"][0]) == {"url", "site", "published"}
+    assert story["reach"] == len({c["site"] for c in story["copies"]})   # distinct sites
     assert "激光产业园" in story["snippet"]
 
 
