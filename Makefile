@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench
+.PHONY: demo test install clean bench bench-dedup
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "newsmon needs Python 3.11+"; exit 1; }
@@ -37,3 +37,10 @@ bench-extraction: $(STAMP)
 .PHONY: es
 es: $(STAMP)
 	$(BIN)/python tests/elasticsearch_node.py
+
+# Story clustering: newsmon (SQLite) vs plain datasketch MinHashLSH on a generated
+# syndication corpus. SIZE=100000 or SIZE=1000000 (add BENCH_DEDUP_ARGS=--parallel
+# to run both sides at once; 1M takes about an hour on 2 cores).
+SIZE ?= 10000
+bench-dedup: $(STAMP)
+	$(BIN)/python -m benchmarks.dedup.run --size $(SIZE) $(BENCH_DEDUP_ARGS)
