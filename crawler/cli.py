@@ -30,7 +30,7 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("newsmon").setLevel(level)
-    for noisy in ("trafilatura", "htmldate", "charset_normalizer", "readability"):
+    for noisy in ("trafilatura", "htmldate", "charset_normalizer", "readability", "elastic_transport"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
@@ -154,9 +154,12 @@ def search(query, site_names, since, until, limit, as_json, index_url):
     for label, value in (("--since", since), ("--until", until)):
         if value and not _is_date(value):
             raise click.BadParameter(f"{value!r} is not YYYY-MM-DD", param_hint=label)
+    from index import IndexURLError
     index = _open_index(index_url)
     try:
         stories = index.search(parsed, sites=list(site_names) or None, since=since, until=until, limit=limit)
+    except IndexURLError as exc:     # e.g. Elasticsearch went away after the index was opened
+        raise click.ClickException(str(exc)) from None
     finally:
         index.close()
     click.echo(_dump(stories) if as_json else format_stories(query, stories))
@@ -169,12 +172,47 @@ def export(index_url):
 
     Example: newsmon export --index sqlite:///data/newsmon.db > articles.jsonl
     """
+    from index import IndexURLError
     index = _open_index(index_url)
     try:
         for line in index.export():
             click.echo(json.dumps(line, ensure_ascii=False))
+    except IndexURLError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         index.close()
+
+
+@main.group("index")
+def index_group():
+    """Index maintenance: replay what Elasticsearch missed while it was down.
+
+    Example: newsmon index replay --index http://127.0.0.1:9200
+    """
+
+
+@index_group.command("replay")
+@click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL (http://host:9200).")
+def index_replay(index_url):
+    """Send the on-disk spool (articles Elasticsearch did not confirm) to it, oldest first.
+
+    Crawls replay it by themselves when the server is back; this does it now.
+    Exit status 1 if something is still spooled.
+
+    Example: newsmon index replay --index http://127.0.0.1:9200
+    """
+    from index import IndexURLError, replay_spool
+    try:
+        result = replay_spool(index_url)
+    except IndexURLError as exc:
+        raise click.ClickException(str(exc)) from None
+    if result is None:
+        click.echo("nothing to replay: this index is written directly, never spooled")
+        return
+    click.echo(f"replayed {result.delivered} spooled actions ({result.rejected} rejected, "
+               f"{result.remaining} still spooled in {result.spool})")
+    if result.remaining:
+        raise click.ClickException("Elasticsearch did not take everything; run it again when it is back")
 
 
 @main.command()

@@ -61,18 +61,13 @@ def open_index(url: str | None = None) -> IndexBackend:
     return factory(url)
 
 
-def replay_spool(url: str | None = None) -> str:
-    """Send what an Elasticsearch index spooled while it was down; a one-line report.
-    Other backends write directly and never spool."""
-    url = url or os.environ.get(INDEX_ENV) or DEFAULT_INDEX_URL
+def replay_spool(url: str | None = None):
+    """Send what an Elasticsearch index spooled while it was down, oldest first; returns
+    its ``ReplayResult``, or None for a backend that writes directly and never spools."""
     index = open_index(url)
     try:
         replay = getattr(index, "replay", None)
-        if replay is None:
-            return f"{url}: nothing to replay (this backend does not spool)"
-        result = replay()
-        return (f"replayed {result.delivered} spooled actions into {url}; {result.rejected} rejected, "
-                f"{result.remaining} still spooled ({result.spool})")
+        return replay() if replay is not None else None
     finally:
         index.close()
 

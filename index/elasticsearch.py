@@ -11,17 +11,8 @@ confirmed goes to the on-disk ``Spool`` in order, the crawl goes on (dedup then
 sees only the overlay), and the spool is replayed first thing when the server is
 back: at the next open, the next flush, or ``newsmon index replay``.
 
-How a search runs (the same result as ``SQLiteIndex.search``):
-1. each positive query term becomes a ``match_phrase`` on the spaced search
-   fields (a superset of the substring matches; see ``es_mapping``); exclusions
-   are left to verification, like in SQLite;
-2. hits are sorted like SQLite's candidates (story's canonical date desc,
-   story_id, canonical first, date, id) and collapsed on ``story_id``, so each
-   story comes once, represented by its first matching copy;
-3. that copy is verified with ``Query.matches``; if it fails (punctuation
-   between the phrase's characters), the story's other matching copies, listed
-   in the collapse's inner hits in the same order, are tried;
-4. the matched stories' copies are read in one query and shaped by ``story_dict``.
+Searching is ``index/es_search.py``; the story fields that span copies are kept
+right by ``_story_fixes`` at every flush and replay.
 """
 from __future__ import annotations
 
@@ -36,21 +27,19 @@ from elasticsearch import ApiError, NotFoundError
 from elastic_transport import TlsError
 
 from index import IndexURLError
-from index.base import ArticleRecord, Quarantined, order_copies, story_dict
+from index.base import ArticleRecord, Quarantined, order_copies
 from index.es_bulk import send_actions
 from index.es_client import (DOWN_ERRORS, ESOptions, make_client, parse_url, server_version,
-                             unreachable)
-from index.es_mapping import (alias_name, article_doc, ensure_indices, record_from_doc, sort_date,
-                              spaced)
+                             short_reason, unreachable)
+from index.es_mapping import (alias_name, article_doc, ensure_indices, fix_story_fields, record_from_doc,
+                              sort_date)
 from index.es_overlay import Overlay
-from index.query import Not, Or, Query, make_snippet
+from index.es_search import all_docs, iter_hits, search_stories
+from index.query import Query
 from index.spool import Spool
 
 logger = logging.getLogger("newsmon.index")
 
-_STORY_ORDER = [{"story_date": "desc"}, {"story_id": "asc"}, {"canonical": "desc"},
-                {"sort_date": "asc"}, {"id": "asc"}]
-_COLLAPSE_WINDOW = 10_000          # index.max_result_window: from + size stays below it
 _KNOWN_CACHE = 10_000
 
 
@@ -67,28 +56,6 @@ def _is_down(exc: Exception) -> bool:
     if isinstance(exc, ApiError):
         return exc.meta.status == 429 or exc.meta.status >= 500
     return isinstance(exc, DOWN_ERRORS)
-
-
-def _term_query(text: str) -> dict:
-    # zero_terms_query=all: a term with no token characters ("·") narrows nothing;
-    # verification decides, exactly as the SQLite backend skips such a term.
-    phrase = {"query": spaced(text), "zero_terms_query": "all"}
-    return {"bool": {"should": [{"match_phrase": {"search_title": phrase}},
-                                {"match_phrase": {"search_text": phrase}}]}}
-
-
-def candidate_query(query: Query, sites: list[str] | None, since: str | None, until: str | None) -> dict:
-    filters = []
-    for clause in query.root.clauses:
-        if isinstance(clause, Not):
-            continue        # a phrase may match across punctuation: NOT here could drop a true match
-        terms = clause.alternatives if isinstance(clause, Or) else (clause,)
-        filters.append({"bool": {"should": [_term_query(t.text) for t in terms]}})
-    if sites:
-        filters.append({"terms": {"site": list(sites)}})
-    if since or until:
-        filters.append({"range": {"day": {k: v[:10] for k, v in (("gte", since), ("lte", until)) if v}}})
-    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
 
 class ElasticsearchIndex:
@@ -148,10 +115,8 @@ class ElasticsearchIndex:
         return True
 
     def _mark_down(self, exc: Exception) -> None:
-        if time.monotonic() >= self._down_until:
-            logger.warning("Elasticsearch at %s is unreachable (%s: %s); writes go to the spool %s "
-                           "and are replayed when it is back", self.conn.url, type(exc).__name__,
-                           str(exc).splitlines()[0][:160], self.spool.path)
+        """Skip the server for ``retry_after`` seconds: while it is down, writes go
+        straight to the spool and dedup reads only the overlay, so the crawl keeps its pace."""
         self._last_error = exc
         self._down_until = time.monotonic() + self.options.retry_after
 
@@ -172,20 +137,8 @@ class ElasticsearchIndex:
         if not self._connect():
             raise unreachable(self.conn, self._last_error or ConnectionError("down"))
 
-    def _hits(self, index: str, query: dict, sort: list, source, page: int = 1000) -> Iterator[dict]:
-        """Every hit, in ``sort`` order (which must end in a unique field), by search_after."""
-        after = None
-        while True:
-            response = self.client.search(index=index, query=query, sort=sort, size=page, _source=source,
-                                          search_after=after, track_total_hits=False)
-            hits = response["hits"]["hits"]
-            yield from hits
-            if len(hits) < page:
-                return
-            after = hits[-1]["sort"]
-
     def _docs(self, query: dict) -> list[dict]:
-        return [h["_source"] for h in self._hits(self.articles, query, [{"id": "asc"}], True)]
+        return all_docs(self.client, self.articles, query)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -238,21 +191,18 @@ class ElasticsearchIndex:
                 + [{"_op_type": "index", "_index": self.quarantine_index, "_id": qid, "_source": q}
                    for qid, q in quarantine.items()])
 
-    def _story_date_updates(self, docs: list[dict]) -> list[dict]:
-        """Give every document its story's canonical date (what stories are sorted by):
-        set it on ``docs`` and return update actions for stored copies that are stale."""
+    def _story_fixes(self, docs: list[dict]) -> list[dict]:
+        """Index actions that keep the story fields spanning copies right before ``docs``
+        are sent (``fix_story_fields``): reads the stored copies of the stories involved."""
         latest = {d["id"]: d for d in docs}
         stories = sorted({d["story_id"] for d in latest.values()} | self._touched_stories)
         stored = []
         for start in range(0, len(stories), 10_000):
             stored += [d for d in self._docs({"terms": {"story_id": stories[start:start + 10_000]}})
                        if d["id"] not in latest]
-        canonical = {d["story_id"]: d["sort_date"] for d in stored + list(latest.values()) if d["canonical"]}
-        for doc in docs:
-            doc["story_date"] = canonical.get(doc["story_id"]) or doc["sort_date"]
         self._touched_stories.clear()
-        return [{"_op_type": "update", "_index": self.articles, "_id": d["id"], "doc": {"story_date": want}}
-                for d in stored if (want := canonical.get(d["story_id"]) or d["sort_date"]) != d["story_date"]]
+        return [{"_op_type": "index", "_index": self.articles, "_id": d["id"], "_source": d}
+                for d in fix_story_fields(docs, stored)]
 
     def _send(self, actions: list[dict], keep_rejected: bool = True):
         result = send_actions(self.client, actions, alias_of=self._alias_of, chunk_docs=self.options.batch_docs,
@@ -270,8 +220,9 @@ class ElasticsearchIndex:
     def _spool_actions(self, actions: list[dict]) -> None:
         self.spool.append(actions)
         self.overlay.spooled.update(a["_id"] for a in actions if a["_index"] == self.articles)
-        logger.warning("spooled %d actions to %s (Elasticsearch at %s not available)", len(actions),
-                       self.spool.path, self.conn.url)
+        logger.warning("Elasticsearch at %s not available (%s): spooled %d actions to %s, replayed "
+                       "when it is back", self.conn.url, short_reason(self._last_error or ConnectionError()),
+                       len(actions), self.spool.path)
 
     def flush(self) -> None:
         """Send everything buffered (after the spool, to keep the order) and refresh;
@@ -287,7 +238,7 @@ class ElasticsearchIndex:
                 self._spool_actions(self._actions(docs, quarantine))
                 return
             try:
-                updates = self._story_date_updates(docs)
+                updates = self._story_fixes(docs)
             except Exception as exc:  # noqa: BLE001
                 if not _is_down(exc):
                     raise
@@ -312,9 +263,10 @@ class ElasticsearchIndex:
             self._require()
 
             def deliver(entries: list[dict]) -> tuple[int, list[dict]]:
-                docs = [e["_source"] for e in entries
-                        if e["_op_type"] == "index" and e["_index"] == self.articles]
-                actions = entries + self._story_date_updates(docs)
+                docs = [e["_source"] for e in entries       # (a malformed entry is left to the server)
+                        if e.get("_op_type") == "index" and e.get("_index") == self.articles
+                        and {"id", "story_id", "canonical", "sort_date"} <= set(e.get("_source") or ())]
+                actions = entries + self._story_fixes(docs)
                 result = self._send(actions, keep_rejected=False)
                 handled = min(result.handled, len(entries))
                 rejected = [{**a, "reason": r} for a, r in result.rejected if a in entries[:handled]]
@@ -406,7 +358,7 @@ class ElasticsearchIndex:
     def quarantined(self) -> list[Quarantined]:
         self.flush()
         self._require()
-        hits = self._hits(self.quarantine_index, {"match_all": {}}, [{"fetched_at": "asc"}, {"url": "asc"}], True)
+        hits = iter_hits(self.client, self.quarantine_index, {"match_all": {}}, [{"fetched_at": "asc"}, {"url": "asc"}], True)
         return [Quarantined(**h["_source"]) for h in hits]
 
     def count_articles(self) -> int:
@@ -421,56 +373,13 @@ class ElasticsearchIndex:
         """Stories newest first, each once, exactly as ``SQLiteIndex.search`` returns them."""
         self.flush()
         self._require()
-        candidates = candidate_query(query, sites, since, until)
-        page = max(2 * (limit or 0), 50)
-        collapse = {"field": "story_id", "inner_hits": {
-            "name": "copies", "size": 100, "sort": _STORY_ORDER[2:], "_source": False}}
-        matched: dict[str, str] = {}          # story_id -> display text of the copy that matched
-        start = 0
-        while start < _COLLAPSE_WINDOW:
-            hits = self.client.search(
-                index=self.articles, query=candidates, sort=_STORY_ORDER, collapse=collapse, from_=start,
-                size=min(page, _COLLAPSE_WINDOW - start), track_total_hits=False,
-                _source=["story_id", "norm_title", "norm_text", "text"])["hits"]["hits"]
-            for hit in hits:
-                text = self._verified_text(hit, query)
-                if text is not None:
-                    matched[hit["_source"]["story_id"]] = text
-                    if limit and len(matched) >= limit:
-                        return self._stories(matched, query)
-            if len(hits) < page:
-                break
-            start += page
-        return self._stories(matched, query)
-
-    def _verified_text(self, hit: dict, query: Query) -> str | None:
-        """The display text of the story's first copy that really matches, or None."""
-        source = hit["_source"]
-        if query.matches(source["norm_title"] + "\n" + source["norm_text"]):
-            return source["text"]
-        others = [h["_id"] for h in hit["inner_hits"]["copies"]["hits"]["hits"] if h["_id"] != hit["_id"]]
-        if not others:
-            return None
-        docs = self.client.mget(index=self.articles, ids=others,
-                                _source=["norm_title", "norm_text", "text"])["docs"]
-        for doc in docs:
-            if doc.get("found") and query.matches(doc["_source"]["norm_title"] + "\n" + doc["_source"]["norm_text"]):
-                return doc["_source"]["text"]
-        return None
-
-    def _stories(self, matched: dict[str, str], query: Query) -> list[dict]:
-        copies: dict[str, list[ArticleRecord]] = {story_id: [] for story_id in matched}
-        ids = list(matched)
-        for start in range(0, len(ids), 1000):
-            for doc in self._docs({"terms": {"story_id": ids[start:start + 1000]}}):
-                copies[doc["story_id"]].append(record_from_doc(doc))
-        terms = query.positive_terms
-        return [story_dict(copies[story_id], make_snippet(text, terms)) for story_id, text in matched.items()]
+        return search_stories(self.client, self.articles, query, sites=sites, since=since, until=until,
+                              limit=limit)
 
     def export(self) -> Iterator[dict]:
         """Export lines ordered by site, then URL (then id), like the SQLite backend."""
         self.flush()
         self._require()
-        for hit in self._hits(self.articles, {"match_all": {}}, [{"site": "asc"}, {"url": "asc"}, {"id": "asc"}],
+        for hit in iter_hits(self.client, self.articles, {"match_all": {}}, [{"site": "asc"}, {"url": "asc"}, {"id": "asc"}],
                               True, page=500):
             yield record_from_doc(hit["_source"]).export_dict()

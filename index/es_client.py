@@ -146,9 +146,17 @@ def server_version(client: Elasticsearch, conn: Connection) -> str:
     return str(version)
 
 
-def unreachable(conn: Connection, exc: Exception) -> IndexUnavailable:
-    detail = str(getattr(exc, "message", "") or exc).splitlines()[0][:200]
-    return IndexUnavailable(f"cannot reach Elasticsearch at {conn.url} ({type(exc).__name__}: {detail}); "
+def short_reason(exc: BaseException) -> str:
+    """"connection refused" rather than three nested exception reprs."""
+    text = str(getattr(exc, "message", "") or exc)
+    errno = re.search(r"\[Errno -?\d+\] ([^)'\"]+)", text)
+    if errno:
+        return errno.group(1).strip().lower()
+    return f"{type(exc).__name__}: {text.splitlines()[0][:160]}" if text else type(exc).__name__
+
+
+def unreachable(conn: Connection, exc: BaseException) -> IndexUnavailable:
+    return IndexUnavailable(f"cannot reach Elasticsearch at {conn.url} ({short_reason(exc)}); "
                             "is it running? (`make es` starts one locally)")
 
 

@@ -109,6 +109,45 @@ def rebuild_doc(source: dict) -> dict:
     return article_doc(record_from_doc(source), source.get("story_date"))
 
 
+def fix_story_fields(docs: list[dict], stored: list[dict]) -> list[dict]:
+    """Keep the story fields that span copies right, just before ``docs`` are sent;
+    ``stored`` are the other copies of their stories already in the index. Returns
+    the stored copies that must be re-sent (whole: an update re-indexes from
+    ``_source``, which does not keep the search fields).
+
+    - ``story_date``: every copy carries its story's canonical date, which orders
+      stories; set on ``docs`` and on stale stored copies.
+    - one canonical copy per story: documents written while the server was down were
+      clustered without the stored copies, so a story can come back with two; the
+      earliest (date, fetch time, URL) keeps the flag."""
+    latest = {d["id"]: d for d in docs}
+    members: dict[str, list[dict]] = {}
+    for doc in stored + list(latest.values()):
+        members.setdefault(doc["story_id"], []).append(doc)
+    demoted, canonical_date = set(), {}
+    for story_id, copies in members.items():
+        canonical = [d for d in copies if d["canonical"]]
+        if len(canonical) > 1:
+            keep = min(canonical, key=lambda d: (d["sort_date"], d["fetched_at"] or "", d["url"]))
+            for doc in canonical:
+                if doc is not keep:
+                    doc["canonical"] = False
+                    demoted.add(doc["id"])
+            logger.warning("story %s came back with %d canonical copies (written while Elasticsearch "
+                           "was down); kept %s", story_id, len(canonical), keep["url"])
+            canonical = [keep]
+        if canonical:
+            canonical_date[story_id] = canonical[0]["sort_date"]
+    for doc in docs:
+        doc["story_date"] = canonical_date.get(doc["story_id"]) or doc["sort_date"]
+    stale = []
+    for doc in stored:
+        want = canonical_date.get(doc["story_id"]) or doc["sort_date"]
+        if want != doc["story_date"] or doc["id"] in demoted:
+            stale.append({**rebuild_doc(doc), "story_date": want})
+    return stale
+
+
 def _mapping_version(client: Elasticsearch, index: str) -> int:
     mapping = client.indices.get_mapping(index=index)[index]["mappings"]
     return int(mapping.get("_meta", {}).get("newsmon_mapping_version", 0))

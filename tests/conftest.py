@@ -56,15 +56,15 @@ class Crawl:
         return self.urls[site].rstrip("/") + path
 
 
-def crawl_into(fixture_sites, directory: Path, *extra_args) -> Crawl:
+def crawl_into(fixture_sites, directory: Path, *extra_args, index_url: str | None = None, **env) -> Crawl:
     sites_file = directory / "sites.yaml"
     fixture_sites.write_sites_file(sites_file)
-    index_url = f"sqlite:///{directory}/newsmon.db"
+    index_url = index_url or f"sqlite:///{directory}/newsmon.db"
     served_before = len(fixture_sites.requests())
-    proc = run_newsmon("crawl", "--sites", sites_file, "--index", index_url, "--json", *extra_args)
+    proc = run_newsmon("crawl", "--sites", sites_file, "--index", index_url, "--json", *extra_args, **env)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
     summary = json.loads(proc.stdout)
-    exported = run_newsmon("export", "--index", index_url)
+    exported = run_newsmon("export", "--index", index_url, **env)
     assert exported.returncode == 0, exported.stderr
     lines = [json.loads(line) for line in exported.stdout.splitlines() if line.strip()]
     served = [(site, path) for site, _method, path, _status in fixture_sites.requests()[served_before:]]
@@ -78,26 +78,38 @@ def crawl(fixture_sites, tmp_path_factory) -> Crawl:
 
 
 # -- Elasticsearch: one real node for the whole session ---------------------------------------
-# Started in the background as soon as collection shows a test needs it, so the ~12 s boot
-# overlaps the SQLite-only tests. A node that cannot start is an ERROR in every test that
-# needs it, never a skip: CI must not pass without having run them.
+# Launched as soon as collection shows a test needs it, so the ~12 s boot overlaps the
+# SQLite-only tests; the fixture then waits for it. A node that cannot start is an ERROR in
+# every test that needs it, never a skip: CI must not pass without having run them.
 
-_es_boot = None
+_es_nodes: dict = {}     # fixture name -> node launched at collection
 
 
 def pytest_collection_finish(session):
-    global _es_boot
-    if any("elasticsearch_node" in getattr(item, "fixturenames", ()) for item in session.items):
-        import concurrent.futures
-        from elasticsearch_node import start_node
-        _es_boot = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="es-boot").submit(start_node)
+    for name in ("elasticsearch_node", "killable_elasticsearch_node"):
+        if any(name in getattr(item, "fixturenames", ()) for item in session.items):
+            from elasticsearch_node import start_node
+            _es_nodes[name] = start_node(wait=False)
+
+
+def _launched_node(name: str):
+    from elasticsearch_node import start_node
+    node = _es_nodes.pop(name, None)
+    return node.wait_ready() if node is not None else start_node()
 
 
 @pytest.fixture(scope="session")
 def elasticsearch_node():
     """The real single-node Elasticsearch (``tests/elasticsearch_node.py``), stopped at the end."""
-    from elasticsearch_node import start_node
-    node = _es_boot.result() if _es_boot is not None else start_node()
+    node = _launched_node("elasticsearch_node")
+    yield node
+    node.cleanup()
+
+
+@pytest.fixture(scope="session")
+def killable_elasticsearch_node():
+    """A second node of its own, for the test that kills and restarts Elasticsearch."""
+    node = _launched_node("killable_elasticsearch_node")
     yield node
     node.cleanup()
 

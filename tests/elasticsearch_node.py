@@ -131,12 +131,16 @@ class ElasticsearchNode:
     url: str = ""
     version: str = ES_VERSION
     settings: dict = field(default_factory=dict)
+    _log_offset: int = 0
 
     @property
     def log_path(self) -> Path:
         return self.workdir / "stdout.log"
 
-    def start(self, timeout: float = START_TIMEOUT) -> "ElasticsearchNode":
+    def start(self, timeout: float = START_TIMEOUT, wait: bool = True) -> "ElasticsearchNode":
+        """Launch the node; with ``wait=False`` return at once and call ``wait_ready`` later
+        (the boot then overlaps other work). Call from the main thread: ``--pdeathsig``
+        fires when the *thread* that started the node ends."""
         owner = _ensure_user()
         if owner and os.stat(self.home).st_uid != owner[0]:
             _chown_tree(self.home, owner)
@@ -165,12 +169,18 @@ class ElasticsearchNode:
                    ES_TMPDIR=str(self.workdir / "tmp"),
                    ES_JAVA_OPTS=os.environ.get("NEWSMON_TEST_ES_JAVA_OPTS", "-Xms512m -Xmx512m"))
         env.pop("JAVA_TOOL_OPTIONS", None)
+        # A restart appends to the same log: look for the new bound port after the old lines.
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.url = ""
         log = open(self.log_path, "ab")
         # Own process group: stop() signals the launcher and the server JVM together.
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                         cwd=self.workdir, start_new_session=True)
         log.close()
         atexit.register(self.stop)
+        return self.wait_ready(timeout) if wait else self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> "ElasticsearchNode":
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -179,9 +189,10 @@ class ElasticsearchNode:
         return self
 
     def _wait_ready(self, timeout: float) -> None:
+        if self.url and self.process.poll() is None:
+            return
         deadline = time.monotonic() + timeout
-        offset = self.log_path.stat().st_size if self.url else 0
-        self.url = ""
+        offset = self._log_offset
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ElasticsearchStartError(
@@ -239,14 +250,14 @@ class ElasticsearchNode:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_node(timeout: float = START_TIMEOUT, **settings) -> ElasticsearchNode:
+def start_node(timeout: float = START_TIMEOUT, wait: bool = True, **settings) -> ElasticsearchNode:
     """Fetch if needed and start a fresh node with its own temp data dir."""
     home = fetch_distribution()
     workdir = Path(tempfile.mkdtemp(prefix="newsmon-es-"))
     os.chmod(workdir, 0o755)
     node = ElasticsearchNode(home, workdir, settings=settings)
     atexit.register(node.cleanup)
-    return node.start(timeout)
+    return node.start(timeout, wait=wait)
 
 
 def main() -> int:
