@@ -113,11 +113,11 @@ class Generator:
         }
 
     def pick_templates(self, kind: str) -> list[str]:
-        """3-5 formulaic sentences of the kind, in order, with 3-7 free sentences among them."""
+        """2-4 formulaic sentences of the kind, in order, with 4-8 free sentences among them."""
         r = self.rng
         pool = V.KINDS[kind]
-        chosen = [pool[i] for i in sorted(r.sample(range(len(pool)), r.randint(3, 5)))]
-        for _ in range(r.randint(3, 7)):
+        chosen = [pool[i] for i in sorted(r.sample(range(len(pool)), r.randint(2, 4)))]
+        for _ in range(r.randint(4, 8)):
             chosen.insert(r.randint(1, len(chosen)), self.free_sentence())
         return chosen
 
@@ -131,11 +131,23 @@ class Generator:
             verb2=verb2, object2=obj2, result=r.choice(V.RESULTS), goal=r.choice(V.GOALS),
             time=r.choice(V.TIME_PHRASES))
 
+    def bulletin_templates(self, site: Site) -> list[str]:
+        """Each county's statistics bureau words its bulletin its own way, the same
+        every month: a per-county choice of the bulletin sentences plus two of its own."""
+        own = random.Random(site.name)
+        saved, self.rng = self.rng, own
+        try:
+            extra = [self.free_sentence() for _ in range(2)]
+        finally:
+            self.rng = saved
+        chosen = [V.BULLETIN[0]] + own.sample(V.BULLETIN[1:], 4)
+        return chosen[:3] + extra + chosen[3:]
+
     @staticmethod
     def title(kind: str, s: dict) -> str:
         return {"meeting": "{county}召开{meeting}", "project": "{county}{company}{industry}项目开工",
                 "work": "{county}扎实开展{topic}",
-                "bulletin": "{year}年1-{month}月{county}经济运行情况"}[kind].format(**s)
+                "bulletin": "{year}年{month}月{county}经济运行情况"}[kind].format(**s)
 
     # -- stories -----------------------------------------------------------------------
 
@@ -256,11 +268,12 @@ class Generator:
                 site = r.choice(self.county_sites)
                 s = self.slots(site.county, day)
                 month_later = day + timedelta(days=r.randint(26, 29))
+                templates = self.bulletin_templates(site)
                 for when in (day, month_later):
                     fresh = self.slots(site.county, when)        # new numbers, same everything else
                     numbers = {k: v for k, v in fresh.items() if k.startswith(("n", "pct", "money"))}
                     local = dict(s, **numbers, month=when.month, year=when.year)
-                    sentences = [t.format(**local) for t in V.BULLETIN]
+                    sentences = [t.format(**local) for t in templates]
                     o = self.origin(site, when, self.title("bulletin", local), sentences, self.family)
                     out += [o] + self.reposts(o, sentences, site.county)
         return out

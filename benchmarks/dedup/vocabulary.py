@@ -88,7 +88,7 @@ WORK = (
 )
 # Monthly bulletins: the same text every month; only the numbers move.
 BULLETIN = (
-    "{year}年1-{month}月，{county}经济运行总体平稳、稳中有进，主要经济指标保持较快增长。",
+    "{year}年{month}月份，{county}经济运行总体平稳、稳中有进，主要经济指标保持较快增长。",
     "全{unit}实现地区生产总值{money}亿元，同比增长{pct}%，增速高于全市平均水平{pct2}个百分点。",
     "规模以上工业增加值同比增长{pct3}%，其中{industry}产业产值增长{pct4}%，对工业增长的贡献率达到{pct5}%。",
     "固定资产投资同比增长{pct6}%，其中工业投资增长{pct7}%，基础设施投资增长{pct8}%。",
