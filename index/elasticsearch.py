@@ -1,10 +1,10 @@
 """The Elasticsearch backend: the SQLite backend's behaviour, on a cluster.
 
 Writes are buffered (``Overlay``) and sent with ``streaming_bulk`` when a batch
-is full and at ``flush()``; the indices are refreshed after every flush so the
-next lookups see them. Reads that dedup makes per article (by id, text hash,
+is full and at ``flush()``. Reads that dedup makes per article (by id, text hash,
 LSH band, story) ask the server and then the overlay, so records written earlier
-in the same crawl are seen without a refresh per article.
+in the same crawl are seen without a refresh per article; the server is
+refreshed lazily, before the first search after a batch was sent.
 
 Nothing is lost when the server is down or refuses a batch: whatever was not
 confirmed goes to the on-disk ``Spool`` in order, the crawl goes on (dedup then
@@ -20,19 +20,19 @@ import hashlib
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Callable, Iterator
 
-from elasticsearch import ApiError, NotFoundError
 from elastic_transport import TlsError
+from elasticsearch import NotFoundError
 
 from index import IndexURLError
 from index.base import ArticleRecord, Quarantined, order_copies
 from index.es_bulk import send_actions
-from index.es_client import (DOWN_ERRORS, ESOptions, make_client, parse_url, server_version,
-                             short_reason, unreachable)
-from index.es_mapping import (alias_name, article_doc, ensure_indices, fix_story_fields, record_from_doc,
-                              sort_date)
+from index.es_client import (ESOptions, ReplayResult, is_down as _is_down, make_client, parse_url,
+                             server_version, short_reason, unreachable)
+from index.es_mapping import (STORY_FIELDS, alias_name, article_doc, ensure_indices, fix_story_fields,
+                              rebuild_doc, record_from_doc, sort_date)
 from index.es_overlay import Overlay
 from index.es_search import all_docs, iter_hits, search_stories
 from index.query import Query
@@ -41,21 +41,7 @@ from index.spool import Spool
 logger = logging.getLogger("newsmon.index")
 
 _KNOWN_CACHE = 10_000
-
-
-@dataclass
-class ReplayResult:
-    delivered: int
-    rejected: int
-    remaining: int
-    spool: str
-
-
-def _is_down(exc: Exception) -> bool:
-    """Connection trouble or an overloaded/unavailable server, as opposed to a refusal."""
-    if isinstance(exc, ApiError):
-        return exc.meta.status == 429 or exc.meta.status >= 500
-    return isinstance(exc, DOWN_ERRORS)
+_UNREFRESHED_MAX = 5_000    # a bulk load refreshes this often, bounding what _unrefreshed holds
 
 
 class ElasticsearchIndex:
@@ -72,6 +58,8 @@ class ElasticsearchIndex:
         self.version: str | None = None
         self._quarantine: dict[str, dict] = {}      # pending quarantine docs by id
         self._touched_stories: set[str] = set()     # whose story_date may need fixing
+        self._unrefreshed: dict[str, dict] = {}     # sent, not yet searchable: id -> document
+        self._dirty = False                         # something was sent since the last refresh
         self._known: dict[str, bool] = {}           # id -> exists, from recent reads
         self._written: set[str] | None = None       # ids written, when the index was empty at open
         self._alias_of: dict[str, str] = {}
@@ -120,11 +108,17 @@ class ElasticsearchIndex:
         self._last_error = exc
         self._down_until = time.monotonic() + self.options.retry_after
 
-    def _read(self, fetch: Callable, default):
-        """A lookup dedup makes: the server's answer, or ``default`` while it is down."""
+    def _read(self, fetch: Callable, default, search: bool = True):
+        """A lookup dedup makes: the server's answer, or ``default`` while it is down.
+        A search first refreshes if something was sent since the last refresh (the
+        refresh is lazy: a bulk load that reads nothing pays for one, at the end)."""
         if not self._connect():
             return default
         try:
+            if search and self._dirty:
+                self.client.indices.refresh(index=[self.articles, self.quarantine_index])
+                self._dirty = False
+                self._unrefreshed.clear()
             return fetch()
         except Exception as exc:  # noqa: BLE001
             if not _is_down(exc):
@@ -149,7 +143,8 @@ class ElasticsearchIndex:
             return self._known[article_id]
         if self._written is not None:        # empty at open: only what we wrote exists
             return article_id in self._written
-        return bool(self._read(lambda: self.client.exists(index=self.articles, id=article_id).body, False))
+        return bool(self._read(lambda: self.client.exists(index=self.articles, id=article_id).body, False,
+                               search=False))
 
     def _put(self, doc: dict) -> None:
         old = self.overlay.get(doc["id"])
@@ -160,7 +155,7 @@ class ElasticsearchIndex:
         if self._written is not None:
             self._written.add(doc["id"])
         if len(self.overlay) - len(self.overlay.spooled) >= self.options.batch_docs:
-            self.flush()
+            self._flush(refresh=False)
 
     def upsert_article(self, record: ArticleRecord) -> bool:
         with self._lock:
@@ -193,19 +188,32 @@ class ElasticsearchIndex:
 
     def _story_fixes(self, docs: list[dict]) -> list[dict]:
         """Index actions that keep the story fields spanning copies right before ``docs``
-        are sent (``fix_story_fields``): reads the stored copies of the stories involved."""
+        are sent (``fix_story_fields``). The stored copies come from a search plus
+        ``_unrefreshed`` (sent since the last refresh, so not searchable yet, and still
+        in memory whole); the few that must change are re-sent whole (older ones re-read
+        with a real-time ``mget``): a partial update re-indexes from ``_source``, which
+        lacks the search fields."""
         latest = {d["id"]: d for d in docs}
         stories = sorted({d["story_id"] for d in latest.values()} | self._touched_stories)
-        stored = []
+        wanted = set(stories)
+        stored = {d["id"]: d for d in self._unrefreshed.values() if d["story_id"] in wanted}
         for start in range(0, len(stories), 10_000):
-            stored += [d for d in self._docs({"terms": {"story_id": stories[start:start + 10_000]}})
-                       if d["id"] not in latest]
+            for hit in iter_hits(self.client, self.articles, {"terms": {"story_id": stories[start:start + 10_000]}},
+                                 [{"id": "asc"}], STORY_FIELDS):
+                stored.setdefault(hit["_id"], hit["_source"])
         self._touched_stories.clear()
-        return [{"_op_type": "index", "_index": self.articles, "_id": d["id"], "_source": d}
-                for d in fix_story_fields(docs, stored)]
+        light = [{k: d[k] for k in STORY_FIELDS} for i, d in stored.items() if i not in latest]
+        changes = fix_story_fields(docs, light)
+        fixed = [{**self._unrefreshed[i], **change} for i, change in changes.items() if i in self._unrefreshed]
+        missing = [i for i in changes if i not in self._unrefreshed]
+        if missing:
+            found = self.client.mget(index=self.articles, ids=missing)["docs"]
+            fixed += [rebuild_doc({**hit["_source"], **changes[hit["_id"]]}) for hit in found if hit.get("found")]
+        return [{"_op_type": "index", "_index": self.articles, "_id": d["id"], "_source": d} for d in fixed]
 
     def _send(self, actions: list[dict], keep_rejected: bool = True):
-        result = send_actions(self.client, actions, alias_of=self._alias_of, chunk_docs=self.options.batch_docs,
+        # chunk_docs above the batch size: a batch and the copies it re-sends go as one request.
+        result = send_actions(self.client, actions, alias_of=self._alias_of, chunk_docs=2 * self.options.batch_docs,
                               chunk_bytes=self.options.batch_bytes, retries=self.options.retries,
                               backoff=self.options.backoff)
         for action, reason in result.rejected:
@@ -227,12 +235,17 @@ class ElasticsearchIndex:
     def flush(self) -> None:
         """Send everything buffered (after the spool, to keep the order) and refresh;
         whatever the server does not confirm is spooled durably."""
+        self._flush(refresh=True)
+
+    def _flush(self, refresh: bool) -> None:
         with self._lock:
             docs, quarantine = list(self.overlay.pending()), dict(self._quarantine)
             self._quarantine.clear()
             if not docs and not quarantine:
                 if self.spool.has_entries() and self._connect():
                     self.replay()
+                if refresh:
+                    self._refresh()      # what an earlier batch sent becomes searchable now
                 return
             if not self._connect() or (self.spool.has_entries() and self.replay().remaining):
                 self._spool_actions(self._actions(docs, quarantine))
@@ -247,14 +260,18 @@ class ElasticsearchIndex:
             actions = self._actions(docs, quarantine) + updates
             result = self._send(actions) if self._ready and time.monotonic() >= self._down_until else None
             handled = result.handled if result else 0
-            self.overlay.discard([a["_id"] for a in actions[:handled] if a["_index"] == self.articles])
+            sent = [a["_source"] for a in actions[:handled] if a["_index"] == self.articles]
+            self._unrefreshed.update((d["id"], d) for d in sent)     # references, no copies
+            self.overlay.discard([d["id"] for d in sent])
+            self._dirty = self._dirty or handled > 0
             if handled < len(actions):
                 self._spool_actions(actions[handled:])
-            if handled:
+            if refresh or len(self._unrefreshed) >= _UNREFRESHED_MAX:
                 self._refresh()
 
     def _refresh(self) -> None:
-        self._read(lambda: self.client.indices.refresh(index=[self.articles, self.quarantine_index]), None)
+        if self._dirty:
+            self._read(lambda: None, None)          # _read refreshes first
 
     def replay(self) -> ReplayResult:
         """Send the spool, oldest first; what is delivered leaves it. Returns the
@@ -280,6 +297,7 @@ class ElasticsearchIndex:
                 self._mark_down(exc)
                 delivered, rejected, remaining = 0, 0, len(self.spool.read())
             if delivered:
+                self._dirty = True
                 logger.warning("replayed %d spooled actions into %s (%d rejected, %d still spooled)",
                                delivered, self.conn.url, rejected, remaining)
                 self._refresh()
@@ -319,13 +337,15 @@ class ElasticsearchIndex:
             doc = self.overlay.get(article_id)
             if doc is not None:
                 return record_from_doc(doc)
+            if self._written is not None and article_id not in self._written:
+                return None              # empty at open: only what we wrote exists (no round trip)
 
             def fetch():
                 try:
                     return record_from_doc(self.client.get(index=self.articles, id=article_id)["_source"])
                 except NotFoundError:
                     return None
-            record = self._read(fetch, None)
+            record = self._read(fetch, None, search=False)     # GET by id is real-time
             if len(self._known) > _KNOWN_CACHE:
                 self._known.clear()
             self._known[article_id] = record is not None
@@ -358,8 +378,9 @@ class ElasticsearchIndex:
     def quarantined(self) -> list[Quarantined]:
         self.flush()
         self._require()
-        hits = iter_hits(self.client, self.quarantine_index, {"match_all": {}}, [{"fetched_at": "asc"}, {"url": "asc"}], True)
-        return [Quarantined(**h["_source"]) for h in hits]
+        order = [{"fetched_at": "asc"}, {"url": "asc"}]
+        return [Quarantined(**h["_source"])
+                for h in iter_hits(self.client, self.quarantine_index, {"match_all": {}}, order, True)]
 
     def count_articles(self) -> int:
         self.flush()
@@ -380,6 +401,6 @@ class ElasticsearchIndex:
         """Export lines ordered by site, then URL (then id), like the SQLite backend."""
         self.flush()
         self._require()
-        for hit in iter_hits(self.client, self.articles, {"match_all": {}}, [{"site": "asc"}, {"url": "asc"}, {"id": "asc"}],
-                              True, page=500):
+        order = [{"site": "asc"}, {"url": "asc"}, {"id": "asc"}]
+        for hit in iter_hits(self.client, self.articles, {"match_all": {}}, order, True, page=500):
             yield record_from_doc(hit["_source"]).export_dict()

@@ -160,5 +160,19 @@ def unreachable(conn: Connection, exc: BaseException) -> IndexUnavailable:
                             "is it running? (`make es` starts one locally)")
 
 
-# What counts as "the server is not there right now": spool writes, fail reads.
-DOWN_ERRORS = (TransportError,)
+def is_down(exc: BaseException) -> bool:
+    """The server is not there right now (connection trouble, overloaded, unavailable):
+    writes spool and dedup reads fall back to the buffer. Anything else is a refusal."""
+    if isinstance(exc, ApiError):
+        return exc.meta.status == 429 or exc.meta.status >= 500
+    return isinstance(exc, TransportError)
+
+
+@dataclass
+class ReplayResult:
+    """What replaying the spool did (totals since the index was opened)."""
+
+    delivered: int
+    rejected: int
+    remaining: int
+    spool: str

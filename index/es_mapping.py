@@ -21,6 +21,7 @@ from dataclasses import fields
 
 from elasticsearch import Elasticsearch, helpers
 
+from index import IndexURLError
 from index.base import ArticleRecord
 
 logger = logging.getLogger("newsmon.index")
@@ -109,14 +110,17 @@ def rebuild_doc(source: dict) -> dict:
     return article_doc(record_from_doc(source), source.get("story_date"))
 
 
-def fix_story_fields(docs: list[dict], stored: list[dict]) -> list[dict]:
-    """Keep the story fields that span copies right, just before ``docs`` are sent;
-    ``stored`` are the other copies of their stories already in the index. Returns
-    the stored copies that must be re-sent (whole: an update re-indexes from
-    ``_source``, which does not keep the search fields).
+STORY_FIELDS = ["id", "url", "story_id", "canonical", "sort_date", "story_date", "fetched_at"]
+
+
+def fix_story_fields(docs: list[dict], stored: list[dict]) -> dict[str, dict]:
+    """Keep the story fields that span copies right, just before ``docs`` are sent.
+    ``stored`` are the other copies of their stories already written (``STORY_FIELDS``
+    only). Sets the fields on ``docs``; returns ``{id: changed fields}`` for the stored
+    copies that must be re-sent.
 
     - ``story_date``: every copy carries its story's canonical date, which orders
-      stories; set on ``docs`` and on stale stored copies.
+      stories.
     - one canonical copy per story: documents written while the server was down were
       clustered without the stored copies, so a story can come back with two; the
       earliest (date, fetch time, URL) keeps the flag."""
@@ -140,12 +144,12 @@ def fix_story_fields(docs: list[dict], stored: list[dict]) -> list[dict]:
             canonical_date[story_id] = canonical[0]["sort_date"]
     for doc in docs:
         doc["story_date"] = canonical_date.get(doc["story_id"]) or doc["sort_date"]
-    stale = []
+    changes = {}
     for doc in stored:
         want = canonical_date.get(doc["story_id"]) or doc["sort_date"]
         if want != doc["story_date"] or doc["id"] in demoted:
-            stale.append({**rebuild_doc(doc), "story_date": want})
-    return stale
+            changes[doc["id"]] = {"story_date": want, "canonical": doc["canonical"]}
+    return changes
 
 
 def _mapping_version(client: Elasticsearch, index: str) -> int:
@@ -162,9 +166,10 @@ def _create(client: Elasticsearch, prefix: str, kind: str, version: int, alias: 
     return name
 
 
-def ensure_indices(client: Elasticsearch, prefix: str, version: int = MAPPING_VERSION) -> None:
+def ensure_indices(client: Elasticsearch, prefix: str, version: int | None = None) -> None:
     """Create both aliases on first use; upgrade an older mapping version by reindexing;
     refuse an index written by a newer newsmon."""
+    version = version or MAPPING_VERSION
     for kind in KINDS:
         alias = alias_name(prefix, kind)
         if not client.indices.exists_alias(name=alias):
@@ -174,8 +179,8 @@ def ensure_indices(client: Elasticsearch, prefix: str, version: int = MAPPING_VE
         current = next(iter(client.indices.get_alias(name=alias)))
         found = _mapping_version(client, current)
         if found > version:
-            raise RuntimeError(f"{alias} has newsmon mapping v{found}; this newsmon knows v{version}: "
-                               "upgrade newsmon")
+            raise IndexURLError(f"{alias} has newsmon mapping v{found}; this newsmon knows v{version}: "
+                                "upgrade newsmon")
         if found < version:
             upgrade_index(client, prefix, kind, version)
 

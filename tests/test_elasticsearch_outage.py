@@ -189,3 +189,47 @@ def test_open_index_errors_are_one_line(elasticsearch_node, fixture_sites, tmp_p
     monkeypatch.setenv("NEWSMON_ES_CA_CERTS", str(tmp_path / "missing.pem"))
     with pytest.raises(IndexURLError, match="NEWSMON_ES_CA_CERTS"):
         open_index("https://127.0.0.1:9200")
+
+
+def test_mapping_upgrade_reindexes_into_a_new_version_behind_the_alias(elasticsearch_node, tmp_path, monkeypatch):
+    from index.es_mapping import ensure_indices
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path))
+    url = es_index_url(elasticsearch_node)
+    prefix = url.rsplit("/", 1)[1]
+    index = open_index(url)
+    for record in records():
+        index.upsert_article(record)
+    before = index.search(parse_query("激光 OR 防汛"))
+    index.close()
+    client = Elasticsearch(elasticsearch_node.url)
+    ensure_indices(client, prefix, version=2)          # what a newsmon with mapping v2 does at open
+    assert list(client.indices.get_alias(name=f"{prefix}-articles")) == [f"{prefix}-articles-v2"]
+    assert not client.indices.exists(index=f"{prefix}-articles-v1")
+    assert client.count(index=f"{prefix}-articles")["count"] == 3
+    # the search fields (not kept in _source) were rebuilt, so search still works
+    assert client.count(index=f"{prefix}-articles",
+                        query={"match_phrase": {"search_text": "激 光 产 业 园"}})["count"] == 2
+    with pytest.raises(IndexURLError, match="mapping v2; this newsmon knows v1: upgrade newsmon"):
+        open_index(url)
+    monkeypatch.setattr("index.es_mapping.MAPPING_VERSION", 3)
+    upgraded = open_index(url)                          # a newer newsmon upgrades at open
+    assert list(client.indices.get_alias(name=f"{prefix}-quarantine")) == [f"{prefix}-quarantine-v3"]
+    assert upgraded.search(parse_query("激光 OR 防汛")) == before
+    upgraded.close()
+
+
+def test_flush_makes_an_earlier_unrefreshed_batch_searchable(elasticsearch_node, tmp_path, monkeypatch):
+    """A full batch is sent without a refresh (bulk loads pay one refresh, at the end);
+    ``flush()`` must then refresh even with nothing left to send."""
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path))
+    monkeypatch.setenv("NEWSMON_ES_BATCH_DOCS", "2")
+    url = es_index_url(elasticsearch_node)
+    index = open_index(url)
+    laser, repost, _ = records()
+    index.upsert_article(laser)
+    index.upsert_article(repost)             # the batch is full: sent, not refreshed
+    assert len(index.overlay) == 0
+    index.flush()
+    other = Elasticsearch(elasticsearch_node.url)
+    assert other.count(index=url.rsplit("/", 1)[1] + "-articles")["count"] == 2
+    index.close()

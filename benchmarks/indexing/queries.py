@@ -46,7 +46,7 @@ QUERY_TABLE: list[tuple[str, dict]] = [
     ("防汛 -2021", {}),
     # Latin letters and digits next to CJK, punctuation inside a phrase
     ("3d", {}),
-    ("1.2万", {}),
+    ("中小学生", {}),
     ("招商产业", {}),
     ("(2020)", {}),
     ("科技城 新区", {}),
@@ -67,4 +67,20 @@ SUBSTRING_EDGES: list[tuple[str, dict]] = [
     ("20", {}),
     ('"8.6亿元"', {}),     # also inside "18.6亿元"
     ("万瓦", {}),          # control: a plain CJK substring, both backends agree
+]
+
+# The same kinds of query, worded for the generated corpus of benchmarks/dedup
+# (county reports: projects, meetings, vaccination, business environment), so the
+# latency benchmark also times queries that hit thousands of stories.
+CORPUS_QUERIES: list[tuple[str, dict]] = [
+    ("项目", {}),
+    ("項目 開工", {}),
+    ('"项目为王"', {}),
+    ("营商环境 OR 耕地保护", {}),
+    ("疫苗接种 -龙游", {}),
+    ("会议 -项目", {}),
+    ("亿元", {"limit": 50}),
+    ("专项督查组", {"sites": ["gov-16", "gov-29"]}),
+    ("项目", {"since": "2024-02-01", "until": "2024-02-07"}),
+    ("城乡环境综合整治", {"since": "2024-03-01"}),
 ]

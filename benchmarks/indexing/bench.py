@@ -1,0 +1,195 @@
+"""Indexing and search speed: newsmon's Elasticsearch backend against bare
+``helpers.streaming_bulk``, and search latency embedded (SQLite) vs Elasticsearch.
+
+Example:
+    python -m benchmarks.indexing.bench --size 2000
+    python -m benchmarks.indexing.bench --size 100000 --es-url http://127.0.0.1:19200
+
+Steps, all in one run on the same machine and the same node:
+1. generate ``--size`` clean articles (the seeded syndication corpus of
+   ``benchmarks/dedup``) and cluster them into the embedded index, as a crawl
+   would: that fixes story ids, canonical flags and LSH bands, and it is the
+   SQLite side of the search benchmark;
+2. bulk throughput, alternating ``--rounds`` times: the same documents sent by a
+   bare ``streaming_bulk`` (prebuilt actions, same mapping, chunking and final
+   refresh) and through ``ElasticsearchIndex.upsert_article`` + ``flush()``
+   (building documents, buffering, story fields, spool bookkeeping, a refresh per
+   batch); the ratio is newsmon / bare, best round of each;
+3. dedup lookups while indexing: ``StoryClusterer`` over the Elasticsearch backend
+   as it is (lookups read the write buffer) vs refreshing before every lookup
+   (a flush per article);
+4. search latency p50/p95 for the query tables (``queries.py``) on both indexes,
+   which must return the same stories.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from elasticsearch import Elasticsearch, helpers  # noqa: E402
+
+from benchmarks.dedup.corpus import generate  # noqa: E402
+from benchmarks.dedup.run import record_of  # noqa: E402
+from benchmarks.indexing.queries import CORPUS_QUERIES, QUERY_TABLE  # noqa: E402
+from index import open_index, parse_query  # noqa: E402
+from index.es_mapping import alias_name, article_doc, ensure_indices  # noqa: E402
+from pipelines.dedup import StoryClusterer  # noqa: E402
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_embedded(size: int, workdir: Path):
+    """Cluster the generated corpus into SQLite; return the index and its records."""
+    sqlite = open_index(f"sqlite:///{workdir}/bench.db")
+    clusterer = StoryClusterer(sqlite)
+    started = time.perf_counter()
+    crawl_order: dict[str, None] = {}
+    for n, article in enumerate(generate(size, seed=7), 1):
+        record = record_of(article)
+        clusterer.assign(record)
+        sqlite.upsert_article(record)
+        crawl_order[record.id] = None
+        if n % 20_000 == 0:
+            log(f"  clustered {n:,} ({n / (time.perf_counter() - started):,.0f}/s)")
+    sqlite.flush()
+    # Final records (story ids, canonical flags, bands), in the order the crawl met them.
+    return sqlite, [sqlite.get_article(article_id) for article_id in crawl_order]
+
+
+def bare_bulk(client: Elasticsearch, prefix: str, docs: list[dict], chunk_docs: int, chunk_bytes: int) -> float:
+    ensure_indices(client, prefix)
+    index = alias_name(prefix, "articles")
+    actions = [{"_index": index, "_id": d["id"], "_source": d} for d in docs]
+    started = time.perf_counter()
+    for ok, item in helpers.streaming_bulk(client, actions, chunk_size=chunk_docs, max_chunk_bytes=chunk_bytes,
+                                           raise_on_error=True):
+        pass
+    client.indices.refresh(index=index)
+    return time.perf_counter() - started
+
+
+def newsmon_bulk(url: str, records) -> tuple[float, object]:
+    index = open_index(url)              # creating the indices is not timed, as for the bare side
+    started = time.perf_counter()
+    for record in records:
+        index.upsert_article(record)
+    index.flush()
+    return time.perf_counter() - started, index
+
+
+def clustering_rate(url: str, records, flush_every_article: bool) -> float:
+    index = open_index(url)
+    clusterer = StoryClusterer(index)
+    started = time.perf_counter()
+    for record in records:
+        fresh = type(record)(**{**record.to_dict(), "story_id": "", "canonical": False, "lsh_bands": []})
+        clusterer.assign(fresh)
+        index.upsert_article(fresh)
+        if flush_every_article:
+            index.flush()
+    index.close()
+    return len(records) / (time.perf_counter() - started)
+
+
+def latencies(index, table, repeat: int) -> tuple[list[float], list]:
+    times, results = [], []
+    for text, filters in table:
+        query = parse_query(text)
+        results.append(index.search(query, **filters))        # warm-up, and the answer to compare
+        for _ in range(repeat):
+            started = time.perf_counter()
+            index.search(query, **filters)
+            times.append((time.perf_counter() - started) * 1000)
+    return times, results
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def run(args: argparse.Namespace) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="newsmon-bench-"))
+    os.environ["NEWSMON_ES_SPOOL_DIR"] = str(workdir / "spool")
+    node = None
+    if not args.es_url:
+        from elasticsearch_node import start_node
+        log("starting Elasticsearch ...")
+        node = start_node()
+    es_url = args.es_url or node.url
+    client = Elasticsearch(es_url, request_timeout=120)
+    try:
+        log(f"clustering {args.size:,} generated articles into SQLite ...")
+        sqlite, records = build_embedded(args.size, workdir)
+        docs = [article_doc(r) for r in records]
+        megabytes = sum(len(json.dumps(d, ensure_ascii=False).encode()) for d in docs) / 1e6
+        bare_times, newsmon_times, es_index = [], [], None
+        run_id = workdir.name.rsplit("-", 1)[-1].lower()      # fresh indices on a reused node
+        for round_ in range(args.rounds):
+            bare_times.append(bare_bulk(client, f"bench-{run_id}-bare-{round_}", docs, 500, 5 * 1024 * 1024))
+            seconds, index = newsmon_bulk(f"{es_url}/bench-{run_id}-newsmon-{round_}", records)
+            newsmon_times.append(seconds)
+            if es_index is not None:
+                es_index.close()
+            es_index = index
+            log(f"  round {round_ + 1}: bare {len(docs) / bare_times[-1]:,.0f} docs/s, "
+                f"newsmon {len(docs) / seconds:,.0f} docs/s")
+        sample = records[:min(len(records), args.cluster_sample)]
+        buffered = clustering_rate(f"{es_url}/bench-{run_id}-cluster-a", sample, flush_every_article=False)
+        refreshed = clustering_rate(f"{es_url}/bench-{run_id}-cluster-b", sample, flush_every_article=True)
+        table = QUERY_TABLE + CORPUS_QUERIES
+        sqlite_ms, sqlite_results = latencies(sqlite, table, args.repeat)
+        es_ms, es_results = latencies(es_index, table, args.repeat)
+        agree = sum(a == b for a, b in zip(sqlite_results, es_results))
+        for (text, filters), a, b in zip(table, sqlite_results, es_results):
+            if a != b:
+                log(f"  disagree: {text} {filters}: sqlite {len(a)} stories, elasticsearch {len(b)}")
+        bare_rate, newsmon_rate = len(docs) / min(bare_times), len(docs) / min(newsmon_times)
+        return {
+            "articles": len(docs), "megabytes": round(megabytes, 1), "elasticsearch": es_url,
+            "bulk_docs_per_s": {"bare_streaming_bulk": round(bare_rate), "newsmon": round(newsmon_rate)},
+            "bulk_ratio": round(newsmon_rate / bare_rate, 3),
+            "cluster_and_index_per_s": {"read_write_buffer": round(buffered), "refresh_every_article": round(refreshed),
+                                        "sample": len(sample)},
+            "search_ms": {"queries": len(table), "runs_each": args.repeat,
+                          "sqlite": {"p50": round(pct(sqlite_ms, 50), 2), "p95": round(pct(sqlite_ms, 95), 2)},
+                          "elasticsearch": {"p50": round(pct(es_ms, 50), 2), "p95": round(pct(es_ms, 95), 2)}},
+            "queries_agreeing": f"{agree}/{len(table)}",
+            "stories_found": sum(len(r) for r in sqlite_results),
+        }
+    finally:
+        client.close()
+        if node is not None:
+            node.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=int(os.environ.get("SIZE", 2000)), help="articles (default 2000)")
+    parser.add_argument("--es-url", help="use this node instead of starting one")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating bulk rounds per side")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per query")
+    parser.add_argument("--cluster-sample", type=int, default=1000, help="articles for the dedup-lookup comparison")
+    parser.add_argument("--json", dest="json_out", help="also write the result to this file")
+    args = parser.parse_args(argv)
+    result = run(args)
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    print(text)
+    if args.json_out:
+        Path(args.json_out).write_text(text + "\n", encoding="utf-8")
+    return 0 if result["queries_agreeing"].split("/")[0] == result["queries_agreeing"].split("/")[1] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
