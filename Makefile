@@ -44,3 +44,10 @@ es: $(STAMP)
 SIZE ?= 10000
 bench-dedup: $(STAMP)
 	$(BIN)/python -m benchmarks.dedup.run --size $(SIZE) $(BENCH_DEDUP_ARGS)
+
+# Indexing speed: newsmon's Elasticsearch backend vs a bare streaming_bulk of the same documents,
+# and search latency p50/p95 for the query table, SQLite vs Elasticsearch (starts its own node).
+# SIZE as above (10000); the full run is SIZE=100000.
+.PHONY: bench-indexing
+bench-indexing: $(STAMP)
+	$(BIN)/python -m benchmarks.indexing.bench --size $(SIZE) $(BENCH_INDEXING_ARGS)

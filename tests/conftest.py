@@ -89,12 +89,17 @@ def pytest_collection_finish(session):
     for name in ("elasticsearch_node", "killable_elasticsearch_node"):
         if any(name in getattr(item, "fixturenames", ()) for item in session.items):
             from elasticsearch_node import start_node
-            _es_nodes[name] = start_node(wait=False)
+            try:
+                _es_nodes[name] = start_node(wait=False)
+            except Exception as exc:  # noqa: BLE001 - reported by the fixture: those tests error
+                _es_nodes[name] = exc
 
 
 def _launched_node(name: str):
     from elasticsearch_node import start_node
     node = _es_nodes.pop(name, None)
+    if isinstance(node, Exception):
+        raise node
     return node.wait_ready() if node is not None else start_node()
 
 
