@@ -41,7 +41,7 @@ from index.spool import Spool
 logger = logging.getLogger("newsmon.index")
 
 _KNOWN_CACHE = 10_000
-_UNREFRESHED_MAX = 5_000    # a bulk load refreshes this often, bounding what _unrefreshed holds
+_UNREFRESHED_MAX = 20_000   # a bulk load refreshes this often, bounding what _unrefreshed holds
 
 
 class ElasticsearchIndex:
@@ -58,6 +58,8 @@ class ElasticsearchIndex:
         self.version: str | None = None
         self._quarantine: dict[str, dict] = {}      # pending quarantine docs by id
         self._touched_stories: set[str] = set()     # whose story_date may need fixing
+        self._session_stories: set[str] = set()     # stories of the documents sent since open
+        self._replaced: set[str] = set()            # pending ids that existed before (updates)
         self._unrefreshed: dict[str, dict] = {}     # sent, not yet searchable: id -> document
         self._dirty = False                         # something was sent since the last refresh
         self._known: dict[str, bool] = {}           # id -> exists, from recent reads
@@ -103,15 +105,13 @@ class ElasticsearchIndex:
         return True
 
     def _mark_down(self, exc: Exception) -> None:
-        """Skip the server for ``retry_after`` seconds: while it is down, writes go
-        straight to the spool and dedup reads only the overlay, so the crawl keeps its pace."""
+        """Skip the server for ``retry_after`` seconds (writes spool, dedup reads the overlay)."""
         self._last_error = exc
         self._down_until = time.monotonic() + self.options.retry_after
 
     def _read(self, fetch: Callable, default, search: bool = True):
         """A lookup dedup makes: the server's answer, or ``default`` while it is down.
-        A search first refreshes if something was sent since the last refresh (the
-        refresh is lazy: a bulk load that reads nothing pays for one, at the end)."""
+        A search first refreshes if something was sent since (refreshes are lazy)."""
         if not self._connect():
             return default
         try:
@@ -160,6 +160,8 @@ class ElasticsearchIndex:
     def upsert_article(self, record: ArticleRecord) -> bool:
         with self._lock:
             existed = self._exists(record.id)
+            if existed:
+                self._replaced.add(record.id)
             self._put(article_doc(record))
             return not existed
 
@@ -186,18 +188,27 @@ class ElasticsearchIndex:
                 + [{"_op_type": "index", "_index": self.quarantine_index, "_id": qid, "_source": q}
                    for qid, q in quarantine.items()])
 
-    def _story_fixes(self, docs: list[dict]) -> list[dict]:
+    def _story_fixes(self, docs: list[dict], every_story: bool = False) -> list[dict]:
         """Index actions that keep the story fields spanning copies right before ``docs``
         are sent (``fix_story_fields``). The stored copies come from a search plus
         ``_unrefreshed`` (sent since the last refresh, so not searchable yet, and still
         in memory whole); the few that must change are re-sent whole (older ones re-read
         with a real-time ``mget``): a partial update re-indexes from ``_source``, which
-        lacks the search fields."""
+        lacks the search fields.
+
+        A new canonical copy of a story this session has not met starts its story (dedup
+        joins a new canonical copy to a stored story through ``set_story``, which marks
+        the story): not looked up. That is most of a crawl, and keeps bulk loads near
+        bare bulk speed. A replay (``every_story``) looks every story up."""
         latest = {d["id"]: d for d in docs}
-        stories = sorted({d["story_id"] for d in latest.values()} | self._touched_stories)
+        stories = sorted({d["story_id"] for d in latest.values()
+                          if every_story or not d["canonical"] or d["id"] in self._replaced
+                          or d["story_id"] in self._session_stories} | self._touched_stories)
+        self._session_stories.update(d["story_id"] for d in latest.values())
+        self._replaced.difference_update(latest)
         wanted = set(stories)
         stored = {d["id"]: d for d in self._unrefreshed.values() if d["story_id"] in wanted}
-        for start in range(0, len(stories), 10_000):
+        for start in range(0, len(stories), 10_000):     # (no story: no request)
             for hit in iter_hits(self.client, self.articles, {"terms": {"story_id": stories[start:start + 10_000]}},
                                  [{"id": "asc"}], STORY_FIELDS):
                 stored.setdefault(hit["_id"], hit["_source"])
@@ -283,7 +294,7 @@ class ElasticsearchIndex:
                 docs = [e["_source"] for e in entries       # (a malformed entry is left to the server)
                         if e.get("_op_type") == "index" and e.get("_index") == self.articles
                         and {"id", "story_id", "canonical", "sort_date"} <= set(e.get("_source") or ())]
-                actions = entries + self._story_fixes(docs)
+                actions = entries + self._story_fixes(docs, every_story=True)
                 result = self._send(actions, keep_rejected=False)
                 handled = min(result.handled, len(entries))
                 rejected = [{**a, "reason": r} for a, r in result.rejected if a in entries[:handled]]
