@@ -56,6 +56,8 @@ _REPOST = _contains(V.REPOST_NOTICE_MARKERS)
 _EMPTY_WIDGET = _starts(V.EMPTY_WIDGET_MARKERS)
 # "0相关评论": comment widgets lead with their count.
 _TAIL_WIDGET = re.compile(rf"^[\s\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKERS)})")
+# A heading that is only a widget name ("为你推荐", "相关新闻：", "0相关评论").
+_RELATED_HEADING = re.compile(rf"^[\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKERS)})[:：>》\]】|｜]*$")
 _FOLLOW = re.compile(rf"^\s*(?:{V.pattern(V.FOLLOW_WIDGET_MARKERS)})\s*$")
 _FOOTER_START = _starts(("主办", "承办", "协办", "主管", "邮箱", "网站标识码", "技术支持"), colon=True)
 _FOOTER_ANY = re.compile(r"ICP[备證证]|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]", re.I)
@@ -155,6 +157,29 @@ def remove_keeping_tail(el: etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + el.tail
     parent.remove(el)
+
+
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def drop_related_boxes(tree: etree._Element) -> int:
+    """Tree-level: a heading that names a recommendation/related box (``<h2>为你推荐</h2>``,
+    ``<h3>相关推荐</h3>``) goes with what follows it in its parent, up to the next heading (the box's list).
+    Extractors drop such headings but keep the lists under them as if they were text
+    (toutiao galleries, stcn, people.cn). Returns how many boxes were removed."""
+    removed = 0
+    for heading in list(tree.iter(*_HEADINGS)):
+        if heading.getparent() is None or not _RELATED_HEADING.match(_key(heading.text_content())):
+            continue
+        box = [heading]
+        for el in heading.itersiblings():
+            if el.tag in _HEADINGS:     # the next section of a flat page is not the box
+                break
+            box.append(el)
+        for el in box:
+            el.getparent().remove(el)   # tails too: they are the box's text
+        removed += 1
+    return removed
 
 
 # ---------------------------------------------------------------- 3.

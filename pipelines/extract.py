@@ -27,7 +27,8 @@ from lxml.cssselect import CSSSelector
 
 from pipelines import spam, vocabulary as V
 from pipelines.article import Article, ExtractionError, ExtractOptions
-from pipelines.clean import clean_paragraphs, is_sentence, strip_pinyin_annotations, strip_ruby_annotations
+from pipelines.clean import (clean_paragraphs, drop_related_boxes, is_sentence, strip_pinyin_annotations,
+                            strip_ruby_annotations)
 from pipelines.dates import find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
 from pipelines.htmltext import element_paragraphs, link_text_length, text_length
@@ -50,6 +51,8 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     if strip_ruby_annotations(tree):
         removed.append("strip_ruby_annotations")
     page_title = _page_title(tree)
+    if drop_related_boxes(tree):
+        removed.append("drop_related_boxes")
     remove_clock_widgets(tree)   # needs the scripts, so before they go
     for el in list(tree.iter(*_NOISE_TAGS)):
         el.drop_tree()

@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.clean import (
     clean_paragraphs, drop_disclaimer_block, drop_head_boilerplate, drop_meta_lines,
-    drop_repeated_article, drop_tail_widgets, drop_title_lines, strip_pinyin_annotations,
+    drop_related_boxes, drop_repeated_article, drop_tail_widgets, drop_title_lines, strip_pinyin_annotations,
     strip_ruby_annotations, CleanContext,
 )
 
@@ -35,6 +35,18 @@ def test_toneless_syllables_only_on_annotated_pages():
     assert strip_pinyin_annotations(["的(de)"]) == ["的(de)"]
     annotated = ["開(kāi)會(huì)產(chǎn)業(yè)的(de)"]
     assert strip_pinyin_annotations(annotated) == ["開會產業的"]
+
+
+def test_drop_related_boxes_tree():
+    html = ("<div><p>正文第一段，讲的是本文。</p><div class='box'><p>前面的文字。</p><h3>相关推荐</h3>"
+            "<ul><li><a href='/1'>另一篇文章的标题一</a></li><li><a href='/2'>另一篇文章的标题二</a></li></ul></div>"
+            "<h2>为你推荐：</h2><dl><dd><a href='/3'>推荐标题</a></dd></dl><h2>会议要求</h2><p>各单位要落实。</p></div>")
+    tree = lxml.html.fromstring(html)
+    assert drop_related_boxes(tree) == 2
+    text = tree.text_content()
+    assert "另一篇文章" not in text and "推荐标题" not in text and "相关推荐" not in text
+    # what precedes a box heading stays, and so does a heading that is not a widget name
+    assert "前面的文字" in text and "会议要求" in text and "各单位要落实" in text
 
 
 def test_strip_ruby_annotations_tree():
