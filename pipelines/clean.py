@@ -8,6 +8,7 @@ tested on its own in tests/test_clean.py):
                                ``值(value)``, ``(a)``, ``(AI)``, ``昨(5)日`` stay
 3. drop_disclaimer_block     – 免责声明 and its ①②③ clauses, 转载请注明出处, 暂无关键词
 4. drop_tail_widgets         – from the first comment/related/follow/footer widget to the end
+   drop_contact_footer       – a site footer's 地址/邮政编码/电子信箱/电话/传真 block closing the body
 5. drop_head_boilerplate     – breadcrumbs, service bars, 阅读|订阅, title and meta lines before the text
 6. drop_meta_lines           – 来源/作者/发布时间/浏览次数 lines, （责任编辑：…）, toolbars, footers anywhere
 7. drop_repeated_article     – the article shown twice, teaser paragraphs repeated as prefixes
@@ -49,7 +50,7 @@ _BREADCRUMB = _starts(V.BREADCRUMB_MARKERS)
 _META_START = _starts(V.META_LINE_MARKERS, colon=True)
 _META_ANY = re.compile(rf"(?:{V.pattern(V.META_LINE_MARKERS)}){_COLON}")
 _TOOLBAR = _contains(V.TOOLBAR_MARKERS)
-_TOOLBAR_START = _starts(("分享到", "分享至", "打印本页", "关闭窗口", "【打印", "【关闭", "【大", "字号", "字体"))
+_TOOLBAR_START = _starts(("分享到", "分享至", "自动播放", "打印本页", "关闭窗口", "【打印", "【关闭", "【大", "字号", "字体"))
 _PREV_NEXT = _starts(V.PREV_NEXT_MARKERS)
 _DISCLAIMER = _starts(V.DISCLAIMER_MARKERS)
 _REPOST = _contains(V.REPOST_NOTICE_MARKERS)
@@ -66,6 +67,10 @@ _EDITOR_CREDIT = re.compile(rf"^[（(]\s*(?:{V.pattern(V.EDITOR_CREDIT_MARKERS)}
 _ATTACHMENT = re.compile(
     rf"^(?:(?:{V.pattern(V.ATTACHMENT_MARKERS)})\s*[:：]?\s*)?[^。；;]{{0,80}}\.(?:{'|'.join(V.ATTACHMENT_EXTENSIONS)})$", re.I)
 _NUMBERED_CLAUSE = re.compile(r"^\s*(?:[①②③④⑤⑥⑦⑧⑨⑩]|\d{1,2}[、.．]|[（(]\d{1,2}[)）])")
+# "2020-06-05 20:35 叨叨姐 胡一刀": a timestamp and a few names, no sentence.
+_DATE_TIME_NAMES = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s+\d{1,2}:\d{2}(?::\d{2})?\s+[^。，,；;！？!?：:]{1,30}$")
+_CONTACT = re.compile(rf"^(?:{V.pattern(V.CONTACT_MARKERS)}):")
+_CONTACT_INTRO = _contains(V.CONTACT_INTRO_MARKERS)
 _DATE_ONLY = re.compile(r"^[\s\[【(（]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\s\]】)）]*$")
 # Credit lines: "采写：南都记者 余毅菁", "执笔/叨叨姐", "摄影/张艳 编辑/苏芳", "扬子晚报记者 张楠".
 _BYLINE = re.compile(rf"(?:^|[\s，、])(?:{V.pattern(V.BYLINE_MARKERS)})\s*[:：/︱丨|]")
@@ -249,6 +254,19 @@ def drop_tail_widgets(paragraphs: list[str], ctx: CleanContext | None = None) ->
     return _drop_trailing_crumbs(paragraphs)
 
 
+def drop_contact_footer(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
+    """A site footer's contact block closing the body: three or more short lines
+    地址：/邮政编码：/电子信箱：/电话：/传真：. A notice's own contact details, introduced by
+    联系人/联系方式/咨询…, stay (they are what the reader needs)."""
+    start = len(paragraphs)
+    while start > 0 and len(paragraphs[start - 1]) <= 60 and _CONTACT.match(_key(paragraphs[start - 1])):
+        start -= 1
+    run = paragraphs[start:]
+    if len(run) < 3 or any(_CONTACT_INTRO.search(p) for p in paragraphs[max(0, start - 2):]):
+        return paragraphs
+    return paragraphs[:start]
+
+
 def _drop_trailing_crumbs(paragraphs: list[str]) -> list[str]:
     """Close buttons and separators left at the very end ("X", "-", ",")."""
     while paragraphs and len(paragraphs[-1]) <= 3 and not re.search(_CJK_CHAR, paragraphs[-1]):
@@ -261,7 +279,7 @@ def is_meta_line(line: str) -> bool:
     """来源：… / 2021-07-12 来源：… 作者：… / 发布时间：… (short, not a sentence)."""
     if len(line) > 90 or line.endswith("。"):
         return False
-    if _DATE_ONLY.match(line):
+    if _DATE_ONLY.match(line) or _DATE_TIME_NAMES.match(line):
         return True
     hits = len(_META_ANY.findall(line))
     if hits >= 2:
@@ -366,6 +384,7 @@ CLEANING_RULES: tuple[tuple[str, Rule], ...] = (
     ("strip_pinyin_annotations", strip_pinyin_annotations),
     ("drop_disclaimer_block", drop_disclaimer_block),
     ("drop_tail_widgets", drop_tail_widgets),
+    ("drop_contact_footer", drop_contact_footer),
     ("drop_head_boilerplate", drop_head_boilerplate),
     ("drop_meta_lines", drop_meta_lines),
     ("drop_repeated_article", drop_repeated_article),

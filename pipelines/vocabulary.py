@@ -15,10 +15,10 @@ import opencc
 
 # --- line markers: a short line *starting* with one of these is a meta/boilerplate line
 # Breadcrumbs ("you are here").
-BREADCRUMB_MARKERS = ("位置：", "位置:", "当前位置", "所在位置", "您的位置", "您现在的位置", "你的位置", "你现在的位置", "当前的位置")
+BREADCRUMB_MARKERS = ("位置：", "位置:", "当前位置", "现在位置", "所在位置", "您的位置", "您现在的位置", "你的位置", "你现在的位置", "当前的位置")
 # Article meta lines under the title (来源/作者/...). Only dropped when the line is short.
 META_LINE_MARKERS = (
-    "来源", "作者", "责任编辑", "编辑", "浏览次数", "阅读次数", "点击数", "点击量", "访问量",
+    "来源于", "来源", "作者", "责任编辑", "编辑", "浏览次数", "阅读次数", "点击数", "点击量", "访问量",
     "发布时间", "发布日期", "发表时间", "更新时间", "日期", "时间", "信息来源", "文章来源",
     "稿件来源", "发布机构", "发布者", "字号", "字体", "审核", "校对", "供稿", "录入",
 )
@@ -45,8 +45,8 @@ TAIL_WIDGET_MARKERS = (
     "为你推荐", "为您推荐", "推荐新闻", "推荐阅读", "点击进入专题", "点击排行", "本周热门", "相关资讯",
     "延伸·推荐", "延伸 · 推荐", "关键词 >>", "关键词>>", "标签：", "标签:", "查看评论", "不感兴趣", "阅读数", "责编", "上一页", "图片均来自网络",
 )
-# Tag/follow widgets ("+关注 / 关注 / 2545文章 / 50445浏览量").
-FOLLOW_WIDGET_MARKERS = ("+关注", "＋关注", "关注")
+# Tag/follow/report widgets ("+关注 / 关注 / 2545文章 / 50445浏览量").
+FOLLOW_WIDGET_MARKERS = ("+关注", "＋关注", "关注", "举报")
 # Site footers.
 FOOTER_MARKERS = (
     "主办", "承办", "协办", "主管", "邮箱", "ICP备", "ICP证", "网站标识码", "公网安备", "京公网安备",
@@ -65,6 +65,8 @@ ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "zip", "rar
 BYLINE_MARKERS = ("采写", "执笔", "撰文", "摄影", "编辑", "责编", "出品", "记者", "通讯员", "供稿")
 # Contact blocks of site footers: "地 址：", "邮政编码：", "电子信箱：", "传 真：".
 CONTACT_MARKERS = ("地址", "邮政编码", "邮编", "电子信箱", "电子邮箱", "电话", "传真", "联系电话")
+# Lines that introduce a notice's own contact details ("联系人：张三"): those stay.
+CONTACT_INTRO_MARKERS = ("联系人", "联系方式", "咨询", "报名", "受理", "监督", "举报")
 # Words that make a "（...）" line an editor credit: （责任编辑：张三）.
 EDITOR_CREDIT_MARKERS = ("责任编辑", "编辑", "责编", "审核", "校对", "来源")
 

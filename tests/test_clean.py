@@ -7,7 +7,7 @@ import lxml.html
 import pytest
 
 from pipelines.clean import (
-    clean_paragraphs, drop_disclaimer_block, drop_head_boilerplate, drop_meta_lines,
+    clean_paragraphs, drop_contact_footer, drop_disclaimer_block, drop_head_boilerplate, drop_meta_lines,
     drop_related_boxes, drop_repeated_article, drop_tail_widgets, drop_title_lines, strip_pinyin_annotations,
     strip_ruby_annotations, CleanContext,
 )
@@ -138,3 +138,18 @@ def test_attachment_download_lines_dropped(line):
 
 def test_attachment_list_in_text_stays():
     assert drop_meta_lines([BODY, "附件：1.宿城区名单"]) == [BODY, "附件：1.宿城区名单"]
+
+
+def test_drop_contact_footer():
+    footer = ["地 址：北京市朝阳区大屯路甲11号", "邮政编码：100101", "电子信箱：gsc@example.cn", "传 真：010-64870663"]
+    assert drop_contact_footer([BODY, *footer]) == [BODY]
+    # a notice's own contact details stay: introduced by 联系人, or too few lines to be a footer
+    own = [BODY, "联系人：张三", "联系电话：0527-84351234", "地址：宿城区政府大楼", "邮编：223800"]
+    assert drop_contact_footer(own) == own
+    assert drop_contact_footer([BODY, "联系电话：0527-84351234"]) == [BODY, "联系电话：0527-84351234"]
+
+
+def test_timestamp_and_names_is_a_meta_line():
+    assert drop_meta_lines(["2020-06-05 20:35 叨叨姐 胡一刀 李小飞刀", BODY]) == [BODY]
+    # a date with an office name closing a notice is a signature, not a meta line
+    assert drop_meta_lines([BODY, "2021年7月12日 宿城区人民政府"]) == [BODY, "2021年7月12日 宿城区人民政府"]
