@@ -27,7 +27,6 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lxml import etree
 
 from pipelines import vocabulary as V
 
@@ -58,7 +57,6 @@ _EMPTY_WIDGET = _starts(V.EMPTY_WIDGET_MARKERS)
 # "0相关评论": comment widgets lead with their count.
 _TAIL_WIDGET = re.compile(rf"^[\s\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKERS)})")
 # A heading that is only a widget name ("为你推荐", "相关新闻：", "0相关评论").
-_RELATED_HEADING = re.compile(rf"^[\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKERS)})[:：>》\]】|｜]*$")
 _FOLLOW = re.compile(rf"^\s*(?:{V.pattern(V.FOLLOW_WIDGET_MARKERS)})\s*$")
 _FOOTER_START = _starts(("主办", "承办", "协办", "主管", "邮箱", "网站标识码", "技术支持"), colon=True)
 _FOOTER_ANY = re.compile(r"ICP[备證证]|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]", re.I)
@@ -92,7 +90,7 @@ class CleanContext:
 Rule = Callable[[list[str], CleanContext], list[str]]
 
 
-def _key(text: str) -> str:
+def comparison_key(text: str) -> str:
     """Comparison key: no whitespace, NFKC (full-width punctuation folded)."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
@@ -140,51 +138,6 @@ def strip_pinyin_annotations(paragraphs: list[str], ctx: CleanContext | None = N
         return "" if toned >= 3 and len(word) > 1 else m.group(0)
 
     return [_PINYIN_ANNOTATION.sub(repl, p) for p in paragraphs]
-
-
-def strip_ruby_annotations(tree: etree._Element) -> int:
-    """Tree-level form: ``<ruby>開<rt>kāi</rt></ruby>`` -> ``開``. Returns how many were removed."""
-    removed = 0
-    for el in list(tree.iter("rt", "rp")):
-        remove_keeping_tail(el)
-        removed += 1
-    return removed
-
-
-def remove_keeping_tail(el: etree._Element) -> None:
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
-
-
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-
-
-def drop_related_boxes(tree: etree._Element) -> int:
-    """Tree-level: a heading that names a recommendation/related box (``<h2>为你推荐</h2>``,
-    ``<h3>相关推荐</h3>``) goes with what follows it in its parent, up to the next heading (the box's list).
-    Extractors drop such headings but keep the lists under them as if they were text
-    (toutiao galleries, stcn, people.cn). Returns how many boxes were removed."""
-    removed = 0
-    for heading in list(tree.iter(*_HEADINGS)):
-        if heading.getparent() is None or not _RELATED_HEADING.match(_key(heading.text_content())):
-            continue
-        box = [heading]
-        for el in heading.itersiblings():
-            if el.tag in _HEADINGS:     # the next section of a flat page is not the box
-                break
-            box.append(el)
-        for el in box:
-            el.getparent().remove(el)   # tails too: they are the box's text
-        removed += 1
-    return removed
 
 
 # ---------------------------------------------------------------- 3.
@@ -259,7 +212,7 @@ def drop_contact_footer(paragraphs: list[str], ctx: CleanContext | None = None) 
     地址：/邮政编码：/电子信箱：/电话：/传真：. A notice's own contact details, introduced by
     联系人/联系方式/咨询…, stay (they are what the reader needs)."""
     start = len(paragraphs)
-    while start > 0 and len(paragraphs[start - 1]) <= 60 and _CONTACT.match(_key(paragraphs[start - 1])):
+    while start > 0 and len(paragraphs[start - 1]) <= 60 and _CONTACT.match(comparison_key(paragraphs[start - 1])):
         start -= 1
     run = paragraphs[start:]
     if len(run) < 3 or any(_CONTACT_INTRO.search(p) for p in paragraphs[max(0, start - 2):]):
@@ -311,13 +264,13 @@ def is_boilerplate_line(line: str) -> bool:
 def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
     """Before the first real paragraph: breadcrumbs, bars, the title, meta lines, short headings
     like 今日要闻 that name a column rather than the article."""
-    title_key = _key(ctx.title) if ctx and ctx.title else ""
+    title_key = comparison_key(ctx.title) if ctx and ctx.title else ""
     i = 0
     while i < len(paragraphs):
         line = paragraphs[i]
         if is_sentence(line) and len(line) >= 15:
             break
-        k = _key(line)
+        k = comparison_key(line)
         if (_BREADCRUMB.match(line) or is_meta_line(line) or is_boilerplate_line(line)
                 or _SERVICE_BAR.search(line) or (title_key and k == title_key)
                 # a headline broken over several lines by <br>: each piece is part of the title
@@ -342,7 +295,7 @@ def drop_repeated_article(paragraphs: list[str], ctx: CleanContext | None = None
     """Each paragraph once: exact repeats go (the page that shows its article twice, seed 001),
     so does a teaser that is a prefix of a following paragraph (seed 000), and so does the
     short headline that introduces the second copy."""
-    keys = [_key(p) for p in paragraphs]
+    keys = [comparison_key(p) for p in paragraphs]
     seen: set[str] = set()
     keep = [True] * len(paragraphs)
     second_copy_at = None
@@ -375,8 +328,8 @@ def drop_repeated_article(paragraphs: list[str], ctx: CleanContext | None = None
 def drop_title_lines(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
     if not ctx or not ctx.title:
         return paragraphs
-    title_key = _key(ctx.title)
-    return [p for p in paragraphs if _key(p) != title_key]
+    title_key = comparison_key(ctx.title)
+    return [p for p in paragraphs if comparison_key(p) != title_key]
 
 
 CLEANING_RULES: tuple[tuple[str, Rule], ...] = (

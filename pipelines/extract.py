@@ -27,8 +27,8 @@ from lxml.cssselect import CSSSelector
 
 from pipelines import spam, vocabulary as V
 from pipelines.article import Article, ExtractionError, ExtractOptions
-from pipelines.clean import (clean_paragraphs, drop_related_boxes, is_sentence, strip_pinyin_annotations,
-                            strip_ruby_annotations)
+from pipelines.clean import clean_paragraphs, is_sentence, strip_pinyin_annotations
+from pipelines.clean_tree import drop_related_boxes, strip_ruby_annotations
 from pipelines.dates import find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
 from pipelines.htmltext import element_paragraphs, link_text_length, text_length

@@ -19,7 +19,7 @@ import re
 from lxml import etree
 
 from pipelines import vocabulary as V
-from pipelines.clean import remove_keeping_tail
+from pipelines.clean_tree import remove_keeping_tail
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _RANDOM_ID = re.compile(r"^[a-z]{3,8}$")

@@ -13,6 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
+SHARED = REPO.parent / "shared"      # the seeds and real pages live beside the checkout
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,18 @@
 """Each cleaning rule on its own, then the whole chain on the five seed dumps."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import lxml.html
 import pytest
 
 from pipelines.clean import (
     clean_paragraphs, drop_contact_footer, drop_disclaimer_block, drop_head_boilerplate, drop_meta_lines,
-    drop_related_boxes, drop_repeated_article, drop_tail_widgets, drop_title_lines, strip_pinyin_annotations,
-    strip_ruby_annotations, CleanContext,
+    drop_repeated_article, drop_tail_widgets, drop_title_lines, strip_pinyin_annotations, CleanContext,
 )
+from pipelines.clean_tree import drop_related_boxes, strip_ruby_annotations
+from conftest import SHARED
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = SHARED / "seeds"
 BODY = "11月8日上午，宿迁市宿城区召开激光产业园建设第九次会办会。区委副书记、区长张辉出席会议并讲话。"
 BODY2 = "会上，开发区管委会汇报西城大厦有关情况及提请解决问题；与会人员进行交流发言。"
 

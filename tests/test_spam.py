@@ -1,16 +1,16 @@
 """Spam injections: junk tags and hidden link farms removed, keyword titles detected."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import lxml.html
 import pytest
 
 from pipelines.extract import extract_article
 from pipelines.spam import article_spam_reasons, is_spam_line, remove_hidden_blocks, remove_junk_tags
+from conftest import SHARED
 
 SPAM_TITLE = "亚洲第一网址在线观看|在线看的国产网站|欧美精品国产动漫日韩一区二区|免费一级a一片久久精品"
-NJXFHN = Path("/work/shared/realpages/gne/tests/njxfhn/1.html")
+NJXFHN = SHARED / "realpages/gne/tests/njxfhn/1.html"
 ARTICLE = "".join(f"<p>{s}</p>" for s in [
     "7月10日上午，全省重大项目建设暨“三个一批”推进会举行，发出项目建设最强动员令。",
     "区委副书记、区长董立淳出席活动并致辞。黄如福、周伸基等区领导出席。",
