@@ -137,11 +137,7 @@ def test_elasticsearch_finds_substrings_inside_latin_and_number_tokens(es_copy_o
     assert found_story_keys(es, text) == exact_story_keys(es, text) != set()
 
 
-@pytest.mark.parametrize("text, filters", [
-    pytest.param(q, f, marks=() if q == "万瓦" else pytest.mark.xfail(
-        strict=True, reason="SQLite FTS5 unicode61 keeps '2021'/'20kw' one token: its prefilter misses "
-                            "substrings inside them (known gap of index/sqlite.py, reported)"))
-    for q, f in SUBSTRING_EDGES])
+@pytest.mark.parametrize("text, filters", SUBSTRING_EDGES, ids=[q for q, _ in SUBSTRING_EDGES])
 def test_sqlite_finds_substrings_inside_latin_and_number_tokens(es_copy_of_sqlite, text, filters):
     sqlite, _ = es_copy_of_sqlite
     assert found_story_keys(sqlite, text) == exact_story_keys(sqlite, text) != set()
