@@ -39,6 +39,18 @@ def shared_index(crawler) -> IndexBackend:
     return index
 
 
+class _IndexStage:
+    """A stage that writes to the crawl's shared index and counts what it did."""
+
+    def __init__(self, index: IndexBackend, stats):
+        self.index = index
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(shared_index(crawler), crawler.stats)
+
+
 class ExtractPipeline:
     def __init__(self, stats, options_by_site: dict[str, ExtractOptions]):
         self.stats = stats
@@ -63,15 +75,7 @@ class ExtractPipeline:
         return item
 
 
-class QuarantinePipeline:
-    def __init__(self, index: IndexBackend, stats):
-        self.index = index
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(shared_index(crawler), crawler.stats)
-
+class QuarantinePipeline(_IndexStage):
     def process_item(self, item):
         article = item.article
         if article.spam_reasons and not article.spam:
@@ -106,15 +110,7 @@ class DedupPipeline:
         return item
 
 
-class IndexPipeline:
-    def __init__(self, index: IndexBackend, stats):
-        self.index = index
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(shared_index(crawler), crawler.stats)
-
+class IndexPipeline(_IndexStage):
     def process_item(self, item):
         record, assignment, site = item.record, item.assignment, item.site
         is_new = self.index.upsert_article(record)
