@@ -41,7 +41,7 @@ from index.spool import Spool
 logger = logging.getLogger("newsmon.index")
 
 _KNOWN_CACHE = 10_000
-_UNREFRESHED_MAX = 20_000   # a bulk load refreshes this often, bounding what _unrefreshed holds
+_UNREFRESHED_MAX = 50_000   # a bulk load refreshes this often, bounding what _unrefreshed holds
 
 
 class ElasticsearchIndex:
@@ -60,7 +60,9 @@ class ElasticsearchIndex:
         self._touched_stories: set[str] = set()     # whose story_date may need fixing
         self._session_stories: set[str] = set()     # stories of the documents sent since open
         self._replaced: set[str] = set()            # pending ids that existed before (updates)
-        self._unrefreshed: dict[str, dict] = {}     # sent, not yet searchable: id -> document
+        # Sent, not yet searchable: story -> {id: STORY_FIELDS} (what _story_fixes must see).
+        self._unrefreshed: dict[str, dict[str, dict]] = {}
+        self._unrefreshed_story: dict[str, str] = {}
         self._dirty = False                         # something was sent since the last refresh
         self._known: dict[str, bool] = {}           # id -> exists, from recent reads
         self._written: set[str] | None = None       # ids written, when the index was empty at open
@@ -119,6 +121,7 @@ class ElasticsearchIndex:
                 self.client.indices.refresh(index=[self.articles, self.quarantine_index])
                 self._dirty = False
                 self._unrefreshed.clear()
+                self._unrefreshed_story.clear()
             return fetch()
         except Exception as exc:  # noqa: BLE001
             if not _is_down(exc):
@@ -191,10 +194,9 @@ class ElasticsearchIndex:
     def _story_fixes(self, docs: list[dict], every_story: bool = False) -> list[dict]:
         """Index actions that keep the story fields spanning copies right before ``docs``
         are sent (``fix_story_fields``). The stored copies come from a search plus
-        ``_unrefreshed`` (sent since the last refresh, so not searchable yet, and still
-        in memory whole); the few that must change are re-sent whole (older ones re-read
-        with a real-time ``mget``): a partial update re-indexes from ``_source``, which
-        lacks the search fields.
+        ``_unrefreshed`` (sent since the last refresh, so not searchable yet); the few
+        that must change are re-read whole (real-time ``mget``) and re-sent whole: a
+        partial update re-indexes from ``_source``, which lacks the search fields.
 
         A new canonical copy of a story this session has not met starts its story (dedup
         joins a new canonical copy to a stored story through ``set_story``, which marks
@@ -207,7 +209,7 @@ class ElasticsearchIndex:
         self._session_stories.update(d["story_id"] for d in latest.values())
         self._replaced.difference_update(latest)
         wanted = set(stories)
-        stored = {d["id"]: d for d in self._unrefreshed.values() if d["story_id"] in wanted}
+        stored = {i: d for story in wanted for i, d in self._unrefreshed.get(story, {}).items()}
         for start in range(0, len(stories), 10_000):     # (no story: no request)
             for hit in iter_hits(self.client, self.articles, {"terms": {"story_id": stories[start:start + 10_000]}},
                                  [{"id": "asc"}], STORY_FIELDS):
@@ -215,12 +217,12 @@ class ElasticsearchIndex:
         self._touched_stories.clear()
         light = [{k: d[k] for k in STORY_FIELDS} for i, d in stored.items() if i not in latest]
         changes = fix_story_fields(docs, light)
-        fixed = [{**self._unrefreshed[i], **change} for i, change in changes.items() if i in self._unrefreshed]
-        missing = [i for i in changes if i not in self._unrefreshed]
-        if missing:
-            found = self.client.mget(index=self.articles, ids=missing)["docs"]
-            fixed += [rebuild_doc({**hit["_source"], **changes[hit["_id"]]}) for hit in found if hit.get("found")]
-        return [{"_op_type": "index", "_index": self.articles, "_id": d["id"], "_source": d} for d in fixed]
+        if not changes:
+            return []
+        found = self.client.mget(index=self.articles, ids=list(changes))["docs"]
+        return [{"_op_type": "index", "_index": self.articles, "_id": hit["_id"],
+                 "_source": rebuild_doc({**hit["_source"], **changes[hit["_id"]]})}
+                for hit in found if hit.get("found")]
 
     def _send(self, actions: list[dict], keep_rejected: bool = True):
         # chunk_docs above the batch size: a batch and the copies it re-sends go as one request.
@@ -272,12 +274,15 @@ class ElasticsearchIndex:
             result = self._send(actions) if self._ready and time.monotonic() >= self._down_until else None
             handled = result.handled if result else 0
             sent = [a["_source"] for a in actions[:handled] if a["_index"] == self.articles]
-            self._unrefreshed.update((d["id"], d) for d in sent)     # references, no copies
+            for doc in sent:    # (a copy moved to another story leaves its old one)
+                self._unrefreshed.get(self._unrefreshed_story.get(doc["id"]), {}).pop(doc["id"], None)
+                self._unrefreshed_story[doc["id"]] = doc["story_id"]
+                self._unrefreshed.setdefault(doc["story_id"], {})[doc["id"]] = {k: doc[k] for k in STORY_FIELDS}
             self.overlay.discard([d["id"] for d in sent])
             self._dirty = self._dirty or handled > 0
             if handled < len(actions):
                 self._spool_actions(actions[handled:])
-            if refresh or len(self._unrefreshed) >= _UNREFRESHED_MAX:
+            if refresh or len(self._unrefreshed_story) >= _UNREFRESHED_MAX:
                 self._refresh()
 
     def _refresh(self) -> None:
