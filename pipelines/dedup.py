@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from index.base import ArticleRecord, IndexBackend
 from pipelines.minhash import band_keys
-from pipelines.normalize import normalize_for_dedup, normalize_text
+from pipelines.normalize import dedup_form, normalize_text
 from pipelines.similarity import TextFeatures, similarity
 
 # -- canonical URLs ----------------------------------------------------------------
@@ -83,7 +83,12 @@ def article_id(canonical: str) -> str:
 def text_hash(text: str) -> str:
     """sha1 of the dedup form: equal hashes = the same words, whatever the script,
     width, punctuation or line breaks."""
-    return hashlib.sha1(normalize_for_dedup(text).encode("utf-8")).hexdigest()
+    return normalized_text_hash(normalize_text(text))
+
+
+def normalized_text_hash(norm_text: str) -> str:
+    """``text_hash`` of text already normalized (``ArticleRecord.norm_text``)."""
+    return hashlib.sha1(dedup_form(norm_text).encode("utf-8")).hexdigest()
 
 
 # -- origin ----------------------------------------------------------------------------
@@ -190,8 +195,7 @@ class StoryClusterer:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        # normalize_for_dedup is cheap on norm_text, which is already folded.
-        found = TextFeatures.of(normalize_for_dedup(record.norm_text), record.norm_text,
+        found = TextFeatures.of(dedup_form(record.norm_text), record.norm_text,
                                 record.norm_title)
         self._cache[key] = found
         if len(self._cache) > self._cache_size:
@@ -211,7 +215,7 @@ class StoryClusterer:
             # Short identical bodies ("详见附件") are shared by unrelated notices:
             # they count only when the titles agree too.
             if dedup_len >= MIN_NEAR_DUP_CHARS or (
-                    normalize_for_dedup(other.norm_title) == normalize_for_dedup(record.norm_title)):
+                    dedup_form(other.norm_title) == dedup_form(record.norm_title)):
                 return other
         return None
 
@@ -244,7 +248,7 @@ class StoryClusterer:
     def assign(self, record: ArticleRecord) -> StoryAssignment:
         """Put ``record`` into a story (see the module docstring); the caller upserts it."""
         if not record.text_hash:
-            record.text_hash = text_hash(record.norm_text)
+            record.text_hash = normalized_text_hash(record.norm_text)
         stored = self.backend.get_article(record.id)
         if stored is not None and stored.story_id:
             return self._recrawl(record, stored)

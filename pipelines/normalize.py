@@ -38,6 +38,12 @@ def normalize_text(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+def dedup_form(norm_text: str) -> str:
+    """Dedup form of text that is already ``normalize_text``-ed (as stored on every
+    record): whitespace and punctuation removed. No second OpenCC pass."""
+    return _NON_WORD.sub("", norm_text)
+
+
 def normalize_for_dedup(text: str) -> str:
-    """Dedup form: ``normalize_text`` with whitespace and punctuation removed."""
-    return _NON_WORD.sub("", normalize_text(text))
+    """Dedup form of raw text: ``normalize_text`` with whitespace and punctuation removed."""
+    return dedup_form(normalize_text(text))

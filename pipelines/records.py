@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from index.base import ArticleRecord
 from pipelines.article import Article
-from pipelines.dedup import article_id, canonical_url, text_hash
+from pipelines.dedup import article_id, canonical_url, normalized_text_hash
 from pipelines.normalize import normalize_text
 
 
 def build_record(article: Article, *, site: str, fetched_at: str, region: str | None = None) -> ArticleRecord:
     curl = canonical_url(article.url)
+    norm_text = normalize_text(article.text)   # once: hash, dedup and search all read it
     return ArticleRecord(
         id=article_id(curl), url=article.url, canonical_url=curl, site=site,
         title=article.title, text=article.text,
-        norm_title=normalize_text(article.title), norm_text=normalize_text(article.text),
-        text_hash=text_hash(article.text), published=article.published, fetched_at=fetched_at,
+        norm_title=normalize_text(article.title), norm_text=norm_text,
+        text_hash=normalized_text_hash(norm_text), published=article.published, fetched_at=fetched_at,
         region=region, source=article.source, author=article.author, column=article.column)

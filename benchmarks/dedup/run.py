@@ -101,7 +101,7 @@ def run_newsmon(size: int, seed: int, workdir: Path) -> dict:
 def run_baseline(size: int, seed: int) -> dict:
     """The plain use of datasketch: every LSH candidate is the same story."""
     from datasketch import MinHash, MinHashLSH
-    from pipelines.normalize import normalize_for_dedup
+    from pipelines.normalize import dedup_form
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     parent: dict[int, int] = {}
 
@@ -115,7 +115,7 @@ def run_baseline(size: int, seed: int) -> dict:
     for n, article in enumerate(generate(size, seed)):
         record = record_of(article)
         start = time.perf_counter()
-        text = normalize_for_dedup(record.norm_text)
+        text = dedup_form(record.norm_text)
         minhash = MinHash(num_perm=128)
         minhash.update_batch([text[i:i + 5].encode("utf-8") for i in range(max(1, len(text) - 4))])
         parent[n] = n
