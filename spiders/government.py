@@ -22,6 +22,8 @@ from crawler.middlewares import UnsafeRequest
 from crawler.links import classify_url, discover_links, is_paging_anchor, is_skip_anchor, origin_of
 from crawler.sites import SiteConfig, load_sites
 from crawler.stats import count
+from pipelines.article import ExtractionError
+from pipelines.decode import decode_html
 
 logger = logging.getLogger("newsmon.crawl")
 
@@ -77,18 +79,22 @@ class GovNewsSpider(scrapy.Spider):
         site = self.sites[response.meta["site"]]
         kind = response.meta["kind"]
         count(self.crawler.stats, "pages_fetched", site.name)
+        headers = self._headers(response)
         if kind == "article":
             count(self.crawler.stats, "article_pages_fetched", site.name)
             yield RawPage(
                 url=response.url, site=site.name, status=response.status,
-                headers={k.decode("latin-1").lower(): b",".join(v).decode("latin-1")
-                         for k, v in response.headers.items()},
+                headers=headers,
                 body=response.body, fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 region=site.region)
         if not isinstance(response, TextResponse):
             return
+        try:   # the one decoder, so anchor text (下一页) reads right on mis-declared pages too
+            html = decode_html(response.body, headers).text
+        except ExtractionError:
+            return   # binary or empty: no links to follow (the pipeline records article pages)
         depth = response.meta["depth_in_site"]
-        for url, anchor in discover_links(response.text, response.url):
+        for url, anchor in discover_links(html, response.url):
             if not self._in_scope(site, url):
                 continue
             link_kind = classify_url(url, *self._patterns[site.name])
@@ -104,6 +110,10 @@ class GovNewsSpider(scrapy.Spider):
                     continue
                 if depth < self.max_list_depth or is_paging_anchor(anchor):
                     yield from self._maybe_request(site, url, "list", depth + 1)
+
+    @staticmethod
+    def _headers(response) -> dict[str, str]:
+        return {k.decode("latin-1").lower(): b",".join(v).decode("latin-1") for k, v in response.headers.items()}
 
     def _in_scope(self, site: SiteConfig, url: str) -> bool:
         if site.allowed_prefixes:
