@@ -1,0 +1,215 @@
+"""Watches: a named query in the one query language, with a scope and recipients.
+
+A watch is what ``newsmon watch add`` (and the web UI) creates and what alerts
+and digests match stories against. Matching is ``story_matches``: a story
+matches when one of its copies (on the watch's sites / in its regions, when
+scoped) satisfies the query on its normalized title+body -- the same rule as
+``newsmon search``, so a query finds the same stories in search, alerts and
+digests on either backend.
+
+Watches live in the index database (``backend.state``, kind ``watch``, keyed by
+name), so the crawler, the scheduler, the CLI and the web UI all see one list.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import Iterable
+
+from index.base import ArticleRecord, IndexBackend
+from index.query import Query, QuerySyntaxError, parse_query
+from pipelines.normalize import normalize_text
+
+WATCH_KIND = "watch"
+MODES = ("immediate", "digest", "both")
+DEFAULT_MODE = "both"
+# Watch names end up in state keys ("<watch>/<story_id>") and in mail headers:
+# letters (CJK included), digits, '_', '.', '-'; no '/' and no spaces.
+_NAME = re.compile(r"^[^\W_][\w.-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
+WEBHOOK_FORMATS = ("json", "wecom", "dingtalk", "feishu")
+
+
+class WatchError(ValueError):
+    """A watch that cannot be stored or used; the message says which field and,
+    for a query, where its syntax breaks."""
+
+
+@dataclass
+class Watch:
+    name: str
+    query: str
+    emails: list[str] = field(default_factory=list)
+    webhooks: list[str] = field(default_factory=list)
+    mode: str = DEFAULT_MODE
+    sites: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    created: str = ""                # ISO datetime, UTC; set by WatchStore.add
+
+    @cached_property
+    def parsed(self) -> Query:
+        """The parsed query (``WatchError`` saying where, if it does not parse)."""
+        return parse_watch_query(self.query, self.name)
+
+    @property
+    def immediate(self) -> bool:
+        return self.mode in ("immediate", "both")
+
+    @property
+    def in_digest(self) -> bool:
+        return self.mode in ("digest", "both")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("parsed", None)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Watch":
+        return cls(name=str(data["name"]), query=str(data["query"]),
+                   emails=list(data.get("emails") or []), webhooks=list(data.get("webhooks") or []),
+                   mode=str(data.get("mode") or DEFAULT_MODE), sites=list(data.get("sites") or []),
+                   regions=list(data.get("regions") or []), created=str(data.get("created") or ""))
+
+
+# -- validation ----------------------------------------------------------------------
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def parse_watch_query(query: str, name: str = "") -> Query:
+    """``parse_query`` with an error that points at the spot: the query, and a caret
+    under the character where it breaks (CJK characters count double width)."""
+    try:
+        return parse_query(query)
+    except QuerySyntaxError as exc:
+        label = f"watch {name!r}: " if name else ""
+        pointer = " " * _display_width(query[:exc.position]) + "^"
+        raise WatchError(f"{label}bad query: {exc.message} (at character {exc.position + 1})\n"
+                         f"  {query}\n  {pointer}") from None
+
+
+def webhook_format(url: str) -> tuple[str, str]:
+    """``(format, url)`` for a webhook: an explicit ``wecom+https://…`` prefix wins;
+    otherwise the group-robot host decides (WeCom, DingTalk, Feishu/Lark), else plain JSON."""
+    scheme, sep, rest = url.partition("+")
+    if sep and scheme in WEBHOOK_FORMATS and rest.startswith(("http://", "https://")):
+        return scheme, rest
+    host = re.sub(r"^[a-z]+://", "", url).split("/", 1)[0].split(":", 1)[0].lower()
+    if host == "qyapi.weixin.qq.com":
+        return "wecom", url
+    if host in ("oapi.dingtalk.com", "api.dingtalk.com"):
+        return "dingtalk", url
+    if host.endswith(("feishu.cn", "larksuite.com")):
+        return "feishu", url
+    return "json", url
+
+
+def validate_watch(watch: Watch) -> Watch:
+    """Check every field; returns the watch with its lists cleaned (stripped, de-duplicated)."""
+    name = (watch.name or "").strip()
+    if not _NAME.match(name):
+        raise WatchError(f"watch name {watch.name!r}: use letters, digits, '_', '.' or '-' "
+                         "(no spaces or '/'), at most 64 characters")
+    watch.name = name
+    watch.query = (watch.query or "").strip()
+    parse_watch_query(watch.query, name)
+    if watch.mode not in MODES:
+        raise WatchError(f"watch {name!r}: mode {watch.mode!r} is not one of {', '.join(MODES)}")
+    watch.emails = _clean(watch.emails)
+    for address in watch.emails:
+        if not _EMAIL.match(address):
+            raise WatchError(f"watch {name!r}: {address!r} is not an email address (user@example.com)")
+    watch.webhooks = _clean(watch.webhooks)
+    for url in watch.webhooks:
+        _fmt, target = webhook_format(url)
+        if not re.match(r"^https?://[^/\s]+", target):
+            raise WatchError(f"watch {name!r}: webhook {url!r} is not an http(s) URL "
+                             f"(optionally prefixed {'+, '.join(WEBHOOK_FORMATS)}+ to pick the format)")
+    if not watch.emails and not watch.webhooks:
+        raise WatchError(f"watch {name!r}: give at least one recipient (--email ADDR or --webhook URL)")
+    if watch.mode == "digest" and not watch.emails:
+        raise WatchError(f"watch {name!r}: digests go by email; add --email ADDR or use --mode immediate")
+    watch.sites = _clean(watch.sites)
+    watch.regions = _clean(watch.regions)
+    watch.__dict__.pop("parsed", None)   # the query may have been edited: re-parse on next use
+    return watch
+
+
+def _clean(values: Iterable[str] | str | None) -> list[str]:
+    if isinstance(values, str):
+        values = [values]
+    return list(dict.fromkeys(str(v).strip() for v in values or () if str(v).strip()))
+
+
+# -- matching: one rule for watch test, alerts and digests ----------------------------------
+
+def in_scope(watch: Watch, record: ArticleRecord) -> bool:
+    """True if the copy is on one of the watch's sites and in one of its regions (when scoped)."""
+    if watch.sites and record.site not in watch.sites:
+        return False
+    if watch.regions:
+        region = normalize_text(record.region or "")
+        return any(normalize_text(r) in region for r in watch.regions)
+    return True
+
+
+def story_matches(watch: Watch, copies: Iterable[ArticleRecord]) -> bool:
+    """The story matches when a copy in scope satisfies the query (as ``search`` does)."""
+    query = watch.parsed
+    return any(in_scope(watch, c) and query.matches(c.match_text) for c in copies)
+
+
+# -- the store --------------------------------------------------------------------------
+
+class WatchStore:
+    """Watches in ``index.state`` (kind ``watch``, key = name)."""
+
+    def __init__(self, index: IndexBackend):
+        self.index = index
+        self.state = index.state
+
+    def add(self, watch: Watch) -> Watch:
+        """Validate and store a new watch; ``WatchError`` if invalid or the name is taken."""
+        validate_watch(watch)
+        if not watch.created:
+            watch.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if not self.state.add(WATCH_KIND, watch.name, watch.to_dict()):
+            raise WatchError(f"a watch named {watch.name!r} already exists "
+                             f"(remove it first: newsmon watch remove {watch.name})")
+        return watch
+
+    def replace(self, watch: Watch) -> Watch:
+        """Validate and store, replacing a watch of the same name (keeps its creation time)."""
+        validate_watch(watch)
+        old = self.get(watch.name)
+        watch.created = watch.created or (old.created if old else "") or \
+            datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.state.put(WATCH_KIND, watch.name, watch.to_dict())
+        return watch
+
+    def list(self) -> list[Watch]:
+        return [Watch.from_dict(doc) for _key, doc in self.state.scan(WATCH_KIND)]
+
+    def get(self, name: str) -> Watch | None:
+        doc = self.state.get(WATCH_KIND, name)
+        return Watch.from_dict(doc) if doc else None
+
+    def remove(self, name: str) -> bool:
+        return self.state.delete(WATCH_KIND, name)
+
+    def matches(self, watch: Watch, days: int, now: datetime | None = None) -> list[dict]:
+        """Stories (``search --json`` dicts, newest first) the watch matches among
+        articles published -- or, undated, fetched -- in the last ``days`` days."""
+        now = now or datetime.now(timezone.utc)
+        since = (now - timedelta(days=max(days, 0))).date().isoformat()
+        stories = self.index.search(watch.parsed, sites=watch.sites or None, since=since,
+                                    until=now.date().isoformat(), limit=None)
+        if watch.regions:
+            stories = [s for s in stories
+                       if story_matches(watch, self.index.story_copies(s["story_id"]))]
+        return stories

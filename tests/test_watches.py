@@ -1,0 +1,122 @@
+"""Watches: validation that says where a query breaks, and the Aho–Corasick matcher
+deciding exactly what ``Query.matches`` decides, on the fixture corpus."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from index.query import parse_query
+from monitor.matcher import WatchMatcher
+from monitor.watches import Watch, WatchError, validate_watch, webhook_format
+from pipelines.normalize import normalize_text
+
+
+def watch(name="laser", query='"产业园" OR 激光 -招聘', **kw) -> Watch:
+    kw.setdefault("emails", ["team@example.com"])
+    return Watch(name, query, **kw)
+
+
+@pytest.mark.parametrize("query, message, caret_line", [
+    ('"产业园 OR 激光', "unterminated quote", "  ^"),
+    ("激光 OR", "'OR' needs a term on its right", "       ^"),   # after 激光 (2 wide each) and a space
+    ("OR 激光", "'OR' needs a term on its left", "  ^"),
+    ("激光 -", "'-' must be followed by a term", "       ^"),
+    ("-招聘", "only exclusions", "  ^"),
+    ('激光 ""', "empty phrase", "       ^"),
+    ("   ", "empty query", "  ^"),
+])
+def test_bad_query_is_rejected_with_where_it_breaks(query, message, caret_line):
+    with pytest.raises(WatchError) as caught:
+        validate_watch(watch(query=query))
+    text = str(caught.value)
+    assert text.startswith("watch 'laser': bad query: ")
+    assert message in text
+    lines = text.split("\n")
+    assert lines[1] == "  " + query.strip() if query.strip() else lines[1].strip() == ""
+    assert lines[2] == caret_line
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"name": "two words"}, "watch name 'two words'"),
+    ({"name": "a/b"}, "no spaces or '/'"),
+    ({"mode": "weekly"}, "mode 'weekly' is not one of immediate, digest, both"),
+    ({"emails": ["not-an-address"]}, "'not-an-address' is not an email address"),
+    ({"emails": [], "webhooks": ["ftp://example.com/hook"]}, "is not an http(s) URL"),
+    ({"emails": []}, "give at least one recipient"),
+    ({"emails": [], "webhooks": ["https://example.com/h"], "mode": "digest"}, "digests go by email"),
+])
+def test_bad_fields_are_rejected_naming_the_field(changes, message):
+    kw = {"name": "laser", "query": "激光", "emails": ["team@example.com"], **changes}
+    with pytest.raises(WatchError, match=None) as caught:
+        validate_watch(Watch(**kw))
+    assert message in str(caught.value)
+
+
+def test_valid_watch_is_cleaned():
+    w = validate_watch(Watch(" 激光-监测 ", "  激光  ", emails=["a@example.com", " a@example.com"],
+                             webhooks=["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"],
+                             sites=["sucheng-gov", "sucheng-gov"], mode="immediate"))
+    assert (w.name, w.query, w.emails, w.sites) == ("激光-监测", "激光", ["a@example.com"], ["sucheng-gov"])
+    assert w.immediate and not w.in_digest
+
+
+@pytest.mark.parametrize("url, kind, target", [
+    ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", "wecom", None),
+    ("https://oapi.dingtalk.com/robot/send?access_token=t", "dingtalk", None),
+    ("https://open.feishu.cn/open-apis/bot/v2/hook/x", "feishu", None),
+    ("https://open.larksuite.com/open-apis/bot/v2/hook/x", "feishu", None),
+    ("https://hooks.example.com/newsmon", "json", None),
+    ("dingtalk+http://127.0.0.1:8080/robot", "dingtalk", "http://127.0.0.1:8080/robot"),
+    ("json+https://qyapi.weixin.qq.com/x", "json", "https://qyapi.weixin.qq.com/x"),
+])
+def test_webhook_format_by_host_or_prefix(url, kind, target):
+    assert webhook_format(url) == (kind, target or url)
+
+
+# -- the matcher decides what Query.matches decides ------------------------------------------
+
+def corpus(gold) -> list[str]:
+    return [normalize_text(a["title"]) + "\n" + normalize_text(a["text"]) for a in gold["articles"]]
+
+
+def random_queries(texts: list[str], n: int, seed: int = 7) -> list[str]:
+    """Queries built from substrings of the corpus (so they hit) and a few that miss."""
+    rng = random.Random(seed)
+    words = []
+    for text in texts:
+        for _ in range(12):
+            start = rng.randrange(max(1, len(text) - 6))
+            piece = text[start:start + rng.choice((1, 2, 2, 3, 4))].strip()
+            if piece and " " not in piece and '"' not in piece and not piece.startswith("-"):
+                words.append(piece)
+    words += ["无此词语", "zzqx", "激光切割", "招聘"]
+    queries = []
+    for _ in range(n):
+        parts = []
+        for _clause in range(rng.choice((1, 1, 2, 3))):
+            if rng.random() < 0.3:
+                parts.append(" OR ".join(rng.sample(words, rng.choice((2, 3)))))
+            else:
+                parts.append(rng.choice(words))
+        if rng.random() < 0.4:
+            parts.append("-" + rng.choice(words))
+        queries.append(" ".join(parts))
+    return queries
+
+
+def test_matcher_agrees_with_query_matches_on_the_fixture_corpus(gold):
+    texts = corpus(gold)
+    queries = random_queries(texts, 400) + ['"产业园" OR 激光 -招聘', "激光產業園 會辦會", "停水 OR 停电"]
+    watches = [validate_watch(watch(name=f"w{i}", query=q)) for i, q in enumerate(queries)]
+    matcher = WatchMatcher(watches)
+    hits_total = 0
+    for text in texts:
+        expected = [w.name for w in watches if parse_query(w.query).matches(text)]
+        assert [w.name for w in matcher.match_text(text)] == expected
+        hits_total += len(expected)
+    assert hits_total > 100   # the random queries do hit, so agreement is not vacuous
+
+
+def test_matcher_with_no_watches_matches_nothing():
+    assert WatchMatcher([]).match_text("宿城区召开激光产业园建设第九次会办会") == []
