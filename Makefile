@@ -51,3 +51,10 @@ bench-dedup: $(STAMP)
 .PHONY: bench-indexing
 bench-indexing: $(STAMP)
 	$(BIN)/python -m benchmarks.indexing.bench --size $(SIZE) $(BENCH_INDEXING_ARGS)
+
+# Fuzz decode -> extract -> clean (random bytes, mutated real pages, every charset).
+# FUZZ_EXAMPLES=100000 by default; a crash or a hang saves the input under tests/artifacts/fuzz/.
+FUZZ_EXAMPLES ?= 100000
+.PHONY: fuzz
+fuzz: $(STAMP)
+	nice $(BIN)/python tests/fuzzing.py --examples $(FUZZ_EXAMPLES) $(FUZZ_ARGS)

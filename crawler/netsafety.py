@@ -1,9 +1,21 @@
 """Network safety: never fetch private, loopback, link-local or metadata addresses.
 
-Checked after DNS resolution and again on every redirect (a redirect is a new
-request through the downloader middleware). ``NEWSMON_ALLOW_HOSTS`` (hosts or
-CIDRs, comma-separated) or a site's ``allow_private: true`` lifts the ban for
-fixtures and intranet deployments.
+Two checks, one rule (``address_refusal``):
+
+* before a request (``check_target``, no DNS): only http/https, a host, no
+  metadata host name, no forbidden IP literal. Every redirect hop is a new request
+  and is checked again.
+* at connect time, on the address the connection will really use
+  (``crawler.resolver.SafeResolver``): a name is resolved once, the result is
+  checked, and only a checked address is handed to the TCP connect. A name that
+  resolves to a public address when first seen and to 127.0.0.1 later (DNS
+  rebinding) is refused at the later connect.
+
+``NEWSMON_ALLOW_HOSTS`` (hosts or CIDRs, comma-separated) or a site's
+``allow_private: true`` lifts the ban for fixtures and intranet deployments.
+``check_url`` does both checks with a blocking lookup, for one-off fetches
+(``newsmon extract URL``); ``crawler.fetch`` also connects only to the address it
+checked.
 """
 from __future__ import annotations
 
@@ -11,10 +23,13 @@ import ipaddress
 import os
 import socket
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urlsplit
 
-_METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
+# Names that reach a cloud instance's metadata service without a public address.
+METADATA_HOSTS = frozenset({
+    "metadata.google.internal", "metadata", "instance-data", "instance-data.ec2.internal",
+    "metadata.azure.com", "metadata.tencentyun.com",
+})
 
 
 class UnsafeURLError(Exception):
@@ -52,40 +67,81 @@ class AllowList:
         return ip is not None and any(ip in net for net in self.networks)
 
 
-def _is_forbidden(ip: ipaddress._BaseAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-            or ip.is_reserved or ip.is_unspecified)
+def is_forbidden(ip: ipaddress._BaseAddress) -> bool:
+    """Anything not globally routable: private, loopback, link-local (169.254.169.254),
+    shared/CGNAT (100.100.100.200, Alibaba Cloud's metadata), reserved, multicast;
+    IPv6 forms that embed an IPv4 address are judged by that address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_forbidden(embedded)
+    return not ip.is_global or ip.is_multicast
 
 
-@lru_cache(maxsize=4096)
-def _resolve(host: str) -> tuple[str, ...]:
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    return tuple(sorted({info[4][0] for info in infos}))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-def check_url(url: str, allow: AllowList, allow_private: bool = False) -> None:
-    """Raise ``UnsafeURLError`` unless ``url`` is http(s) to a public address (or allowed)."""
+def parse_ip(text: str) -> ipaddress._BaseAddress | None:
+    try:
+        return ipaddress.ip_address(text.strip("[]").split("%")[0])
+    except ValueError:
+        return None
+
+
+def address_refusal(host: str, ip: ipaddress._BaseAddress, allow: AllowList) -> str | None:
+    """Why connecting to ``ip`` (for ``host``) is refused, or None if it is fine."""
+    if is_forbidden(ip) and not allow.allows(host, ip):
+        return (f"{host} resolves to non-public address {ip} "
+                "(set NEWSMON_ALLOW_HOSTS or the site's allow_private to allow it)")
+    return None
+
+
+def check_target(url: str, allow: AllowList, allow_private: bool = False) -> str:
+    """The checks that need no DNS; returns the host. Raises ``UnsafeURLError``."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise UnsafeURLError(url, f"scheme {parts.scheme!r} is not http or https")
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower().rstrip(".")
     if not host:
         raise UnsafeURLError(url, "no host")
     if allow_private or allow.allows(host):
-        return
-    if host in _METADATA_HOSTS:
+        return host
+    if host in METADATA_HOSTS:
         raise UnsafeURLError(url, f"{host} is a cloud metadata host")
+    ip = parse_ip(host)
+    if ip is not None and (reason := address_refusal(host, ip, allow)):
+        raise UnsafeURLError(url, reason)
+    return host
+
+
+def resolve(host: str, port: int | None = None) -> list[tuple]:
+    """``getaddrinfo`` results for a TCP connection (blocking)."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+def vetted_addresses(url: str, host: str, port: int | None, allow: AllowList) -> list[tuple]:
+    """Resolve ``host`` and keep only addresses the rule allows; raise if none is left."""
     try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        try:
-            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in _resolve(host)]
-        except OSError as exc:
-            raise UnsafeURLError(url, f"DNS lookup failed: {exc}") from None
-    for ip in addresses:
-        if _is_forbidden(ip) and not allow.allows(host, ip):
-            raise UnsafeURLError(
-                url, f"{host} resolves to non-public address {ip} "
-                "(set NEWSMON_ALLOW_HOSTS or the site's allow_private to allow it)")
+        infos = resolve(host, port)
+    except OSError as exc:
+        raise UnsafeURLError(url, f"DNS lookup failed: {exc}") from None
+    good, refusals = [], []
+    for info in infos:
+        ip = parse_ip(info[4][0])
+        reason = address_refusal(host, ip, allow) if ip is not None else "unparsable address"
+        (refusals if reason else good).append(reason or info)
+    if not good:
+        raise UnsafeURLError(url, refusals[0] if refusals else "no address")
+    return good
+
+
+def check_url(url: str, allow: AllowList, allow_private: bool = False) -> None:
+    """Raise ``UnsafeURLError`` unless ``url`` is http(s) to a public address (or allowed).
+
+    Blocking (resolves the name): for one-off fetches, not inside the crawl's reactor."""
+    host = check_target(url, allow, allow_private)
+    if allow_private or allow.allows(host):
+        return
+    vetted_addresses(url, host, None, allow)

@@ -17,18 +17,32 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = float(os.environ.get("NEWSMON_DOWNLOAD_DELAY", "0.25"))
 DOWNLOAD_DELAY_JITTER = 0.5      # ±50%, so requests don't tick like a clock
-DOWNLOAD_TIMEOUT = 30
+# Whole-download deadline (connect + headers + body), so a slow-loris server that
+# trickles bytes forever is cut off too; env override for tests and slow networks.
+DOWNLOAD_TIMEOUT = float(os.environ.get("NEWSMON_DOWNLOAD_TIMEOUT", "30"))
+DNS_TIMEOUT = 10
+# The network-safety check on the address actually connected to (DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.resolver.SafeResolver"
+# Scrapy (>= 2.11) also applies DOWNLOAD_MAXSIZE to the *decompressed* body, in
+# 64 KiB steps, so a gzip/deflate/br/zstd bomb stops at 10 MiB of output.
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
+NEWSMON_RETRY_BACKOFF = float(os.environ.get("NEWSMON_RETRY_BACKOFF", "1"))   # seconds, doubled per retry
+NEWSMON_RETRY_MAX_DELAY = 60     # cap on Retry-After and backoff waits
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Article pages that fail with 404 etc. reach the errback, which records them.
 HTTPERROR_ALLOWED_CODES: list[int] = []
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.NetworkSafetyMiddleware": 50,
+    # Last before the download (sees the final URL of every hop) and first to see
+    # its errors (a refused address is unsafe_url, not a DNS failure to retry).
+    "crawler.middlewares.NetworkSafetyMiddleware": 950,
+    # Scrapy's retry, waiting before each retry (Retry-After, else backoff).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.backoff.BackoffRetryMiddleware": 550,
 }
 ITEM_PIPELINES = {
     "pipelines.stages.ExtractPipeline": 100,      # decode -> extract -> clean

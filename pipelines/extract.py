@@ -35,6 +35,10 @@ from pipelines.htmltext import element_paragraphs, link_text_length, text_length
 
 MIN_BODY_CHARS = 40
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+# Characters libxml2's HTML parser lets into the tree but lxml refuses to set as
+# text (ValueError on the next .tail/.text assignment, e.g. in drop_tree): C0
+# controls other than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF. Found by fuzzing.
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SENTENCE_PUNCT = re.compile(r"[。，；！？、,;!?]")
 _NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "object", "embed")
 
@@ -125,7 +129,7 @@ def _depth(tree: etree._Element) -> int:
 
 
 def parse_html(text: str) -> etree._Element:
-    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    text = _NOT_XML_CHARS.sub("", _XML_DECL.sub("", text, count=1))
     try:
         root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:

@@ -12,43 +12,18 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import scrapy
-from scrapy import exceptions
 from scrapy.http import TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError, TCPTimedOutError
 
+from crawler.faults import fetch_error_reason
 from crawler.items import RawPage
-from crawler.middlewares import UnsafeRequest
 from crawler.links import classify_url, discover_links, is_paging_anchor, is_skip_anchor, origin_of
 from crawler.sites import SiteConfig, load_sites
 from crawler.stats import count
+from crawler.traps import TrapGuard
 from pipelines.article import ExtractionError
 from pipelines.decode import decode_html
 
 logger = logging.getLogger("newsmon.crawl")
-
-
-# Scrapy >= 2.14 wraps Twisted's errors in its own; both spellings map to one reason.
-_FAILURE_REASONS = (
-    ((exceptions.CannotResolveHostError, DNSLookupError), "dns"),
-    ((exceptions.DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
-    ((exceptions.DownloadConnectionRefusedError, ConnectionRefusedError), "connection_refused"),
-    ((exceptions.ResponseDataLossError,), "truncated"),
-    ((exceptions.DownloadFailedError,), "download_failed"),
-    ((UnsafeRequest,), "unsafe_url"),
-)
-
-
-def fetch_error_reason(failure) -> str:
-    """A short, stable reason for a failed request (a stats key)."""
-    if failure.check(HttpError):
-        return f"http_{failure.value.response.status}"
-    for types, reason in _FAILURE_REASONS:
-        if failure.check(*types):
-            return reason
-    if failure.check(exceptions.IgnoreRequest):
-        return "robots_txt" if "robots" in str(failure.value).lower() else "ignored"
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(failure.value).__name__).lower()
 
 
 class GovNewsSpider(scrapy.Spider):
@@ -67,11 +42,13 @@ class GovNewsSpider(scrapy.Spider):
                      re.compile(s.list_url_pattern) if s.list_url_pattern else None)
             for s in self.sites.values()}
         self._scheduled: Counter[str] = Counter()
+        self.traps = TrapGuard()
 
     async def start(self):
         for site in self.sites.values():
             logger.info("[%s] starting at %s", site.name, ", ".join(site.start_urls))
             for url in site.start_urls:
+                self.traps.admit(site.name, url)   # so its other spellings are not fetched again
                 yield self._request(site, url, kind="list", depth=0)
 
     # -- navigation ---------------------------------------------------------
@@ -94,6 +71,7 @@ class GovNewsSpider(scrapy.Spider):
         except ExtractionError:
             return   # binary or empty: no links to follow (the pipeline records article pages)
         depth = response.meta["depth_in_site"]
+        new_articles, list_links = 0, []
         for url, anchor in discover_links(html, response.url):
             if not self._in_scope(site, url):
                 continue
@@ -102,14 +80,25 @@ class GovNewsSpider(scrapy.Spider):
                 count(self.crawler.stats, "links_skipped", site.name)
                 continue
             if link_kind == "article":
-                yield from self._maybe_request(site, url, "article", depth + 1)
+                for request in self._maybe_request(site, url, "article", depth + 1):
+                    new_articles += 1
+                    yield request
             elif kind != "article" or link_kind == "list":
                 # Lists and unknown pages are followed from lists (columns, pagers);
                 # from articles only real list URLs (the breadcrumb's column).
                 if link_kind == "other" and depth >= 2 and not is_paging_anchor(anchor):
                     continue
                 if depth < self.max_list_depth or is_paging_anchor(anchor):
-                    yield from self._maybe_request(site, url, "list", depth + 1)
+                    list_links.append((url, is_paging_anchor(anchor)))
+        # An endless 下一页 chain: stop after a few list pages in a row with no new article.
+        barren = 0 if new_articles or kind == "article" else response.meta.get("barren_pages", 0) + 1
+        for url, paging in list_links:
+            if paging and not self.traps.follow_paging(barren):
+                count(self.crawler.stats, "traps/barren_pagination", site.name)
+                continue
+            for request in self._maybe_request(site, url, "list", depth + 1):
+                request.meta["barren_pages"] = barren
+                yield request
 
     @staticmethod
     def _headers(response) -> dict[str, str]:
@@ -121,6 +110,10 @@ class GovNewsSpider(scrapy.Spider):
         return origin_of(url) in self._origins[site.name]
 
     def _maybe_request(self, site: SiteConfig, url: str, kind: str, depth: int):
+        url, trap = self.traps.admit(site.name, url)
+        if trap:
+            count(self.crawler.stats, "links_duplicate" if trap == "duplicate" else f"traps/{trap}", site.name)
+            return
         if self._scheduled[site.name] >= site.max_pages:
             if self._scheduled[site.name] == site.max_pages:
                 logger.warning("[%s] page budget of %d reached; not following more links",

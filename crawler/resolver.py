@@ -1,0 +1,84 @@
+"""The crawl's DNS resolver: the network-safety check on the address actually connected to.
+
+Twisted's ``HostnameEndpoint`` asks the reactor's resolver for a host's address and
+connects to exactly what it gets back, so checking here closes the gap a check
+before the request leaves open (DNS rebinding: the name answers with a public
+address for the check and a private one for the connect). Wired in
+``crawler/settings.py`` as ``TWISTED_DNS_RESOLVER``; a refused address is reported
+to Twisted as a failed lookup, and the refusal is kept so
+``NetworkSafetyMiddleware`` can say ``unsafe_url`` instead of ``dns``.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.error import DNSLookupError
+
+from crawler.netsafety import AllowList, address_refusal, parse_ip
+
+
+class UnsafeAddressError(DNSLookupError):
+    """A name resolved only to a forbidden address (Twisted sees a failed lookup)."""
+
+
+class SafetyPolicy:
+    """What may be connected to: the allow-list, plus the hosts of sites with
+    ``allow_private: true`` (registered by the middleware as their requests pass)."""
+
+    def __init__(self, allow: AllowList):
+        self.allow = allow
+        self.allowed_hosts: set[str] = set()
+        self.refusals: OrderedDict[str, str] = OrderedDict()   # host -> reason, bounded
+
+    def allow_host(self, host: str) -> None:
+        self.allowed_hosts.add(host.lower())
+
+    def host_allowed(self, host: str) -> bool:
+        return host.lower() in self.allowed_hosts or self.allow.allows(host)
+
+    def refusal(self, host: str, address: str) -> str | None:
+        if self.host_allowed(host):
+            return None
+        ip = parse_ip(address)
+        reason = address_refusal(host, ip, self.allow) if ip is not None else f"unparsable address {address!r}"
+        if reason:
+            self.refusals[host.lower()] = reason
+            self.refusals.move_to_end(host.lower())
+            while len(self.refusals) > 1000:
+                self.refusals.popitem(last=False)
+        return reason
+
+    def refusal_for(self, host: str) -> str | None:
+        return self.refusals.get(host.lower())
+
+
+class SafeResolver(CachingThreadedResolver):
+    """Scrapy's default resolver (threaded getaddrinfo, cached, ``DNS_TIMEOUT``),
+    with every answer -- cached or fresh -- checked before it is used."""
+
+    def __init__(self, reactor, cache_size: int, timeout: float, policy: SafetyPolicy | None = None):
+        super().__init__(reactor, cache_size, timeout)
+        self.policy = policy or SafetyPolicy(AllowList.from_env())
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        resolver = super().from_crawler(crawler, reactor)
+        resolver.policy = SafetyPolicy(AllowList.parse(crawler.settings.get("NEWSMON_ALLOW_HOSTS")))
+        return resolver
+
+    def getHostByName(self, name: str, timeout=()):  # noqa: N802 - Twisted's interface
+        return super().getHostByName(name, timeout).addCallback(self._vet, name)
+
+    def _vet(self, address: str, name: str) -> str:
+        reason = self.policy.refusal(name, address)
+        if reason:
+            raise UnsafeAddressError(reason)
+        return address
+
+
+def installed_policy() -> SafetyPolicy | None:
+    """The running crawl's policy, if the reactor's resolver is ``SafeResolver``."""
+    from twisted.internet import reactor
+    resolver = getattr(reactor, "resolver", None)
+    return resolver.policy if isinstance(resolver, SafeResolver) else None

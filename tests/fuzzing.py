@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Fuzz the decode -> extract -> clean path (``pipelines.extract.extract_article``).
+
+    python tests/fuzzing.py --examples 100000 [--seed N] [--hang-seconds 20]
+
+Inputs (hypothesis strategies, shared with the bounded CI step in
+``tests/test_fuzz_extract.py``):
+
+* random bytes, with and without an HTML prefix;
+* real pages (``tests/pages/`` and ``../shared/realpages/``) mutated: bytes flipped,
+  chunks cut, repeated or spliced from another page, hostile markup inserted
+  (deep nesting, unclosed comments/CDATA/scripts, NULs, huge attributes), truncated;
+* real pages re-encoded in every charset Python knows a Chinese page may come in
+  (and a few it may not), declared right, wrong or not at all, in the HTTP header
+  and/or ``<meta>``.
+
+The contract under test: every input either yields an ``Article`` or raises
+``ExtractionError`` with a reason, and no single input takes longer than
+``--hang-seconds``. Anything else is a crash: the script prints the input's file
+(saved under ``tests/artifacts/fuzz/``) and exits 1. It prints the count, the time
+and the slowest input at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import sys
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from pipelines.article import Article, ExtractionError  # noqa: E402
+from pipelines.extract import extract_article  # noqa: E402
+
+CORPUS_DIRS = (REPO / "tests" / "pages", REPO.parent / "shared" / "realpages")
+ARTIFACTS = REPO / "tests" / "artifacts" / "fuzz"
+URLS = (
+    "http://www.example.gov.cn/xwdt/202107/t20210712_4123456.html",
+    "http://www.example.gov.cn/art/2021/7/12/art_1229_3456789.html",
+    "http://news.example.com/",
+    "http://www.example.gov.cn/content_88123.htm?page=2&jsessionid=ABC",
+)
+# Charsets Chinese government pages come in, their neighbours, and a few wrong ones.
+CHARSETS = (
+    "utf-8", "gb2312", "gbk", "gb18030", "big5", "big5hkscs", "hz", "utf-16", "utf-16-le",
+    "utf-16-be", "utf-32", "shift_jis", "euc-jp", "iso-2022-jp", "euc-kr", "cp1252", "latin-1",
+    "koi8-r", "cp866", "mac-roman", "utf-7", "ascii",
+)
+DECLARED = CHARSETS + ("x-gbk", "cp936", "unicode", "utf8", "bogus-charset", "", "\"gb2312\"",
+                       "utf-8;q=0", "gb2312,utf-8", "\x00", "窗口", "a" * 300)
+HOSTILE = (
+    b"<div>" * 5000, b"<span><b>" * 3000, b"<table><tr><td>" * 2000, b"<!--", b"<![CDATA[",
+    b"<script>", b"</script>", b"<style>", b"<textarea>", b"<plaintext>", b"<xmp>", b"\x00" * 64,
+    b"<a href='" + b"x" * 70000 + b"'>", b"&#x110000;&#0;&#xD800;&#99999999999;", b"\xef\xbb\xbf",
+    b"<meta charset=utf-16>", b"<meta http-equiv=Content-Type content='text/html; charset=gb2312'>",
+    b"<p>" + "正文内容。".encode() * 2000 + b"</p>", b"<?xml version='1.0' encoding='big5'?>",
+    b"<html><head><title>" + b"\xd5\xfd" * 1000, b"\r" * 1000, b"<br>" * 10000, b"<svg><math>",
+    b"<body onload=x><frameset>", b"<h1>", b"</html>" * 100, "（kāi）開(kāi)".encode() * 500,
+)
+
+
+@lru_cache(maxsize=1)
+def corpus() -> tuple[bytes, ...]:
+    """Real pages to mutate (sorted, so a seed means the same inputs on every machine)."""
+    files = sorted(p for d in CORPUS_DIRS if d.is_dir() for p in d.rglob("*.htm*"))
+    pages = tuple(p.read_bytes() for p in files)
+    if not pages:
+        raise RuntimeError(f"no fuzz corpus: no .html files under {', '.join(map(str, CORPUS_DIRS))}")
+    return pages
+
+
+@st.composite
+def mutated_page(draw) -> bytes:
+    pages = corpus()
+    data = bytearray(pages[draw(st.integers(0, len(pages) - 1))])
+    if len(data) > 120_000 and draw(st.booleans()):    # keep most inputs quick: a slice of a big page
+        start = draw(st.integers(0, len(data) - 60_000))
+        data = data[start:start + 60_000]
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(("flip", "cut", "repeat", "splice", "insert", "truncate")))
+        pos = draw(st.integers(0, len(data)))
+        if op == "flip" and data:
+            for _ in range(draw(st.integers(1, 64))):
+                i = draw(st.integers(0, len(data) - 1))
+                data[i] = draw(st.integers(0, 255))
+        elif op == "cut":
+            del data[pos:pos + draw(st.integers(1, 5000))]
+        elif op == "repeat":
+            chunk = bytes(data[pos:pos + draw(st.integers(1, 2000))])
+            data[pos:pos] = chunk * draw(st.integers(1, 20))
+        elif op == "splice":
+            other = pages[draw(st.integers(0, len(pages) - 1))]
+            at = draw(st.integers(0, len(other)))
+            data[pos:pos] = other[at:at + draw(st.integers(1, 20_000))]
+        elif op == "insert":
+            data[pos:pos] = draw(st.sampled_from(HOSTILE)) * draw(st.integers(1, 3))
+        elif op == "truncate":
+            del data[pos:]
+    return bytes(data)
+
+
+@st.composite
+def reencoded_page(draw) -> bytes:
+    """A real page re-encoded: the bytes say one charset, the declarations maybe another."""
+    page = corpus()[draw(st.integers(0, len(corpus()) - 1))]
+    text = page.decode("utf-8", errors="ignore") or page.decode("gb18030", errors="replace")
+    text = text[:draw(st.integers(100, 40_000))]
+    codec = draw(st.sampled_from(CHARSETS))
+    declared = draw(st.sampled_from(DECLARED))
+    if draw(st.booleans()):
+        text = f'<meta charset="{declared}">' + text
+    return text.encode(codec, errors=draw(st.sampled_from(("replace", "ignore", "xmlcharrefreplace"))))
+
+
+def headers_for(declared: str | None) -> dict:
+    if declared is None:
+        return {}
+    return {"Content-Type": f"text/html; charset={declared}"}
+
+
+inputs = st.one_of(
+    st.binary(max_size=20_000),
+    st.binary(max_size=5_000).map(lambda b: b"<!DOCTYPE html><html><head><meta charset=gb2312></head><body>" + b),
+    mutated_page(),
+    reencoded_page(),
+)
+fuzz_cases = st.tuples(inputs, st.sampled_from(URLS), st.one_of(st.none(), st.sampled_from(DECLARED)))
+
+
+def run_one(body: bytes, url: str, declared: str | None) -> Article | None:
+    """The contract: an Article, or ExtractionError with a reason (returned as None)."""
+    try:
+        article = extract_article(body, url, headers_for(declared))
+    except ExtractionError as exc:
+        assert exc.reason and exc.message, f"ExtractionError without a reason: {exc!r}"
+        return None
+    assert isinstance(article.title, str) and isinstance(article.text, str)
+    assert "\x00" not in article.text, "a NUL reached the clean text"
+    return article
+
+
+def save_input(body: bytes, url: str, declared: str | None) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / (hashlib.sha1(body).hexdigest()[:16] + ".bin")
+    path.write_bytes(body)
+    path.with_suffix(".meta").write_text(f"url={url}\ndeclared={declared!r}\n", encoding="utf-8")
+    return path
+
+
+class Hang(Exception):
+    pass
+
+
+def _alarm(_signum, _frame):
+    raise Hang()
+
+
+def main(argv=None) -> int:
+    from hypothesis import HealthCheck, given, settings
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--examples", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=None, help="default: random (printed)")
+    ap.add_argument("--hang-seconds", type=int, default=20)
+    args = ap.parse_args(argv)
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
+    import logging
+    logging.disable(logging.WARNING)   # trafilatura/htmldate warn on every broken page
+    stats = {"n": 0, "articles": 0, "errors": 0, "slowest": 0.0, "slowest_input": None}
+    signal.signal(signal.SIGALRM, _alarm)
+    started = time.monotonic()
+
+    @settings(max_examples=args.examples, deadline=None, database=None, derandomize=False,
+              suppress_health_check=list(HealthCheck), print_blob=True)
+    @given(case=fuzz_cases)
+    def fuzz(case):
+        body, url, declared = case
+        t0 = time.monotonic()
+        signal.alarm(args.hang_seconds)
+        try:
+            result = run_one(body, url, declared)
+        except Hang:
+            raise AssertionError(f"hang: over {args.hang_seconds}s on {save_input(body, url, declared)}") from None
+        except Exception:
+            print(f"crash on {save_input(body, url, declared)}", file=sys.stderr)
+            raise
+        finally:
+            signal.alarm(0)
+        took = time.monotonic() - t0
+        stats["n"] += 1
+        stats["articles" if result is not None else "errors"] += 1
+        if took > stats["slowest"]:
+            stats["slowest"], stats["slowest_input"] = took, (len(body), url, declared)
+        if stats["n"] % 5000 == 0:
+            print(f"{stats['n']} inputs, {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
+
+    from hypothesis import seed as hseed
+    print(f"fuzzing decode -> extract -> clean: {args.examples} inputs, seed {seed}", file=sys.stderr)
+    try:
+        hseed(seed)(fuzz)()
+    except Exception as exc:  # noqa: BLE001 - report, then fail
+        print(f"FAILED after {stats['n']} inputs: {exc}", file=sys.stderr)
+        return 1
+    elapsed = time.monotonic() - started
+    print(f"{stats['n']} inputs in {elapsed:.0f}s ({stats['n'] / elapsed:.0f}/s): "
+          f"{stats['articles']} articles, {stats['errors']} refused with a reason, no crash, no hang; "
+          f"slowest {stats['slowest']:.2f}s ({stats['slowest_input'][0]} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
