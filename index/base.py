@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterator, Protocol, runtime_checkable
 
 from index.query import Query
+from index.state import StateStore
 
 
 @dataclass
@@ -75,6 +76,9 @@ class Quarantined:
 
 @runtime_checkable
 class IndexBackend(Protocol):
+    # Operational state (run history, watches, sent alerts) in the same database.
+    state: StateStore
+
     # -- articles ---------------------------------------------------------
     def upsert_article(self, record: ArticleRecord) -> bool:
         """Insert or replace by ``record.id``; True if it was new."""

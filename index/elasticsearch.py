@@ -34,6 +34,7 @@ from index.es_client import (ESOptions, ReplayResult, is_down as _is_down, make_
 from index.es_mapping import (STORY_FIELDS, alias_name, article_doc, ensure_indices, fix_story_fields,
                               rebuild_doc, record_from_doc, sort_date)
 from index.es_overlay import Overlay
+from index.es_state import ElasticsearchState
 from index.es_search import all_docs, iter_hits, search_stories
 from index.query import Query
 from index.spool import Spool
@@ -53,6 +54,7 @@ class ElasticsearchIndex:
         self.client = make_client(self.conn, self.options)
         self.articles = alias_name(self.conn.prefix, "articles")
         self.quarantine_index = alias_name(self.conn.prefix, "quarantine")
+        self.state = ElasticsearchState(self.client, alias_name(self.conn.prefix, "state"), self._require)
         self.spool = Spool(self.options.spool_dir / f"{self.conn.spool_name}.jsonl")
         self.overlay = Overlay()
         self.version: str | None = None

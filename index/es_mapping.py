@@ -1,6 +1,6 @@
 """Elasticsearch index layout: names, the explicit mapping, record <-> document.
 
-Two indices per prefix, each a versioned concrete index behind an alias
+Three indices per prefix (articles, quarantine, operational state), each a versioned concrete index behind an alias
 (``newsmon-articles`` -> ``newsmon-articles-v1``), created on first use. A new
 mapping version is rolled out by copying every document into the new concrete
 index and moving the alias in one atomic call (``upgrade_index``).
@@ -23,6 +23,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from index import IndexURLError
 from index.base import ArticleRecord
+from index.es_state import STATE_MAPPING
 
 logger = logging.getLogger("newsmon.index")
 
@@ -63,7 +64,7 @@ QUARANTINE_MAPPING = {
                    "title": _DISPLAY, "fetched_at": _KEYWORD},
 }
 
-KINDS = {"articles": ARTICLE_MAPPING, "quarantine": QUARANTINE_MAPPING}
+KINDS = {"articles": ARTICLE_MAPPING, "quarantine": QUARANTINE_MAPPING, "state": STATE_MAPPING}
 INDEX_SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"}
 _RECORD_FIELDS = tuple(f.name for f in fields(ArticleRecord))
 

@@ -25,6 +25,7 @@ from typing import Iterator
 
 from index.base import ArticleRecord, Quarantined, order_copies, story_dict
 from index.query import And, Not, Or, Query, Term, make_snippet
+from index.state import SQLiteState
 
 SCHEMA_VERSION = 1
 AUTOCOMMIT_EVERY = 500
@@ -170,6 +171,7 @@ class SQLiteIndex:
             # article in an index that grows with the corpus.
             self._conn.execute("PRAGMA cache_size=-65536")
             self._migrate()
+        self.state = SQLiteState(self._conn, self._lock, self.flush)
 
     def _migrate(self) -> None:
         self._conn.executescript(_SCHEMA)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from browser import artifacts_dir, chromium_browser  # noqa: F401 - fixtures for browser tests
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 SHARED = REPO.parent / "shared"      # the seeds and real pages live beside the checkout
@@ -124,3 +126,12 @@ def es_index_url(node, name: str = "") -> str:
     """A fresh index prefix on the session's node, so tests never see each other's data."""
     import uuid
     return f"{node.url}/t-{name}{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+def index_url(request, tmp_path, monkeypatch) -> str:
+    """A fresh, empty index of each backend in turn: tests that take it run on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/idx/newsmon.db"
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
+    return es_index_url(request.getfixturevalue("elasticsearch_node"))

@@ -11,7 +11,6 @@ from index.base import ArticleRecord, IndexBackend, Quarantined
 from index.query import parse_query
 from pipelines.dedup import article_id, canonical_url, text_hash
 from pipelines.normalize import normalize_text
-from conftest import es_index_url
 
 EXPORT_KEYS = {"id", "url", "site", "title", "published", "text", "story_id", "canonical"}
 STORY_KEYS = {"story_id", "title", "url", "site", "published", "snippet", "copies", "reach"}
@@ -47,14 +46,6 @@ def make_record(url, site, title, text, published, *, story_id=None, canonical=T
         norm_title=normalize_text(title), norm_text=normalize_text(text), text_hash=text_hash(text),
         published=published, fetched_at=fetched_at, canonical=canonical,
         story_id=story_id or "s-" + article_id(key)[:16])
-
-
-@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
-def index_url(request, tmp_path, monkeypatch) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/idx/newsmon.db"
-    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
-    return es_index_url(request.getfixturevalue("elasticsearch_node"))
 
 
 @pytest.fixture
