@@ -71,7 +71,9 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show Scrapy's own log.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and the summary.")
-def crawl(sites_file, site_names, index_url, as_json, verbose, quiet):
+@click.option("--jobdir", type=click.Path(file_okay=False),
+              help="Resume directory: a crawl killed and rerun with the same --jobdir finishes its run.")
+def crawl(sites_file, site_names, index_url, as_json, verbose, quiet, jobdir):
     """Crawl the configured sites once, to completion, and print a summary.
 
     Example: newsmon crawl --sites sites.yaml --site sucheng-gov
@@ -85,7 +87,7 @@ def crawl(sites_file, site_names, index_url, as_json, verbose, quiet):
     if not sites:
         raise click.ClickException(f"{sites_file}: no sites to crawl")
     _open_index(index_url).close()   # fail fast, before any fetching, on a bad index URL
-    summary = run_crawl(sites, index_url)
+    summary = run_crawl(sites, index_url, jobdir=jobdir)
     click.echo(_dump(summary.as_dict()) if as_json else summary.format())
     if not summary.ok:
         raise click.ClickException("no page could be fetched from any site (see the errors above)")

@@ -78,8 +78,13 @@ def crawl_settings(index_url: str | None, sites: list[SiteConfig], extra: dict |
     return settings
 
 
-def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_settings: dict | None = None) -> CrawlSummary:
-    settings = crawl_settings(index_url, sites, {"LOG_INSTALL_ROOT_HANDLER": False, **(extra_settings or {})})
+def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_settings: dict | None = None,
+              jobdir: str | None = None) -> CrawlSummary:
+    """``jobdir``: a directory per site set and run; a crawl killed (even with SIGKILL)
+    and run again with the same jobdir finishes that run (crawler/resume.py)."""
+    resume = {"NEWSMON_JOBDIR": str(jobdir)} if jobdir else {}
+    settings = crawl_settings(index_url, sites, {"LOG_INSTALL_ROOT_HANDLER": False, **resume,
+                                                 **(extra_settings or {})})
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(GovNewsSpider)
     started = time.monotonic()

@@ -44,6 +44,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.backoff.BackoffRetryMiddleware": 550,
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.resume.ResumeMiddleware": 950,   # only with NEWSMON_JOBDIR (newsmon crawl --jobdir)
+}
 ITEM_PIPELINES = {
     "pipelines.stages.ExtractPipeline": 100,      # decode -> extract -> clean
     "pipelines.stages.QuarantinePipeline": 200,   # spam pages recorded, never indexed
@@ -56,6 +59,8 @@ NEWSMON_INDEX = os.environ.get("NEWSMON_INDEX", "sqlite:///data/newsmon.db")
 NEWSMON_ALLOW_HOSTS = os.environ.get("NEWSMON_ALLOW_HOSTS", "")
 NEWSMON_DEDUP_WINDOW_DAYS = 30
 NEWSMON_MAX_LIST_DEPTH = 6
+NEWSMON_JOBDIR = None              # crash-safe resume directory (crawler/resume.py)
+NEWSMON_CHECKPOINT_ITEMS = 20      # with a jobdir: flush the index every N items
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

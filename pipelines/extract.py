@@ -34,6 +34,10 @@ from pipelines.decode import decode_html
 from pipelines.htmltext import element_paragraphs, link_text_length, text_length
 
 MIN_BODY_CHARS = 40
+# Real pages stay under ~3,500 elements (largest in tests/pages and ../shared/realpages);
+# a 10 MB page of 400,000 tiny elements kept the extractors busy for minutes, blocking
+# the crawl, so a tree this large is refused before any extractor runs.
+MAX_ELEMENTS = 30_000
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # Characters libxml2's HTML parser lets into the tree but lxml refuses to set as
 # text (ValueError on the next .tail/.text assignment, e.g. in drop_tree): C0
@@ -49,6 +53,10 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     # 1. decode
     page = decode_html(body, headers, override=options.encoding, max_bytes=options.max_bytes)
     tree = parse_html(page.text)
+    elements = sum(1 for _ in tree.iter())
+    if elements > MAX_ELEMENTS:
+        raise ExtractionError("too_many_elements", f"{elements} elements on {url}, limit {MAX_ELEMENTS}: "
+                              "not an article page")
     meta = read_meta(tree)
     removed: list[str] = []
     spam_reasons = spam.remove_junk_tags(tree) + spam.remove_hidden_blocks(tree)

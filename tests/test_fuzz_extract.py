@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from fuzzing import corpus, fuzz_cases, run_one
+from pipelines.article import ExtractionError
 from pipelines.extract import extract_article
 
 URL = "http://www.sucheng.gov.cn/xwdt/202107/t20210712_4123456.html"
@@ -57,3 +58,26 @@ def test_control_characters_next_to_a_dropped_script_are_not_a_crash():
     assert article.text.splitlines() == [
         "7月12日，区长主持召开激光产业园建设会办会。",
         "会议听取了产业园规划建设情况汇报，研究部署下一步重点工作。"]
+
+
+def test_a_page_of_hundreds_of_thousands_of_elements_is_refused_quickly():
+    # Stress find: 8 MB of tiny <div><p> blocks (300,000 elements) kept the extractors
+    # busy for minutes -- in a crawl, the whole reactor waits -- and ended in no_body.
+    block = "<div class=\"item\"><p>宿城区召开会议。</p></div>"
+    page = _gov_page(block * 150_000)
+    with pytest.raises(ExtractionError) as info:
+        extract_article(page, URL)
+    assert info.value.reason == "too_many_elements" and "300" in info.value.message
+
+
+def test_the_element_cap_leaves_every_real_page_alone():
+    from pipelines.decode import decode_html
+    from pipelines.extract import MAX_ELEMENTS, parse_html
+    largest = 0
+    for page in corpus():
+        try:
+            tree = parse_html(decode_html(page).text)
+        except ExtractionError:
+            continue
+        largest = max(largest, sum(1 for _ in tree.iter()))
+    assert 1000 < largest < MAX_ELEMENTS / 5
