@@ -66,3 +66,8 @@ FUZZ_EXAMPLES ?= 100000
 .PHONY: fuzz
 fuzz: $(STAMP)
 	nice $(BIN)/python tests/fuzzing.py --examples $(FUZZ_EXAMPLES) $(FUZZ_ARGS)
+
+# Peak RSS of a crawl of the hostile fault server next to a crawl of the fixture sites.
+.PHONY: bench-crawl-safety
+bench-crawl-safety: $(STAMP)
+	$(BIN)/python -m benchmarks.crawl_safety.bench
