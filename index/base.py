@@ -4,8 +4,9 @@ Every backend implements ``IndexBackend`` and passes the same contract tests;
 nothing outside ``index/`` checks which backend it has. ``open_index(url)`` in
 ``index/__init__.py`` is the one registry from URL scheme to backend class.
 
-Additive changes (backends need nothing new): ``story_dict`` adds ``"reach"``
-(distinct sites among the copies) to each search story. Dedup state is only
+Additive changes: ``story_dict`` adds ``"reach"`` (distinct sites among the
+copies) to each search story; ``match_stories`` and ``site_regions`` serve
+search pages (total, offset, region filter, relevance: ``index/story_search.py``). Dedup state is only
 ``ArticleRecord.lsh_bands`` keyword strings: ``bNN:<hex>`` whole-text bands and
 ``lN:<hex>`` lead bands (``pipelines/minhash.py``); a backend stores and matches
 them as opaque terms.
@@ -13,10 +14,13 @@ them as opaque terms.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Iterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Iterator, Protocol, runtime_checkable
 
 from index.query import Query
 from index.state import StateStore
+
+if TYPE_CHECKING:
+    from index.story_search import StoryMatch
 
 
 @dataclass
@@ -105,6 +109,16 @@ class IndexBackend(Protocol):
                until: str | None = None, limit: int = 20) -> list[dict]:
         """Stories newest first, each once, as ``search --json`` prints them:
         ``{"story_id","title","url","site","published","snippet","copies":[{"url","site","published"}]}``."""
+
+    def match_stories(self, query: Query, *, sites: list[str] | None = None,
+                      regions: list[str] | None = None, since: str | None = None,
+                      until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
+        """Every matching story (up to ``limit``), in ``search`` order, as ``StoryMatch``
+        (``index/story_search.py``: totals, pages, relevance). ``regions`` keeps copies
+        whose region is one of them or lies under one (prefix)."""
+
+    def site_regions(self) -> dict[str, str | None]:
+        """Every site in the index, sorted, with its region (for the search filters)."""
 
     def export(self) -> Iterator[dict]:
         """Every article page, as export lines, in a stable order."""

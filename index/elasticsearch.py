@@ -415,6 +415,21 @@ class ElasticsearchIndex:
         return search_stories(self.client, self.articles, query, sites=sites, since=since, until=until,
                               limit=limit)
 
+    def match_stories(self, query: Query, *, sites: list[str] | None = None, regions: list[str] | None = None,
+                      since: str | None = None, until: str | None = None, limit: int | None = None) -> list:
+        """Every matching story in search order, for a search page (``index/es_match.py``)."""
+        from index import es_match
+        self.flush()
+        self._require()
+        return es_match.match_stories(self.client, self.articles, query, sites=sites, regions=regions,
+                                      since=since, until=until, limit=limit)
+
+    def site_regions(self) -> dict[str, str | None]:
+        from index import es_match
+        self.flush()
+        self._require()
+        return es_match.site_regions(self.client, self.articles)
+
     def export(self) -> Iterator[dict]:
         """Export lines ordered by site, then URL (then id), like the SQLite backend."""
         self.flush()

@@ -23,9 +23,10 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from index.base import ArticleRecord, Quarantined, order_copies, story_dict
-from index.query import And, Not, Or, Query, Term, make_snippet
+from index.base import ArticleRecord, Quarantined, order_copies
+from index.query import And, Not, Or, Query, Term
 from index.state import SQLiteState
+from index.story_search import StoryMatch, build_stories
 
 SCHEMA_VERSION = 1
 AUTOCOMMIT_EVERY = 500
@@ -330,47 +331,20 @@ class SQLiteIndex:
         Filters apply to the matching copies: a story is returned when one of its
         copies matches the query on a wanted site within since..until (inclusive
         days of the published date, else the fetch date); ``copies`` always lists
-        the whole story."""
-        match = fts_match_expression(query)
-        where: list[str] = []
-        params: list = []
-        if match is not None:
-            where.append("a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-            params.append(match)
-        substring_where, substring_params = substring_filters(query)
-        where += substring_where
-        params += substring_params
-        if sites:
-            where.append(f"a.site IN ({', '.join('?' * len(sites))})")
-            params.extend(sites)
-        if since:
-            where.append("a.day >= ?")
-            params.append(since[:10])
-        if until:
-            where.append("a.day <= ?")
-            params.append(until[:10])
-        # Only keys are sorted; the text of each candidate is read when it is verified.
-        sql = ("SELECT a.rowid AS rowid, a.story_id AS story_id FROM articles a "
-               "LEFT JOIN articles c ON c.story_id = a.story_id AND c.canonical = 1 "
-               + (f"WHERE {' AND '.join(where)} " if where else "")
-               + "ORDER BY coalesce(c.sort_date, a.sort_date) DESC, a.story_id, "
-                 "a.canonical DESC, a.sort_date, a.id")
-        matched: dict[str, str] = {}   # story_id -> display text of the copy that matched
-        with self._lock:
-            candidates = self._conn.execute(sql, params).fetchall()
-            for candidate in candidates:
-                if candidate["story_id"] in matched:
-                    continue
-                row = self._conn.execute(
-                    "SELECT norm_title, norm_text, text FROM articles WHERE rowid = ?",
-                    (candidate["rowid"],)).fetchone()
-                if query.matches(row["norm_title"] + "\n" + row["norm_text"]):
-                    matched[candidate["story_id"]] = row["text"]
-                    if limit and len(matched) >= limit:
-                        break
-        terms = query.positive_terms
-        return [story_dict(self.story_copies(story_id), make_snippet(text, terms))
-                for story_id, text in matched.items()]
+        the whole story. How candidates are found and verified: ``index/sqlite_search.py``."""
+        matches = self.match_stories(query, sites=sites, since=since, until=until, limit=limit)
+        return build_stories(self, matches, query)
+
+    def match_stories(self, query: Query, *, sites: list[str] | None = None,
+                      regions: list[str] | None = None, since: str | None = None,
+                      until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
+        from index.sqlite_search import match_stories
+        return match_stories(self, query, sites=sites, regions=regions, since=since, until=until,
+                             limit=limit)
+
+    def site_regions(self) -> dict[str, str | None]:
+        from index.sqlite_search import site_regions
+        return site_regions(self)
 
     def export(self) -> Iterator[dict]:
         """Export lines ordered by site, then URL. Read in keyset pages so the lock

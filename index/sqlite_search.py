@@ -1,0 +1,97 @@
+"""Which stories match, in the SQLite index: candidates from FTS5, exactness in Python.
+
+``SQLiteIndex.search`` and ``match_stories`` both run ``match_stories`` here (the
+first stops at ``limit``, a search page reads them all for the total):
+
+1. candidates are the articles whose FTS tokens can match (``fts_match_expression``)
+   and whose text contains the Latin/number terms (``substring_filters``), on the
+   wanted sites and regions within since..until; only their keys are sorted,
+   newest story first (the canonical copy's date), then story, canonical copy
+   first, date, id;
+2. each story's candidates are verified in that order with ``Query.matches`` on
+   the stored normalized text; the first that passes represents the story.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from index.query import Query
+from index.story_search import StoryMatch, relevance
+
+if TYPE_CHECKING:
+    from index.sqlite import SQLiteIndex
+
+
+def region_condition(regions: list[str], column: str = "a.region") -> tuple[str, list[str]]:
+    """A region filter matches the region itself or any region under it: a prefix test,
+    so ``江苏省宿迁市`` selects ``江苏省宿迁市宿城区`` (Elasticsearch: a ``prefix`` query)."""
+    tests = " OR ".join(f"substr({column}, 1, length(?)) = ?" for _ in regions)
+    return f"({tests})", [value for region in regions for value in (region, region)]
+
+
+def candidate_sql(query: Query, *, sites: list[str] | None, regions: list[str] | None,
+                  since: str | None, until: str | None) -> tuple[str, list]:
+    from index.sqlite import fts_match_expression, substring_filters
+
+    match = fts_match_expression(query)
+    where: list[str] = []
+    params: list = []
+    if match is not None:
+        where.append("a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+        params.append(match)
+    substring_where, substring_params = substring_filters(query)
+    where += substring_where
+    params += substring_params
+    if sites:
+        where.append(f"a.site IN ({', '.join('?' * len(sites))})")
+        params.extend(sites)
+    if regions:
+        condition, region_params = region_condition(regions)
+        where.append(condition)
+        params += region_params
+    if since:
+        where.append("a.day >= ?")
+        params.append(since[:10])
+    if until:
+        where.append("a.day <= ?")
+        params.append(until[:10])
+    # Only keys are sorted; the text of each candidate is read when it is verified.
+    sql = ("SELECT a.rowid AS rowid, a.id AS id, a.story_id AS story_id FROM articles a "
+           "LEFT JOIN articles c ON c.story_id = a.story_id AND c.canonical = 1 "
+           + (f"WHERE {' AND '.join(where)} " if where else "")
+           + "ORDER BY coalesce(c.sort_date, a.sort_date) DESC, a.story_id, "
+             "a.canonical DESC, a.sort_date, a.id")
+    return sql, params
+
+
+def match_stories(index: SQLiteIndex, query: Query, *, sites: list[str] | None = None,
+                  regions: list[str] | None = None, since: str | None = None,
+                  until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
+    """Matching stories in search order (see the module docstring); stop at ``limit``."""
+    sql, params = candidate_sql(query, sites=sites, regions=regions, since=since, until=until)
+    terms = query.positive_terms
+    matched: dict[str, StoryMatch] = {}
+    with index._lock:
+        conn = index._conn
+        for candidate in conn.execute(sql, params).fetchall():
+            if candidate["story_id"] in matched:
+                continue
+            row = conn.execute("SELECT norm_title, norm_text FROM articles WHERE rowid = ?",
+                               (candidate["rowid"],)).fetchone()
+            if query.matches(row["norm_title"] + "\n" + row["norm_text"]):
+                matched[candidate["story_id"]] = StoryMatch(
+                    candidate["story_id"], candidate["id"],
+                    relevance(row["norm_title"], row["norm_text"], terms))
+                if limit and len(matched) >= limit:
+                    break
+    return list(matched.values())
+
+
+def site_regions(index: SQLiteIndex) -> dict[str, str | None]:
+    """Every site in the index with its region (the most recent one it was crawled with)."""
+    with index._lock:
+        rows = index._conn.execute(
+            "SELECT site, (SELECT region FROM articles r WHERE r.site = s.site AND r.region IS NOT NULL "
+            "ORDER BY r.fetched_at DESC, r.id DESC LIMIT 1) AS region FROM (SELECT DISTINCT site FROM articles) s "
+            "ORDER BY site").fetchall()
+    return {row["site"]: row["region"] for row in rows}

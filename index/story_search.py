@@ -1,0 +1,99 @@
+"""Search results a page at a time: total count, offset, region filter, relevance sort.
+
+``IndexBackend.search`` returns the first ``limit`` stories and stops reading; a
+search page also needs how many stories match in all, a later page of them,
+and another order. Each backend therefore lists every matching story, cheaply,
+as ``StoryMatch`` (story id, the copy that matched, its relevance) in the
+search order (``match_stories``); this module sorts, slices and shapes only the
+page it shows, with the same ``story_dict`` as ``search``. Relevance is scored
+here in Python on the verified copy's normalized text, so both backends rank
+identically (Elasticsearch's BM25 would not match SQLite's).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from index.base import story_dict
+from index.query import Query, make_snippet
+
+if TYPE_CHECKING:
+    from index.base import IndexBackend
+
+SORTS = ("date", "relevance")
+TITLE_WEIGHT = 3.0          # a term in the title says more about the story than one in the body
+
+
+@dataclass(frozen=True)
+class StoryMatch:
+    """One matching story: ``article_id`` is its first copy (in search order) that
+    matches the query, whose text gives the snippet; ``score`` ranks by relevance."""
+
+    story_id: str
+    article_id: str
+    score: float
+
+
+@dataclass
+class SearchPage:
+    total: int                          # matching stories in all
+    stories: list[dict]                 # this page, ``search --json`` shape
+    offset: int = 0
+    limit: int = 20
+    sort: str = "date"
+
+    def as_dict(self) -> dict:
+        return {"total": self.total, "offset": self.offset, "limit": self.limit, "sort": self.sort,
+                "stories": self.stories}
+
+
+def relevance(norm_title: str, norm_text: str, terms: list[str]) -> float:
+    """How strongly one copy matches: per positive term, log-damped occurrences in the
+    body plus a bonus for the title; more distinct terms found weigh more than many
+    repeats of one. Rounded so both backends' floats compare equal."""
+    score = 0.0
+    for term in terms:
+        in_text = norm_text.count(term)
+        in_title = norm_title.count(term)
+        if in_text or in_title:
+            score += 1.0 + math.log1p(in_text) + TITLE_WEIGHT * min(in_title, 1)
+    return round(score, 6)
+
+
+def order_matches(matches: list[StoryMatch], sort: str) -> list[StoryMatch]:
+    """``date``: the backends' order (newest story first). ``relevance``: best score
+    first; equal scores keep the date order (the sort is stable)."""
+    if sort == "relevance":
+        return sorted(matches, key=lambda m: -m.score)
+    if sort != "date":
+        raise ValueError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+    return list(matches)
+
+
+def build_stories(index: IndexBackend, matches: list[StoryMatch], query: Query) -> list[dict]:
+    """``search --json`` stories for ``matches``, in their order, each with all its copies."""
+    terms = query.positive_terms
+    stories = []
+    for match in matches:
+        copies = index.story_copies(match.story_id)
+        if not copies:          # removed since it matched
+            continue
+        matched = next((c for c in copies if c.id == match.article_id), copies[0])
+        stories.append(story_dict(copies, make_snippet(matched.text, terms)))
+    return stories
+
+
+def search_page(index: IndexBackend, query: Query, *, sites: list[str] | None = None,
+                regions: list[str] | None = None, since: str | None = None, until: str | None = None,
+                sort: str = "date", offset: int = 0, limit: int = 20) -> SearchPage:
+    """One page of matching stories plus the total. With ``sort="date"`` and
+    ``offset=0`` the stories are exactly ``index.search(query, ..., limit=limit)``."""
+    if offset < 0 or limit < 1:
+        raise ValueError("offset must be >= 0 and limit >= 1")
+    matches = index.match_stories(query, sites=sites or None, regions=regions or None,
+                                  since=since, until=until)
+    ordered = order_matches(matches, sort)
+    page = ordered[offset:offset + limit]
+    return SearchPage(total=len(matches), stories=build_stories(index, page, query), offset=offset,
+                      limit=limit, sort=sort)
