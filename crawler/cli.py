@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from crawler.serve_cmd import serve
 from crawler.sites import SitesFileError, load_sites
 
 DEFAULT_SITES = "sites.yaml"
@@ -244,6 +245,9 @@ def schedule(sites_file, index_url):
     """
     import scheduler
     sys.exit(scheduler.main(["--sites", sites_file] + (["--index", index_url] if index_url else [])))
+
+
+main.add_command(serve)
 
 
 def _is_date(text: str) -> bool:

@@ -1,0 +1,63 @@
+"""``newsmon serve``: the web UI and JSON API (``monitor/web``) under uvicorn."""
+from __future__ import annotations
+
+import os
+import socket
+
+import click
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind first, so ``--port 0`` can print the port the OS chose before serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback needs NEWSMON_WEB_TOKEN or NEWSMON_WEB_USER/PASSWORD.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="0 = any free port.")
+@click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL (sqlite:///… or http://host:9200).")
+@click.option("--access-log/--no-access-log", default=False, help="Log every request to stderr.")
+def serve(host, port, index_url, access_log):
+    """Serve the search web UI and the JSON API (/api/, OpenAPI at /api/openapi.json).
+
+    Pages: search (/), story (/story/ID), watches, sources. Listening on anything
+    but loopback requires a login: NEWSMON_WEB_TOKEN=<token>, or NEWSMON_WEB_USER and
+    NEWSMON_WEB_PASSWORD, in the environment.
+
+    Example: newsmon serve --port 8080 --index sqlite:///data/newsmon.db
+    """
+    import uvicorn
+
+    from index import DEFAULT_INDEX_URL, INDEX_ENV, IndexURLError
+    from monitor.web.app import create_app
+    from monitor.web.auth import AccessConfigError, Credentials, check_bind
+
+    index_url = index_url or os.environ.get(INDEX_ENV) or DEFAULT_INDEX_URL
+    try:
+        credentials = Credentials.from_env()
+        check_bind(host, credentials)
+        app = create_app(index_url, credentials=credentials)
+    except (AccessConfigError, IndexURLError) as exc:
+        raise click.ClickException(str(exc)) from None
+    sock = _bind(host, port)
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    articles = app.state.web.index.count_articles()
+    click.echo(f"newsmon web UI on http://{shown_host}:{bound_port}/  (index {index_url}, {articles} articles)")
+    click.echo(f"access: {credentials.describe()}")
+    click.echo(f"JSON API: http://{shown_host}:{bound_port}/api/search?q=…  "
+               f"(OpenAPI: /api/openapi.json); Ctrl-C stops", nl=True)
+    config = uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan="on",
+                            server_header=False, proxy_headers=False)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,73 @@
+"""The JSON API under ``/api/`` (described in ``openapi.py``, served at ``/api/openapi.json``).
+
+``GET /api/search`` answers the same stories, in the same order, as
+``newsmon search --json`` for the same ``q``/``site``/``since``/``until``/``limit``
+(design.md), plus ``total`` and the paging/sort/region extensions.
+"""
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from index.base import ArticleRecord
+from index.story_search import search_page
+from monitor.web.params import BadSearch, read_search
+
+
+class ChineseJSON(JSONResponse):
+    """JSON with Chinese as is (``ensure_ascii=False``), like the CLI's ``--json``."""
+
+    def render(self, content) -> bytes:
+        import json
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def bad_request(message: str) -> JSONResponse:
+    return ChineseJSON({"error": message}, status_code=400)
+
+
+def api_search(request: Request) -> JSONResponse:
+    try:
+        params = read_search(request.query_params, api=True)
+    except BadSearch as exc:
+        return bad_request(str(exc))
+    result = search_page(request.app.state.web.index, params.query, sites=params.sites,
+                         regions=params.regions, since=params.since, until=params.until,
+                         sort=params.sort, offset=params.offset, limit=params.limit)
+    return ChineseJSON(result.as_dict())
+
+
+def copy_dict(record: ArticleRecord) -> dict:
+    return {"id": record.id, "url": record.url, "site": record.site, "title": record.title,
+            "published": record.published, "region": record.region, "source": record.source,
+            "author": record.author, "column": record.column, "canonical": record.canonical}
+
+
+def api_story(request: Request) -> JSONResponse:
+    copies = request.app.state.web.index.story_copies(request.path_params["story_id"])
+    if not copies:
+        raise HTTPException(404, "no such story")
+    head = copies[0]
+    return ChineseJSON({"story_id": head.story_id, **copy_dict(head), "text": head.text,
+                        "copies": [copy_dict(c) for c in copies], "reach": len({c.site for c in copies})})
+
+
+def api_sites(request: Request) -> JSONResponse:
+    sites = request.app.state.web.site_regions()
+    return ChineseJSON({"sites": [{"name": name, "region": region} for name, region in sites.items()]})
+
+
+def api_openapi(request: Request) -> JSONResponse:
+    from monitor.web.openapi import openapi_document
+    return ChineseJSON(openapi_document())
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/search", api_search, name="api_search"),
+        Route("/api/story/{story_id}", api_story, name="api_story"),
+        Route("/api/sites", api_sites, name="api_sites"),
+        Route("/api/openapi.json", api_openapi, name="api_openapi"),
+    ]

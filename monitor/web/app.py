@@ -1,0 +1,95 @@
+"""The web app: ``create_app(index_url)`` builds a Starlette app over one open index.
+
+Layers, outermost first: security headers (``headers.py``), the signed session
+cookie, the login check (``auth.py``), then the routes: server-rendered pages
+(``pages.py``, Jinja2 with autoescape) and the JSON API under ``/api/``
+(``api.py``, described by ``openapi.py``). Route functions are plain ``def``s:
+Starlette runs them in its thread pool, and the index serializes its own access.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from index import open_index
+from index.base import IndexBackend
+from monitor.text import reach_line
+from monitor.web.auth import Credentials, LoginRequired, session_secret
+from monitor.web.headers import SecurityHeaders
+from monitor.web.highlight import highlight
+
+HERE = Path(__file__).resolve().parent
+SITES_TTL = 60.0          # seconds the site/region filter lists are reused
+
+
+@dataclass
+class WebState:
+    """What every request uses: the index, the credentials, the templates."""
+
+    index: IndexBackend
+    index_url: str
+    credentials: Credentials
+    templates: Jinja2Templates
+    _sites: tuple[float, dict[str, str | None]] = field(default=(0.0, {}))
+
+    def site_regions(self) -> dict[str, str | None]:
+        """Sites and their regions for the filters, re-read at most every ``SITES_TTL`` s."""
+        stamp, sites = self._sites
+        if time.monotonic() - stamp > SITES_TTL:
+            sites = self.index.site_regions()
+            self._sites = (time.monotonic(), sites)
+        return sites
+
+
+def web_link(url: str | None) -> str:
+    """An article URL as a link target: only http(s); anything else (``javascript:``) goes nowhere."""
+    return url if url and url.lower().startswith(("http://", "https://")) else "#"
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["highlight"] = highlight
+    env.filters["when"] = lambda value: (value or "—").replace("T", " ")
+    env.filters["link"] = web_link
+    env.globals["reach_line"] = reach_line
+    return Jinja2Templates(env=env)
+
+
+def create_app(index_url: str | None = None, *, credentials: Credentials | None = None,
+               secret: str | None = None, index: IndexBackend | None = None) -> Starlette:
+    """The app over ``index_url`` (opened now, so a bad URL fails before serving).
+    ``credentials`` default to the environment's (``auth.Credentials.from_env``)."""
+    from monitor.web import api, pages
+
+    state = WebState(index=index or open_index(index_url), index_url=index_url or "",
+                     credentials=credentials if credentials is not None else Credentials.from_env(),
+                     templates=make_templates())
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        state.index.close()
+
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=secret or session_secret(), same_site="strict",
+                   session_cookie="newsmon_session", max_age=12 * 3600),
+        Middleware(LoginRequired, credentials=state.credentials),
+    ]
+    routes = [*pages.routes(), *api.routes(),
+              Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static")]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers=pages.exception_handlers())
+    app.state.web = state
+    return app

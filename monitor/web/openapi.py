@@ -1,0 +1,96 @@
+"""The OpenAPI 3.1 description of ``/api/``, written out (a test checks every API
+route is in it, and every path in it is a route)."""
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+_STR = {"type": "string"}
+_NSTR = {"type": ["string", "null"]}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _q(name: str, description: str, schema: dict | None = None, required: bool = False, many=False) -> dict:
+    schema = schema or _STR
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": {"type": "array", "items": schema} if many else schema,
+            **({"style": "form", "explode": True} if many else {})}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {"400": _json(_ref("Error"), "a parameter is wrong; `error` says which and how"),
+          "401": _json(_ref("Error"), "no or wrong credentials (when the server requires a login)"),
+          "503": _json(_ref("Error"), "the index (Elasticsearch) cannot be reached")}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": _STR}},
+    "Copy": {"type": "object", "properties": {"url": _STR, "site": _STR, "published": _NSTR}},
+    "Story": {"type": "object", "description": "as `newsmon search --json` prints it",
+              "properties": {"story_id": _STR, "title": _STR, "url": _STR, "site": _STR, "published": _NSTR,
+                             "snippet": _STR, "copies": {"type": "array", "items": _ref("Copy")},
+                             "reach": {"type": "integer", "description": "distinct sites carrying the story"}}},
+    "SearchResult": {"type": "object", "required": ["total", "stories"], "properties": {
+        "total": {"type": "integer", "description": "matching stories in all"},
+        "offset": {"type": "integer"}, "limit": {"type": "integer"},
+        "sort": {"type": "string", "enum": ["date", "relevance"]},
+        "stories": {"type": "array", "items": _ref("Story")}}},
+    "Article": {"type": "object", "properties": {
+        "id": _STR, "url": _STR, "site": _STR, "title": _STR, "published": _NSTR, "region": _NSTR,
+        "source": _NSTR, "author": _NSTR, "column": _NSTR, "canonical": {"type": "boolean"}}},
+    "StoryDetail": {"allOf": [_ref("Article"), {"type": "object", "properties": {
+        "story_id": _STR, "text": {"type": "string", "description": "clean text, original script"},
+        "copies": {"type": "array", "items": _ref("Article")}, "reach": {"type": "integer"}}}]},
+    "Sites": {"type": "object", "properties": {"sites": {"type": "array", "items": {
+        "type": "object", "properties": {"name": _STR, "region": _NSTR}}}}},
+}
+
+PATHS = {
+    "/api/search": {"get": {
+        "summary": "Stories matching a query, newest first (or by relevance), each once",
+        "description": "Same stories, same order, as `newsmon search --json` for the same q/site/since/until/limit.",
+        "parameters": [
+            _q("q", "query: terms ANDed, OR between terms, -term excludes, \"quoted phrase\"; "
+                    "simplified finds traditional", required=True),
+            _q("site", "only stories with a matching copy on this site (repeatable)", many=True),
+            _q("region", "only stories with a matching copy in this region or under it (repeatable)", many=True),
+            _q("since", "published on or after (YYYY-MM-DD)", {"type": "string", "format": "date"}),
+            _q("until", "published on or before (YYYY-MM-DD)", {"type": "string", "format": "date"}),
+            _q("sort", "date (default) or relevance", {"type": "string", "enum": ["date", "relevance"]}),
+            _q("limit", "stories per answer", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20}),
+            _q("offset", "stories to skip (paging)", {"type": "integer", "minimum": 0, "default": 0})],
+        "responses": {"200": _json(_ref("SearchResult"), "one page of stories and the total"), **ERRORS}}},
+    "/api/story/{story_id}": {"get": {
+        "summary": "One story: the canonical copy's clean text and metadata, and every copy",
+        "parameters": [{"name": "story_id", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": _json(_ref("StoryDetail"), "the story"),
+                      "404": _json(_ref("Error"), "no such story"), **ERRORS}}},
+    "/api/sites": {"get": {
+        "summary": "Sites in the index and their regions (the search filters' choices)",
+        "responses": {"200": _json(_ref("Sites"), "sites, sorted by name"), **ERRORS}}},
+    "/api/openapi.json": {"get": {"summary": "This document",
+                                  "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+}
+
+
+def openapi_document() -> dict:
+    try:
+        release = version("newsmon")
+    except PackageNotFoundError:
+        release = "dev"
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "newsmon API", "version": release,
+                 "description": "Search Chinese local-government news coverage: stories, their copies, "
+                                "watches and source health."},
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "token": {"type": "http", "scheme": "bearer", "description": "NEWSMON_WEB_TOKEN"},
+            "password": {"type": "http", "scheme": "basic",
+                         "description": "NEWSMON_WEB_USER / NEWSMON_WEB_PASSWORD"}}},
+        "security": [{"token": []}, {"password": []}, {}],
+    }

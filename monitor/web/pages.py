@@ -1,0 +1,141 @@
+"""Server-rendered pages: search, story, login (watches and sources: ``admin_pages.py``).
+
+Every value from an article reaches HTML through Jinja2's autoescape (or the
+``highlight`` filter, which escapes too); no page needs JavaScript.
+"""
+from __future__ import annotations
+
+import re
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from index import IndexURLError
+from index.query import QuerySyntaxError, parse_query
+from index.story_search import search_page
+from monitor.web.auth import SESSION_USER, check_csrf, csrf_token, safe_next
+from monitor.web.params import BadSearch, SearchParams, read_search
+
+PAGE_LINKS = 9            # page numbers shown around the current one
+_REGION_UNIT = re.compile(r"[^省市区县州盟旗]+[省市区县州盟旗]?")
+
+
+def render(request: Request, name: str, context: dict, status_code: int = 200) -> Response:
+    state = request.app.state.web
+    base = {"request": request, "csrf": csrf_token(request), "logged_in": bool(request.session.get(SESSION_USER)),
+            "login_required": state.credentials.required, "nav": name.split(".")[0]}
+    return state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def page_numbers(current: int, last: int) -> list[int]:
+    start = max(1, min(current - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
+    return list(range(start, min(last, start + PAGE_LINKS - 1) + 1))
+
+
+def search(request: Request) -> Response:
+    state = request.app.state.web
+    error, result, params = None, None, SearchParams()
+    try:
+        params = read_search(request.query_params)
+        if params.query is not None:
+            result = search_page(state.index, params.query, sites=params.sites, regions=params.regions,
+                                 since=params.since, until=params.until, sort=params.sort,
+                                 offset=params.offset, limit=params.limit)
+    except BadSearch as exc:
+        error = str(exc)
+    sites = state.site_regions()
+    last_page = max(1, -(-result.total // params.limit)) if result else 1
+    context = {"params": params, "result": result, "error": error, "sites": sites,
+               "regions": region_options(sites), "terms": params.query.positive_terms if params.query else [],
+               "pages": page_numbers(params.page, last_page), "last_page": last_page}
+    return render(request, "search.html", context, status_code=400 if error else 200)
+
+
+def region_options(sites: dict[str, str | None]) -> list[tuple[str, int]]:
+    """Every region and each level above it (江苏省, 江苏省宿迁市, 江苏省宿迁市宿城区), with its
+    depth, sorted; a filter on a level takes everything under it."""
+    levels: set[tuple[str, int]] = set()
+    for region in filter(None, sites.values()):
+        prefix = ""
+        for depth, unit in enumerate(_REGION_UNIT.findall(region)):
+            prefix += unit
+            levels.add((prefix, depth))
+    return sorted(levels)
+
+
+def story(request: Request) -> Response:
+    state = request.app.state.web
+    copies = state.index.story_copies(request.path_params["story_id"])
+    if not copies:
+        raise HTTPException(404, "no such story: it may have been merged into another one")
+    wanted = request.query_params.get("copy")
+    shown = next((c for c in copies if c.id == wanted), copies[0])
+    q = request.query_params.get("q") or ""
+    try:
+        terms = parse_query(q).positive_terms if q else []
+    except QuerySyntaxError:
+        terms = []
+    context = {"copies": copies, "head": copies[0], "shown": shown, "q": q, "terms": terms,
+               "paragraphs": [p for p in shown.text.split("\n") if p.strip()],
+               "reach": len({c.site for c in copies})}
+    return render(request, "story.html", context)
+
+
+def login(request: Request) -> Response:
+    return render(request, "login.html", {"next": safe_next(request.query_params.get("next")), "error": None})
+
+
+async def login_submit(request: Request) -> Response:
+    state = request.app.state.web
+    form = await request.form()
+    target = safe_next(form.get("next"))
+    if not check_csrf(request, form.get("csrf")):
+        return render(request, "login.html", {"next": target, "error": "the form expired: please try again"}, 400)
+    creds = state.credentials
+    user = None
+    if form.get("token") and creds.check_token(str(form["token"])):
+        user = "token"
+    elif form.get("user") and creds.check_password(str(form["user"]), str(form.get("password") or "")):
+        user = str(form["user"])
+    if user is None:
+        return render(request, "login.html", {"next": target, "error": "wrong user name, password or token"}, 401)
+    request.session.clear()       # a fresh session (and CSRF token) on login
+    request.session[SESSION_USER] = user
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    form = await request.form()
+    if not check_csrf(request, form.get("csrf")):
+        raise HTTPException(400, "the form expired: go back and try again")
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", search, name="search"),
+        Route("/story/{story_id}", story, name="story"),
+        Route("/login", login, methods=["GET"], name="login"),
+        Route("/login", login_submit, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"], name="logout"),
+    ]
+
+
+def exception_handlers() -> dict:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            from starlette.responses import JSONResponse
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+        return render(request, "error.html", {"status": exc.status_code, "message": exc.detail}, exc.status_code)
+
+    async def index_down(request: Request, exc: IndexURLError) -> Response:
+        # Elasticsearch went away after the app started: say so instead of a 500.
+        if request.url.path.startswith("/api/"):
+            from starlette.responses import JSONResponse
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        return render(request, "error.html", {"status": 503, "message": str(exc)}, 503)
+
+    return {HTTPException: http_error, IndexURLError: index_down}
