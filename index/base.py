@@ -115,7 +115,8 @@ class IndexBackend(Protocol):
                       until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
         """Every matching story (up to ``limit``), in ``search`` order, as ``StoryMatch``
         (``index/story_search.py``: totals, pages, relevance). ``regions`` keeps copies
-        whose region is one of them or lies under one (prefix)."""
+        whose region contains one of them (``江苏省宿迁市`` and ``宿城区`` both select
+        ``江苏省宿迁市宿城区``)."""
 
     def site_regions(self) -> dict[str, str | None]:
         """Every site in the index, sorted, with its region (for the search filters)."""

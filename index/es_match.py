@@ -29,8 +29,10 @@ _TEXT_FIELDS = ["norm_title", "norm_text"]
 
 
 def region_filter(regions: list[str]) -> dict:
-    """A region or any region under it (prefix), like ``sqlite_search.region_condition``."""
-    return {"bool": {"should": [{"prefix": {"region": region}} for region in regions],
+    """Any region containing one of ``regions``, like ``sqlite_search.region_condition``."""
+    def pattern(region: str) -> str:
+        return "*" + region.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?") + "*"
+    return {"bool": {"should": [{"wildcard": {"region": {"value": pattern(r)}}} for r in regions],
                      "minimum_should_match": 1}}
 
 

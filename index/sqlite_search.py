@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
 
 def region_condition(regions: list[str], column: str = "a.region") -> tuple[str, list[str]]:
-    """A region filter matches the region itself or any region under it: a prefix test,
-    so ``江苏省宿迁市`` selects ``江苏省宿迁市宿城区`` (Elasticsearch: a ``prefix`` query)."""
-    tests = " OR ".join(f"substr({column}, 1, length(?)) = ?" for _ in regions)
-    return f"({tests})", [value for region in regions for value in (region, region)]
+    """A region filter matches any region that contains it, so ``江苏省宿迁市`` selects
+    ``江苏省宿迁市宿城区`` and so does ``宿城区`` (the rule ``monitor.watches.in_scope``
+    uses; Elasticsearch: a ``wildcard`` query)."""
+    tests = " OR ".join(f"instr({column}, ?) > 0" for _ in regions)
+    return f"({tests})", list(regions)
 
 
 def candidate_sql(query: Query, *, sites: list[str] | None, regions: list[str] | None,
