@@ -27,8 +27,10 @@ def _bind(host: str, port: int) -> socket.socket:
               help="Address to listen on; anything but loopback needs NEWSMON_WEB_TOKEN or NEWSMON_WEB_USER/PASSWORD.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="0 = any free port.")
 @click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL (sqlite:///… or http://host:9200).")
+@click.option("--cache-seconds", default=30.0, show_default=True, type=click.FloatRange(0),
+              help="Reuse a search's matching stories this long (paging, sorting, shared links); 0 = never.")
 @click.option("--access-log/--no-access-log", default=False, help="Log every request to stderr.")
-def serve(host, port, index_url, access_log):
+def serve(host, port, index_url, cache_seconds, access_log):
     """Serve the search web UI and the JSON API (/api/, OpenAPI at /api/openapi.json).
 
     Pages: search (/), story (/story/ID), watches, sources. Listening on anything
@@ -47,7 +49,7 @@ def serve(host, port, index_url, access_log):
     try:
         credentials = Credentials.from_env()
         check_bind(host, credentials)
-        app = create_app(index_url, credentials=credentials)
+        app = create_app(index_url, credentials=credentials, cache_seconds=cache_seconds)
     except (AccessConfigError, IndexURLError) as exc:
         raise click.ClickException(str(exc)) from None
     sock = _bind(host, port)

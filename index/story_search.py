@@ -49,13 +49,16 @@ class SearchPage:
 
 
 def relevance(norm_title: str, norm_text: str, terms: list[str]) -> float:
-    """How strongly one copy matches: per positive term, log-damped occurrences in the
-    body plus a bonus for the title; more distinct terms found weigh more than many
+    """How strongly one copy matches the positive ``terms`` (see ``relevance_from_counts``)."""
+    return relevance_from_counts([(norm_title.count(t), norm_text.count(t)) for t in terms])
+
+
+def relevance_from_counts(counts: list[tuple[int, int]]) -> float:
+    """From each positive term's (title, text) occurrences: log-damped occurrences in
+    the body plus a bonus for the title; more distinct terms found weigh more than many
     repeats of one. Rounded so both backends' floats compare equal."""
     score = 0.0
-    for term in terms:
-        in_text = norm_text.count(term)
-        in_title = norm_title.count(term)
+    for in_title, in_text in counts:
         if in_text or in_title:
             score += 1.0 + math.log1p(in_text) + TITLE_WEIGHT * min(in_title, 1)
     return round(score, 6)

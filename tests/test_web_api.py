@@ -213,3 +213,20 @@ def test_first_page_matches_search_for_the_query_the_page_shows(client, crawl):
     page = client.get("/", params={"q": "激光"}).text
     assert [m for m in re.findall(r'href="/story/([^"?]+)\?', page)] == [s["story_id"] for s in want]
     assert f"共 <strong>{len(want)}</strong> 条报道" in page or len(want) == 20
+
+
+def test_a_search_is_reused_for_cache_seconds_then_read_again(tmp_path):
+    url = hostile_index(tmp_path)
+    cached = TestClient(create_app(url, credentials=Credentials(), cache_seconds=3600))
+    fresh = TestClient(create_app(url, credentials=Credentials(), cache_seconds=0))
+    with cached, fresh:
+        assert cached.get("/api/search", params={"q": "网络安全"}).json()["total"] == 1
+        assert cached.get("/api/search", params={"q": "網絡安全"}).json()["total"] == 1   # same entry
+        index = open_index(url)
+        record = index.get_article(next(iter(index.export()))["id"])
+        record.id, record.url, record.story_id = "f" * 40, record.url.replace("4187654", "4187655"), "s-second"
+        index.upsert_article(record)
+        index.close()
+        assert fresh.get("/api/search", params={"q": "网络安全"}).json()["total"] == 2
+        assert cached.get("/api/search", params={"q": "網絡安全"}).json()["total"] == 1   # until it expires
+        assert cached.get("/api/search", params={"q": "网络安全 宣传周"}).json()["total"] == 2

@@ -18,9 +18,10 @@ _URL = re.compile(r"newsmon web UI on (http://\S+?)/ ")
 
 
 @contextmanager
-def serving(index_url: str, *args: str, timeout: float = 60.0, **env) -> Iterator[str]:
+def serving(index_url: str, *args: str, timeout: float = 60.0, nice: int = 0, **env) -> Iterator[str]:
     """Run ``newsmon serve --port 0 --index INDEX_URL *args``; yield its base URL."""
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", "serve", "--port", "0", "--index", index_url, *args],
+    command = [sys.executable, "-m", "crawler", "serve", "--port", "0", "--index", index_url, *args]
+    proc = subprocess.Popen((["nice", "-n", str(nice)] if nice else []) + command,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=newsmon_env(**env))
     try:
         output = b""

@@ -33,7 +33,7 @@ def api_search(request: Request) -> JSONResponse:
         params = read_search(request.query_params, api=True)
     except BadSearch as exc:
         return bad_request(str(exc))
-    result = search_page(request.app.state.web.index, params.query, sites=params.sites,
+    result = search_page(request.app.state.web.matches, params.query, sites=params.sites,
                          regions=params.regions, since=params.since, until=params.until,
                          sort=params.sort, offset=params.offset, limit=params.limit)
     return ChineseJSON(result.as_dict())

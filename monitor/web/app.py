@@ -25,6 +25,7 @@ from index import open_index
 from index.base import IndexBackend
 from monitor.text import reach_line
 from monitor.web.auth import Credentials, LoginRequired, session_secret
+from monitor.web.cache import DEFAULT_TTL, CachedMatches
 from monitor.web.headers import SecurityHeaders
 from monitor.web.highlight import highlight
 
@@ -40,6 +41,7 @@ class WebState:
     index_url: str
     credentials: Credentials
     templates: Jinja2Templates
+    matches: CachedMatches
     _sites: tuple[float, dict[str, str | None]] = field(default=(0.0, {}))
 
     def site_regions(self) -> dict[str, str | None]:
@@ -67,14 +69,16 @@ def make_templates() -> Jinja2Templates:
 
 
 def create_app(index_url: str | None = None, *, credentials: Credentials | None = None,
-               secret: str | None = None, index: IndexBackend | None = None) -> Starlette:
+               secret: str | None = None, cache_seconds: float = DEFAULT_TTL) -> Starlette:
     """The app over ``index_url`` (opened now, so a bad URL fails before serving).
-    ``credentials`` default to the environment's (``auth.Credentials.from_env``)."""
+    ``credentials`` default to the environment's (``auth.Credentials.from_env``);
+    ``cache_seconds``: how long a search's list of matching stories is reused."""
     from monitor.web import api, pages
 
-    state = WebState(index=index or open_index(index_url), index_url=index_url or "",
+    index = open_index(index_url)
+    state = WebState(index=index, index_url=index_url or "",
                      credentials=credentials if credentials is not None else Credentials.from_env(),
-                     templates=make_templates())
+                     templates=make_templates(), matches=CachedMatches(index, ttl=cache_seconds))
 
     @asynccontextmanager
     async def lifespan(app):

@@ -40,7 +40,7 @@ def search(request: Request) -> Response:
     try:
         params = read_search(request.query_params)
         if params.query is not None:
-            result = search_page(state.index, params.query, sites=params.sites, regions=params.regions,
+            result = search_page(state.matches, params.query, sites=params.sites, regions=params.regions,
                                  since=params.since, until=params.until, sort=params.sort,
                                  offset=params.offset, limit=params.limit)
     except BadSearch as exc:

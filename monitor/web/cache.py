@@ -1,0 +1,59 @@
+"""Reusing a search's list of matching stories for a few seconds.
+
+A search page needs every matching story (for the total and the page), which on
+a large index costs a pass over all candidates; turning to page 2, switching to
+relevance, or a colleague opening the shared link asks the same again. The
+list (story ids and scores, not the stories) is kept for ``ttl`` seconds, keyed
+by the parsed query -- so ``激光产业园`` and ``激光產業園`` share an entry -- and the
+filters. New articles show up after at most ``ttl`` seconds.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from index.base import ArticleRecord, IndexBackend
+from index.query import Query
+from index.story_search import StoryMatch
+
+DEFAULT_TTL = 30.0
+DEFAULT_ENTRIES = 256
+
+
+class CachedMatches:
+    """The part of an index ``search_page`` reads, with ``match_stories`` cached."""
+
+    def __init__(self, index: IndexBackend, ttl: float = DEFAULT_TTL, entries: int = DEFAULT_ENTRIES):
+        self.index = index
+        self.ttl = ttl
+        self.entries = entries
+        self._cache: OrderedDict[tuple, tuple[float, list[StoryMatch]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def match_stories(self, query: Query, *, sites: list[str] | None = None, regions: list[str] | None = None,
+                      since: str | None = None, until: str | None = None,
+                      limit: int | None = None) -> list[StoryMatch]:
+        if self.ttl <= 0:
+            return self.index.match_stories(query, sites=sites, regions=regions, since=since, until=until,
+                                            limit=limit)
+        key = (query.root, tuple(sites or ()), tuple(regions or ()), since, until, limit)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                self._cache.move_to_end(key)
+                return hit[1]
+        # Computed outside the lock: two requests for the same new search may both
+        # compute it, but one slow search never holds up the others.
+        matches = self.index.match_stories(query, sites=sites, regions=regions, since=since, until=until,
+                                           limit=limit)
+        with self._lock:
+            self._cache[key] = (now, matches)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.entries:
+                self._cache.popitem(last=False)
+        return matches
+
+    def story_copies(self, story_id: str) -> list[ArticleRecord]:
+        return self.index.story_copies(story_id)
