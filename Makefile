@@ -71,3 +71,9 @@ fuzz: $(STAMP)
 .PHONY: bench-crawl-safety
 bench-crawl-safety: $(STAMP)
 	$(BIN)/python -m benchmarks.crawl_safety.bench
+
+# Web UI load test: `newsmon serve` on loopback, 20 clients x 30 s of searches on a 100k-article
+# index (written once into data/bench-web/), against plain library calls.
+.PHONY: bench-web
+bench-web: $(STAMP)
+	nice -n 10 $(BIN)/python -m benchmarks.web.bench --size $(or $(WEB_SIZE),100000) $(BENCH_WEB_ARGS)

@@ -8,7 +8,7 @@ import pytest
 
 from index.query import parse_query
 from index.story_search import search_page
-from test_index_contract import FLOOD, LASER, T2S, backend, index_url, make_record  # noqa: F401 (fixtures)
+from test_index_contract import FLOOD, LASER, T2S, backend, make_record  # noqa: F401 (fixtures)
 
 LASER_TITLE = "宿城区召开激光产业园建设推进会"
 

@@ -11,26 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import REPO
+from browser import ARTIFACTS
 from test_web_api import hostile_index
-from web_server import serving
-
-ARTIFACTS = REPO / "tests" / "artifacts"
+from web_server import copy_of, serving
 
 
 @pytest.fixture(scope="module")
-def chromium_browser():
-    # Until the shared tests/browser.py fixture lands: Debian's chromium, headless.
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def server(crawl):
-    with serving(crawl.index_url) as url:
+def server(crawl, tmp_path_factory):
+    """`newsmon serve` over a copy of the fixture crawl (the watch tests write to it)."""
+    with serving(copy_of(crawl.index_url, tmp_path_factory.mktemp("web"))) as url:
         yield url
 
 
@@ -45,8 +34,8 @@ def page(chromium_browser):
 
 
 def shot(page, name: str) -> Path:
+    path = ARTIFACTS / f"web-{name}.png"
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
@@ -197,3 +186,42 @@ def test_a_public_instance_asks_for_credentials(page, crawl):
         shot(page, "logged-in")
         page.click("form.logout button")
         assert urlsplit(page.url).path == "/login"
+
+
+def test_create_test_and_delete_a_watch(page, server):
+    page.goto(server + "/")
+    page.click("text=监测 Watches")
+    assert page.locator("#no-watches").is_visible()
+    page.fill("#watch-name", "laser-park")
+    page.fill("#watch-query", "激光產業園 -招聘")             # traditional input works here too
+    page.fill("#watch-emails", "team@example.com, lead@example.com")
+    page.select_option("#watch-mode", "digest")
+    page.click("#create-watch")
+    assert "已创建监测 “laser-park”" in page.inner_text("#flash")
+    row = page.locator("tr.watch[data-name=laser-park]")
+    assert "激光產業園 -招聘" in row.inner_text() and "lead@example.com" in row.inner_text()
+    shot(page, "watches")
+
+    # A mistake is explained where it is, and what was typed stays in the form.
+    page.fill("#watch-name", "broken")
+    page.fill("#watch-query", '"激光产业园')
+    page.fill("#watch-emails", "team@example.com")
+    page.click("#create-watch")
+    assert "unterminated quote" in page.inner_text("#watch-error")
+    assert page.input_value("#watch-query") == '"激光产业园'
+    assert page.locator("tr.watch").count() == 1
+
+    row.locator("a.test-watch").click()
+    page.fill("#days", "3650")
+    page.click("button:has-text('测试 Test')")
+    page.wait_for_selector("#total")
+    assert "最近 3650 天" in page.inner_text("#total")
+    titles = story_titles(page)
+    assert "2020中国（宿迁）激光产业高峰论坛在宿城区举行" in titles
+    assert all("招聘" not in title for title in titles)
+    shot(page, "watch-test")
+
+    page.goto(server + "/watches")
+    page.locator("tr.watch[data-name=laser-park] button.delete-watch").click()
+    assert "已删除监测 “laser-park”" in page.inner_text("#flash")
+    assert page.locator("tr.watch").count() == 0

@@ -1,15 +1,18 @@
 """``newsmon serve`` as a user starts it: its own process, port 0, the URL read from
-the first line it prints; stopped with SIGTERM (then killed) when the test is done."""
+the first line it prints; stopped with SIGTERM (then killed) when the test is done. And
+``copy_of``: a private copy of an embedded index for tests that write to it."""
 from __future__ import annotations
 
 import os
 import re
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from conftest import REPO, newsmon_env
@@ -46,3 +49,13 @@ def serving(index_url: str, *args: str, timeout: float = 60.0, nice: int = 0, **
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def copy_of(index_url: str, directory: Path) -> str:
+    """A private copy of an embedded index (SQLite's backup API), for tests that write."""
+    source = sqlite3.connect(index_url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(directory / "copy.db")
+    source.backup(target)
+    source.close()
+    target.close()
+    return f"sqlite:///{directory}/copy.db"

@@ -65,9 +65,11 @@ def api_openapi(request: Request) -> JSONResponse:
 
 
 def routes() -> list[Route]:
+    from monitor.web import watch_api
     return [
         Route("/api/search", api_search, name="api_search"),
         Route("/api/story/{story_id}", api_story, name="api_story"),
         Route("/api/sites", api_sites, name="api_sites"),
         Route("/api/openapi.json", api_openapi, name="api_openapi"),
+        *watch_api.routes(),
     ]

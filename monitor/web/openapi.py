@@ -76,6 +76,44 @@ PATHS = {
                                   "responses": {"200": {"description": "OpenAPI 3.1"}}}},
 }
 
+_WATCH_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_ERR = {"$ref": "#/components/schemas/Error"}
+
+
+WATCH_SCHEMAS = {
+    "Watch": {"type": "object", "required": ["name", "query"], "properties": {
+        "name": {"type": "string"}, "query": {"type": "string", "description": "the search query language"},
+        "emails": {"type": "array", "items": {"type": "string"}},
+        "webhooks": {"type": "array", "items": {"type": "string"}},
+        "mode": {"type": "string", "enum": ["immediate", "digest", "both"]},
+        "sites": {"type": "array", "items": {"type": "string"}},
+        "regions": {"type": "array", "items": {"type": "string"}},
+        "created": {"type": "string", "description": "ISO datetime, UTC (set by the server)"}}},
+}
+_WATCH = {"$ref": "#/components/schemas/Watch"}
+WATCH_PATHS = {
+    "/api/watches": {
+        "get": {"summary": "Every watch", "responses": {"200": _json(
+            {"type": "object", "properties": {"watches": {"type": "array", "items": _WATCH}}}, "the watches")}},
+        "post": {"summary": "Create a watch (application/json)",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": _WATCH}}},
+                 "responses": {"201": _json(_WATCH, "created"), "400": _json(_ERR, "invalid: says which field"),
+                               "415": _json(_ERR, "not application/json")}}},
+    "/api/watches/{name}": {
+        "get": {"summary": "One watch", "parameters": [_WATCH_NAME],
+                "responses": {"200": _json(_WATCH, "the watch"), "404": _json(_ERR, "no such watch")}},
+        "delete": {"summary": "Delete a watch", "parameters": [_WATCH_NAME],
+                   "responses": {"200": _json({"type": "object", "properties": {"removed": {"type": "string"}}},
+                                              "deleted"), "404": _json(_ERR, "no such watch")}}},
+    "/api/watches/{name}/test": {"get": {
+        "summary": "Stories the watch matches among the last `days` days (as `newsmon watch test`)",
+        "parameters": [_WATCH_NAME, {"name": "days", "in": "query", "schema": {"type": "integer", "default": 7}}],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "watch": {"type": "string"}, "days": {"type": "integer"},
+            "stories": {"type": "array", "items": {"$ref": "#/components/schemas/Story"}}}}, "matching stories"),
+            "404": _json(_ERR, "no such watch")}}},
+}
+
 
 def openapi_document() -> dict:
     try:
@@ -87,8 +125,8 @@ def openapi_document() -> dict:
         "info": {"title": "newsmon API", "version": release,
                  "description": "Search Chinese local-government news coverage: stories, their copies, "
                                 "watches and source health."},
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS, "securitySchemes": {
+        "paths": {**PATHS, **WATCH_PATHS},
+        "components": {"schemas": {**SCHEMAS, **WATCH_SCHEMAS}, "securitySchemes": {
             "token": {"type": "http", "scheme": "bearer", "description": "NEWSMON_WEB_TOKEN"},
             "password": {"type": "http", "scheme": "basic",
                          "description": "NEWSMON_WEB_USER / NEWSMON_WEB_PASSWORD"}}},

@@ -115,12 +115,14 @@ async def logout(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
+    from monitor.web import watch_pages
     return [
         Route("/", search, name="search"),
         Route("/story/{story_id}", story, name="story"),
         Route("/login", login, methods=["GET"], name="login"),
         Route("/login", login_submit, methods=["POST"]),
         Route("/logout", logout, methods=["POST"], name="logout"),
+        *watch_pages.routes(),
     ]
 
 

@@ -1,0 +1,79 @@
+"""JSON API for watches, over the same library calls as the watches page.
+
+Writes take ``application/json`` only: a cross-site HTML form cannot send that
+without a CORS preflight this server never grants, so cookie-authenticated
+writes need no CSRF token here.
+"""
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from monitor.watches import Watch, WatchError
+from monitor.web.watch_pages import TEST_DAYS, _store
+from monitor.web.api import ChineseJSON, bad_request
+
+
+def _not_found(name: str) -> ChineseJSON:
+    return ChineseJSON({"error": f"no watch named {name!r}"}, status_code=404)
+
+
+def api_watches(request: Request) -> ChineseJSON:
+    return ChineseJSON({"watches": [w.to_dict() for w in _store(request).list()]})
+
+
+async def api_watch_create(request: Request) -> Response:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return ChineseJSON({"error": "send the watch as application/json"}, status_code=415)
+    try:
+        body = json.loads(await request.body())
+        if not isinstance(body, dict):
+            raise ValueError("expected a JSON object")
+        watch = Watch.from_dict({**body, "created": ""})
+    except (ValueError, KeyError, TypeError) as exc:
+        return bad_request(f"a watch is a JSON object with at least name and query: {exc}")
+    try:
+        _store(request).add(watch)
+    except WatchError as exc:
+        return bad_request(str(exc))
+    return ChineseJSON(watch.to_dict(), status_code=201)
+
+
+def api_watch(request: Request) -> ChineseJSON:
+    watch = _store(request).get(request.path_params["name"])
+    return ChineseJSON(watch.to_dict()) if watch else _not_found(request.path_params["name"])
+
+
+def api_watch_delete(request: Request) -> Response:
+    name = request.path_params["name"]
+    if not _store(request).remove(name):
+        return _not_found(name)
+    return ChineseJSON({"removed": name})
+
+
+def api_watch_test(request: Request) -> ChineseJSON:
+    name = request.path_params["name"]
+    store = _store(request)
+    watch = store.get(name)
+    if watch is None:
+        return _not_found(name)
+    try:
+        days = int(request.query_params.get("days") or TEST_DAYS)
+    except ValueError:
+        return bad_request("days: a whole number of days")
+    if not 1 <= days <= 3650:
+        return bad_request("days: between 1 and 3650")
+    return ChineseJSON({"watch": name, "days": days, "stories": store.matches(watch, days)})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/watches", api_watches, methods=["GET"], name="api_watches"),
+        Route("/api/watches", api_watch_create, methods=["POST"]),
+        Route("/api/watches/{name}", api_watch, methods=["GET"], name="api_watch"),
+        Route("/api/watches/{name}", api_watch_delete, methods=["DELETE"]),
+        Route("/api/watches/{name}/test", api_watch_test, methods=["GET"], name="api_watch_test"),
+    ]

@@ -1,0 +1,99 @@
+"""Watches over the web (in-process): the JSON API and the form, on a copy of the fixture
+crawl, through the issue-7 model (``monitor.watches``) -- the same watches the CLI sees."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from index import open_index
+from monitor.watches import WatchStore
+from monitor.web.app import create_app
+from monitor.web.auth import Credentials
+from web_server import copy_of
+
+LASER = {"name": "laser-park", "query": "激光产业园 -招聘", "emails": ["team@example.com"], "mode": "both"}
+
+
+@pytest.fixture
+def index_copy(crawl, tmp_path):
+    return copy_of(crawl.index_url, tmp_path)
+
+
+@pytest.fixture
+def client(index_copy):
+    with TestClient(create_app(index_copy, credentials=Credentials()), follow_redirects=False) as client:
+        yield client
+
+
+def csrf(client) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/watches").text).group(1)
+
+
+def test_api_creates_lists_tests_and_deletes_a_watch(client, index_copy):
+    created = client.post("/api/watches", json=LASER)
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "laser-park" and created.json()["created"]
+    assert [w["name"] for w in client.get("/api/watches").json()["watches"]] == ["laser-park"]
+    assert client.get("/api/watches/laser-park").json()["query"] == "激光产业园 -招聘"
+    # The CLI's store sees the same watch, and the test answers what it answers.
+    index = open_index(index_copy)
+    try:
+        store = WatchStore(index)
+        want = store.matches(store.get("laser-park"), 3650)
+    finally:
+        index.close()
+    tested = client.get("/api/watches/laser-park/test", params={"days": 3650}).json()
+    assert tested["stories"] == want and want
+    assert client.post("/api/watches", json=LASER).status_code == 400          # the name is taken
+    assert client.delete("/api/watches/laser-park").json() == {"removed": "laser-park"}
+    assert client.get("/api/watches/laser-park").status_code == 404
+    assert client.delete("/api/watches/laser-park").status_code == 404
+
+
+def test_api_explains_a_bad_watch_and_takes_json_only(client):
+    bad = client.post("/api/watches", json={**LASER, "query": "激光 OR"})
+    assert bad.status_code == 400
+    assert "'OR' needs a term on its right" in bad.json()["error"] and "^" in bad.json()["error"]
+    no_recipient = client.post("/api/watches", json={"name": "x", "query": "激光"})
+    assert no_recipient.status_code == 400 and "recipient" in no_recipient.json()["error"]
+    form = client.post("/api/watches", data={"name": "x", "query": "激光", "emails": "a@example.com"})
+    assert form.status_code == 415
+    assert client.get("/api/watches/laser-park/test").status_code == 404
+    assert client.get("/api/watches").json() == {"watches": []}
+
+
+def test_form_needs_its_csrf_token(client):
+    fields = {"name": "flood", "query": "防汛", "emails": "duty@example.com", "mode": "immediate"}
+    refused = client.post("/watches", data=fields)
+    assert refused.status_code == 400 and "form expired" in refused.text
+    assert client.get("/api/watches").json() == {"watches": []}
+    token = csrf(client)
+    made = client.post("/watches", data={**fields, "csrf": token, "sites": ["sucheng-gov", "pingqiao-gov"],
+                                         "regions": "宿城区，平桥区"})
+    assert made.status_code == 303 and made.headers["location"] == "/watches?created=flood"
+    watch = client.get("/api/watches/flood").json()
+    assert watch["sites"] == ["sucheng-gov", "pingqiao-gov"] and watch["regions"] == ["宿城区", "平桥区"]
+    assert watch["emails"] == ["duty@example.com"] and watch["mode"] == "immediate"
+    assert client.post("/watches/flood/delete", data={}).status_code == 400
+    assert client.post("/watches/flood/delete", data={"csrf": token}).status_code == 303
+    assert client.get("/api/watches").json() == {"watches": []}
+
+
+def test_form_errors_keep_what_was_typed(client):
+    page = client.post("/watches", data={"csrf": csrf(client), "name": "bad name", "query": "<b>激光</b>",
+                                          "emails": "duty@example.com"})
+    assert page.status_code == 400
+    assert "use letters, digits" in page.text
+    assert 'value="&lt;b&gt;激光&lt;/b&gt;"' in page.text                     # kept, and escaped
+
+
+def test_watches_need_the_login_too(index_copy):
+    creds = Credentials(token="watch-token")
+    with TestClient(create_app(index_copy, credentials=creds), follow_redirects=False) as client:
+        assert client.get("/api/watches").status_code == 401
+        assert client.post("/api/watches", json=LASER).status_code == 401
+        assert client.get("/watches").status_code == 303
+        ok = client.post("/api/watches", json=LASER, headers={"Authorization": "Bearer watch-token"})
+        assert ok.status_code == 201
