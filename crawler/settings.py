@@ -1,7 +1,8 @@
 """Scrapy settings for newsmon (scrapy.cfg points here).
 
 Components are wired here, not by imports: the pipeline order below IS the data
-flow decode+extract+clean -> spam quarantine -> normalize -> dedup -> index.
+flow decode+extract+clean -> spam quarantine -> normalize -> dedup -> index
+-> alerts.
 """
 import os
 
@@ -53,6 +54,7 @@ ITEM_PIPELINES = {
     "pipelines.stages.NormalizePipeline": 300,    # simplified/folded form for matching
     "pipelines.stages.DedupPipeline": 400,        # exact + near-duplicate -> story_id
     "pipelines.stages.IndexPipeline": 500,        # write to the index backend
+    "pipelines.alerts.AlertPipeline": 600,        # match watches, queue alerts (monitor/alerts.py)
 }
 
 NEWSMON_INDEX = os.environ.get("NEWSMON_INDEX", "sqlite:///data/newsmon.db")

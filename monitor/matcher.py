@@ -5,7 +5,7 @@ Every term of every watch (positive and excluded) goes into one automaton
 terms it contains; a watch's query is then decided from that set alone, since
 ``Query.matches`` is nothing but substring presence of its terms: a ``Term``
 holds if found, an ``Or`` if one alternative is found, a ``Not`` if its term is
-not. Only watches with at least one positive term found are looked at, so the
+not. Only watches whose anchor clause was found are looked at, so the
 cost per story is one scan of its text plus the hits, not one scan per watch
 (``benchmarks/alerts`` measures it against the naive loop).
 """
@@ -23,10 +23,10 @@ from monitor.watches import Watch, in_scope
 
 class _Compiled:
     """One watch's query as term ids: clauses of alternatives, and excluded ids."""
-    __slots__ = ("watch", "clauses", "excluded")
+    __slots__ = ("watch", "order", "clauses", "excluded")
 
-    def __init__(self, watch: Watch, clauses: list[tuple[int, ...]], excluded: list[int]):
-        self.watch, self.clauses, self.excluded = watch, clauses, excluded
+    def __init__(self, watch: Watch, order: int, clauses: list[tuple[int, ...]], excluded: list[int]):
+        self.watch, self.order, self.clauses, self.excluded = watch, order, clauses, excluded
 
     def holds(self, found: set[int]) -> bool:
         return (all(any(t in found for t in clause) for clause in self.clauses)
@@ -39,21 +39,34 @@ class WatchMatcher:
     def __init__(self, watches: Iterable[Watch]):
         self.watches = list(watches)
         self._term_ids: dict[str, int] = {}
-        self._by_positive_term: dict[int, list[_Compiled]] = defaultdict(list)
+        # Each watch is filed under the terms of ONE clause, its anchor: every
+        # positive clause must hold for a match, so a story that contains none of
+        # the anchor's terms cannot match and the watch is never looked at. The
+        # anchor is the clause whose shortest term is longest (longer = rarer).
+        self._by_anchor_term: dict[int, list[_Compiled]] = defaultdict(list)
         self._automaton = ahocorasick.Automaton()
-        for watch in self.watches:
-            compiled = self._compile(watch, watch.parsed)
-            for term_id in {t for clause in compiled.clauses for t in clause}:
-                self._by_positive_term[term_id].append(compiled)
+        for order, watch in enumerate(self.watches):
+            compiled = self._compile(watch, order, watch.parsed)
+            anchor = max(watch.parsed.root.clauses, key=self._anchor_rank)
+            position = [c for c in watch.parsed.root.clauses if not isinstance(c, Not)].index(anchor)
+            for term_id in compiled.clauses[position]:
+                self._by_anchor_term[term_id].append(compiled)
         for text, term_id in self._term_ids.items():
             self._automaton.add_word(text, term_id)
         if self._term_ids:
             self._automaton.make_automaton()
 
+    @staticmethod
+    def _anchor_rank(clause) -> int:
+        if isinstance(clause, Not):
+            return -1
+        terms = clause.alternatives if isinstance(clause, Or) else (clause,)
+        return min(len(t.text) for t in terms)
+
     def _term(self, term: Term) -> int:
         return self._term_ids.setdefault(term.text, len(self._term_ids))
 
-    def _compile(self, watch: Watch, query: Query) -> _Compiled:
+    def _compile(self, watch: Watch, order: int, query: Query) -> _Compiled:
         clauses: list[tuple[int, ...]] = []
         excluded: list[int] = []
         for clause in query.root.clauses:
@@ -63,7 +76,7 @@ class WatchMatcher:
                 clauses.append(tuple(self._term(t) for t in clause.alternatives))
             else:
                 clauses.append((self._term(clause),))
-        return _Compiled(watch, clauses, excluded)
+        return _Compiled(watch, order, clauses, excluded)
 
     def found_terms(self, norm_text: str) -> set[int]:
         if not self._term_ids:
@@ -74,17 +87,12 @@ class WatchMatcher:
         """Watches whose query the normalized text satisfies (scope not checked), in
         the order the watches were given."""
         found = self.found_terms(norm_text)
-        seen: set[int] = set()
-        hits: list[Watch] = []
+        hits: dict[int, _Compiled] = {}
         for term_id in found:
-            for compiled in self._by_positive_term.get(term_id, ()):
-                if id(compiled) in seen:
-                    continue
-                seen.add(id(compiled))
-                if compiled.holds(found):
-                    hits.append(compiled.watch)
-        order = {id(w): i for i, w in enumerate(self.watches)}
-        return sorted(hits, key=lambda w: order[id(w)])
+            for compiled in self._by_anchor_term.get(term_id, ()):
+                if compiled.order not in hits and compiled.holds(found):
+                    hits[compiled.order] = compiled
+        return [hits[order].watch for order in sorted(hits)]
 
     def match_record(self, record: ArticleRecord) -> list[Watch]:
         """Watches this copy matches, within each watch's site/region scope."""

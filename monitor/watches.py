@@ -146,6 +146,61 @@ def _clean(values: Iterable[str] | str | None) -> list[str]:
     return list(dict.fromkeys(str(v).strip() for v in values or () if str(v).strip()))
 
 
+# -- the sites file's watches: section ------------------------------------------------------
+
+# Field names as in the CLI (--email, --webhook, --site, --region, repeatable) or plural lists.
+_CONFIG_FIELDS = {"name": "name", "query": "query", "mode": "mode", "email": "emails", "emails": "emails",
+                  "webhook": "webhooks", "webhooks": "webhooks", "site": "sites", "sites": "sites",
+                  "region": "regions", "regions": "regions"}
+
+
+def _yaml_lines(path: str) -> list[int]:
+    """Line of each item of the file's ``watches:`` list (for error messages)."""
+    import yaml
+    try:
+        root = yaml.compose(open(path, encoding="utf-8").read())
+        for key, value in root.value:
+            if key.value == "watches" and isinstance(value, yaml.SequenceNode):
+                return [item.start_mark.line + 1 for item in value.value]
+    except (OSError, yaml.YAMLError, AttributeError, TypeError):
+        pass
+    return []
+
+
+def watches_from_config(entries: list, path: str = "<sites>") -> list[Watch]:
+    """``Watch`` objects from a sites file's ``watches:`` entries; ``WatchError``
+    naming the file, the line and the field of the first bad one."""
+    lines = _yaml_lines(path) if path != "<sites>" else []
+    watches, seen = [], set()
+    for i, entry in enumerate(entries or []):
+        where = f"{path}:{lines[i]}" if i < len(lines) else f"{path}: watches[{i}]"
+        if not isinstance(entry, dict):
+            raise WatchError(f"{where}: each watch must be a mapping with name and query")
+        unknown = sorted(set(entry) - set(_CONFIG_FIELDS))
+        if unknown:
+            raise WatchError(f"{where}: field '{unknown[0]}': unknown field; known fields: "
+                             f"{', '.join(sorted(_CONFIG_FIELDS))}")
+        for required in ("name", "query"):
+            if not entry.get(required):
+                raise WatchError(f"{where}: field '{required}': missing")
+        values: dict = {}
+        for key, value in entry.items():
+            field_name = _CONFIG_FIELDS[key]
+            if field_name in ("emails", "webhooks", "sites", "regions"):
+                values.setdefault(field_name, []).extend(value if isinstance(value, list) else [value])
+            else:
+                values[field_name] = str(value)
+        try:
+            watch = validate_watch(Watch(**values))
+        except WatchError as exc:
+            raise WatchError(f"{where}: {exc}") from None
+        if watch.name in seen:
+            raise WatchError(f"{where}: field 'name': duplicate watch name {watch.name!r}")
+        seen.add(watch.name)
+        watches.append(watch)
+    return watches
+
+
 # -- matching: one rule for watch test, alerts and digests ----------------------------------
 
 def in_scope(watch: Watch, record: ArticleRecord) -> bool:
@@ -191,6 +246,17 @@ class WatchStore:
             datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.state.put(WATCH_KIND, watch.name, watch.to_dict())
         return watch
+
+    def sync(self, watches: Iterable[Watch]) -> list[str]:
+        """Store the sites file's watches (adding new ones, replacing changed ones);
+        watches added by the CLI or the web UI stay. Returns the names written."""
+        written = []
+        for watch in watches:
+            old = self.get(watch.name)
+            if old is None or {**old.to_dict(), "created": ""} != {**watch.to_dict(), "created": ""}:
+                self.replace(watch)
+                written.append(watch.name)
+        return written
 
     def list(self) -> list[Watch]:
         return [Watch.from_dict(doc) for _key, doc in self.state.scan(WATCH_KIND)]

@@ -1,0 +1,220 @@
+"""``newsmon watch add|list|remove|test`` and ``newsmon alerts deliver|pending|dead``:
+thin click commands over ``monitor.watches`` and ``monitor.alerts``."""
+from __future__ import annotations
+
+import click
+
+from crawler.cli import _dump, _open_index
+from monitor.watches import MODES, Watch, WatchError, WatchStore
+
+INDEX_OPTION = click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
+
+
+def _recipients(watch: Watch) -> str:
+    return ", ".join(watch.emails + watch.webhooks) or "-"
+
+
+def _scope(watch: Watch) -> str:
+    parts = ([f"site {s}" for s in watch.sites] + [f"region {r}" for r in watch.regions])
+    return ", ".join(parts) or "all sites"
+
+
+@click.group()
+def watch():
+    """Watches: named queries that send alerts and feed the daily digest.
+
+    Example: newsmon watch add laser --query '"产业园" OR 激光 -招聘' --email team@example.com
+    """
+
+
+@watch.command("add")
+@click.argument("name")
+@click.option("--query", "-q", required=True, help="Query in the search language.")
+@click.option("--email", "emails", multiple=True, help="Email recipient (repeatable).")
+@click.option("--webhook", "webhooks", multiple=True,
+              help="Webhook URL (repeatable); WeCom/DingTalk/Feishu robots are recognised by host, "
+                   "or force a format with a wecom+/dingtalk+/feishu+/json+ prefix.")
+@click.option("--mode", type=click.Choice(MODES), default="both", show_default=True,
+              help="immediate alerts, the daily digest, or both.")
+@click.option("--site", "sites", multiple=True, help="Only stories with a matching copy on this site (repeatable).")
+@click.option("--region", "regions", multiple=True, help="Only copies whose site region contains this (repeatable).")
+@INDEX_OPTION
+def watch_add(name, query, emails, webhooks, mode, sites, regions, index_url):
+    """Add the watch NAME.
+
+    Example: newsmon watch add laser --query '"产业园" OR 激光 -招聘' --email team@example.com --mode both
+    """
+    index = _open_index(index_url)
+    try:
+        added = WatchStore(index).add(Watch(name, query, list(emails), list(webhooks), mode,
+                                            list(sites), list(regions)))
+    except WatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        index.close()
+    click.echo(f"added watch {added.name!r}: {added.query}\n"
+               f"  mode {added.mode}; to {_recipients(added)}; {_scope(added)}")
+
+
+@watch.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the watches as JSON.")
+@INDEX_OPTION
+def watch_list(as_json, index_url):
+    """List the watches.
+
+    Example: newsmon watch list --json
+    """
+    index = _open_index(index_url)
+    try:
+        watches = WatchStore(index).list()
+    finally:
+        index.close()
+    if as_json:
+        click.echo(_dump([w.to_dict() for w in watches]))
+        return
+    if not watches:
+        click.echo("no watches (add one: newsmon watch add NAME --query Q --email ADDR)")
+        return
+    for w in watches:
+        click.echo(f"{w.name}  [{w.mode}]  {w.query}\n  to {_recipients(w)}; {_scope(w)}; "
+                   f"since {w.created}")
+
+
+@watch.command("remove")
+@click.argument("name")
+@INDEX_OPTION
+def watch_remove(name, index_url):
+    """Remove the watch NAME (its sent-alert marks stay, so re-adding it never re-sends).
+
+    Example: newsmon watch remove laser
+    """
+    index = _open_index(index_url)
+    try:
+        removed = WatchStore(index).remove(name)
+    finally:
+        index.close()
+    if not removed:
+        raise click.ClickException(f"no watch named {name!r} (see: newsmon watch list)")
+    click.echo(f"removed watch {name!r}")
+
+
+@watch.command("sync")
+@click.option("--sites", "sites_file", default="sites.yaml", show_default=True,
+              help="Sites file whose watches: section to load.")
+@INDEX_OPTION
+def watch_sync(sites_file, index_url):
+    """Load the sites file's watches: section (added or updated by name; others stay).
+    The scheduler does this whenever the sites file changes.
+
+    Example: newsmon watch sync --sites sites.yaml
+    """
+    from crawler.sites import SitesFileError, load_sites
+    from monitor.watches import watches_from_config
+    try:
+        watches = watches_from_config(load_sites(sites_file).watches, sites_file)
+    except (SitesFileError, WatchError) as exc:
+        raise click.ClickException(str(exc)) from None
+    index = _open_index(index_url)
+    try:
+        written = WatchStore(index).sync(watches)
+    finally:
+        index.close()
+    click.echo(f"{len(watches)} watches in {sites_file}; "
+               f"{len(written)} added or updated{': ' + ', '.join(written) if written else ''}")
+
+
+@watch.command("test")
+@click.argument("name")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(0, 100000),
+              help="Look this many days back (by publication date).")
+@click.option("--json", "as_json", is_flag=True, help="Print the stories as JSON.")
+@INDEX_OPTION
+def watch_test(name, days, as_json, index_url):
+    """Show the stories the watch NAME matches among those published in the last N days.
+
+    Example: newsmon watch test laser --days 30
+    """
+    from monitor.text import format_stories
+    index = _open_index(index_url)
+    try:
+        store = WatchStore(index)
+        found = store.get(name)
+        if found is None:
+            raise click.ClickException(f"no watch named {name!r} (see: newsmon watch list)")
+        try:
+            stories = store.matches(found, days)
+        except WatchError as exc:
+            raise click.ClickException(str(exc)) from None
+    finally:
+        index.close()
+    if as_json:
+        click.echo(_dump(stories))
+    else:
+        click.echo(f"watch {found.name!r}, last {days} days:\n" + format_stories(found.query, stories))
+
+
+@click.group()
+def alerts():
+    """Alert delivery: send what is queued, list it, list and requeue dead letters.
+
+    Example: newsmon alerts deliver
+    """
+
+
+@alerts.command("deliver")
+@INDEX_OPTION
+def alerts_deliver(index_url):
+    """Send every queued alert that is due now (the scheduler does this every minute).
+
+    Example: newsmon alerts deliver --index sqlite:///data/newsmon.db
+    """
+    from monitor.alerts import deliver_pending
+    index = _open_index(index_url)
+    try:
+        report = deliver_pending(index)
+    finally:
+        index.close()
+    for error in report.errors:
+        click.echo(f"failed: {error}", err=True)
+    click.echo(str(report))
+
+
+@alerts.command("pending")
+@INDEX_OPTION
+def alerts_pending(index_url):
+    """List queued alert deliveries (due time, watch/story, target, attempts).
+
+    Example: newsmon alerts pending
+    """
+    from monitor.alerts import pending
+    index = _open_index(index_url)
+    try:
+        entries = pending(index)
+    finally:
+        index.close()
+    for key, entry in entries:
+        click.echo(f"{key[:20]}  {entry['alert']}  {entry['target']}  attempts {entry.get('attempts', 0)}")
+    click.echo(f"{len(entries)} queued")
+
+
+@alerts.command("dead")
+@click.option("--requeue", is_flag=True, help="Put every dead letter back in the queue, due now.")
+@INDEX_OPTION
+def alerts_dead(requeue, index_url):
+    """List alert deliveries that kept failing (dead letters), or requeue them.
+
+    Example: newsmon alerts dead --requeue
+    """
+    from monitor.alerts import dead_letters, requeue_dead
+    index = _open_index(index_url)
+    try:
+        if requeue:
+            click.echo(f"requeued {requeue_dead(index)} dead letters")
+            return
+        entries = dead_letters(index)
+    finally:
+        index.close()
+    for key, entry in entries:
+        click.echo(f"{entry.get('dead_at', key[:20])}  {entry['alert']}  {entry['target']}  "
+                   f"after {entry.get('attempts')} attempts: {entry.get('reason')}")
+    click.echo(f"{len(entries)} dead letters")

@@ -1,0 +1,113 @@
+"""The alert stage, after IndexPipeline: a thin adapter over ``monitor.alerts``.
+
+``AlertPipeline.process_item`` only records (a few state writes per hit); a
+delivery thread sends the queued alerts while the crawl goes on and gets
+``NEWSMON_ALERTS_DRAIN_SECONDS`` at the end of the crawl to finish what is due.
+Whatever is still queued (a mail server down, a retry not yet due) waits in the
+index for the scheduler's delivery job or ``newsmon alerts deliver``. Neither a
+watch nor a delivery can fail the crawl: errors are logged and counted.
+
+Settings: ``NEWSMON_ALERTS_ENABLED`` (default true), ``NEWSMON_ALERTS_DELIVER``
+(deliver during the crawl; default true), ``NEWSMON_ALERTS_DRAIN_SECONDS`` (30).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
+
+from crawler.stats import count
+from index.base import IndexBackend
+from monitor.alerts import AlertRecorder, deliver_pending
+from pipelines.stages import shared_index
+
+logger = logging.getLogger("newsmon.alerts")
+
+
+class DeliveryWorker:
+    """A daemon thread running ``deliver_pending`` whenever woken (and every
+    ``interval`` seconds, for retries coming due) until stopped."""
+
+    def __init__(self, index: IndexBackend, interval: float = 15.0):
+        self.index = index
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop_by: float | None = None
+        self._thread = threading.Thread(target=self._run, name="newsmon-alert-delivery", daemon=True)
+        self.sent = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, drain_seconds: float) -> None:
+        """Deliver what is due (for at most ``drain_seconds``), then end the thread."""
+        self._stop_by = time.monotonic() + drain_seconds
+        self._wake.set()
+        self._thread.join(drain_seconds + 5)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            stopping = self._stop_by is not None
+            try:
+                self.sent += deliver_pending(self.index, deadline=self._stop_by).sent
+            except Exception:  # noqa: BLE001 - delivery must never take the crawl down
+                logger.exception("alert delivery failed; the scheduler will retry what is queued")
+            if stopping:
+                return
+
+
+class AlertPipeline:
+    def __init__(self, recorder: AlertRecorder, stats, worker: DeliveryWorker | None = None,
+                 drain_seconds: float = 30.0):
+        self.recorder = recorder
+        self.stats = stats
+        self.worker = worker
+        self.drain_seconds = drain_seconds
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        if not settings.getbool("NEWSMON_ALERTS_ENABLED", True):
+            raise NotConfigured("alerts are switched off (NEWSMON_ALERTS_ENABLED)")
+        index = shared_index(crawler)
+        worker = DeliveryWorker(index) if settings.getbool("NEWSMON_ALERTS_DELIVER", True) else None
+        return cls(AlertRecorder(index), crawler.stats, worker,
+                   settings.getfloat("NEWSMON_ALERTS_DRAIN_SECONDS", 30.0))
+
+    def open_spider(self):
+        if self.worker is not None:
+            self.worker.start()
+
+    async def close_spider(self):
+        # Before the shared index closes (pipelines close before spider_closed fires);
+        # in a thread, so the reactor is not blocked while the last alerts go out.
+        if self.worker is None:
+            return
+        await maybe_deferred_to_future(threads.deferToThread(self.worker.stop, self.drain_seconds))
+        count(self.stats, "alert_deliveries_sent", n=self.worker.sent)
+
+    def process_item(self, item):
+        record, assignment = item.record, item.assignment
+        try:
+            seen = self.recorder.observe(record, new_story=assignment.new_story,
+                                         recrawl=assignment.match == "url")
+        except Exception as exc:  # noqa: BLE001 - a broken watch or state write never stops the crawl
+            count(self.stats, "errors/alert_record", item.site)
+            logger.exception("[%s] alert matching failed on %s: %s", item.site, record.url, exc)
+            return item
+        if seen.alerts:
+            count(self.stats, "alerts_queued", item.site, len(seen.alerts))
+            for key in seen.alerts:
+                logger.info("[%s] alert queued  %s", item.site, key)
+            if self.worker is not None:
+                self.worker.wake()
+        return item
