@@ -243,3 +243,27 @@ def make_snippet(text: str, terms: list[str], width: int = 120) -> str:
     start = max(0, min(start, end - width))
     window = " ".join(text[start:end].split())
     return ("…" if start > 0 else "") + window + ("…" if end < len(text) else "")
+
+
+def hit_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets in the display ``text`` of every hit of any
+    normalized term (so a simplified term marks its traditional-script hit),
+    sorted, overlaps merged: what a digest highlights in a snippet."""
+    if not text:
+        return []
+    folded, origin = _fold_with_offsets(text)
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        if not term:
+            continue
+        at = folded.find(term)
+        while at >= 0:
+            spans.append((origin[at], origin[at + len(term) - 1] + 1))
+            at = folded.find(term, at + 1)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,311 @@
+"""The daily digest: per recipient, per watch, the stories first seen in a window.
+
+1. Stories first seen in the window come from the ``new_story`` records the
+   alert stage writes at index time (key ``<first seen UTC>/<story_id>``), so a
+   story is in the digest of the day the crawler found it, whatever its date.
+2. Each watch is matched with ``story_matches`` over all the story's copies --
+   the rule ``search`` and the alerts use -- newest first, each with title,
+   site, date, a short excerpt with the hits marked, and its reach line.
+3. Then the source-health section from ``monitor.health.source_status``.
+4. HTML (Jinja2, autoescaped: every article field is escaped, spam pages carry
+   markup) and plain text, as one multipart/alternative email per recipient,
+   with a footer and ``List-Unsubscribe`` naming each watch.
+
+The schedule (``run_daily_digest``) sends once per recipient and local day
+(``state.add("digest", "<recipient>/<local date>")``), covering everything first
+seen since that recipient's previous digest.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from index.base import IndexBackend, story_dict
+from index.query import hit_spans, make_snippet
+from monitor.alerts import NEW_STORY_KIND, key_time, parse_key_time, utc_now
+from monitor.delivery import DeliveryError, SMTPSettings, send_email
+from monitor.text import reach_line, when
+from monitor.watches import Watch, WatchStore, in_scope
+
+logger = logging.getLogger("newsmon.digest")
+
+DIGEST_KIND = "digest"
+EXCERPT_CHARS = 110
+
+
+class DigestConfigError(ValueError):
+    """A ``digest:`` section that cannot be used."""
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """When the daily digest goes out: ``time`` (HH:MM) in ``timezone``."""
+
+    time: str = "08:00"
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_config(cls, section: dict | None, where: str = "digest") -> "DigestSettings":
+        section = dict(section or {})
+        unknown = set(section) - {"time", "timezone"}
+        if unknown:
+            raise DigestConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; "
+                                    "known fields: time, timezone")
+        settings = cls(str(section.get("time", cls.time)), str(section.get("timezone", cls.timezone)))
+        try:
+            settings.at()
+            settings.zone()
+        except DigestConfigError as exc:
+            raise DigestConfigError(str(exc).replace("digest:", f"{where}:", 1)) from None
+        return settings
+
+    def at(self) -> time:
+        try:
+            return time.fromisoformat(self.time)
+        except ValueError:
+            raise DigestConfigError(f"digest: field 'time': {self.time!r} is not HH:MM (e.g. 08:00)") from None
+
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DigestConfigError(f"digest: field 'timezone': unknown time zone {self.timezone!r} "
+                                    "(e.g. Asia/Shanghai)") from None
+
+    def day_window(self, day: date) -> tuple[datetime, datetime]:
+        """The local calendar day ``day`` as a UTC ``[since, until)`` window."""
+        start = datetime.combine(day, time(0), self.zone())
+        return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
+
+
+# -- 1-3: what goes in --------------------------------------------------------------------------
+
+@dataclass
+class DigestStory:
+    story: dict                          # search --json shape (title, url, site, published, copies, reach)
+    first_seen: str
+    excerpt: list[tuple[str, bool]]      # (text, is_hit) pieces of the snippet
+    reach: str                           # "首发 X，N 家转载（…）"
+
+    @property
+    def excerpt_text(self) -> str:
+        return "".join(f"【{t}】" if hit else t for t, hit in self.excerpt)
+
+
+@dataclass
+class DigestSection:
+    watch: Watch
+    stories: list[DigestStory]
+
+
+@dataclass
+class Digest:
+    recipient: str
+    label: str                           # the local date it is for
+    since: datetime
+    until: datetime
+    timezone: str
+    sections: list[DigestSection]
+    health: list[dict] | None            # SiteStatus.to_dict() per site; None: not available
+    generated: datetime = field(default_factory=utc_now)
+
+    @property
+    def count(self) -> int:
+        """Distinct stories (a story two watches share counts once)."""
+        return len({s.story["story_id"] for section in self.sections for s in section.stories})
+
+    @property
+    def subject(self) -> str:
+        return f"newsmon 每日摘要 {self.label}：{self.count} 条新报道（{len(self.sections)} 个监测）"
+
+    @property
+    def problem_sites(self) -> list[dict]:
+        return [site for site in self.health or [] if site.get("health")]
+
+
+def first_seen_stories(state, since: datetime, until: datetime) -> list[tuple[str, str]]:
+    """``(first seen, story_id)`` of stories first seen in ``[since, until)``, one
+    prefix scan per UTC day (keys start with the UTC timestamp)."""
+    found: list[tuple[str, str]] = []
+    day = since.astimezone(timezone.utc).date()
+    last = until.astimezone(timezone.utc).date()
+    while day <= last:
+        for key, doc in state.scan(NEW_STORY_KIND, day.isoformat()):
+            if since <= parse_key_time(key) < until:
+                found.append((doc.get("first_seen", key[:20]), doc.get("story_id", key[21:])))
+        day += timedelta(days=1)
+    return found
+
+
+def excerpt(text: str, terms: list[str]) -> list[tuple[str, bool]]:
+    snippet = make_snippet(text, terms, width=EXCERPT_CHARS)
+    pieces, at = [], 0
+    for start, end in hit_spans(snippet, terms):
+        if start > at:
+            pieces.append((snippet[at:start], False))
+        pieces.append((snippet[start:end], True))
+        at = end
+    if at < len(snippet):
+        pieces.append((snippet[at:], False))
+    return pieces
+
+
+def watch_stories(index: IndexBackend, watch: Watch, new: list[tuple[str, str]], cache: dict) -> list[DigestStory]:
+    query = watch.parsed
+    stories = []
+    for seen, story_id in new:
+        if story_id not in cache:
+            cache[story_id] = index.story_copies(story_id)
+        copies = cache[story_id]
+        hit = next((c for c in copies if in_scope(watch, c) and query.matches(c.match_text)), None)
+        if hit is None:
+            continue
+        story = story_dict(copies, make_snippet(hit.text, query.positive_terms))
+        stories.append(DigestStory(story, seen, excerpt(hit.text, query.positive_terms), reach_line(story)))
+    # Newest first, as search orders them: the story's (canonical) date, then first seen.
+    stories.sort(key=lambda s: (s.story.get("published") or s.first_seen[:10], s.first_seen,
+                                s.story["story_id"]), reverse=True)
+    return stories
+
+
+def source_health(index: IndexBackend, now: datetime | None = None) -> list[dict] | None:
+    try:
+        from monitor.health import source_status
+    except ImportError:    # run history arrives with the scheduler; until then, no section
+        return None
+    return [site.to_dict() for site in source_status(index, now=now)]
+
+
+def recipients(watches: list[Watch], to: str | None = None) -> dict[str, list[Watch]]:
+    """Recipient -> the digest watches naming them. ``to`` limits it to one address;
+    an address no watch names gets every digest watch (a preview for an operator)."""
+    by_recipient: dict[str, list[Watch]] = {}
+    for watch in watches:
+        if watch.in_digest:
+            for address in watch.emails:
+                by_recipient.setdefault(address, []).append(watch)
+    if to is not None:
+        return {to: by_recipient.get(to) or [w for w in watches if w.in_digest]}
+    return by_recipient
+
+
+def build_digests(index: IndexBackend, since: datetime, until: datetime, *, label: str,
+                  settings: DigestSettings | None = None, to: str | None = None,
+                  now: datetime | None = None) -> list[Digest]:
+    settings = settings or DigestSettings()
+    new = first_seen_stories(index.state, since, until)
+    health = source_health(index, now or until)
+    cache: dict = {}
+    digests = []
+    for recipient, watches in recipients(WatchStore(index).list(), to).items():
+        sections = [DigestSection(w, watch_stories(index, w, new, cache)) for w in watches]
+        digests.append(Digest(recipient, label, since, until, settings.timezone, sections, health))
+    return digests
+
+
+# -- 4: rendering and sending ----------------------------------------------------------------------
+
+_ENV = Environment(loader=PackageLoader("monitor", "templates"),
+                   autoescape=select_autoescape(["html", "j2"], default=True),
+                   trim_blocks=True, lstrip_blocks=True)
+_ENV.filters["when"] = when
+_TEXT_ENV = Environment(loader=PackageLoader("monitor", "templates"), autoescape=False,
+                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+_TEXT_ENV.filters["when"] = when
+
+
+def render_html(digest: Digest) -> str:
+    return _ENV.get_template("digest.html.j2").render(d=digest)
+
+
+def render_text(digest: Digest) -> str:
+    return _TEXT_ENV.get_template("digest.txt.j2").render(d=digest)
+
+
+def digest_message(digest: Digest, sender: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = digest.subject
+    message["To"] = digest.recipient
+    if sender:
+        message["From"] = sender
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="newsmon")
+    names = [section.watch.name for section in digest.sections]
+    message["List-Id"] = "newsmon digest"
+    if names:
+        message["List-Unsubscribe"] = ", ".join(
+            f"<mailto:{sender or 'newsmon'}?subject=unsubscribe%20{name}>" for name in names)
+    message.set_content(render_text(digest))
+    message.add_alternative(render_html(digest), subtype="html")
+    return message
+
+
+def send_digest(index: IndexBackend, digest: Digest, smtp: SMTPSettings | None = None,
+                *, once: bool = False) -> bool:
+    """Send and record it (``digest`` kind, ``<recipient>/<label>``). ``once``: only if
+    no digest was recorded for that recipient and day (atomic); False if skipped."""
+    key = f"{digest.recipient}/{digest.label}"
+    # A digest for today sent at noon covers until noon: the afternoon's stories go in the next one.
+    covered = min(digest.until, utc_now())
+    doc = {"recipient": digest.recipient, "label": digest.label, "since": key_time(digest.since),
+           "until": key_time(covered), "stories": digest.count,
+           "watches": [s.watch.name for s in digest.sections], "sent_at": key_time(utc_now())}
+    if once and not index.state.add(DIGEST_KIND, key, {**doc, "status": "sending"}):
+        return False
+    settings = smtp or SMTPSettings.from_env()
+    try:
+        send_email(digest_message(digest, settings.sender), settings)
+    except DeliveryError:
+        if once:    # let the next run try again
+            index.state.delete(DIGEST_KIND, key)
+        raise
+    index.state.put(DIGEST_KIND, key, {**doc, "status": "sent"})
+    return True
+
+
+def last_digest_until(state, recipient: str) -> datetime | None:
+    """End of the window the recipient's latest (by day) digest covered."""
+    latest = state.scan(DIGEST_KIND, f"{recipient}/", reverse=True, limit=1)
+    return parse_key_time(latest[0][1]["until"]) if latest else None
+
+
+def run_daily_digest(index: IndexBackend, now: datetime | None = None,
+                     settings: DigestSettings | None = None, smtp: SMTPSettings | None = None) -> list[str]:
+    """The scheduler's job: each recipient gets one digest per local day, of what was
+    first seen since their previous digest (24 hours for the first one). Returns
+    the recipients sent to; a failed send is logged and retried by the next run."""
+    settings = settings or DigestSettings()
+    now = now or utc_now()
+    label = now.astimezone(settings.zone()).date().isoformat()
+    sent = []
+    for recipient in recipients(WatchStore(index).list()):
+        since = last_digest_until(index.state, recipient) or now - timedelta(days=1)
+        for digest in build_digests(index, since, now, label=label, settings=settings, to=recipient, now=now):
+            try:
+                if send_digest(index, digest, smtp, once=True):
+                    sent.append(recipient)
+                    logger.info("digest %s sent to %s: %d stories", label, recipient, digest.count)
+            except DeliveryError as exc:
+                logger.error("digest %s to %s not sent: %s", label, recipient, exc)
+    return sent
+
+
+def daily_digest_job(index_url: str | None = None, sites_file: str | None = None) -> list[str]:
+    """The scheduler's digest job: the sites file's ``digest:`` settings, then
+    ``run_daily_digest`` on a freshly opened index."""
+    from index import open_index
+    settings = DigestSettings()
+    if sites_file:
+        from crawler.sites import load_sites
+        settings = DigestSettings.from_config(load_sites(sites_file).digest, f"{sites_file}: digest")
+    index = open_index(index_url)
+    try:
+        return run_daily_digest(index, settings=settings)
+    finally:
+        index.close()

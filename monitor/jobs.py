@@ -1,0 +1,59 @@
+"""The scheduler's alert and digest jobs: builders for ``scheduler.JOB_BUILDERS``.
+
+Each builder takes the scheduler's config and the loaded sites file and returns
+``JobSpec``s naming library functions (``"module:function"``, so APScheduler's
+persistent job store can keep them). They run again whenever the sites file
+changes; a bad ``watches:`` or ``digest:`` section raises ``SitesFileError`` (file,
+line, field), and the scheduler keeps the previous schedule.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+DELIVERY_INTERVAL = 60     # seconds between runs of the alert delivery job
+
+
+def alert_jobs(config, sites) -> list:
+    """Load the sites file's ``watches:`` into the index, and deliver queued alerts
+    every minute (what the crawls could not send, and retries coming due)."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from crawler.sites import SitesFileError
+    from index import open_index
+    from monitor.watches import WatchError, WatchStore, watches_from_config
+    from scheduler import JobSpec
+
+    try:
+        watches = watches_from_config(sites.watches, sites.path)
+    except WatchError as exc:
+        raise SitesFileError(str(exc)) from None
+    if watches:
+        index = open_index(config.index_url)
+        try:
+            WatchStore(index).sync(watches)
+        finally:
+            index.close()
+    return [JobSpec(id="alerts:deliver", func="monitor.alerts:deliver_pending_job",
+                    trigger=IntervalTrigger(seconds=DELIVERY_INTERVAL),
+                    name=f"deliver queued alerts every {DELIVERY_INTERVAL}s",
+                    kwargs={"index_url": config.index_url}, misfire_grace_time=DELIVERY_INTERVAL)]
+
+
+def digest_jobs(config, sites) -> list:
+    """The daily digest at the sites file's ``digest: {time, timezone}`` (08:00 Asia/Shanghai)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from crawler.sites import SitesFileError
+    from monitor.digest import DigestConfigError, DigestSettings
+    from scheduler import JobSpec
+
+    try:
+        settings = DigestSettings.from_config(sites.digest, f"{sites.path}: digest")
+    except DigestConfigError as exc:
+        raise SitesFileError(str(exc)) from None
+    at = settings.at()
+    return [JobSpec(id="digest:daily", func="monitor.digest:daily_digest_job",
+                    trigger=CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.timezone),
+                    name=f"daily digest at {settings.time} {settings.timezone}",
+                    kwargs={"index_url": config.index_url, "sites_file": str(Path(sites.path).resolve())},
+                    misfire_grace_time=6 * 3600)]
