@@ -77,3 +77,9 @@ bench-crawl-safety: $(STAMP)
 .PHONY: bench-web
 bench-web: $(STAMP)
 	nice -n 10 $(BIN)/python -m benchmarks.web.bench --size $(or $(WEB_SIZE),100000) $(BENCH_WEB_ARGS)
+
+# Alert matching: 1,000 watches against 10,000 new stories, newsmon's Aho–Corasick
+# matcher vs the naive loop (every watch's Query.matches on every story), same run.
+.PHONY: bench-alerts
+bench-alerts: $(STAMP)
+	$(BIN)/python -m benchmarks.alerts.bench $(BENCH_ALERTS_ARGS)
