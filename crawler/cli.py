@@ -259,5 +259,12 @@ def _is_date(text: str) -> bool:
         return False
 
 
+# Command groups kept in their own modules (imported last: they use the helpers above).
+from crawler import digest_cli, watch_cli  # noqa: E402
+main.add_command(watch_cli.watch)
+main.add_command(watch_cli.alerts)
+main.add_command(digest_cli.digest)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
