@@ -26,7 +26,8 @@ def _summary(digest) -> str:
     watches = ", ".join(f"{s.watch.name} {len(s.stories)}" for s in digest.sections) or "no watches"
     health = ("source health not available" if digest.health is None else
               f"source health: {len(digest.health)} sites, {len(digest.problem_sites)} silent or failing")
-    return (f"digest {digest.label} for {digest.recipient}: {digest.count} stories "
+    stories = f"{digest.count} {'story' if digest.count == 1 else 'stories'}"
+    return (f"digest {digest.label} for {digest.recipient}: {stories} "
             f"({watches}); {health}")
 
 
