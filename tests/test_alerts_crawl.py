@@ -115,6 +115,14 @@ def test_alert_email_and_webhook_say_what_matched(crawled, mail, hooks):
     assert set(robot) == {"msgtype", "text"}
 
 
+def test_search_watch_test_alerts_and_digest_agree(crawled, hooks):
+    """The same query gives the same stories in search, watch test, the alerts and the
+    digest (Elasticsearch: test_watch_backends.py)."""
+    from test_watch_backends import assert_agree, matched_everywhere
+    crawl, _env = crawled
+    assert_agree(matched_everywhere(crawl.index_url, hooks, "/laser"))
+
+
 def test_recrawl_and_restart_send_nothing_again(crawled, fixture_sites, mail, hooks):
     crawl, env = crawled
     before = (len(mail.messages), len(hooks.posts))

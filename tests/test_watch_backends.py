@@ -1,6 +1,6 @@
 """One query, the same stories everywhere: ``search``, ``watch test``, the alerts
-sent during a crawl and the digest, on the embedded index and on a real
-Elasticsearch -- and both backends agree with each other."""
+sent during a crawl and the digest agree on a real Elasticsearch (the SQLite side
+is in ``test_alerts_crawl.py``), and both backends match the same stories."""
 from __future__ import annotations
 
 import json
@@ -12,22 +12,10 @@ from conftest import crawl_into, es_index_url, run_newsmon
 from webhook_receiver import WebhookReceiver
 
 QUERY = '"产业园" OR 激光 -招聘'
-results: dict[str, dict[str, set[str]]] = {}      # backend -> where -> story ids
 
 
-@pytest.fixture(scope="module")
-def hooks():
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-def matches_everywhere(index_url: str, directory, fixture_sites, hooks, path: str) -> dict[str, set[str]]:
-    added = run_newsmon("watch", "add", "laser", "--query", QUERY, "--webhook", f"{hooks.url}{path}",
-                        "--email", "team@example.com", "--mode", "both", "--index", index_url)
-    assert added.returncode == 0, added.stderr
-    crawl_into(fixture_sites, directory, index_url=index_url)
-
+def matched_everywhere(index_url: str, hooks: WebhookReceiver, path: str) -> dict[str, set[str]]:
+    """Story ids the ``laser`` watch (QUERY) got in search, watch test, alerts and the digest."""
     searched = run_newsmon("search", QUERY, "--json", "--limit", "1000", "--index", index_url)
     assert searched.returncode == 0, searched.stderr
     tested = run_newsmon("watch", "test", "laser", "--days", "5000", "--json", "--index", index_url)
@@ -42,40 +30,41 @@ def matches_everywhere(index_url: str, directory, fixture_sites, hooks, path: st
                                   label=now.date().isoformat(), to="team@example.com")
     finally:
         index.close()
-    return {
-        "search": {s["story_id"] for s in json.loads(searched.stdout)},
-        "watch test": {s["story_id"] for s in json.loads(tested.stdout)},
-        "alerts": {p.body["story"]["story_id"] for p in hooks.at(path)},
-        "digest": {item.story["story_id"] for item in digest.sections[0].stories},
-        "alert count": {str(len(hooks.at(path)))},
-        "canonical urls": {s["url"] for s in json.loads(searched.stdout)},
-    }
+    section = next(s for s in digest.sections if s.watch.name == "laser")
+    alerts = [p.body["story"]["story_id"] for p in hooks.at(path)]
+    assert len(alerts) == len(set(alerts))                       # one alert per story
+    return {"search": {s["story_id"] for s in json.loads(searched.stdout)},
+            "watch test": {s["story_id"] for s in json.loads(tested.stdout)},
+            "alerts": set(alerts),
+            "digest": {item.story["story_id"] for item in section.stories}}
 
 
-def check(found: dict[str, set[str]]) -> None:
+def assert_agree(found: dict[str, set[str]]) -> None:
     assert len(found["search"]) >= 5
     for where in ("watch test", "alerts", "digest"):
         assert found[where] == found["search"], where
-    assert found["alert count"] == {str(len(found["search"]))}     # one alert per story
 
 
-def test_sqlite_search_alerts_and_digest_agree(fixture_sites, tmp_path, hooks):
-    found = matches_everywhere(f"sqlite:///{tmp_path}/newsmon.db", tmp_path, fixture_sites, hooks, "/sqlite")
-    check(found)
-    results["sqlite"] = found
+def canonical_urls(index_url: str) -> set[str]:
+    """Stories named by their canonical copy's path (story ids and ports differ between crawls)."""
+    from urllib.parse import urlsplit
+    proc = run_newsmon("search", QUERY, "--json", "--limit", "1000", "--index", index_url)
+    assert proc.returncode == 0, proc.stderr
+    return {(s["site"], urlsplit(s["url"]).path) for s in json.loads(proc.stdout)}
 
 
 @pytest.mark.elasticsearch
-def test_elasticsearch_search_alerts_and_digest_agree(fixture_sites, tmp_path, hooks, elasticsearch_node):
-    found = matches_everywhere(es_index_url(elasticsearch_node, "watch"), tmp_path, fixture_sites, hooks, "/es")
-    check(found)
-    results["elasticsearch"] = found
-
-
-def test_both_backends_match_the_same_stories():
-    if set(results) != {"sqlite", "elasticsearch"}:
-        pytest.fail("run with the two tests above (they record what each backend matched)")
-    # Story ids come from whichever copy a crawl met first, so compare the stories by
-    # their canonical copy (the origin, chosen from all copies whatever the order).
-    assert results["sqlite"]["canonical urls"] == results["elasticsearch"]["canonical urls"]
-    assert results["sqlite"]["alert count"] == results["elasticsearch"]["alert count"]
+def test_elasticsearch_search_alerts_and_digest_agree_and_match_sqlite(
+        fixture_sites, tmp_path, elasticsearch_node, crawl):
+    hooks = WebhookReceiver().start()
+    try:
+        index_url = es_index_url(elasticsearch_node, "watch")
+        added = run_newsmon("watch", "add", "laser", "--query", QUERY, "--webhook", f"{hooks.url}/es",
+                            "--email", "team@example.com", "--index", index_url)
+        assert added.returncode == 0, added.stderr
+        crawl_into(fixture_sites, tmp_path, index_url=index_url)
+        assert_agree(matched_everywhere(index_url, hooks, "/es"))
+    finally:
+        hooks.stop()
+    # the same stories as the shared SQLite crawl of the same sites finds
+    assert canonical_urls(index_url) == canonical_urls(crawl.index_url)
