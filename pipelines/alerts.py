@@ -66,12 +66,15 @@ class DeliveryWorker:
 
 
 class AlertPipeline:
+    RETRY_LIMIT = 10_000   # pages kept in memory for a second try when the state store failed
+
     def __init__(self, recorder: AlertRecorder, stats, worker: DeliveryWorker | None = None,
                  drain_seconds: float = 30.0):
         self.recorder = recorder
         self.stats = stats
         self.worker = worker
         self.drain_seconds = drain_seconds
+        self._failed: list = []   # (item site, record, new_story, recrawl) whose observe raised
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -88,6 +91,11 @@ class AlertPipeline:
             self.worker.start()
 
     async def close_spider(self):
+        # Pages whose alerts could not be recorded (e.g. Elasticsearch was down for a
+        # while) get one more try now; what still fails is logged and counted.
+        failed, self._failed = self._failed, []
+        for site, record, new_story, recrawl in failed:
+            self._observe(site, record, new_story, recrawl, retry=True)
         # Before the shared index closes (pipelines close before spider_closed fires);
         # in a thread, so the reactor is not blocked while the last alerts go out.
         if self.worker is None:
@@ -96,18 +104,24 @@ class AlertPipeline:
         count(self.stats, "alert_deliveries_sent", n=self.worker.sent)
 
     def process_item(self, item):
-        record, assignment = item.record, item.assignment
+        self._observe(item.site, item.record, item.assignment.new_story, item.assignment.match == "url")
+        return item
+
+    def _observe(self, site: str, record, new_story: bool, recrawl: bool, retry: bool = False) -> None:
         try:
-            seen = self.recorder.observe(record, new_story=assignment.new_story,
-                                         recrawl=assignment.match == "url")
+            seen = self.recorder.observe(record, new_story=new_story, recrawl=recrawl)
         except Exception as exc:  # noqa: BLE001 - a broken watch or state write never stops the crawl
-            count(self.stats, "errors/alert_record", item.site)
-            logger.exception("[%s] alert matching failed on %s: %s", item.site, record.url, exc)
-            return item
+            if not retry and len(self._failed) < self.RETRY_LIMIT:
+                self._failed.append((site, record, new_story, recrawl))
+                logger.warning("[%s] alert matching failed on %s (tried again at the end): %s",
+                               site, record.url, exc)
+                return
+            count(self.stats, "errors/alert_record", site)
+            logger.error("[%s] alerts for %s not recorded: %s", site, record.url, exc)
+            return
         if seen.alerts:
-            count(self.stats, "alerts_queued", item.site, len(seen.alerts))
+            count(self.stats, "alerts_queued", site, len(seen.alerts))
             for key in seen.alerts:
-                logger.info("[%s] alert queued  %s", item.site, key)
+                logger.info("[%s] alert queued  %s", site, key)
             if self.worker is not None:
                 self.worker.wake()
-        return item

@@ -9,11 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import REPO, crawl_into, run_newsmon
+from conftest import crawl_into, run_newsmon
 from mailserver import MailServer
 from monitor.text import reach_line
 
-ARTIFACTS = REPO / "tests" / "artifacts"
 LASER = '"产业园" OR 激光 -招聘'
 SHANGHAI_OFFSET = timedelta(hours=8)
 
@@ -95,7 +94,7 @@ def test_text_part_carries_every_story_with_its_reach(day):
     assert "== 来源健康 ==" in text
 
 
-def test_html_digest_renders_in_chromium(day, chromium_browser):
+def test_html_digest_renders_in_chromium(day, chromium_browser, artifacts_dir):
     crawl, env, today, digests, _ = day
     _text, html = parts(digests["team@example.com"])
     page = chromium_browser.new_page(viewport={"width": 800, "height": 1200})
@@ -114,8 +113,7 @@ def test_html_digest_renders_in_chromium(day, chromium_browser):
         assert any("1 家转载" in r for r in reaches)
         assert laser.locator("mark").count() >= len(stories)   # every excerpt shows its hit
         assert page.locator("#health h2").inner_text() == "来源健康"
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "digest.png"), full_page=True)
+        page.screenshot(path=str(artifacts_dir / "digest.png"), full_page=True)
     finally:
         page.close()
 
@@ -209,7 +207,7 @@ MALICIOUS_PAGE = """<!DOCTYPE html>
 </body></html>"""
 
 
-def test_article_markup_stays_inert_in_the_html_digest(tmp_path, chromium_browser):
+def test_article_markup_stays_inert_in_the_html_digest(tmp_path, chromium_browser, artifacts_dir):
     """A page whose title and text carry markup (as spam-injected pages do) goes through
     the real pipeline functions; in the digest every tag is text, nothing runs."""
     from index import open_index
@@ -241,7 +239,6 @@ def test_article_markup_stays_inert_in_the_html_digest(tmp_path, chromium_browse
         assert page.locator("script, img, iframe, b[onmouseover]").count() == 0
         title = page.locator("article.story a.title").inner_text()
         assert title.startswith("<script>window.__xss=1</script>激光产业园招商")
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "digest-markup.png"), full_page=True)
+        page.screenshot(path=str(artifacts_dir / "digest-markup.png"), full_page=True)
     finally:
         page.close()
