@@ -39,6 +39,7 @@ class DeliveryWorker:
         self._stop_by: float | None = None
         self._thread = threading.Thread(target=self._run, name="newsmon-alert-delivery", daemon=True)
         self.sent = 0
+        self._last_error = ""
 
     def start(self) -> None:
         self._thread.start()
@@ -59,8 +60,12 @@ class DeliveryWorker:
             stopping = self._stop_by is not None
             try:
                 self.sent += deliver_pending(self.index, deadline=self._stop_by).sent
-            except Exception:  # noqa: BLE001 - delivery must never take the crawl down
-                logger.exception("alert delivery failed; the scheduler will retry what is queued")
+                self._last_error = ""
+            except Exception as exc:  # noqa: BLE001 - delivery must never take the crawl down
+                # e.g. Elasticsearch down: one line per distinct error, the queue waits in the index
+                if str(exc) != self._last_error:
+                    logger.error("alert delivery paused (the queue is kept for later): %s", exc)
+                self._last_error = str(exc)
             if stopping:
                 return
 
