@@ -4,12 +4,16 @@
 tested on its own in tests/test_clean.py):
 
 1. normalize_whitespace      – strip, fold NBSP/ideographic spaces, drop empty lines
+   unwrap_single_cell_rows   – "| 正文 |" one-cell layout-table rows lose trafilatura's pipes
 2. strip_pinyin_annotations  – flattened ruby ``開(kāi)`` -> ``開`` (syllable inventory check);
                                ``值(value)``, ``(a)``, ``(AI)``, ``昨(5)日`` stay
 3. drop_disclaimer_block     – 免责声明 and its ①②③ clauses, 转载请注明出处, 暂无关键词
 4. drop_tail_widgets         – from the first comment/related/follow/footer widget to the end
+   drop_trailing_widgets     – tag lines and share icons under the last paragraph (pipelines.widgets)
    drop_contact_footer       – a site footer's 地址/邮政编码/电子信箱/电话/传真 block closing the body
-5. drop_head_boilerplate     – breadcrumbs, service bars, 阅读|订阅, title and meta lines before the text
+   drop_prev_next_links      – 上一篇/下一篇 lines and the link title under a bare label
+5. drop_head_boilerplate     – breadcrumbs, service bars, 阅读|订阅, title and meta lines, and the
+                               one-line widgets of pipelines.widgets (tags, share, banners) before the text
 6. drop_meta_lines           – 来源/作者/发布时间/浏览次数 lines, （责任编辑：…）, toolbars, footers anywhere
 7. drop_repeated_article     – the article shown twice, teaser paragraphs repeated as prefixes
 8. drop_title_lines          – the headline repeated inside the body
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 
 
 from pipelines import vocabulary as V
+from pipelines.widgets import drop_prev_next_links, drop_trailing_widgets, unwrap_single_cell_rows, is_widget_line
 
 _CJK_CHAR = r"[\u3400-\u9fff\uf900-\ufaff]"
 _SENTENCE_END = re.compile(r"[。！？!?；;…”」』\"]\s*$")
@@ -272,7 +277,9 @@ def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None
             break
         k = comparison_key(line)
         if (_BREADCRUMB.match(line) or is_meta_line(line) or is_boilerplate_line(line)
-                or _SERVICE_BAR.search(line) or (title_key and k == title_key)
+                or _SERVICE_BAR.search(line) or is_widget_line(line) or (title_key and k == title_key)
+                # the headline and its meta line in one layout-table cell ("标题 来源于：东区办事处")
+                or (title_key and line.startswith(ctx.title.strip()) and is_meta_line(line[len(ctx.title.strip()):].strip()))
                 # a headline broken over several lines by <br>: each piece is part of the title
                 or (title_key and len(k) >= 4 and k in title_key)
                 # column names (新闻动态, 图集) and view counters (33) above the text, but not
@@ -334,10 +341,13 @@ def drop_title_lines(paragraphs: list[str], ctx: CleanContext | None = None) -> 
 
 CLEANING_RULES: tuple[tuple[str, Rule], ...] = (
     ("normalize_whitespace", normalize_whitespace),
+    ("unwrap_single_cell_rows", unwrap_single_cell_rows),
     ("strip_pinyin_annotations", strip_pinyin_annotations),
     ("drop_disclaimer_block", drop_disclaimer_block),
     ("drop_tail_widgets", drop_tail_widgets),
+    ("drop_trailing_widgets", drop_trailing_widgets),
     ("drop_contact_footer", drop_contact_footer),
+    ("drop_prev_next_links", drop_prev_next_links),
     ("drop_head_boilerplate", drop_head_boilerplate),
     ("drop_meta_lines", drop_meta_lines),
     ("drop_repeated_article", drop_repeated_article),

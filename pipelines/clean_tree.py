@@ -11,6 +11,7 @@ from lxml import etree
 
 from pipelines import vocabulary as V
 from pipelines.clean import comparison_key
+from pipelines.htmltext import link_text_length, text_length
 
 _RELATED_HEADING = re.compile(rf"^[\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKERS)})[:：>》\]】|｜]*$")
 
@@ -38,23 +39,77 @@ def remove_keeping_tail(el: etree._Element) -> None:
 
 
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# Elements that serve as a box title when their whole text is a widget name (<div class="ttl">).
+_TITLE_BLOCKS = ("div", "p", "span", "strong", "b", "dt", "em")
+_SMALL_BOX = 400   # a titled box with more text than this is a section of the page, not a widget
 
 
 def drop_related_boxes(tree: etree._Element) -> int:
     """Tree-level: a heading that names a recommendation/related box (``<h2>为你推荐</h2>``,
-    ``<h3>相关推荐</h3>``) goes with what follows it in its parent, up to the next heading (the box's list).
-    Extractors drop such headings but keep the lists under them as if they were text
-    (toutiao galleries, stcn, people.cn). Returns how many boxes were removed."""
+    ``<h3>相关推荐</h3>``) goes with what follows it in its parent, up to the next heading
+    (the box's list). Extractors drop such headings but keep the lists under them as if they
+    were text (toutiao galleries, stcn, people.cn). A box titled by a plain element
+    (``<div class="ttl">延伸 · 推荐</div>`` opening a small box) loses its links and teasers
+    but keeps the title, which the line rules then use as the place to cut the tail (163).
+    Returns how many boxes were removed."""
     removed = 0
-    for heading in list(tree.iter(*_HEADINGS)):
-        if heading.getparent() is None or not _RELATED_HEADING.match(comparison_key(heading.text_content())):
+    for heading in list(tree.iter(*_HEADINGS, *_TITLE_BLOCKS)):
+        parent = heading.getparent()
+        if parent is None or len(heading) > 2:
             continue
-        box = [heading]
-        for el in heading.itersiblings():
-            if el.tag in _HEADINGS:     # the next section of a flat page is not the box
-                break
-            box.append(el)
+        text = heading.text_content()
+        if len(text) > 30 or not _RELATED_HEADING.match(comparison_key(text)):
+            continue
+        if heading.tag in _HEADINGS:
+            box = [heading]
+            for el in heading.itersiblings():
+                if el.tag in _HEADINGS:     # the next section of a flat page is not the box
+                    break
+                box.append(el)
+        elif heading is _first_child(parent) and text_length(parent) <= _SMALL_BOX:
+            box = [el for el in heading.itersiblings() if isinstance(el.tag, str)]
+            if not box:
+                continue
+        else:
+            continue
         for el in box:
             el.getparent().remove(el)   # tails too: they are the box's text
+        removed += 1
+    return removed
+
+
+def _first_child(el: etree._Element) -> etree._Element | None:
+    return next((child for child in el if isinstance(child.tag, str)), None)
+
+
+_LIST_TAGS = ("ul", "ol", "dl")
+
+
+def _is_link_list(el: etree._Element) -> bool:
+    """A list (or a div holding one) of three or more links that is mostly link text."""
+    if el.tag not in _LIST_TAGS and not (el.tag == "div" and el.find(".//ul") is not None):
+        return False
+    links = sum(1 for a in el.iter("a") if (a.text_content() or "").strip())
+    total = text_length(el)
+    return links >= 3 and total > 0 and link_text_length(el) >= 0.7 * total
+
+
+def drop_link_list_boxes(tree: etree._Element) -> int:
+    """Tree-level: a short, unlinked box title directly followed by a list of links
+    (``<div class="title">时报观察</div><ul><li><a>…</a></li>…</ul>``, 点击排行, 热门文章):
+    a sidebar or column box whatever its title says. Extractors drop the links but keep
+    the title as a line of text. Returns how many boxes were removed."""
+    removed = 0
+    for title in list(tree.iter(*_HEADINGS, *_TITLE_BLOCKS)):
+        if title.getparent() is None or title.find(".//a") is not None:
+            continue
+        text = title.text_content().strip()
+        if not (2 <= len(text) <= 12) or re.search(r"[。，,；;！？!?]", text):
+            continue
+        nxt = title.getnext()
+        if nxt is None or not _is_link_list(nxt):
+            continue
+        for el in (title, nxt):
+            el.getparent().remove(el)
         removed += 1
     return removed

@@ -7,7 +7,10 @@
    date on the lines right under the title (the meta line "2021-07-12 来源:…")
 3. a labelled date anywhere in the visible text (scripts are not visible text)
 4. the URL (t20210712_, /2021/7/12/art_, /2020-06/28/content_, /202107/)
-5. htmldate (original date, no extensive search) as a last helper
+5. a publish-time script variable (``var ct = "1581418070"``, ``pubtime = '2021-07-12'``),
+   read by ``date_from_scripts`` before the scripts leave the tree: pages that show only
+   "前天" or nothing keep the real date there
+6. htmldate (original date, no extensive search) as a last helper
 
 Plausible = parses, not in the future, not before 1995. Copyright years and
 "today" widgets are never asked: they are not labelled publication dates and
@@ -113,6 +116,30 @@ def date_from_url(url: str) -> str | None:
     return None
 
 
+# A declaration or assignment (var ct = "…"; pubtime = '…'), not a key inside a JSON list,
+# where every listed item carries its own date (readhub topics).
+_SCRIPT_VAR = re.compile(
+    rf"""(?:^|[;{{}}]|\b(?:var|let|const)\b)\s*(?:window\.)?(?:{"|".join(V.PUBLISH_TIME_SCRIPT_VARS)})\s*=\s*["']?([^"';,\n]{{8,25}})""",
+    re.I | re.M)
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+def date_from_scripts(tree: etree._Element) -> str | None:
+    """The first plausible publish-time variable in the page's scripts: a date string, or a
+    Unix time in seconds read in China time (UTC+8), as the page's own clock shows it."""
+    for script in tree.iter("script"):
+        for m in _SCRIPT_VAR.finditer(script.text or ""):
+            value = m.group(1).strip()
+            if re.fullmatch(r"\d{10}", value):
+                when = dt.datetime.fromtimestamp(int(value), CHINA_TZ)
+                found = _valid(when.year, when.month, when.day, when.hour, when.minute)
+            else:
+                found = parse_date(value)
+            if found:
+                return found
+    return None
+
+
 _SCRIPT_TARGET = re.compile(r"""getElementById\(\s*['"]([\w-]+)['"]\s*\)""")
 
 
@@ -141,7 +168,8 @@ def visible_lines(tree: etree._Element) -> list[str]:
 
 
 def find_published(html_tree_or_text, url: str, meta: Mapping[str, str] | None = None,
-                   title: str = "", lines: list[str] | None = None) -> str | None:
+                   title: str = "", lines: list[str] | None = None,
+                   script_date: str | None = None) -> str | None:
     """ISO date (with time when the page gives one) or None."""
     # 1. meta
     if found := date_from_meta(meta):
@@ -163,7 +191,10 @@ def find_published(html_tree_or_text, url: str, meta: Mapping[str, str] | None =
     # 4. URL
     if found := date_from_url(url):
         return found
-    # 5. htmldate
+    # 5. script variables (read earlier by the caller, while the scripts were in the tree)
+    if script_date:
+        return script_date
+    # 6. htmldate
     if tree is not None or not isinstance(html_tree_or_text, str):
         return _htmldate(tree if tree is not None else html_tree_or_text, url)
     return None

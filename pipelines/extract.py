@@ -3,7 +3,8 @@
 Each stage engages only when the previous one under-delivered:
 
 1. decode the bytes (pipelines.decode: one precedence chain)
-2. government meta tags (ArticleTitle, PubDate, ContentSource, SiteName, ColumnName, Author…)
+2. government meta tags (ArticleTitle, PubDate, ContentSource, SiteName, ColumnName, Author…);
+   the headline itself is pipelines.titles.find_title
 3. site selectors from the sites file (options.title/body/date_selector)
 4. known CMS body containers (.TRS_Editor, #UCAP-CONTENT, #zoom, .pages_content, #content…)
 5. trafilatura on the page (favor_recall), once, when no container held the article
@@ -11,27 +12,28 @@ Each stage engages only when the previous one under-delivered:
 7. clean: pipelines.clean.CLEANING_RULES, in order
 8. spam check: spam lines dropped from a good page, a spam article flagged for quarantine
 
-Spam injections (junk tags, hidden link farms) and ruby pinyin are removed from
-the tree before stages 3–6 so no extractor ever sees them.
+Spam injections (junk tags, hidden link farms), ruby pinyin and related/link-list
+boxes (pipelines.clean_tree) are removed from the tree before stages 3–6 so no
+extractor ever sees them.
 """
 from __future__ import annotations
 
 import copy
 import re
-from functools import lru_cache
 from collections.abc import Mapping
 
 import lxml.html
 from lxml import etree
-from lxml.cssselect import CSSSelector
 
 from pipelines import spam, vocabulary as V
 from pipelines.article import Article, ExtractionError, ExtractOptions
 from pipelines.clean import clean_paragraphs, is_sentence, strip_pinyin_annotations
-from pipelines.clean_tree import drop_related_boxes, strip_ruby_annotations
-from pipelines.dates import find_published, parse_date, remove_clock_widgets
+from pipelines.clean_tree import drop_link_list_boxes, drop_related_boxes, strip_ruby_annotations
+from pipelines.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
 from pipelines.htmltext import element_paragraphs, link_text_length, text_length
+from pipelines.pagemeta import meta_value, read_meta, select, select_text
+from pipelines.titles import find_title, page_title as read_page_title
 
 MIN_BODY_CHARS = 40
 # Real pages stay under ~3,500 elements (largest in tests/pages and ../shared/realpages);
@@ -62,10 +64,13 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     spam_reasons = spam.remove_junk_tags(tree) + spam.remove_hidden_blocks(tree)
     if strip_ruby_annotations(tree):
         removed.append("strip_ruby_annotations")
-    page_title = _page_title(tree)
+    page_title = read_page_title(tree)
     if drop_related_boxes(tree):
         removed.append("drop_related_boxes")
+    if drop_link_list_boxes(tree):
+        removed.append("drop_link_list_boxes")
     remove_clock_widgets(tree)   # needs the scripts, so before they go
+    script_date = date_from_scripts(tree)
     for el in list(tree.iter(*_NOISE_TAGS)):
         el.drop_tree()
     # Comments are never text, but trafilatura prints IE conditional comments
@@ -93,9 +98,10 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
 
     published = None
     if options.date_selector:
-        published = parse_date(" ".join(_select_text(tree, options.date_selector)))
+        published = parse_date(" ".join(select_text(tree, options.date_selector)))
     page_lines = element_paragraphs(tree)   # once: dates and 来源 both read it
-    published = published or find_published(tree, url, meta, title=title, lines=page_lines)
+    published = published or find_published(tree, url, meta, title=title, lines=page_lines,
+                                             script_date=script_date)
     if stage in ("trafilatura", "density") and not published and not verdict \
             and (meta_value(meta, "og:type") or "").lower() != "article":
         # Without a CMS container, a date (or the publisher's own og:type=article) is what
@@ -157,116 +163,13 @@ def parse_html(text: str) -> etree._Element:
     return root
 
 
-def read_meta(tree: etree._Element) -> dict[str, str]:
-    """<meta name|property|itemprop=… content=…>: first non-empty value per name (case kept)."""
-    meta: dict[str, str] = {}
-    for el in tree.iter("meta"):
-        name = el.get("name") or el.get("property") or el.get("itemprop") or el.get("http-equiv")
-        content = (el.get("content") or "").strip()
-        if name and content and name not in meta:
-            meta[name.strip()] = content
-    return meta
-
-
-def meta_value(meta: Mapping[str, str], *names: str) -> str | None:
-    lowered = {k.lower(): v for k, v in meta.items()}
-    for name in names:
-        if value := lowered.get(name.lower()):
-            return value
-    return None
-
-
-@lru_cache(maxsize=512)
-def _compiled(selector: str) -> CSSSelector | None:
-    # Translating CSS to XPath costs ~0.5 ms per selector; do it once per process.
-    try:
-        return CSSSelector(selector, translator="html")
-    except Exception:  # a bad selector in a sites file must not stop the crawl
-        return None
-
-
-def _select(tree: etree._Element, selector: str) -> list[etree._Element]:
-    compiled = _compiled(selector)
-    return compiled(tree) if compiled is not None else []
-
-
-def _select_text(tree: etree._Element, selector: str) -> list[str]:
-    return [" ".join(element_paragraphs(el)) for el in _select(tree, selector)]
-
-
-# ------------------------------------------------------------------ title
-def _page_title(tree: etree._Element) -> str:
-    el = tree.find(".//title")
-    if el is None:
-        return ""
-    # An ideographic space between a number and a character is typesetting padding ("2007　年末").
-    text = re.sub(r"(?<=\d)\u3000+(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])\u3000+(?=\d)", "", el.text_content())
-    return re.sub(r"\s+", " ", text).strip()
-
-
-_SITE_LIKE = re.compile(r"(政府|网|網|网站|網站|门户|門戶|区|區|县|縣|市|省|局|委|办|辦|厅|廳|中心|频道|頻道|"
-                        r"新闻|新聞|首页|首頁|平台|官网|公报|公報|报|報|在线|在線)$")
-
-
-def strip_site_suffix(title: str, site_name: str | None = None) -> str:
-    """"标题_宿迁市人民政府" -> "标题", "标题-平桥区" -> "标题"; "1-10月…" keeps its dash."""
-    seps = "|".join(re.escape(s) for s in V.TITLE_SEPARATORS)
-    parts = re.split(rf"(\s*(?:{seps})\s*)", title.strip())   # [text, sep, text, sep, text]
-    while len(parts) >= 3:
-        last = parts[-1].strip()
-        if not last or (site_name and last in site_name) or (_SITE_LIKE.search(last) and len(last) <= 20):
-            del parts[-2:]
-        else:
-            break
-    return "".join(parts).strip()
-
-
-def _overlap(a: str, b: str) -> float:
-    a, b = re.sub(r"\s", "", a), re.sub(r"\s", "", b)
-    if not a or not b:
-        return 0.0
-    if a in b or b in a:
-        return min(len(a), len(b)) / max(len(a), len(b)) + 0.5
-    common = sum(1 for ch in set(a) if ch in b)
-    return common / max(len(set(a)), 1)
-
-
-def find_title(tree: etree._Element, meta: Mapping[str, str], options: ExtractOptions,
-               page_title: str) -> str:
-    """ArticleTitle meta -> site selector -> headline matching <title> -> <title> minus site name."""
-    if (value := meta_value(meta, "ArticleTitle")) and not spam.is_spam_line(value):
-        return value.strip()
-    if options.title_selector:
-        for text in _select_text(tree, options.title_selector):
-            if text.strip():
-                return text.strip()
-    site_name = meta_value(meta, "SiteName", "og:site_name")
-    page_spam = spam.is_spam_line(page_title)
-    stripped = strip_site_suffix(page_title, site_name) if not page_spam else ""
-    best, best_score = "", 0.0
-    for rank, selector in enumerate(("h1", *V.TITLE_SELECTORS, "h2", "h3")):
-        for el in _select(tree, selector)[:5]:
-            text = re.sub(r"\s+", " ", " ".join(element_paragraphs(el))).strip()
-            if not (4 <= len(text) <= 120) or spam.is_spam_line(text):
-                continue
-            if site_name and text in site_name or link_text_length(el) > 0.8 * len(text):
-                continue
-            score = _overlap(text, page_title) if page_title and not page_spam else 0.6
-            score -= rank * 0.01
-            if score > best_score + 0.05:
-                best, best_score = text, score
-    if best and (best_score >= 0.55 or not stripped):
-        return best
-    return stripped or best or page_title
-
-
 # ------------------------------------------------------------------ body
 def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions,
                          title: str) -> tuple[list[str], str]:
     """Paragraphs of the article body and the stage that found them."""
     # 3. site selector
     if options.body_selector:
-        found = [p for el in _select(tree, options.body_selector) for p in element_paragraphs(el)]
+        found = [p for el in select(tree, options.body_selector) for p in element_paragraphs(el)]
         if found:
             return found, "site_selector"
     # 4. known CMS containers
@@ -312,7 +215,7 @@ def best_container(tree: etree._Element) -> etree._Element | None:
     for selector in V.BODY_CONTAINER_SELECTORS:
         best, best_len = None, 0
         simple = _SIMPLE_SELECTOR.match(selector)
-        matches = index.get(selector, []) if simple else _select(tree, selector)
+        matches = index.get(selector, []) if simple else select(tree, selector)
         for el in matches:
             total = text_length(el)
             own = total - link_text_length(el)

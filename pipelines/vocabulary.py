@@ -29,6 +29,23 @@ TOOLBAR_MARKERS = (
 )
 # Previous/next article links.
 PREV_NEXT_MARKERS = ("上一篇", "下一篇", "上一条", "下一条", "上篇", "下篇")
+# What a prev/next link says when there is no such article ("下一篇：没有了").
+NO_MORE_MARKERS = ("没有了", "无", "暂无", "已是第一篇", "已是最后一篇", "没有上一篇", "没有下一篇")
+# Share buttons: platform names (a line of only these is a share bar) and the labels before them.
+SHARE_TARGETS = (
+    "新浪微博", "腾讯微博", "微博", "微信好友", "微信", "朋友圈", "QQ空间", "QQ好友", "QQ", "豆瓣", "人人网",
+    "复制链接", "Facebook", "Twitter", "LINE", "Plurk",
+)
+SHARE_LEAD_MARKERS = ("转播到腾讯微博", "转播到", "分享到", "分享至", "分享：", "分享:", "分享")
+# Banners and app/browser prompts above the article ("浏览器更新提醒…立即更新×").
+BANNER_MARKERS = (
+    "浏览器更新提醒", "升级浏览器", "浏览器版本过低", "立即更新", "立即下载", "立即体验", "下载客户端",
+    "下载APP", "打开APP", "打开客户端", "APP内打开", "扫码下载", "阅读全文请打开",
+)
+# QR-code and app captions ("证券时报APP", "微信公众号"): a short line naming one is a promo.
+APP_PROMO_MARKERS = ("APP", "App", "客户端", "公众号", "二维码", "小程序", "扫码关注", "扫一扫")
+# Outlets at the end of a "记者/报名" credit line ("石佳/中国青年报").
+MEDIA_SUFFIXES = ("日报", "晚报", "早报", "周刊", "电视台", "客户端", "新闻", "杂志", "频道", "报", "网", "社", "台")
 # Copyright disclaimers; the numbered ①②③ clauses after them go too.
 DISCLAIMER_MARKERS = ("免责声明", "版权声明", "郑重声明", "特别声明", "声明：", "声明:")
 REPOST_NOTICE_MARKERS = ("转载请注明出处", "转载请注明来源", "转载请注明", "未经授权不得转载", "版权所有，未经",
@@ -139,6 +156,10 @@ TITLE_SELECTORS = (
 # <title> suffix separators: "标题_宿迁市人民政府", "标题-平桥区".
 TITLE_SEPARATORS = ("_", "-", "|", "—", "－", "–", "｜", "::", "·")
 
+# Script variables that hold the publication time where the page shows none, or only a
+# relative one ("前天"): CMS templates and WeChat official-account pages (ct = create time).
+PUBLISH_TIME_SCRIPT_VARS = ("publish_time", "publishtime", "pubtime", "pub_time", "pubdate", "pub_date",
+                            "publishdate", "publish_date", "create_time", "createtime", "ct", "ptime", "post_time")
 # Date labels (发布时间：2021-07-12).
 DATE_LABELS = ("发布时间", "发布日期", "发表时间", "发表日期", "成文日期", "发文日期", "日期", "时间", "印发日期", "更新时间")
 

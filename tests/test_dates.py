@@ -1,4 +1,4 @@
-"""Publication dates: meta, labelled lines near the title, URL, never widgets or scripts."""
+"""Publication dates: meta, labelled lines near the title, URL, publish-time script variables; never widgets."""
 from __future__ import annotations
 
 import datetime as dt
@@ -69,3 +69,24 @@ def test_clock_widget_is_not_a_date():
                 "document.getElementById('head_date').innerHTML=d.getFullYear();</script><p>关于我们。</p>")
     assert remove_clock_widgets(tree) == 1
     assert "2022" not in tree.text_content().replace("getFullYear", "")
+
+
+@pytest.mark.parametrize("script,iso", [
+    ('var nickname = "未闻Code";\n    var ct = "1581418070";', "2020-02-11T18:47"),    # Unix time, read in China time
+    ("var pubtime = '2021-07-12 08:30';", "2021-07-12T08:30"),
+    ('if (x) {\n  publish_time = "2019年9月26日";\n}', "2019-09-26"),
+    ('var items = [{"publishDate": "2019-09-07T05:51:23.000Z"}];', None),             # a listed item's own date
+    ('document.write("<img src=/a.gif?ct=1581418070&r=1>");', None),                 # a cache buster, not a date
+    ("var d = '2023-01-01'; var svr_time = \"1581605093\" * 1;", None),               # not a publish-time variable
+])
+def test_date_from_scripts(script, iso):
+    from pipelines.dates import date_from_scripts
+    tree = page(f"<script>{script}</script><h1>标题</h1><p>前天</p>")
+    assert date_from_scripts(tree) == iso
+
+
+def test_script_date_only_when_the_page_and_url_say_nothing():
+    tree = page("<h1>标题</h1><p>日期：2019-05-06</p>")
+    assert find_published(tree, "http://x/", {}, title="标题", script_date="2020-02-11") == "2019-05-06"
+    bare = page("<h1>标题</h1><p>正文没有日期。</p>")
+    assert find_published(bare, "http://x/a.html", {}, title="标题", script_date="2020-02-11") == "2020-02-11"

@@ -36,6 +36,12 @@ def test_score_is_above_its_floor(measured, name):
     assert measured["scores"][name] >= floor, f"{name} {measured['scores'][name]:.4f} < floor {floor}"
 
 
+def test_every_page_is_above_its_own_floor(measured):
+    below = gate.pages_below_floor(measured, gate.load_floors())
+    assert gate.load_floors()["page_floors"], "floors.json pins no per-page floors"
+    assert not below, "; ".join(f"{name} F1 {score:.3f} < floor {floor}" for name, score, floor in below)
+
+
 def test_no_leaks_outside_known_gaps(measured):
     assert not measured["leaks"]
 
@@ -48,3 +54,14 @@ def test_pin_refuses_to_lower_a_floor(measured, monkeypatch, tmp_path):
     errors = gate.pin(measured, allow_regression=False)
     assert errors and "refusing to lower" in errors[0]
     assert json.loads(floors.read_text())["floors"]["mean_f1"] == 1.01   # untouched
+
+
+def test_pin_refuses_to_lower_one_page_floor(measured, monkeypatch, tmp_path):
+    page = sorted(measured["per_page"])[0]
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"corpus_digest": measured["corpus_digest"], "pages": 1, "floors": {},
+                                  "page_floors": {page: 1.01}}))
+    monkeypatch.setattr(gate, "FLOORS", floors)
+    errors = gate.pin(measured, allow_regression=False)
+    assert errors and f"page {page}" in errors[0]
+    assert gate.pages_below_floor(measured, gate.load_floors()) == [(page, measured["per_page"][page], 1.01)]

@@ -5,7 +5,8 @@ Example:
     python benchmarks/extraction/gate.py --pin      # raise the floors to what is measured now
     python benchmarks/extraction/gate.py --pin --allow-regression   # lower one, on purpose
 
-floors.json holds the floors *and* the corpus digest they were measured on, in one
+floors.json holds the floors (mean F1s, share of pages above 0.9, and one F1 floor per
+page) *and* the corpus digest they were measured on, in one
 file: a changed corpus (new page, edited gold) makes the gate fail until the floors
 are re-pinned, and ``--pin`` refuses to lower a floor without ``--allow-regression``
 (trafilatura's tests/eval_gate.py habit). tests/test_quality_floors.py runs the check.
@@ -71,19 +72,36 @@ def problems(measured: dict, pinned: dict) -> list[str]:
     for name, floor in pinned["floors"].items():
         if measured["scores"][name] < floor:
             out.append(f"{name} {measured['scores'][name]:.4f} below floor {floor:.4f}")
+    out += [f"page {name} F1 {score:.4f} below its floor {floor:.4f}"
+            for name, score, floor in pages_below_floor(measured, pinned)]
     out += [f"leak (not a known gap) {leak}" for leak in measured["leaks"]]
     return out
 
 
-def pin(measured: dict, allow_regression: bool) -> list[str]:
-    old = load_floors()["floors"] if FLOORS.exists() else {}
-    new = {k: round(max(v - SLACK, 0.0), 4) for k, v in measured["scores"].items()}
+def pages_below_floor(measured: dict, pinned: dict) -> list[tuple[str, float, float]]:
+    """(page, F1, floor) for every page scoring under its own pinned floor: one page can
+    regress badly while the mean barely moves."""
+    floors = pinned.get("page_floors", {})
+    return [(name, measured["per_page"].get(name, 0.0), floor) for name, floor in sorted(floors.items())
+            if measured["per_page"].get(name, 0.0) < floor]
+
+
+def _raise_floors(old: dict, measured: dict, allow_regression: bool) -> tuple[dict, list[str]]:
+    new = {k: round(max(v - SLACK, 0.0), 4) for k, v in measured.items()}
     lowered = [f"{k}: {old[k]} -> {new[k]}" for k in new if k in old and new[k] < old[k]]
+    return {k: max(new[k], old.get(k, 0.0)) if not allow_regression else new[k] for k in new}, lowered
+
+
+def pin(measured: dict, allow_regression: bool) -> list[str]:
+    pinned = load_floors() if FLOORS.exists() else {}
+    floors, lowered = _raise_floors(pinned.get("floors", {}), measured["scores"], allow_regression)
+    page_floors, lowered_pages = _raise_floors(pinned.get("page_floors", {}), measured["per_page"], allow_regression)
+    lowered += [f"page {item}" for item in lowered_pages]
     if lowered and not allow_regression:
         return [f"refusing to lower floors without --allow-regression: {', '.join(lowered)}"]
-    floors = {k: max(new[k], old.get(k, 0.0)) if not allow_regression else new[k] for k in new}
     FLOORS.write_text(json.dumps({"corpus_digest": measured["corpus_digest"], "pages": measured["pages"],
-                                  "floors": floors}, indent=2) + "\n", encoding="utf-8")
+                                  "floors": floors, "page_floors": page_floors},
+                                 ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return []
 
 
