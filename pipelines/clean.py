@@ -14,7 +14,9 @@ tested on its own in tests/test_clean.py):
    drop_prev_next_links      – 上一篇/下一篇 lines and the link title under a bare label
 5. drop_head_boilerplate     – breadcrumbs, service bars, 阅读|订阅, title and meta lines, and the
                                one-line widgets of pipelines.widgets (tags, share, banners) before the text
-6. drop_meta_lines           – 来源/作者/发布时间/浏览次数 lines, （责任编辑：…）, toolbars, footers anywhere
+6. drop_meta_lines           – 来源/作者/发布时间/浏览次数 lines, （责任编辑：…）, (本文来自…) notices,
+                               toolbars, footers anywhere
+   strip_source_notice_suffix – the (本文来自…) notice run onto the end of a paragraph
 7. drop_repeated_article     – the article shown twice, teaser paragraphs repeated as prefixes
 8. drop_title_lines          – the headline repeated inside the body
 
@@ -33,7 +35,11 @@ from dataclasses import dataclass, field
 
 
 from pipelines import vocabulary as V
-from pipelines.widgets import drop_prev_next_links, drop_trailing_widgets, unwrap_single_cell_rows, is_widget_line
+from pipelines.widgets import (
+    drop_prev_next_links, drop_trailing_widgets, is_slash_byline, is_source_notice, is_widget_line,
+    strip_source_notice_suffix,
+    unwrap_single_cell_rows,
+)
 
 _CJK_CHAR = r"[\u3400-\u9fff\uf900-\ufaff]"
 _SENTENCE_END = re.compile(r"[。！？!?；;…”」』\"]\s*$")
@@ -77,7 +83,8 @@ _CONTACT_INTRO = _contains(V.CONTACT_INTRO_MARKERS)
 _DATE_ONLY = re.compile(r"^[\s\[【(（]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\s\]】)）]*$")
 # Credit lines: "采写：南都记者 余毅菁", "执笔/叨叨姐", "摄影/张艳 编辑/苏芳", "扬子晚报记者 张楠".
 _BYLINE = re.compile(rf"(?:^|[\s，、])(?:{V.pattern(V.BYLINE_MARKERS)})\s*[:：/︱丨|]")
-_REPORTER = re.compile(r"记者(?:\s*[\u4e00-\u9fff]{2,4})+$")
+# "扬子晚报记者 张楠", "《棱镜》作者 周纯", "本報記者 陳明": a role and names, closing a short line.
+_REPORTER = re.compile(rf"(?:{V.pattern(('记者', '作者', '通讯员'))})(?:\s*[\u4e00-\u9fff]{{2,4}})+$")
 _WIDGET_NUMBER = re.compile(r"^[\s\-+]*\d+\s*(?:文章|瀏覽量|浏览量|粉丝|粉絲|评论|評論|阅读|閱讀)?[\s\-+]*$")
 
 # 2. pinyin: a syllable in brackets right after a CJK character.
@@ -256,7 +263,8 @@ def is_byline(line: str) -> bool:
 
 def is_boilerplate_line(line: str) -> bool:
     """A line that is page furniture wherever it appears."""
-    if _EDITOR_CREDIT.match(line) or _ATTACHMENT.match(line) or is_byline(line):
+    if (_EDITOR_CREDIT.match(line) or _ATTACHMENT.match(line) or is_byline(line) or is_slash_byline(line)
+            or is_source_notice(line)):
         return True
     if len(line) <= 50 and (_TOOLBAR_START.match(line) or (_SERVICE_BAR.search(line) and not is_sentence(line))):
         return True
@@ -283,8 +291,9 @@ def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None
                 # a headline broken over several lines by <br>: each piece is part of the title
                 or (title_key and len(k) >= 4 and k in title_key)
                 # column names (新闻动态, 图集) and view counters (33) above the text, but not
-                # the first words of the lead broken by <br> ("下周一，")
-                or (len(k) <= 6 and not re.search(r"[，,、]$", k)) or k.isdigit()):
+                # the first words of the lead broken by <br> ("下周一，"), nor a label that opens
+                # what follows ("划重点：")
+                or (len(k) <= 6 and not re.search(r"[，,、:：]$", k)) or k.isdigit()):
             i += 1
             continue
         break
@@ -301,17 +310,31 @@ def drop_meta_lines(paragraphs: list[str], ctx: CleanContext | None = None) -> l
 def drop_repeated_article(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
     """Each paragraph once: exact repeats go (the page that shows its article twice, seed 001),
     so does a teaser that is a prefix of a following paragraph (seed 000), and so does the
-    short headline that introduces the second copy."""
+    short headline that introduces the second copy. A copy is a run of two or more repeated
+    paragraphs, or one long paragraph (>= 40 characters); a short line that comes back alone
+    is the text's own refrain (the same question put to each interviewee) and stays."""
     keys = [comparison_key(p) for p in paragraphs]
     seen: set[str] = set()
+    repeated = [False] * len(paragraphs)
+    for i, k in enumerate(keys):
+        repeated[i] = len(k) >= 8 and k in seen
+        seen.add(k)
     keep = [True] * len(paragraphs)
     second_copy_at = None
-    for i, k in enumerate(keys):
-        if len(k) >= 8 and k in seen:
-            keep[i] = False
-            if second_copy_at is None:
-                second_copy_at = i
-        seen.add(k)
+    i = 0
+    while i < len(keys):
+        if not repeated[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(keys) and repeated[j]:
+            j += 1
+        for n in range(i, j):
+            if j - i >= 2 or len(keys[n]) >= 40:
+                keep[n] = False
+        if j - i >= 2 and second_copy_at is None:
+            second_copy_at = i
+        i = j
     # The headline of the second copy sits just before it and is not a sentence.
     if second_copy_at is not None:
         j = second_copy_at - 1
@@ -350,6 +373,7 @@ CLEANING_RULES: tuple[tuple[str, Rule], ...] = (
     ("drop_prev_next_links", drop_prev_next_links),
     ("drop_head_boilerplate", drop_head_boilerplate),
     ("drop_meta_lines", drop_meta_lines),
+    ("strip_source_notice_suffix", strip_source_notice_suffix),
     ("drop_repeated_article", drop_repeated_article),
     ("drop_title_lines", drop_title_lines),
 )

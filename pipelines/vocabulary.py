@@ -20,7 +20,7 @@ BREADCRUMB_MARKERS = ("位置：", "位置:", "当前位置", "现在位置", "�
 META_LINE_MARKERS = (
     "来源于", "来源", "作者", "责任编辑", "编辑", "浏览次数", "阅读次数", "点击数", "点击量", "访问量",
     "发布时间", "发布日期", "发表时间", "更新时间", "日期", "时间", "信息来源", "文章来源",
-    "稿件来源", "发布机构", "发布者", "字号", "字体", "审核", "校对", "供稿", "录入",
+    "稿件来源", "发布机构", "发布者", "字号", "字体", "审核", "校对", "供稿", "录入", "原创",
 )
 # Share / print / close / font-size bars.
 TOOLBAR_MARKERS = (
@@ -40,10 +40,14 @@ SHARE_LEAD_MARKERS = ("转播到腾讯微博", "转播到", "分享到", "分享
 # Banners and app/browser prompts above the article ("浏览器更新提醒…立即更新×").
 BANNER_MARKERS = (
     "浏览器更新提醒", "升级浏览器", "浏览器版本过低", "立即更新", "立即下载", "立即体验", "下载客户端",
-    "下载APP", "打开APP", "打开客户端", "APP内打开", "扫码下载", "阅读全文请打开",
+    "下载APP", "打开APP", "打开客户端", "APP内打开", "扫码下载", "阅读全文请打开", "下载地址",
 )
 # QR-code and app captions ("证券时报APP", "微信公众号"): a short line naming one is a promo.
 APP_PROMO_MARKERS = ("APP", "App", "客户端", "公众号", "二维码", "小程序", "扫码关注", "扫一扫")
+# "(本文来自澎湃新闻，更多原创资讯请下载“澎湃新闻”APP)": where the text came from, closing it.
+SOURCE_NOTICE_MARKERS = ("本文来自", "本文来源于", "本文来源", "本文转自", "本文转载自", "文章来自", "内容来自")
+# Picture credits written with a slash ("图/pixabay", "圖片／視覺中國"); "图：…" is a caption and stays.
+PICTURE_CREDIT_MARKERS = ("图片", "图", "摄影", "视频", "制图")
 # Outlets at the end of a "记者/报名" credit line ("石佳/中国青年报").
 MEDIA_SUFFIXES = ("日报", "晚报", "早报", "周刊", "电视台", "客户端", "新闻", "杂志", "频道", "报", "网", "社", "台")
 # Copyright disclaimers; the numbered ①②③ clauses after them go too.
@@ -60,7 +64,7 @@ TAIL_WIDGET_MARKERS = (
     "精彩视频推荐", "相关稿件", "责任编辑", "分享到",
     # portal recommendation and reader-feedback widgets (163, sina, stcn, huanqiu, 博客)
     "为你推荐", "为您推荐", "推荐新闻", "推荐阅读", "点击进入专题", "点击排行", "本周热门", "相关资讯",
-    "延伸·推荐", "延伸 · 推荐", "关键词 >>", "关键词>>", "标签：", "标签:", "查看评论", "不感兴趣", "阅读数", "责编", "上一页", "图片均来自网络",
+    "正文已结束", "延伸·推荐", "延伸 · 推荐", "关键词 >>", "关键词>>", "标签：", "标签:", "查看评论", "不感兴趣", "阅读数", "责编", "上一页", "图片均来自网络",
 )
 # Tag/follow/report widgets ("+关注 / 关注 / 2545文章 / 50445浏览量").
 FOLLOW_WIDGET_MARKERS = ("+关注", "＋关注", "关注", "举报")

@@ -11,7 +11,8 @@ through ``V.pattern``, which adds the traditional spellings):
                            or a QR code's caption: ``证券时报APP``, ``微信公众号``
 * ``is_breadcrumb_path`` – ``科技 > 要闻 > 正文`` without a 当前位置 label
 * ``is_dateline``        – a source and timestamp with no sentence: ``TNW中文站2016年10月14日07:17``
-* ``is_slash_byline``    – ``石佳/中国青年报``: a name and the paper it writes for
+* ``is_slash_byline``    – ``石佳/中国青年报``: a name and the paper it writes for; ``图/pixabay``
+* ``is_source_notice``   – ``(本文来自澎湃新闻，更多原创资讯请下载“澎湃新闻”APP)``
 * ``is_prev_next_line``  – ``上一篇：…`` / ``下一篇 :`` (its link title may follow on the next line)
 
 ``drop_prev_next_links`` and ``drop_trailing_widgets`` are cleaning rules
@@ -39,6 +40,10 @@ _DATE_AND_TIME = re.compile(
     r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?")
 _SLASH_BYLINE = re.compile(
     rf"^[{_CJK}·]{{2,5}}\s*[/／]\s*(?!.*[的了和与與在是])[{_CJK}A-Za-z·]{{1,12}}(?:{V.pattern(V.MEDIA_SUFFIXES)})$")
+_PICTURE_CREDIT = re.compile(rf"^(?:{V.pattern(V.PICTURE_CREDIT_MARKERS)})\s*[/／]\s*[^\s/／，。]{{1,20}}$")
+_SOURCE_NOTICE = re.compile(rf"^[（(]?\s*(?:{V.pattern(V.SOURCE_NOTICE_MARKERS)})")
+_SOURCE_NOTICE_SUFFIX = re.compile(rf"\s*[（(]\s*(?:{V.pattern(V.SOURCE_NOTICE_MARKERS)})[^（）()]{{0,80}}[）)]\s*$")
+_END_MARK = re.compile(r"^[\s\-—=~*·_]*(?:THE\s*)?END[\s\-—=~*·_]*$", re.I)
 _TABLE_ROW = re.compile(r"^\|\s*(.*?)\s*\|$")
 
 
@@ -89,8 +94,28 @@ def is_dateline(line: str) -> bool:
 
 
 def is_slash_byline(line: str) -> bool:
-    """``石佳/中国青年报``, ``張三／聯合報``: a writer's name, a slash and the outlet."""
-    return bool(_SLASH_BYLINE.match(line.strip()))
+    """``石佳/中国青年报``, ``張三／聯合報``: a writer's name, a slash and the outlet; or a
+    picture credit ``图/pixabay``, ``圖片／視覺中國``."""
+    return bool(_SLASH_BYLINE.match(line.strip()) or _PICTURE_CREDIT.match(line.strip()))
+
+
+def is_source_notice(line: str) -> bool:
+    """``(本文来自澎湃新闻，更多原创资讯请下载“澎湃新闻”APP)``, ``本文轉自微信公眾號…``: a note on
+    where the text came from, bracketed as a whole or carrying an app/公众号 promo."""
+    line = line.strip()
+    if len(line) > 100 or not _SOURCE_NOTICE.match(line):
+        return False
+    bracketed = line[0] in "（(" and line[-1] in "）)"
+    return bracketed or bool(_APP_PROMO.search(line) or _BANNER.search(line))
+
+
+def strip_source_notice_suffix(paragraphs: list[str], ctx=None) -> list[str]:
+    """The same notice run onto the end of the last paragraph: ``…（原题为《…》）(本文来自澎湃新闻…)``."""
+    out = []
+    for line in paragraphs:
+        stripped = _SOURCE_NOTICE_SUFFIX.sub("", line)
+        out.append(stripped if stripped else line)
+    return out
 
 
 def is_prev_next_line(line: str) -> bool:
@@ -124,11 +149,11 @@ def is_widget_line(line: str) -> bool:
 
 
 def drop_trailing_widgets(paragraphs: list[str], ctx=None) -> list[str]:
-    """Tag lines, share icons and app/QR-code promos left at the very end of the body,
-    under the last paragraph."""
+    """Tag lines, share icons, app/QR-code promos and "- THE END -" marks left at the very
+    end of the body, under the last paragraph."""
     end = len(paragraphs)
     while end > 1 and (is_tag_line(paragraphs[end - 1]) or is_share_line(paragraphs[end - 1])
-                       or is_banner_line(paragraphs[end - 1])):
+                       or is_banner_line(paragraphs[end - 1]) or _END_MARK.match(paragraphs[end - 1])):
         end -= 1
     return paragraphs[:end]
 

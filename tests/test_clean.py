@@ -110,6 +110,17 @@ def test_short_repeats_are_kept():
     assert drop_repeated_article(["一、", BODY, "一、", BODY2]) == ["一、", BODY, "一、", BODY2]
 
 
+def test_a_question_put_to_each_interviewee_stays():
+    """The same short question before each answer is the text's refrain, not a second copy;
+    neither is the interviewee line before it a second copy's headline."""
+    interview = ["贝莱德固定收益业务全球首席投资官：Rick Rieder", "债券市场存在泡沫吗？", BODY,
+                 "摩根大通首席投资官兼全球固定收益主管：Bob Michele", "债券市场存在泡沫吗？", BODY2,
+                 "先鋒領航全球固定收益主管：John Hollyer", "債券市場存在泡沫嗎？", BODY[:30] + "。"]
+    assert drop_repeated_article(interview) == interview
+    # question and answer shown again together: that run of two repeats is a copy
+    assert drop_repeated_article(interview + ["债券市场存在泡沫吗？", BODY]) == interview
+
+
 def test_drop_title_lines():
     ctx = CleanContext(title="工業開新局 項目再出彩")
     assert drop_title_lines(["工業開新局  項目再出彩", BODY], ctx) == [BODY]
@@ -147,6 +158,15 @@ def test_drop_contact_footer():
     own = [BODY, "联系人：张三", "联系电话：0527-84351234", "地址：宿城区政府大楼", "邮编：223800"]
     assert drop_contact_footer(own) == own
     assert drop_contact_footer([BODY, "联系电话：0527-84351234"]) == [BODY, "联系电话：0527-84351234"]
+
+
+@pytest.mark.parametrize("line", ["《棱镜》作者 周纯", "澎湃新闻记者 段彦超 廖艳", "本報記者 陳明", "原创： 路闻卓立编译 人民币交易与研究"])
+def test_credit_lines_dropped(line):
+    assert drop_meta_lines([BODY, line, BODY2]) == [BODY, BODY2]
+
+
+def test_accessibility_end_of_text_hint_cuts_the_tail():
+    assert drop_tail_widgets([BODY, BODY2, "正文已结束，您可以按alt+4进行评论", "相关文章标题"]) == [BODY, BODY2]
 
 
 def test_timestamp_and_names_is_a_meta_line():

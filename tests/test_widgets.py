@@ -15,7 +15,8 @@ from pipelines.extract import extract_article
 from pipelines.titles import headline_shown_in_title
 from pipelines.widgets import (
     drop_prev_next_links, drop_trailing_widgets, is_banner_line, is_breadcrumb_path, is_dateline,
-    is_share_line, is_slash_byline, is_tag_line, unwrap_single_cell_rows,
+    is_share_line, is_slash_byline, is_source_notice, is_tag_line, strip_source_notice_suffix,
+    unwrap_single_cell_rows,
 )
 
 BODY = "11月8日上午，宿迁市宿城区召开激光产业园建设第九次会办会。区委副书记、区长张辉出席会议并讲话。"
@@ -96,6 +97,34 @@ def test_not_slash_bylines(line):
     assert not is_slash_byline(line)
 
 
+@pytest.mark.parametrize("line", ["图/pixabay", "圖片／視覺中國", "摄影/张艳"])
+def test_picture_credits(line):
+    assert is_slash_byline(line)
+
+
+@pytest.mark.parametrize("line", ["图：市民在政务服务中心排队办理业务", "图/文 本报记者在现场看到，市民排起长队。"])
+def test_picture_captions_are_not_credits(line):
+    assert not is_slash_byline(line)
+
+
+@pytest.mark.parametrize("line", ["(本文来自澎湃新闻，更多原创资讯请下载“澎湃新闻”APP)", "（本文來自澎湃新聞，更多原創資訊請下載“澎湃新聞”APP）",
+                                  "本文转自微信公众号“宿迁发布”"])
+def test_source_notices(line):
+    assert is_source_notice(line)
+
+
+@pytest.mark.parametrize("line", ["本文来自一线调研，反映了基层的真实情况，值得认真研究。", BODY])
+def test_not_source_notices(line):
+    assert not is_source_notice(line)
+
+
+def test_strip_source_notice_suffix():
+    last = "（原题为《新年伊始，习近平的重要文章谈了啥？》）"
+    assert strip_source_notice_suffix([BODY, last + "(本文来自澎湃新闻，更多原创资讯请下载“澎湃新闻”APP)"]) == [BODY, last]
+    assert strip_source_notice_suffix([BODY, last + "（本文來自澎湃新聞）"]) == [BODY, last]
+    assert strip_source_notice_suffix([BODY]) == [BODY]
+
+
 # ------------------------------------------------------------------ rules over the paragraph list
 @pytest.mark.parametrize("prev,title,nxt,nothing", [
     ("上一篇 :", "今日股市行情分析--2019年8月19日", "下一篇 :", "没有了"),
@@ -112,7 +141,7 @@ def test_prev_next_label_does_not_take_a_paragraph():
 
 
 def test_drop_trailing_widgets():
-    tail = ["玉峰道路, 上宇老觀景台, 美樹營地", "分享：", "证券时报APP", "微信公众号"]
+    tail = ["玉峰道路, 上宇老觀景台, 美樹營地", "分享：", "证券时报APP", "微信公众号", "- THE END -"]
     assert drop_trailing_widgets([BODY, BODY2, *tail]) == [BODY, BODY2]
     # the same words inside the article stay
     assert drop_trailing_widgets(["微信公众号", BODY]) == ["微信公众号", BODY]
