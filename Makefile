@@ -47,6 +47,11 @@ bench-extraction: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/extraction/bench.py
 
+# Empty, binary, 50 MB, deeply nested, wrong-charset and spam-cloud pages through `newsmon extract`.
+.PHONY: bench-bad-inputs
+bench-bad-inputs: $(STAMP)
+	$(BIN)/python benchmarks/extraction/bad_inputs.py
+
 # A real single-node Elasticsearch on 127.0.0.1 for local use (the one the tests start); Ctrl-C stops it.
 .PHONY: es
 es: $(STAMP)

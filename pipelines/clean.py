@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 
 from pipelines import vocabulary as V
 from pipelines.widgets import (
-    drop_prev_next_links, drop_trailing_widgets, is_slash_byline, is_source_notice, is_widget_line,
-    strip_source_notice_suffix,
+    drop_prev_next_links, drop_trailing_widgets, is_banner_line, is_related_link_line, is_slash_byline,
+    is_source_notice, is_video_label, is_widget_line, strip_source_notice_suffix,
     unwrap_single_cell_rows,
 )
 
@@ -70,7 +70,8 @@ _TAIL_WIDGET = re.compile(rf"^[\s\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKER
 # A heading that is only a widget name ("为你推荐", "相关新闻：", "0相关评论").
 _FOLLOW = re.compile(rf"^\s*(?:{V.pattern(V.FOLLOW_WIDGET_MARKERS)})\s*$")
 _FOOTER_START = _starts(("主办", "承办", "协办", "主管", "邮箱", "网站标识码", "技术支持"), colon=True)
-_FOOTER_ANY = re.compile(r"ICP[备證证]|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]", re.I)
+_FOOTER_ANY = re.compile(r"ICP[备證证]|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]"
+                         r"|违法和不良信息举报|違法和不良信息舉報|举报邮箱|舉報郵箱", re.I)
 _SERVICE_BAR = _contains(V.SERVICE_BAR_MARKERS)
 _EDITOR_CREDIT = re.compile(rf"^[（(]\s*(?:{V.pattern(V.EDITOR_CREDIT_MARKERS)}){_COLON}[^）)]*[）)]$")
 _ATTACHMENT = re.compile(
@@ -264,7 +265,7 @@ def is_byline(line: str) -> bool:
 def is_boilerplate_line(line: str) -> bool:
     """A line that is page furniture wherever it appears."""
     if (_EDITOR_CREDIT.match(line) or _ATTACHMENT.match(line) or is_byline(line) or is_slash_byline(line)
-            or is_source_notice(line)):
+            or is_source_notice(line) or is_related_link_line(line) or is_video_label(line)):
         return True
     if len(line) <= 50 and (_TOOLBAR_START.match(line) or (_SERVICE_BAR.search(line) and not is_sentence(line))):
         return True
@@ -281,6 +282,9 @@ def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None
     i = 0
     while i < len(paragraphs):
         line = paragraphs[i]
+        if is_banner_line(line):    # an app promo above the text reads like a sentence ("…下载客户端还能获得福利哦！")
+            i += 1
+            continue
         if is_sentence(line) and len(line) >= 15:
             break
         k = comparison_key(line)
@@ -310,9 +314,10 @@ def drop_meta_lines(paragraphs: list[str], ctx: CleanContext | None = None) -> l
 def drop_repeated_article(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
     """Each paragraph once: exact repeats go (the page that shows its article twice, seed 001),
     so does a teaser that is a prefix of a following paragraph (seed 000), and so does the
-    short headline that introduces the second copy. A copy is a run of two or more repeated
-    paragraphs, or one long paragraph (>= 40 characters); a short line that comes back alone
-    is the text's own refrain (the same question put to each interviewee) and stays."""
+    short headline that introduces the second copy. A copy is a run of repeated paragraphs
+    holding at least one long one (>= 40 characters); short lines that come back are the
+    text's own refrains (the same question put to each interviewee, the same imports in two
+    code listings) and stay."""
     keys = [comparison_key(p) for p in paragraphs]
     seen: set[str] = set()
     repeated = [False] * len(paragraphs)
@@ -329,11 +334,11 @@ def drop_repeated_article(paragraphs: list[str], ctx: CleanContext | None = None
         j = i
         while j < len(keys) and repeated[j]:
             j += 1
-        for n in range(i, j):
-            if j - i >= 2 or len(keys[n]) >= 40:
+        if any(len(keys[n]) >= 40 for n in range(i, j)):   # a copy carries at least one real paragraph
+            for n in range(i, j):
                 keep[n] = False
-        if j - i >= 2 and second_copy_at is None:
-            second_copy_at = i
+            if second_copy_at is None:
+                second_copy_at = i
         i = j
     # The headline of the second copy sits just before it and is not a sentence.
     if second_copy_at is not None:

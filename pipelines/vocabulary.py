@@ -41,6 +41,7 @@ SHARE_LEAD_MARKERS = ("转播到腾讯微博", "转播到", "分享到", "分享
 BANNER_MARKERS = (
     "浏览器更新提醒", "升级浏览器", "浏览器版本过低", "立即更新", "立即下载", "立即体验", "下载客户端",
     "下载APP", "打开APP", "打开客户端", "APP内打开", "扫码下载", "阅读全文请打开", "下载地址",
+    "欢迎扫描", "扫描二维码关注", "扫码关注", "长按识别二维码", "关注官方微信", "关注微信公众号",
 )
 # QR-code and app captions ("证券时报APP", "微信公众号"): a short line naming one is a promo.
 APP_PROMO_MARKERS = ("APP", "App", "客户端", "公众号", "二维码", "小程序", "扫码关注", "扫一扫")
@@ -48,6 +49,10 @@ APP_PROMO_MARKERS = ("APP", "App", "客户端", "公众号", "二维码", "小�
 SOURCE_NOTICE_MARKERS = ("本文来自", "本文来源于", "本文来源", "本文转自", "本文转载自", "文章来自", "内容来自")
 # Picture credits written with a slash ("图/pixabay", "圖片／視覺中國"); "图：…" is a caption and stays.
 PICTURE_CREDIT_MARKERS = ("图片", "图", "摄影", "视频", "制图")
+# A link to another article inside the text ("此前报道：港媒曝…", "相关阅读：…").
+RELATED_LINK_MARKERS = ("此前报道", "相关报道", "相关阅读", "延伸阅读", "推荐阅读", "往期回顾", "往期推荐", "相关新闻")
+# A video player's title bar ("视频-陈同佳出狱 鞠躬说“对不起”").
+VIDEO_LABEL_MARKERS = ("视频", "直播", "播放")
 # Outlets at the end of a "记者/报名" credit line ("石佳/中国青年报").
 MEDIA_SUFFIXES = ("日报", "晚报", "早报", "周刊", "电视台", "客户端", "新闻", "杂志", "频道", "报", "网", "社", "台")
 # Copyright disclaimers; the numbered ①②③ clauses after them go too.
@@ -150,7 +155,7 @@ BODY_CONTAINER_SELECTORS = (
     # WeChat official-account articles (many government offices publish through 公众号 first),
     # VSB (博达) CMS used by universities and county sites.
     "#js_content", ".rich_media_content", "#vsb_content",
-    "#content", ".content", "article", ".main-text", ".wenzhang",
+    "#article", "#content", ".content", "article", ".main-text", ".wenzhang",
 )
 # Title elements in the content area, best first.
 TITLE_SELECTORS = (

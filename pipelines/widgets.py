@@ -13,6 +13,8 @@ through ``V.pattern``, which adds the traditional spellings):
 * ``is_dateline``        – a source and timestamp with no sentence: ``TNW中文站2016年10月14日07:17``
 * ``is_slash_byline``    – ``石佳/中国青年报``: a name and the paper it writes for; ``图/pixabay``
 * ``is_source_notice``   – ``(本文来自澎湃新闻，更多原创资讯请下载“澎湃新闻”APP)``
+* ``is_related_link_line`` – ``此前报道：…``, ``相关阅读：…``: a link to another article in the text
+* ``is_video_label``     – ``视频-标题``: an embedded player's title bar
 * ``is_prev_next_line``  – ``上一篇：…`` / ``下一篇 :`` (its link title may follow on the next line)
 
 ``drop_prev_next_links`` and ``drop_trailing_widgets`` are cleaning rules
@@ -44,6 +46,8 @@ _PICTURE_CREDIT = re.compile(rf"^(?:{V.pattern(V.PICTURE_CREDIT_MARKERS)})\s*[/�
 _SOURCE_NOTICE = re.compile(rf"^[（(]?\s*(?:{V.pattern(V.SOURCE_NOTICE_MARKERS)})")
 _SOURCE_NOTICE_SUFFIX = re.compile(rf"\s*[（(]\s*(?:{V.pattern(V.SOURCE_NOTICE_MARKERS)})[^（）()]{{0,80}}[）)]\s*$")
 _END_MARK = re.compile(r"^[\s\-—=~*·_]*(?:THE\s*)?END[\s\-—=~*·_]*$", re.I)
+_RELATED_LINK = re.compile(rf"^[\s【\[]*(?:{V.pattern(V.RELATED_LINK_MARKERS)})[\s】\]]*[:：]")
+_VIDEO_LABEL = re.compile(rf"^(?:{V.pattern(V.VIDEO_LABEL_MARKERS)})\s*[-－—:：|｜]\s*\S")
 _TABLE_ROW = re.compile(r"^\|\s*(.*?)\s*\|$")
 
 
@@ -116,6 +120,16 @@ def strip_source_notice_suffix(paragraphs: list[str], ctx=None) -> list[str]:
         stripped = _SOURCE_NOTICE_SUFFIX.sub("", line)
         out.append(stripped if stripped else line)
     return out
+
+
+def is_related_link_line(line: str) -> bool:
+    """``此前报道：港媒曝陈同佳出狱前首受访``: a link to another article set inside the text."""
+    return len(line) <= 80 and not line.rstrip().endswith("。") and bool(_RELATED_LINK.match(line))
+
+
+def is_video_label(line: str) -> bool:
+    """``视频-陈同佳出狱 鞠躬说“对不起”``: the title bar of an embedded player, not a caption."""
+    return len(line) <= 80 and not line.rstrip().endswith("。") and bool(_VIDEO_LABEL.match(line))
 
 
 def is_prev_next_line(line: str) -> bool:

@@ -66,7 +66,8 @@ def test_drop_tail_widgets_with_follow_tags():
 
 
 @pytest.mark.parametrize("widget", ["网友点评", "0相关评论", "相关推荐", "精彩導讀", "每日推薦", "上一篇：没有了",
-                                    "主办：宿迁市宿城区人民政府办公室", "苏ICP备05009876号-1", "熱門文章"])
+                                    "主办：宿迁市宿城区人民政府办公室", "苏ICP备05009876号-1", "熱門文章",
+                                    "违法和不良信息举报电话：010-62675637", "舉報郵箱：jubao@vip.sina.com"])
 def test_tail_widgets_cut(widget):
     lines = [BODY, widget, "相关文章标题一", "相关文章标题二"]
     out = drop_tail_widgets(lines)
@@ -117,8 +118,15 @@ def test_a_question_put_to_each_interviewee_stays():
                  "摩根大通首席投资官兼全球固定收益主管：Bob Michele", "债券市场存在泡沫吗？", BODY2,
                  "先鋒領航全球固定收益主管：John Hollyer", "債券市場存在泡沫嗎？", BODY[:30] + "。"]
     assert drop_repeated_article(interview) == interview
-    # question and answer shown again together: that run of two repeats is a copy
+    # question and answer shown again together: that run of repeats holds a paragraph, a copy
     assert drop_repeated_article(interview + ["债券市场存在泡沫吗？", BODY]) == interview
+
+
+def test_two_code_listings_keep_their_shared_lines():
+    first = ["我们来看这样一个场景：", "import json", "import redis", "client = redis.Redis()", "def parse():"]
+    second = ["那么代码可能变成下面这样：", "import json", "import redis", "import contextlib",
+              "client = redis.Redis()", "def parse():"]
+    assert drop_repeated_article([*first, BODY, *second, BODY2]) == [*first, BODY, *second, BODY2]
 
 
 def test_drop_title_lines():

@@ -15,8 +15,8 @@ from pipelines.extract import extract_article
 from pipelines.titles import headline_shown_in_title
 from pipelines.widgets import (
     drop_prev_next_links, drop_trailing_widgets, is_banner_line, is_breadcrumb_path, is_dateline,
-    is_share_line, is_slash_byline, is_source_notice, is_tag_line, strip_source_notice_suffix,
-    unwrap_single_cell_rows,
+    is_related_link_line, is_share_line, is_slash_byline, is_source_notice, is_tag_line, is_video_label,
+    strip_source_notice_suffix, unwrap_single_cell_rows,
 )
 
 BODY = "11月8日上午，宿迁市宿城区召开激光产业园建设第九次会办会。区委副书记、区长张辉出席会议并讲话。"
@@ -125,6 +125,33 @@ def test_strip_source_notice_suffix():
     assert strip_source_notice_suffix([BODY]) == [BODY]
 
 
+@pytest.mark.parametrize("line", ["此前报道：港媒曝陈同佳出狱前首受访 称“对不起香港人”", "相關閱讀：宿遷召開激光產業園會辦會",
+                                  "【延伸阅读】：宿城区再签约三个项目"])
+def test_related_link_lines(line):
+    assert is_related_link_line(line)
+
+
+@pytest.mark.parametrize("line", ["此前报道称，该项目将于年底竣工。", "相关报道显示，全市已有10万人参加培训"])
+def test_sentences_about_reports_stay(line):
+    assert not is_related_link_line(line)
+
+
+@pytest.mark.parametrize("line", ["视频-陈同佳出狱 鞠躬说“对不起”", "視頻：陳同佳出獄 鞠躬說“對不起”", "直播｜宿城区激光产业园签约仪式"])
+def test_video_labels(line):
+    assert is_video_label(line)
+
+
+@pytest.mark.parametrize("line", ["视频显示，事发时路口车流量不大。", "视频中的男子随后被警方带走"])
+def test_sentences_about_videos_stay(line):
+    assert not is_video_label(line)
+
+
+@pytest.mark.parametrize("line", ["更多猛料！欢迎扫描左方二维码关注新浪新闻官方微信（xinlang-xinwen）",
+                                  "更多猛料！歡迎掃描左方二維碼關注新浪新聞官方微信（xinlang-xinwen）"])
+def test_follow_promos_are_banners(line):
+    assert is_banner_line(line)
+
+
 # ------------------------------------------------------------------ rules over the paragraph list
 @pytest.mark.parametrize("prev,title,nxt,nothing", [
     ("上一篇 :", "今日股市行情分析--2019年8月19日", "下一篇 :", "没有了"),
@@ -167,6 +194,8 @@ def test_title_with_its_meta_line_in_one_cell(lines, title):
     ["瀏覽器更新提醒電腦登錄微信無需掃碼，瀏覽QQ空間提速 5 倍立即更新×", "科技 > 要聞 > 正文",
      "TNW中文站2016年10月14日07:17", "轉播到騰訊微博"],
     ["石佳/中国青年报"],
+    ["新酷产品第一时间免费试玩，快来新浪众测，体验各领域最前沿的产品吧~！下载客户端还能获得专享福利哦！"],
+    ["新酷產品第一時間免費試玩，快來新浪眾測，體驗各領域最前沿的產品吧~！下載客戶端還能獲得專享福利哦！"],
 ])
 def test_head_widgets_go_before_the_lead(head):
     assert clean_paragraphs([*head, BODY, BODY2], "标题") == [BODY, BODY2]
