@@ -91,8 +91,10 @@ class IndexBackend(Protocol):
 
     def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]: ...
 
-    def find_by_lsh_bands(self, bands: list[str], since: str | None = None) -> list[ArticleRecord]:
-        """Articles sharing at least one band key, published (or fetched) on/after ``since``."""
+    def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
+                          limit: int | None = None) -> list[ArticleRecord]:
+        """Articles sharing at least one band key, published (or fetched) on/after ``since``,
+        ranked: most keys shared first, then earliest day, then id; the first ``limit``."""
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]: ...
 

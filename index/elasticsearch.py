@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 from elastic_transport import TlsError
 from elasticsearch import NotFoundError
 
-from index import IndexURLError
+from index import IndexURLError, es_dedup
 from index.base import ArticleRecord, Quarantined, order_copies
 from index.es_bulk import send_actions
 from index.es_client import (ESOptions, ReplayResult, is_down as _is_down, make_client, parse_url,
@@ -375,18 +375,21 @@ class ElasticsearchIndex:
             found = self._merged(stored, self.overlay.with_hash(text_hash))
         return sorted(found, key=lambda r: (sort_date(r), r.id))
 
-    def find_by_lsh_bands(self, bands: list[str], since: str | None = None) -> list[ArticleRecord]:
+    def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
+                          limit: int | None = None) -> list[ArticleRecord]:
         bands = list(dict.fromkeys(bands))
-        if not bands:
+        if not bands or (limit is not None and limit <= 0):
             return []
-        query: dict = {"bool": {"filter": [{"terms": {"lsh_bands": bands}}]}}
-        if since:
-            query["bool"]["filter"].append({"range": {"day": {"gte": since[:10]}}})
         with self._lock:
-            stored = self._read(lambda: self._docs(query), [])
+            # The overlay's newer versions replace stored ones, so ask for enough
+            # stored documents that ``limit`` remain after dropping replaced ones.
+            size = None if limit is None else limit + len(self.overlay)
+            stored = self._read(lambda: es_dedup.stored_candidates(
+                self.client, self.articles, bands, since, size), [])
             buffered = [d for d in self.overlay.with_bands(bands) if not since or d["day"] >= since[:10]]
-            found = self._merged(stored, buffered)
-        return sorted(found, key=lambda r: (r.published or r.fetched_at, r.id))
+            docs = {d["id"]: d for d in stored if d["id"] not in self.overlay}
+            docs.update({d["id"]: d for d in buffered})
+            return [record_from_doc(d) for d in es_dedup.rank(list(docs.values()), bands, limit)]
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]:
         with self._lock:

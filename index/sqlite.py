@@ -23,12 +23,13 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
+from index import sqlite_dedup
 from index.base import ArticleRecord, Quarantined, order_copies
 from index.query import And, Not, Or, Query, Term
 from index.state import SQLiteState
 from index.story_search import StoryMatch, build_stories
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2          # v2: dedup keys in index/sqlite_dedup.py's tables
 AUTOCOMMIT_EVERY = 500
 _SQL_PARAM_CHUNK = 500     # stay well below SQLite's bound-parameter limit
 
@@ -47,9 +48,6 @@ CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id, canonical);
 CREATE INDEX IF NOT EXISTS articles_site_url ON articles(site, url, id);
 CREATE INDEX IF NOT EXISTS articles_day ON articles(day);
-CREATE TABLE IF NOT EXISTS lsh_bands (band TEXT NOT NULL, article_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS lsh_bands_band ON lsh_bands(band);
-CREATE INDEX IF NOT EXISTS lsh_bands_article ON lsh_bands(article_id);
 CREATE TABLE IF NOT EXISTS quarantine (
     url TEXT PRIMARY KEY, site TEXT NOT NULL, reason TEXT NOT NULL,
     title TEXT NOT NULL DEFAULT '', fetched_at TEXT NOT NULL DEFAULT ''
@@ -175,7 +173,7 @@ class SQLiteIndex:
         self.state = SQLiteState(self._conn, self._lock, self.flush)
 
     def _migrate(self) -> None:
-        self._conn.executescript(_SCHEMA)
+        self._conn.executescript(_SCHEMA + sqlite_dedup.SCHEMA)
         row = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()
         version = row[0]
         if version is None:
@@ -183,6 +181,9 @@ class SQLiteIndex:
         elif version > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} has index schema v{version}; this newsmon knows "
                                f"v{SCHEMA_VERSION}: upgrade newsmon")
+        elif version < 2:
+            sqlite_dedup.migrate_text_bands(self._conn)
+            self._conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         self._conn.commit()
 
     # -- writing -----------------------------------------------------------------
@@ -201,7 +202,7 @@ class SQLiteIndex:
         new_fts = fts_text(record.match_text)
         with self._lock:
             old = self._conn.execute(
-                "SELECT rowid, norm_title, norm_text FROM articles WHERE id = ?", (record.id,)
+                "SELECT rowid, norm_title, norm_text, day FROM articles WHERE id = ?", (record.id,)
             ).fetchone()
             assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS[1:])
             if old is None:
@@ -219,11 +220,10 @@ class SQLiteIndex:
                 self._conn.execute(
                     "INSERT INTO articles_fts(articles_fts, rowid, body) VALUES ('delete', ?, ?)",
                     (rowid, old_fts))
-                self._conn.execute("DELETE FROM lsh_bands WHERE article_id = ?", (record.id,))
+                sqlite_dedup.remove(self._conn, rowid, old["day"])
             self._conn.execute("INSERT INTO articles_fts(rowid, body) VALUES (?, ?)",
                                (rowid, new_fts))
-            self._conn.executemany("INSERT INTO lsh_bands(band, article_id) VALUES (?, ?)",
-                                   [(band, record.id) for band in dict.fromkeys(record.lsh_bands)])
+            sqlite_dedup.store(self._conn, rowid, sort_date[:10], record.lsh_bands)
             self._wrote()
         return old is None
 
@@ -262,17 +262,9 @@ class SQLiteIndex:
     # -- reading articles ------------------------------------------------------------
 
     def _records(self, rows: list[sqlite3.Row]) -> list[ArticleRecord]:
-        bands: dict[str, list[str]] = {}
-        ids = [row["id"] for row in rows]
-        for chunk in _chunks(ids):
-            # One row per article (not per band): candidates carry ~40 keys each.
-            # SQLite concatenates in the order the ordered subquery yields.
-            for article, joined in self._conn.execute(
-                    f"SELECT article_id, group_concat(band, ' ') FROM (SELECT article_id, band "
-                    f"FROM lsh_bands WHERE article_id IN ({', '.join('?' * len(chunk))}) "
-                    f"ORDER BY article_id, rowid) GROUP BY article_id", chunk):
-                bands[article] = joined.split(" ")
-        return [self._record(row, bands.get(row["id"], [])) for row in rows]
+        """Records of ``SELECT rowid, *`` rows, with their dedup keys."""
+        bands = sqlite_dedup.keys_of(self._conn, [row["rowid"] for row in rows])
+        return [self._record(row, bands.get(row["rowid"], [])) for row in rows]
 
     @staticmethod
     def _record(row: sqlite3.Row, bands: list[str]) -> ArticleRecord:
@@ -283,7 +275,7 @@ class SQLiteIndex:
     def _select(self, where: str, params: tuple | list, order: str = "") -> list[ArticleRecord]:
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT * FROM articles WHERE {where} {order}", params).fetchall()
+                f"SELECT rowid, * FROM articles WHERE {where} {order}", params).fetchall()
             return self._records(rows)
 
     def get_article(self, article_id: str) -> ArticleRecord | None:
@@ -293,20 +285,18 @@ class SQLiteIndex:
     def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]:
         return self._select("text_hash = ?", (text_hash,), "ORDER BY sort_date, id")
 
-    def find_by_lsh_bands(self, bands: list[str], since: str | None = None) -> list[ArticleRecord]:
-        rows: dict[str, sqlite3.Row] = {}
+    def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
+                          limit: int | None = None) -> list[ArticleRecord]:
         with self._lock:
-            for chunk in _chunks(list(dict.fromkeys(bands))):
-                sql = (f"SELECT * FROM articles WHERE id IN (SELECT article_id FROM lsh_bands "
-                       f"WHERE band IN ({', '.join('?' * len(chunk))}))")
-                params = list(chunk)
-                if since:
-                    sql += " AND day >= ?"
-                    params.append(since[:10])
-                for row in self._conn.execute(sql, params):
-                    rows[row["id"]] = row
-            found = self._records(list(rows.values()))
-        return sorted(found, key=lambda r: (r.published or r.fetched_at, r.id))
+            ranked = {article: (-shared, day) for article, shared, day
+                      in sqlite_dedup.candidates(self._conn, bands, since, limit)}
+            rows: list[sqlite3.Row] = []
+            for chunk in _chunks(list(ranked)):
+                rows += self._conn.execute(
+                    f"SELECT rowid, * FROM articles WHERE rowid IN ({', '.join('?' * len(chunk))})",
+                    chunk).fetchall()
+            rows.sort(key=lambda row: (ranked[row["rowid"]], row["id"]))
+            return self._records(rows)
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]:
         return order_copies(self._select("story_id = ?", (story_id,)))

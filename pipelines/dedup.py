@@ -25,6 +25,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -106,16 +107,27 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-def site_names(record: ArticleRecord) -> set[str]:
+def site_names(record: ArticleRecord) -> frozenset[str]:
     """How a 来源 line may name this copy's site: its site id, its host, and the
     last unit of its region ("江苏省宿迁市宿城区" -> "宿城区")."""
-    names = {record.site.casefold()}
-    host = canonical_url(record.url).split("/", 1)[0].split(":", 1)[0]
+    netloc = urlsplit(record.url.strip()).netloc
+    return _site_names(record.site, netloc, record.region or "")
+
+
+@lru_cache(maxsize=8192)      # a few hundred sites: every join asks for every copy's names
+def _site_names(site: str, netloc: str, region: str) -> frozenset[str]:
+    names = {site.casefold()}
+    host = canonical_url(f"http://{netloc}/").split("/", 1)[0].split(":", 1)[0]
     names.add(host.removeprefix("www."))
-    units = _REGION_UNIT.findall(normalize_text(record.region or ""))
+    units = _REGION_UNIT.findall(normalize_text(region))
     if units:
         names.add(units[-1])
-    return {n for n in names if len(n) >= 2}
+    return frozenset(n for n in names if len(n) >= 2)
+
+
+@lru_cache(maxsize=8192)      # 来源 lines repeat: they name a few hundred sites
+def _normalized_source(source: str) -> str:
+    return normalize_text(source)
 
 
 def credited(record: ArticleRecord, copies: list[ArticleRecord]) -> bool:
@@ -124,7 +136,7 @@ def credited(record: ArticleRecord, copies: list[ArticleRecord]) -> bool:
     for other in copies:
         if other.id == record.id or not other.source or other.site == record.site:
             continue
-        source = normalize_text(other.source)
+        source = _normalized_source(other.source)
         if any(name in source for name in names):
             return True
     return False
@@ -153,6 +165,7 @@ def choose_origin(copies: list[ArticleRecord]) -> ArticleRecord:
 
 MIN_NEAR_DUP_CHARS = 50          # shorter texts match only exactly
 CLEAR_DUPLICATE = 0.9            # a candidate this similar is the story: stop verifying others
+CANDIDATES = 10                  # near-duplicate candidates verified per article, best ranked first
 Match = Literal["url", "exact", "near"]
 
 
@@ -179,10 +192,12 @@ class StoryClusterer:
     """
 
     def __init__(self, backend: IndexBackend, *, window_days: int = 30, threshold: float = 0.5,
-                 containment: float = 0.8, cache_size: int = 4096):
+                 containment: float = 0.8, cache_size: int = 4096,
+                 candidates: int = CANDIDATES):
         self.backend = backend
         self.window = timedelta(days=window_days)
         self.threshold, self.containment = threshold, containment
+        self.candidates = candidates
         # Features of recently seen texts, keyed by text_hash: candidates recur
         # (one original is the candidate of each of its reposts). Bounded, and only
         # an accelerator: everything is recomputed from the stored text on a miss.
@@ -204,7 +219,7 @@ class StoryClusterer:
 
     def lsh_bands(self, record: ArticleRecord) -> list[str]:
         found = self.features(record)
-        return band_keys(found.hashes) if found.length >= MIN_NEAR_DUP_CHARS else []
+        return band_keys(found.hashes, found.shingles) if found.length >= MIN_NEAR_DUP_CHARS else []
 
     # -- layers --------------------------------------------------------------------
 
@@ -223,11 +238,12 @@ class StoryClusterer:
         day = _day(record.published) or _day(record.fetched_at)
         since = (day - self.window).isoformat() if day else None
         mine = self.features(record)
-        keys = set(record.lsh_bands)
-        candidates = self.backend.find_by_lsh_bands(record.lsh_bands, since=since)
-        # Most shared band keys first: those are the likely copies, and a clear
-        # duplicate ends the search (a story's copies are all candidates of its next one).
-        candidates.sort(key=lambda c: -len(keys.intersection(c.lsh_bands)))
+        # The backend ranks by shared band keys: the likely copies come first, and
+        # a clear duplicate ends the search (a story's copies are all candidates
+        # of its next one). Past the first few, candidates share a key or two by
+        # chance (a common phrase), so only the best ``candidates`` are read.
+        candidates = self.backend.find_by_lsh_bands(record.lsh_bands, since=since,
+                                                    limit=self.candidates)
         best: tuple[ArticleRecord, float] | None = None
         for other in candidates:
             if other.id == record.id or not other.story_id:

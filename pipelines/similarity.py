@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.minhash import overlap, shingle_hashes
+from pipelines.minhash import overlap, shingle_hashes, unique_sorted
 
 MIN_CONTAINMENT_SHINGLES = 100   # containment on a tiny text would match any quote of it
 FACT_SUBSTITUTIONS = 2           # this many replaced facts on each side: a different report
@@ -50,18 +49,33 @@ def fact_substitutions(a: Counter, b: Counter) -> int:
     return min(sum((a - b).values()), sum((b - a).values()))
 
 
-@dataclass(frozen=True)
 class TextFeatures:
-    length: int                # characters of the dedup form
-    hashes: np.ndarray         # shingle hashes in text order (band keys need the lead)
-    shingles: np.ndarray       # sorted unique shingle hashes
-    facts: Counter
+    """What verification compares. The facts are found only when asked for: most
+    candidates are rejected (or most reposts accepted) on shingles first."""
+
+    __slots__ = ("length", "hashes", "shingles", "_texts", "_facts")
+
+    def __init__(self, length: int, hashes: np.ndarray, shingles: np.ndarray,
+                 texts: tuple[str, ...] = ()):
+        self.length = length          # characters of the dedup form
+        self.hashes = hashes          # shingle hashes in text order (band keys need the lead)
+        self.shingles = shingles      # sorted unique shingle hashes
+        self._texts = texts           # normalized title and text, where the facts are
+        self._facts: Counter | None = None
 
     @classmethod
     def of(cls, dedup_text: str, norm_text: str, norm_title: str = "") -> "TextFeatures":
         hashes = shingle_hashes(dedup_text)
-        return cls(len(dedup_text), hashes, np.unique(hashes),
-                   facts(norm_title) + facts(norm_text))
+        return cls(len(dedup_text), hashes, unique_sorted(hashes), (norm_title, norm_text))
+
+    @property
+    def facts(self) -> Counter:
+        if self._facts is None:
+            found: Counter = Counter()
+            for text in self._texts:
+                found += facts(text)
+            self._facts = found
+        return self._facts
 
 
 def similarity(a: TextFeatures, b: TextFeatures, *, threshold: float,

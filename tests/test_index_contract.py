@@ -220,6 +220,36 @@ def test_find_by_text_hash_and_lsh_bands(backend, corpus):
     assert backend.find_by_lsh_bands(["b05:none"]) == []
 
 
+def test_lsh_candidates_ranked_by_shared_keys_and_capped(backend, corpus):
+    """Dedup verifies the likeliest copies first and reads only ``limit`` of them:
+    most keys shared first, then the earliest day, then the id (ties on both)."""
+    key = "b{:02d}:{:016x}".format
+    laser, tw, repost, flood, ai = (corpus[k] for k in ("laser", "laser_tw", "laser_repost", "flood", "ai"))
+    laser.lsh_bands = [key(i, 0xa0 + i) for i in range(6)]       # shares 6 keys
+    tw.lsh_bands = [key(i, 0xa0 + i) for i in range(3)] + ["l0:x"]   # shares 4, one odd-shaped
+    repost.lsh_bands = [key(i, 0xa0 + i) for i in range(3)] + ["l0:x"]   # as many, a day after
+    flood.lsh_bands = [key(5, 0xa5), key(9, 0xff)]                # shares 1, earliest day
+    ai.lsh_bands = [key(9, 0xff)]                                # shares none of the query
+    for record in (laser, tw, repost, flood, ai):
+        backend.upsert_article(record)
+    query = [key(i, 0xa0 + i) for i in range(6)] + ["l0:x"]
+    ranked = [laser.id, tw.id, repost.id, flood.id]
+    assert [r.id for r in backend.find_by_lsh_bands(query)] == ranked
+    assert [r.id for r in backend.find_by_lsh_bands(query, limit=2)] == ranked[:2]
+    assert [r.id for r in backend.find_by_lsh_bands(query, limit=10)] == ranked
+    assert backend.find_by_lsh_bands(query, limit=0) == []
+    assert [r.id for r in backend.find_by_lsh_bands(query, since="2024-07-13", limit=1)] == [tw.id]
+    found = backend.find_by_lsh_bands(query, limit=1)[0]
+    assert found == laser                          # whole records, keys in their stored order
+    # same keys shared, same day: the lower id wins the last place
+    tw.published = repost.published = "2024-07-13"
+    backend.upsert_article(tw)
+    backend.upsert_article(repost)
+    tied = sorted([tw.id, repost.id])
+    assert [r.id for r in backend.find_by_lsh_bands(query, limit=2)] == [laser.id, tied[0]]
+    assert [r.id for r in backend.find_by_lsh_bands(query, limit=3)] == [laser.id] + tied
+
+
 def test_quarantine_is_recorded_not_searchable(backend, corpus):
     backend.record_quarantine(Quarantined(url="http://www.sczf.gov.cn/art/2024/7/1/spam.html",
                                           site="suqian-sucheng", reason="spam_title",
