@@ -52,10 +52,13 @@ def serve(host, port, index_url, cache_seconds, access_log):
         app = create_app(index_url, credentials=credentials, cache_seconds=cache_seconds)
     except (AccessConfigError, IndexURLError) as exc:
         raise click.ClickException(str(exc)) from None
+    try:
+        articles = app.state.web.index.count_articles()
+    except IndexURLError as exc:          # e.g. Elasticsearch is not reachable
+        raise click.ClickException(str(exc)) from None
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
-    articles = app.state.web.index.count_articles()
     click.echo(f"newsmon web UI on http://{shown_host}:{bound_port}/  (index {index_url}, {articles} articles)")
     click.echo(f"access: {credentials.describe()}")
     click.echo(f"JSON API: http://{shown_host}:{bound_port}/api/search?q=…  "

@@ -48,6 +48,8 @@ CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id, canonical);
 CREATE INDEX IF NOT EXISTS articles_site_url ON articles(site, url, id);
 CREATE INDEX IF NOT EXISTS articles_day ON articles(day);
+-- Search keys without touching the rows (their texts sit in overflow pages): index/sqlite_search.py
+CREATE INDEX IF NOT EXISTS articles_keys ON articles(story_id, canonical, sort_date, id, day, site, region);
 CREATE TABLE IF NOT EXISTS quarantine (
     url TEXT PRIMARY KEY, site TEXT NOT NULL, reason TEXT NOT NULL,
     title TEXT NOT NULL DEFAULT '', fetched_at TEXT NOT NULL DEFAULT ''

@@ -1,27 +1,46 @@
-"""Which stories match, in the SQLite index: candidates from FTS5, exactness in Python.
+"""Which stories match, in the SQLite index: candidates from FTS5, exactness checked.
 
-``SQLiteIndex.search`` and ``match_stories`` both run ``match_stories`` here (the
-first stops at ``limit``, a search page reads them all for the total):
+``SQLiteIndex.search`` and ``match_stories`` both run ``match_stories`` here:
 
 1. candidates are the articles whose FTS tokens can match (``fts_match_expression``)
    and whose text contains the Latin/number terms (``substring_filters``), on the
    wanted sites and regions within since..until, sorted newest story first (the
-   canonical copy's date), then story, canonical copy first, date, id;
-2. each story's candidates are verified in that order with ``Query.matches`` on
-   the stored normalized text, read in batches; the first copy that passes
-   represents the story.
+   canonical copy's date), then story, canonical copy first, date, id. The keys
+   come from the covering index ``articles_keys``: the article rows hold the
+   texts in overflow pages, and reading a sort column from there made the sort
+   of 60k candidates take seconds;
+2. each story's candidates are verified in that order against the stored
+   normalized text; the first copy that passes represents the story:
+   - a few stories wanted (``search``'s ``limit``): texts are read in batches
+     and checked with ``Query.matches``, stopping after ``limit`` stories, so
+     most texts are never read;
+   - every story (a search page's total): SQLite finds each query term in every
+     candidate (``instr``, in C) and only the positions come back; the same
+     ``Query.matches`` decides on them.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from index.query import Query
-from index.story_search import StoryMatch, relevance
-
-VERIFY_BATCH = 500     # candidate texts read per query (well below SQLite's parameter limit)
+from index.story_search import StoryMatch, relevance, relevance_from_positions
 
 if TYPE_CHECKING:
     from index.sqlite import SQLiteIndex
+
+VERIFY_BATCH = 500     # candidate texts read per query (well below SQLite's parameter limit)
+KEYS_INDEX = "articles_keys"
+
+
+class _Found:
+    """The terms found in a copy, standing in for its text: ``Query.matches`` only
+    asks ``term in text``, so it decides on positions SQLite found."""
+
+    def __init__(self, found: set[str]):
+        self.found = found
+
+    def __contains__(self, term: str) -> bool:
+        return term in self.found
 
 
 def region_condition(regions: list[str], column: str = "a.region") -> tuple[str, list[str]]:
@@ -33,8 +52,9 @@ def region_condition(regions: list[str], column: str = "a.region") -> tuple[str,
 
 
 def candidate_sql(query: Query, *, sites: list[str] | None, regions: list[str] | None,
-                  since: str | None, until: str | None) -> tuple[str, list]:
-    """Keys of the candidate copies, in search order."""
+                  since: str | None, until: str | None, find: list[str] = ()) -> tuple[str, list]:
+    """Keys of the candidate copies, in search order; with ``find``, also the 1-based
+    position (0 = absent) of each of those terms in the title (``t<n>``) and text (``x<n>``)."""
     from index.sqlite import fts_match_expression, substring_filters
 
     match = fts_match_expression(query)
@@ -59,47 +79,68 @@ def candidate_sql(query: Query, *, sites: list[str] | None, regions: list[str] |
     if until:
         where.append("a.day <= ?")
         params.append(until[:10])
-    # Only keys are sorted; a candidate's text is read when it is verified.
-    sql = ("SELECT a.rowid AS rowid, a.id AS id, a.story_id AS story_id FROM articles a "
-           "LEFT JOIN articles c ON c.story_id = a.story_id AND c.canonical = 1 "
+    columns = "".join(f", instr(a.norm_title, ?) AS t{n}, instr(a.norm_text, ?) AS x{n}" for n in range(len(find)))
+    column_params = [term for term in find for _ in (0, 1)]
+    sql = (f"SELECT a.rowid AS rowid, a.id AS id, a.story_id AS story_id{columns} "
+           f"FROM articles a INDEXED BY {KEYS_INDEX} "
+           f"LEFT JOIN articles c INDEXED BY {KEYS_INDEX} ON c.story_id = a.story_id AND c.canonical = 1 "
            + (f"WHERE {' AND '.join(where)} " if where else "")
            + "ORDER BY coalesce(c.sort_date, a.sort_date) DESC, a.story_id, "
              "a.canonical DESC, a.sort_date, a.id")
-    return sql, params
+    return sql, column_params + params
 
 
 def match_stories(index: SQLiteIndex, query: Query, *, sites: list[str] | None = None,
                   regions: list[str] | None = None, since: str | None = None,
                   until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
-    """Matching stories in search order (see the module docstring); stop at ``limit``.
+    """Matching stories in search order (see the module docstring); stop at ``limit``."""
+    filters = {"sites": sites, "regions": regions, "since": since, "until": until}
+    with index._lock:
+        if limit:
+            return _first_matches(index._conn, query, filters, limit)
+        return _all_matches(index._conn, query, filters)
 
-    Texts are read ``VERIFY_BATCH`` candidates at a time (one query per batch, not
-    one per candidate), skipping stories already matched; with a small ``limit``
-    the first batch is small, so ``search`` still reads few texts."""
-    sql, params = candidate_sql(query, sites=sites, regions=regions, since=since, until=until)
+
+def _first_matches(conn, query: Query, filters: dict, limit: int) -> list[StoryMatch]:
+    sql, params = candidate_sql(query, **filters)
     terms = query.positive_terms
     matched: dict[str, StoryMatch] = {}
-    batch = min(VERIFY_BATCH, 2 * limit) if limit else VERIFY_BATCH
-    with index._lock:
-        conn = index._conn
-        candidates = conn.execute(sql, params).fetchall()
-        for start in range(0, len(candidates), batch):
-            chunk = [c for c in candidates[start:start + batch] if c["story_id"] not in matched]
-            if not chunk:
+    batch = min(VERIFY_BATCH, 2 * limit)
+    candidates = conn.execute(sql, params).fetchall()
+    for start in range(0, len(candidates), batch):
+        chunk = [c for c in candidates[start:start + batch] if c["story_id"] not in matched]
+        if not chunk:
+            continue
+        texts = {row[0]: (row[1], row[2]) for row in conn.execute(
+            f"SELECT rowid, norm_title, norm_text FROM articles WHERE rowid IN ({', '.join('?' * len(chunk))})",
+            [c["rowid"] for c in chunk])}
+        for candidate in chunk:
+            if candidate["story_id"] in matched or candidate["rowid"] not in texts:
                 continue
-            texts = {row[0]: (row[1], row[2]) for row in conn.execute(
-                f"SELECT rowid, norm_title, norm_text FROM articles WHERE rowid IN ({', '.join('?' * len(chunk))})",
-                [c["rowid"] for c in chunk])}
-            for candidate in chunk:
-                if candidate["story_id"] in matched or candidate["rowid"] not in texts:
-                    continue
-                title, text = texts[candidate["rowid"]]
-                if query.matches(title + "\n" + text):
-                    matched[candidate["story_id"]] = StoryMatch(candidate["story_id"], candidate["id"],
-                                                                relevance(title, text, terms))
-                    if limit and len(matched) >= limit:
-                        return list(matched.values())
-            batch = VERIFY_BATCH
+            title, text = texts[candidate["rowid"]]
+            if query.matches(title + "\n" + text):
+                matched[candidate["story_id"]] = StoryMatch(candidate["story_id"], candidate["id"],
+                                                            relevance(title, text, terms))
+                if len(matched) >= limit:
+                    return list(matched.values())
+        batch = VERIFY_BATCH
+    return list(matched.values())
+
+
+def _all_matches(conn, query: Query, filters: dict) -> list[StoryMatch]:
+    positive = query.positive_terms
+    terms = list(dict.fromkeys(positive + query.negative_terms))
+    sql, params = candidate_sql(query, **filters, find=terms)
+    matched: dict[str, StoryMatch] = {}
+    for row in conn.execute(sql, params):
+        if row["story_id"] in matched:
+            continue
+        # A term never holds a newline (whitespace folds to one space), so "in title +
+        # newline + text" is "in the title or in the text".
+        found = {t for n, t in enumerate(terms) if row[f"t{n}"] or row[f"x{n}"]}
+        if query.matches(_Found(found)):
+            positions = [(row[f"t{n}"] - 1, row[f"x{n}"] - 1) for n in range(len(positive))]
+            matched[row["story_id"]] = StoryMatch(row["story_id"], row["id"], relevance_from_positions(positions))
     return list(matched.values())
 
 

@@ -11,7 +11,6 @@ identically (Elasticsearch's BM25 would not match SQLite's).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
 
 SORTS = ("date", "relevance")
 TITLE_WEIGHT = 3.0          # a term in the title says more about the story than one in the body
+LEAD_CHARS = 200            # a body hit this far in counts half as much as one at the start
 
 
 @dataclass(frozen=True)
@@ -49,18 +49,22 @@ class SearchPage:
 
 
 def relevance(norm_title: str, norm_text: str, terms: list[str]) -> float:
-    """How strongly one copy matches the positive ``terms`` (see ``relevance_from_counts``)."""
-    return relevance_from_counts([(norm_title.count(t), norm_text.count(t)) for t in terms])
+    """How strongly one copy matches the positive ``terms`` (``relevance_from_positions``)."""
+    return relevance_from_positions([(norm_title.find(t), norm_text.find(t)) for t in terms])
 
 
-def relevance_from_counts(counts: list[tuple[int, int]]) -> float:
-    """From each positive term's (title, text) occurrences: log-damped occurrences in
-    the body plus a bonus for the title; more distinct terms found weigh more than many
-    repeats of one. Rounded so both backends' floats compare equal."""
+def relevance_from_positions(positions: list[tuple[int, int]]) -> float:
+    """From each positive term's first position in the title and in the body (-1 =
+    absent): a point per term found, more for a term in the title, and more the
+    earlier the body names it (a report about the term names it in its lead; one
+    that mentions it in passing, late). Positions, not counts, so SQLite can supply
+    them (``instr``) without handing every text to Python. Rounded so both
+    backends' floats compare equal."""
     score = 0.0
-    for in_title, in_text in counts:
-        if in_text or in_title:
-            score += 1.0 + math.log1p(in_text) + TITLE_WEIGHT * min(in_title, 1)
+    for in_title, in_text in positions:
+        if in_title >= 0 or in_text >= 0:
+            score += 1.0 + (TITLE_WEIGHT if in_title >= 0 else 0.0)
+            score += 1.0 / (1.0 + in_text / LEAD_CHARS) if in_text >= 0 else 0.0
     return round(score, 6)
 
 

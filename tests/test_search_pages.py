@@ -91,7 +91,7 @@ def test_relevance_puts_the_story_about_the_term_first(backend, regional):  # no
     by_date = page(backend, "激光产业园")
     assert urls(by_date) == [regional["follow"].url, regional["laser"].url, regional["old"].url]
     by_relevance = page(backend, "激光产业园", sort="relevance")
-    # Title hits first (the 2023 story repeats the term more), the passing mention last.
+    # Title hits first (the 2023 story names the term earlier in its body), the passing mention last.
     assert urls(by_relevance) == [regional["old"].url, regional["laser"].url, regional["follow"].url]
     assert by_relevance.total == by_date.total == 3
     assert urls(page(backend, "激光产业园", sort="relevance", offset=2, limit=1)) == [regional["follow"].url]
@@ -115,3 +115,11 @@ def test_bad_paging_is_refused(backend, regional):  # noqa: F811
         page(backend, "激光", sort="clicks")
     with pytest.raises(ValueError, match="offset"):
         page(backend, "激光", offset=-1)
+
+
+def test_every_match_is_the_same_whether_read_lazily_or_all_at_once(backend, regional):  # noqa: F811
+    for text in ("激光产业园", "激光 OR 防汛 -推进会", "產業園 观摩", "防汛"):
+        query = parse_query(text)
+        everything = backend.match_stories(query)
+        assert everything == backend.match_stories(query, limit=100), text   # scores included
+        assert everything[:2] == backend.match_stories(query, limit=2), text

@@ -20,6 +20,8 @@ from monitor.web.auth import AccessConfigError, Credentials, check_bind
 from monitor.web.headers import CONTENT_SECURITY_POLICY
 from pipelines.extract import extract_article
 from pipelines.records import build_record
+from test_index_contract import backend  # noqa: F401 - fixture
+from test_search_pages import regional  # noqa: F401 - fixture
 
 HOSTILE_PAGE = Path(__file__).parent / "web" / "hostile_page.html"
 HOSTILE_URL = "http://www.sczf.gov.cn/xwdt/202109/t20210914_4187654.html"
@@ -230,3 +232,16 @@ def test_a_search_is_reused_for_cache_seconds_then_read_again(tmp_path):
         assert fresh.get("/api/search", params={"q": "网络安全"}).json()["total"] == 2
         assert cached.get("/api/search", params={"q": "網絡安全"}).json()["total"] == 1   # until it expires
         assert cached.get("/api/search", params={"q": "网络安全 宣传周"}).json()["total"] == 2
+
+
+def test_api_and_page_agree_with_the_backend_on_either_backend(index_url, backend, regional):  # noqa: F811
+    """The same in-process app over SQLite and over the real Elasticsearch."""
+    with TestClient(create_app(index_url, credentials=Credentials(), cache_seconds=0)) as client:
+        for params, filters in [({"q": "激光 OR 防汛", "limit": 2}, {"limit": 2}),
+                                ({"q": "激光產業園", "site": "tw-news"}, {"sites": ["tw-news"]})]:
+            body = client.get("/api/search", params=params).json()
+            assert body["stories"] == backend.search(parse_query(params["q"]), **filters)
+        assert client.get("/api/search", params={"q": "激光 OR 防汛"}).json()["total"] == 4
+        page = client.get("/", params={"q": "激光产业园", "region": "台湾省"}).text
+        assert "共 <strong>1</strong> 条报道" in page and regional["laser_tw"].url in page
+        assert client.get("/api/sites").json()["sites"][-1] == {"name": "tw-news", "region": "台湾省台北市"}
