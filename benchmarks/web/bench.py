@@ -19,7 +19,9 @@ Steps, in one run on the same machine and the same index:
    threads with keep-alive connections sending the mix for ``--seconds``,
    once with the match cache off (``--cache-seconds 0``: every request runs its
    whole search) and once with the default 30 s cache; throughput, latency
-   p50/p95/p99 and errors (any non-200 or malformed answer) per run.
+   p50/p95/p99 and errors (any non-200 or malformed answer) per run, and the
+   latency of the requests sent after the first 10 s (once the cold searches
+   of the start have been computed).
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ from index import open_index, parse_query  # noqa: E402
 from index.story_search import search_page  # noqa: E402
 
 CORPUS_DIR = REPO / "data" / "bench-web"
+WARM_AFTER = 10.0        # seconds: latency is also reported for requests sent after this
 
 
 def log(message: str) -> None:
@@ -145,6 +148,7 @@ def check(item: dict, status: int, body: bytes, expected) -> str | None:
 def load(base: str, mix: list[dict], expected: dict, clients: int, seconds: float) -> dict:
     host, port = urlsplit(base).hostname, urlsplit(base).port
     times: dict[str, list[float]] = {"api": [], "html": []}
+    warm: list[float] = []           # requests sent after the first WARM_AFTER seconds
     errors: list[str] = []
     lock = threading.Lock()
     start = threading.Barrier(clients + 1)
@@ -152,13 +156,16 @@ def load(base: str, mix: list[dict], expected: dict, clients: int, seconds: floa
     def client(number: int) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=120)
         mine: dict[str, list[float]] = {"api": [], "html": []}
+        mine_warm: list[float] = []
         wrong: list[str] = []
         start.wait()
-        deadline = time.monotonic() + seconds
+        began = time.monotonic()
+        deadline = began + seconds
         n = number * 7
         while time.monotonic() < deadline:
             item = mix[n % len(mix)]
             n += 1
+            is_warm = time.monotonic() - began >= WARM_AFTER
             started = time.perf_counter()
             try:
                 conn.request("GET", item["path"])
@@ -174,10 +181,13 @@ def load(base: str, mix: list[dict], expected: dict, clients: int, seconds: floa
                 wrong.append(f"{item['path']}: {problem}")
             elif elapsed is not None:
                 mine[item["kind"]].append(elapsed)
+                if is_warm:
+                    mine_warm.append(elapsed)
         conn.close()
         with lock:
             for kind in mine:
                 times[kind] += mine[kind]
+            warm.extend(mine_warm)
             errors.extend(wrong)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
@@ -193,6 +203,7 @@ def load(base: str, mix: list[dict], expected: dict, clients: int, seconds: floa
     result = summary(times["api"] + times["html"], elapsed, len(errors))
     result["api_ms_p95"] = round(pct(times["api"], 95), 1) if times["api"] else None
     result["html_ms_p95"] = round(pct(times["html"], 95), 1) if times["html"] else None
+    result[f"after_first_{WARM_AFTER:.0f}s"] = summary(warm, seconds - WARM_AFTER, 0)
     return result
 
 

@@ -5,7 +5,9 @@ a large index costs a pass over all candidates; turning to page 2, switching to
 relevance, or a colleague opening the shared link asks the same again. The
 list (story ids and scores, not the stories) is kept for ``ttl`` seconds, keyed
 by the parsed query -- so ``激光产业园`` and ``激光產業園`` share an entry -- and the
-filters. New articles show up after at most ``ttl`` seconds.
+filters. New articles show up after at most ``ttl`` seconds. A search asked
+again while it is being computed waits for that answer instead of computing it
+a second time (a shared link opened by a whole team at once).
 """
 from __future__ import annotations
 
@@ -30,30 +32,40 @@ class CachedMatches:
         self.entries = entries
         self._cache: OrderedDict[tuple, tuple[float, list[StoryMatch]]] = OrderedDict()
         self._lock = threading.Lock()
+        self._running: dict[tuple, threading.Event] = {}   # searches being computed now
 
     def match_stories(self, query: Query, *, sites: list[str] | None = None, regions: list[str] | None = None,
                       since: str | None = None, until: str | None = None,
                       limit: int | None = None) -> list[StoryMatch]:
-        if self.ttl <= 0:
+        def compute() -> list[StoryMatch]:
             return self.index.match_stories(query, sites=sites, regions=regions, since=since, until=until,
                                             limit=limit)
+        if self.ttl <= 0:
+            return compute()
         key = (query.root, tuple(sites or ()), tuple(regions or ()), since, until, limit)
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None and now - hit[0] < self.ttl:
+        while True:
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None and time.monotonic() - hit[0] < self.ttl:
+                    self._cache.move_to_end(key)
+                    return hit[1]
+                running = self._running.get(key)
+                if running is None:          # this request computes it; the same search asked
+                    running = self._running[key] = threading.Event()   # meanwhile waits for it
+                    break
+            running.wait()
+        try:
+            matches = compute()
+            with self._lock:
+                self._cache[key] = (time.monotonic(), matches)
                 self._cache.move_to_end(key)
-                return hit[1]
-        # Computed outside the lock: two requests for the same new search may both
-        # compute it, but one slow search never holds up the others.
-        matches = self.index.match_stories(query, sites=sites, regions=regions, since=since, until=until,
-                                           limit=limit)
-        with self._lock:
-            self._cache[key] = (now, matches)
-            self._cache.move_to_end(key)
-            while len(self._cache) > self.entries:
-                self._cache.popitem(last=False)
-        return matches
+                while len(self._cache) > self.entries:
+                    self._cache.popitem(last=False)
+            return matches
+        finally:
+            with self._lock:
+                del self._running[key]
+            running.set()
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]:
         return self.index.story_copies(story_id)
