@@ -29,8 +29,10 @@ def _bind(host: str, port: int) -> socket.socket:
 @click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL (sqlite:///… or http://host:9200).")
 @click.option("--cache-seconds", default=30.0, show_default=True, type=click.FloatRange(0),
               help="Reuse a search's matching stories this long (paging, sorting, shared links); 0 = never.")
+@click.option("--readers", default=2, show_default=True, type=click.IntRange(1, 32),
+              help="Searches served at once (one index connection each); the rest queue in order.")
 @click.option("--access-log/--no-access-log", default=False, help="Log every request to stderr.")
-def serve(host, port, index_url, cache_seconds, access_log):
+def serve(host, port, index_url, cache_seconds, readers, access_log):
     """Serve the search web UI and the JSON API (/api/, OpenAPI at /api/openapi.json).
 
     Pages: search (/), story (/story/ID), watches, sources. Listening on anything
@@ -49,7 +51,7 @@ def serve(host, port, index_url, cache_seconds, access_log):
     try:
         credentials = Credentials.from_env()
         check_bind(host, credentials)
-        app = create_app(index_url, credentials=credentials, cache_seconds=cache_seconds)
+        app = create_app(index_url, credentials=credentials, cache_seconds=cache_seconds, readers=readers)
     except (AccessConfigError, IndexURLError) as exc:
         raise click.ClickException(str(exc)) from None
     try:

@@ -33,9 +33,11 @@ def api_search(request: Request) -> JSONResponse:
         params = read_search(request.query_params, api=True)
     except BadSearch as exc:
         return bad_request(str(exc))
-    result = search_page(request.app.state.web.matches, params.query, sites=params.sites,
-                         regions=params.regions, since=params.since, until=params.until,
-                         sort=params.sort, offset=params.offset, limit=params.limit)
+    state = request.app.state.web
+    with state.readers() as index:
+        result = search_page(state.matches.over(index), params.query, sites=params.sites,
+                             regions=params.regions, since=params.since, until=params.until,
+                             sort=params.sort, offset=params.offset, limit=params.limit)
     return ChineseJSON(result.as_dict())
 
 
@@ -46,7 +48,8 @@ def copy_dict(record: ArticleRecord) -> dict:
 
 
 def api_story(request: Request) -> JSONResponse:
-    copies = request.app.state.web.index.story_copies(request.path_params["story_id"])
+    with request.app.state.web.readers() as index:
+        copies = index.story_copies(request.path_params["story_id"])
     if not copies:
         raise HTTPException(404, "no such story")
     head = copies[0]

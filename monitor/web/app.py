@@ -9,9 +9,11 @@ Starlette runs them in its thread pool, and the index serializes its own access.
 from __future__ import annotations
 
 import time
-from contextlib import asynccontextmanager
+import queue
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import jinja2
 from starlette.applications import Starlette
@@ -33,6 +35,31 @@ HERE = Path(__file__).resolve().parent
 SITES_TTL = 60.0          # seconds the site/region filter lists are reused
 
 
+class Readers:
+    """A few open indexes for searches. A request holds one for its whole search, and
+    requests queue for them first come, first served: sharing one connection made
+    every concurrent search wait for all the others (each takes the index's lock
+    once per story), so all of them finished together, at the end."""
+
+    def __init__(self, index_url: str | None, size: int):
+        self._all = [open_index(index_url) for _ in range(size)]
+        self._free: queue.Queue[IndexBackend] = queue.Queue()
+        for index in self._all:
+            self._free.put(index)
+
+    @contextmanager
+    def __call__(self) -> Iterator[IndexBackend]:
+        index = self._free.get()
+        try:
+            yield index
+        finally:
+            self._free.put(index)
+
+    def close(self) -> None:
+        for index in self._all:
+            index.close()
+
+
 @dataclass
 class WebState:
     """What every request uses: the index, the credentials, the templates."""
@@ -42,6 +69,7 @@ class WebState:
     credentials: Credentials
     templates: Jinja2Templates
     matches: CachedMatches
+    readers: Readers
     _sites: tuple[float, dict[str, str | None]] = field(default=(0.0, {}))
 
     def site_regions(self) -> dict[str, str | None]:
@@ -69,20 +97,23 @@ def make_templates() -> Jinja2Templates:
 
 
 def create_app(index_url: str | None = None, *, credentials: Credentials | None = None,
-               secret: str | None = None, cache_seconds: float = DEFAULT_TTL) -> Starlette:
+               secret: str | None = None, cache_seconds: float = DEFAULT_TTL, readers: int = 2) -> Starlette:
     """The app over ``index_url`` (opened now, so a bad URL fails before serving).
     ``credentials`` default to the environment's (``auth.Credentials.from_env``);
-    ``cache_seconds``: how long a search's list of matching stories is reused."""
+    ``cache_seconds``: how long a search's list of matching stories is reused;
+    ``readers``: searches served at once (each has its own index connection)."""
     from monitor.web import api, pages
 
     index = open_index(index_url)
     state = WebState(index=index, index_url=index_url or "",
                      credentials=credentials if credentials is not None else Credentials.from_env(),
-                     templates=make_templates(), matches=CachedMatches(index, ttl=cache_seconds))
+                     templates=make_templates(), matches=CachedMatches(ttl=cache_seconds),
+                     readers=Readers(index_url, readers))
 
     @asynccontextmanager
     async def lifespan(app):
         yield
+        state.readers.close()
         state.index.close()
 
     middleware = [

@@ -24,21 +24,24 @@ DEFAULT_ENTRIES = 256
 
 
 class CachedMatches:
-    """The part of an index ``search_page`` reads, with ``match_stories`` cached."""
+    """``match_stories`` answers shared by every request; ``over(index)`` gives the part
+    of an index ``search_page`` reads, computing misses with that index."""
 
-    def __init__(self, index: IndexBackend, ttl: float = DEFAULT_TTL, entries: int = DEFAULT_ENTRIES):
-        self.index = index
+    def __init__(self, ttl: float = DEFAULT_TTL, entries: int = DEFAULT_ENTRIES):
         self.ttl = ttl
         self.entries = entries
         self._cache: OrderedDict[tuple, tuple[float, list[StoryMatch]]] = OrderedDict()
         self._lock = threading.Lock()
         self._running: dict[tuple, threading.Event] = {}   # searches being computed now
 
-    def match_stories(self, query: Query, *, sites: list[str] | None = None, regions: list[str] | None = None,
-                      since: str | None = None, until: str | None = None,
+    def over(self, index: IndexBackend) -> "_Over":
+        return _Over(self, index)
+
+    def match_stories(self, index: IndexBackend, query: Query, *, sites: list[str] | None = None,
+                      regions: list[str] | None = None, since: str | None = None, until: str | None = None,
                       limit: int | None = None) -> list[StoryMatch]:
         def compute() -> list[StoryMatch]:
-            return self.index.match_stories(query, sites=sites, regions=regions, since=since, until=until,
+            return index.match_stories(query, sites=sites, regions=regions, since=since, until=until,
                                             limit=limit)
         if self.ttl <= 0:
             return compute()
@@ -66,6 +69,15 @@ class CachedMatches:
             with self._lock:
                 del self._running[key]
             running.set()
+
+
+
+class _Over:
+    def __init__(self, cache: CachedMatches, index: IndexBackend):
+        self.cache, self.index = cache, index
+
+    def match_stories(self, query: Query, **filters) -> list[StoryMatch]:
+        return self.cache.match_stories(self.index, query, **filters)
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]:
         return self.index.story_copies(story_id)

@@ -40,9 +40,10 @@ def search(request: Request) -> Response:
     try:
         params = read_search(request.query_params)
         if params.query is not None:
-            result = search_page(state.matches, params.query, sites=params.sites, regions=params.regions,
-                                 since=params.since, until=params.until, sort=params.sort,
-                                 offset=params.offset, limit=params.limit)
+            with state.readers() as index:
+                result = search_page(state.matches.over(index), params.query, sites=params.sites,
+                                     regions=params.regions, since=params.since, until=params.until,
+                                     sort=params.sort, offset=params.offset, limit=params.limit)
     except BadSearch as exc:
         error = str(exc)
     sites = state.site_regions()
@@ -67,7 +68,8 @@ def region_options(sites: dict[str, str | None]) -> list[tuple[str, int]]:
 
 def story(request: Request) -> Response:
     state = request.app.state.web
-    copies = state.index.story_copies(request.path_params["story_id"])
+    with state.readers() as index:
+        copies = index.story_copies(request.path_params["story_id"])
     if not copies:
         raise HTTPException(404, "no such story: it may have been merged into another one")
     wanted = request.query_params.get("copy")
