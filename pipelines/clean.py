@@ -311,13 +311,18 @@ def drop_meta_lines(paragraphs: list[str], ctx: CleanContext | None = None) -> l
 
 
 # ---------------------------------------------------------------- 7.
+def _is_prose_paragraph(key: str) -> bool:
+    """Long enough, and written in Chinese: a paragraph, not a line of a code listing."""
+    return len(key) >= 40 and len(re.findall(_CJK_CHAR, key)) >= 10
+
+
 def drop_repeated_article(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
     """Each paragraph once: exact repeats go (the page that shows its article twice, seed 001),
     so does a teaser that is a prefix of a following paragraph (seed 000), and so does the
     short headline that introduces the second copy. A copy is a run of repeated paragraphs
-    holding at least one long one (>= 40 characters); short lines that come back are the
-    text's own refrains (the same question put to each interviewee, the same imports in two
-    code listings) and stay."""
+    holding at least one long Chinese one (>= 40 characters, >= 10 of them CJK); short
+    lines and code that come back are the text's own refrains (the same question put to
+    each interviewee, the same statements in two code listings) and stay."""
     keys = [comparison_key(p) for p in paragraphs]
     seen: set[str] = set()
     repeated = [False] * len(paragraphs)
@@ -334,7 +339,7 @@ def drop_repeated_article(paragraphs: list[str], ctx: CleanContext | None = None
         j = i
         while j < len(keys) and repeated[j]:
             j += 1
-        if any(len(keys[n]) >= 40 for n in range(i, j)):   # a copy carries at least one real paragraph
+        if any(_is_prose_paragraph(keys[n]) for n in range(i, j)):   # a copy carries a real paragraph
             for n in range(i, j):
                 keep[n] = False
             if second_copy_at is None:
