@@ -4,7 +4,8 @@ which against a 429 or a 5xx burst only asks again while the server is still dow
 This one waits before each retry -- what the server's ``Retry-After`` says (seconds
 or an HTTP date, capped at ``NEWSMON_RETRY_MAX_DELAY``), otherwise exponential
 backoff from ``NEWSMON_RETRY_BACKOFF`` seconds with +-50% jitter -- and counts
-every retry per site as ``retries/<reason>``. Which failures are retried and how
+every retry per site as ``retries/<reason>``. A ``Retry-After`` on a 429/503 also
+raises the site's delay between requests for the rest of the run (``throttled_by_server``). Which failures are retried and how
 often stay Scrapy's settings (``RETRY_TIMES``, ``RETRY_HTTP_CODES``,
 ``RETRY_EXCEPTIONS``).
 """
@@ -56,10 +57,26 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def process_response(self, request, response):
         result = super().process_response(request, response)
+        after = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if after is not None and response.status in (429, 503):
+            self._slow_down_site(request, after)
         if isinstance(result, Request):
-            after = retry_after_seconds(response.headers.get(b"Retry-After"))
             await self._wait(request, result, f"http_{response.status}", after)
         return result
+
+    def _slow_down_site(self, request, seconds: float) -> None:
+        """The server asked for a pause: every later request to the site waits that
+        long too (its download slot's delay), not only the one retried."""
+        downloader = self.crawler.engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        seconds = min(seconds, self.max_delay)
+        if slot is None or seconds <= slot.delay:
+            return
+        slot.delay = seconds
+        site = request.meta.get("site")
+        count(self.crawler.stats, "throttled_by_server", site)
+        logger.warning("[%s] server asked to wait (Retry-After %.0fs): now %.0fs between requests to this site",
+                       site or "-", seconds, seconds)
 
     async def process_exception(self, request, exception):
         result = super().process_exception(request, exception)

@@ -136,6 +136,9 @@ def test_retry_after_is_honoured(fault_crawl):
     assert len(times) == 3, times
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert min(gaps) >= 0.9, f"Retry-After: 1 not waited for: {gaps}"
+    # ...and the whole site slows down to the pace the server asked for.
+    assert fault_crawl["summary"]["sites"]["faulty-gov"]["throttled_by_server"] == 1
+    assert "server asked to wait (Retry-After 1s)" in fault_crawl["stderr"]
 
 
 def test_private_addresses_are_refused_also_when_the_name_turns_private_at_connect(fault_crawl):
