@@ -68,8 +68,8 @@ HOSTILE = (
 
 
 # Real pages are fuzzed in windows of this many bytes (whole pages are the extraction
-# tests' job): 100,000 inputs then take ~25 CPU minutes instead of hours.
-WINDOW = 24_000
+# tests. job): 100,000 inputs then take ~15 CPU minutes instead of hours.
+WINDOW = 12_000
 
 
 @lru_cache(maxsize=1)
