@@ -179,7 +179,11 @@ def source_health(index: IndexBackend, now: datetime | None = None) -> list[dict
         from monitor.health import source_status
     except ImportError:    # run history arrives with the scheduler; until then, no section
         return None
-    return [site.to_dict() for site in source_status(index, now=now)]
+    try:
+        return [site.to_dict() for site in source_status(index, now=now)]
+    except Exception as exc:  # noqa: BLE001 - a digest without its health section beats no digest
+        logger.warning("source health not available for the digest: %s", exc)
+        return None
 
 
 def recipients(watches: list[Watch], to: str | None = None) -> dict[str, list[Watch]]:
