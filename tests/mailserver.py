@@ -98,8 +98,10 @@ class MailServer:
         return self
 
     def stop(self) -> None:
+        # asyncio is not thread-safe: the server is closed on its own loop's thread
+        # (closing it from here raced with a connection the loop was just dropping).
         if self._server is not None:
-            self._server.close()
+            self._loop.call_soon_threadsafe(self._server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
