@@ -235,16 +235,19 @@ def demo(index_url, verbose):
         raise click.ClickException(str(exc)) from None
 
 
-@main.command()
-@click.option("--sites", "sites_file", default=DEFAULT_SITES, show_default=True)
-@click.option("--index", "index_url", envvar="NEWSMON_INDEX")
-def schedule(sites_file, index_url):
-    """Run the scheduler (for now: one crawl cycle of the sites file; same as `python scheduler.py`).
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                "help_option_names": []}, add_help_option=False)
+@click.pass_context
+def schedule(ctx):
+    """The scheduler daemon: crawls each site on its schedule (same as `python scheduler.py`).
 
-    Example: newsmon schedule --sites sites.yaml
+    Options: --sites FILE --index URL --jobstore SQL_URL --timezone TZ --max-crawls N
+    --time-limit S --jitter S (newsmon schedule --help lists them).
+
+    Example: newsmon schedule --sites sites.yaml --index sqlite:///data/newsmon.db
     """
     import scheduler
-    sys.exit(scheduler.main(["--sites", sites_file] + (["--index", index_url] if index_url else [])))
+    sys.exit(scheduler.main(ctx.args))
 
 
 main.add_command(serve)
@@ -264,6 +267,8 @@ from crawler import digest_cli, watch_cli  # noqa: E402
 main.add_command(watch_cli.watch)
 main.add_command(watch_cli.alerts)
 main.add_command(digest_cli.digest)
+from crawler.cli_status import status  # noqa: E402
+main.add_command(status)
 
 
 if __name__ == "__main__":  # pragma: no cover

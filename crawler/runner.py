@@ -1,7 +1,8 @@
 """Run one crawl of some sites to completion, and summarize it.
 
 Twisted's reactor runs once per process, so a crawl is one process: the CLI
-calls ``run_crawl`` once; the scheduler will start crawls in child processes.
+calls ``run_crawl`` once; the scheduler starts each crawl in a child process
+(``crawler/child.py``). Every crawl leaves its run history (``crawler/runs.py``).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.runs import RunInfo, iso, record_crawl, utc_now
 from crawler.sites import SiteConfig
 from crawler.stats import read_counts
 from spiders.government import GovNewsSpider
@@ -24,6 +26,7 @@ class CrawlSummary:
     elapsed: float
     finish_reason: str = ""
     errors: dict[str, int] = field(default_factory=dict)
+    runs: list[dict] = field(default_factory=list)     # the run history written for this crawl
 
     def get(self, key: str, site: str | None = None) -> int:
         source = self.per_site.get(site, {}) if site else self.totals
@@ -79,19 +82,24 @@ def crawl_settings(index_url: str | None, sites: list[SiteConfig], extra: dict |
 
 
 def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_settings: dict | None = None,
-              jobdir: str | None = None) -> CrawlSummary:
-    """``jobdir``: a directory per site set and run; a crawl killed (even with SIGKILL)
+              jobdir: str | None = None, run: RunInfo | None = None) -> CrawlSummary:
+    """One crawl to completion; records one run per site in the index's run history.
+
+    ``jobdir``: a directory per site set and run; a crawl killed (even with SIGKILL)
     and run again with the same jobdir finishes that run (crawler/resume.py)."""
     resume = {"NEWSMON_JOBDIR": str(jobdir)} if jobdir else {}
     settings = crawl_settings(index_url, sites, {"LOG_INSTALL_ROOT_HANDLER": False, **resume,
                                                  **(extra_settings or {})})
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(GovNewsSpider)
+    run = run or RunInfo()
     started = time.monotonic()
     process.crawl(crawler, sites=sites, max_list_depth=settings.getint("NEWSMON_MAX_LIST_DEPTH", 6))
     process.start()
     stats = crawler.stats.get_stats()
     totals, per_site = read_counts(stats)
-    return CrawlSummary(totals=totals, per_site=per_site, sites=[s.name for s in sites],
-                        elapsed=time.monotonic() - started,
-                        finish_reason=str(stats.get("finish_reason", "")))
+    finish_reason = str(stats.get("finish_reason", ""))
+    names = [s.name for s in sites]
+    runs = record_crawl(settings.get("NEWSMON_INDEX"), run, iso(utc_now()), per_site, names, finish_reason)
+    return CrawlSummary(totals=totals, per_site=per_site, sites=names, elapsed=time.monotonic() - started,
+                        finish_reason=finish_reason, runs=runs)

@@ -44,9 +44,15 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's retry, waiting before each retry (Retry-After, else backoff).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.backoff.BackoffRetryMiddleware": 550,
+    "crawler.incremental.ConditionalRequestMiddleware": 60,   # known articles: only if changed
+}
+EXTENSIONS = {
+    "crawler.incremental.SeenPagesRecorder": 500,             # remembers pages for the next run
+    "crawler.runs.RunQualityStats": 500,                      # extraction quality, for source health
 }
 SPIDER_MIDDLEWARES = {
     "crawler.resume.ResumeMiddleware": 950,   # only with NEWSMON_JOBDIR (newsmon crawl --jobdir)
+    "crawler.incremental.StopAtSeenListMiddleware": 940,      # stop paging at known articles
 }
 ITEM_PIPELINES = {
     "pipelines.stages.ExtractPipeline": 100,      # decode -> extract -> clean
@@ -63,6 +69,7 @@ NEWSMON_DEDUP_WINDOW_DAYS = 30
 NEWSMON_MAX_LIST_DEPTH = 6
 NEWSMON_JOBDIR = None              # crash-safe resume directory (crawler/resume.py)
 NEWSMON_CHECKPOINT_ITEMS = 20      # with a jobdir: flush the index every N items
+NEWSMON_INCREMENTAL_ENABLED = True   # conditional requests, stop paging at known articles
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -15,6 +15,7 @@ import scrapy
 from scrapy.http import TextResponse
 
 from crawler.faults import fetch_error_reason
+from crawler.incremental import NotModified
 from crawler.items import RawPage
 from crawler.links import classify_url, discover_links, is_paging_anchor, is_skip_anchor, origin_of
 from crawler.sites import SiteConfig, load_sites
@@ -135,6 +136,8 @@ class GovNewsSpider(scrapy.Spider):
     def on_error(self, failure):
         request = failure.request
         site = request.meta.get("site")
+        if failure.check(NotModified):   # incremental crawl: known and unchanged, already counted
+            return
         reason = fetch_error_reason(failure)
         count(self.crawler.stats, f"errors/{reason}", site)
         level = logging.INFO if reason == "robots_txt" else logging.WARNING

@@ -1,0 +1,65 @@
+"""``newsmon status``: run history and source health per site (registered in crawler/cli.py)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help='Print {"sites": [...]} as JSON.')
+@click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
+@click.option("--site", "site_names", multiple=True, help="Only this site (repeatable).")
+@click.option("--failing-after", default=3, show_default=True, type=click.IntRange(1, 1000),
+              help="Flag a site after this many failed runs in a row.")
+def status(as_json, index_url, site_names, failing_after):
+    """Per site: runs, last run, last new article, failure streak and health flags.
+
+    Flags: failing (N failed runs in a row), silent (no new articles for much
+    longer than usual), degraded (extraction suddenly worse: empty/short bodies
+    or missing dates).
+
+    Example: newsmon status --index sqlite:///data/newsmon.db
+    """
+    from crawler.cli import _open_index
+    from index import IndexURLError
+    from monitor.health import HealthConfig, source_status
+    index = _open_index(index_url)
+    try:
+        statuses = source_status(index, list(site_names) or None,
+                                 config=HealthConfig(failing_after=failing_after))
+    except IndexURLError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        index.close()
+    if as_json:
+        click.echo(json.dumps({"sites": [s.to_dict() for s in statuses]}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_status(statuses))
+
+
+def format_status(statuses) -> str:
+    if not statuses:
+        return "No runs recorded yet: run `newsmon crawl` or `newsmon schedule` first."
+    width = max(len(s.name) for s in statuses)
+    head = f"{'site':<{width}}  {'runs':>5}  {'last run':<27}  {'last new article':<16}  {'fails':>5}  health"
+    lines = [head]
+    for s in statuses:
+        last = s.last_run
+        last_text = f"{_local(last['started'])} {last['status']}" if last else "never"
+        if last and last["status"] == "ok":
+            last_text += f" +{last['articles_new']}"
+        flags = ", ".join(flag.kind for flag in s.health) or "ok"
+        lines.append(f"{s.name:<{width}}  {s.runs:>5}  {last_text:<27}  "
+                     f"{_local(s.last_new_article) if s.last_new_article else 'never':<16}  "
+                     f"{s.failure_streak:>5}  {flags}")
+    for s in statuses:
+        for flag in s.health:
+            lines.append(f"  {s.name}: {flag.kind} since {_local(flag.since)}: {flag.message}")
+    return "\n".join(lines)
+
+
+def _local(iso: str) -> str:
+    """A stored UTC time shown in the machine's local time, to the minute."""
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,264 @@
+"""Incremental crawling: fetch what changed, page a list only until it is known.
+
+Three small components, wired in ``crawler/settings.py`` (``NEWSMON_INCREMENTAL_ENABLED``
+switches all three off):
+
+* ``SeenPagesRecorder`` (extension): once an article page went through the
+  pipelines (indexed, or dropped with a reason), remember its URL and its
+  ``ETag``/``Last-Modified`` in ``backend.state`` (kind ``crawl_page``).
+* ``ConditionalRequestMiddleware`` (downloader middleware): asks for a known
+  article page with ``If-None-Match``/``If-Modified-Since``; a 304 ends the
+  request as ``NotModified`` (the spider counts it, nothing is re-extracted).
+  A known page whose site sent no validator is not asked for again at all.
+  List pages are never conditional: they are where new articles appear.
+* ``StopAtSeenListMiddleware`` (spider middleware): a list page whose article
+  links are all known does not lead to its next page; lists run newest first,
+  so the older pages hold nothing new. "All", not "any", because pinned items
+  (置顶) sit on top of a column forever.
+
+Scrapy's own HttpCacheMiddleware (RFC2616 policy) was not used: it keeps whole
+responses on disk, serves pages from that cache without asking while
+``Cache-Control: max-age`` lasts (lists too), and replays a 304 as the cached
+page, which would run it through extraction again.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl, urlsplit
+
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from crawler.stats import count
+
+logger = logging.getLogger("newsmon.crawl")
+
+PAGE_KIND = "crawl_page"
+
+
+class NotModified(IgnoreRequest):
+    """A known article page the site says has not changed (or cannot say, and was seen)."""
+
+
+class SeenPages:
+    """Known article pages per site, read from the state store once per site per crawl.
+
+    Written in batches (one ``crawl_page`` document per ``FLUSH_EVERY`` pages, key
+    ``"<site>/<UTC ISO>-<n>"``), not one document per page: a state write is
+    durable at once (a commit in SQLite, a refresh wait in Elasticsearch), and a
+    crawl sees hundreds of pages. A site's batches merge in key order (newest
+    wins) and are compacted into one when they pile up. Pages not yet written
+    when a crawl dies are simply fetched again next time."""
+
+    FLUSH_EVERY = 200
+    COMPACT_OVER = 32
+
+    def __init__(self, state_getter):
+        self._state_getter = state_getter
+        self._state = None
+        self._by_site: dict[str, dict[str, dict]] = {}
+        self._batches: dict[str, list[str]] = {}
+        self._pending: dict[str, dict[str, dict]] = {}
+        self._seq = 0
+
+    @property
+    def state(self):
+        if self._state is None:
+            self._state = self._state_getter()
+        return self._state
+
+    def site(self, site: str) -> dict[str, dict]:
+        pages = self._by_site.get(site)
+        if pages is None:
+            pages, keys = {}, []
+            try:
+                for key, doc in self.state.scan(PAGE_KIND, f"{site}/"):
+                    pages.update(doc.get("pages") or {})
+                    keys.append(key)
+            except Exception as exc:  # noqa: BLE001 - an unreadable store means a full crawl, not none
+                logger.warning("[%s] known pages unreadable (%s): fetching every page this run", site, exc)
+                pages, keys = {}, []
+            self._by_site[site], self._batches[site] = pages, keys
+        return pages
+
+    def get(self, site: str, url: str) -> dict | None:
+        return self.site(site).get(url)
+
+    def remember(self, site: str, url: str, headers: dict[str, str], outcome: str) -> None:
+        entry = {"etag": headers.get("etag"), "last_modified": headers.get("last-modified"), "outcome": outcome}
+        self.site(site)[url] = entry
+        self._pending.setdefault(site, {})[url] = entry
+        if sum(map(len, self._pending.values())) >= self.FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        for site, pages in pending.items():
+            if not pages:
+                continue
+            self._seq += 1
+            key = f"{site}/{datetime.now(timezone.utc).isoformat(timespec='milliseconds')}-{self._seq:04d}"
+            try:
+                self.state.put(PAGE_KIND, key, {"pages": pages})
+            except Exception as exc:  # noqa: BLE001 - losing this only means fetching those pages again
+                logger.warning("[%s] could not remember %d fetched pages (%s); the next run fetches them again",
+                               site, len(pages), exc)
+                continue
+            self._batches.setdefault(site, []).append(key)
+
+    def compact(self) -> None:
+        """One document per site again once its batches pile up (written before the old go)."""
+        for site, keys in self._batches.items():
+            if len(keys) <= self.COMPACT_OVER:
+                continue
+            key = f"{site}/{datetime.now(timezone.utc).isoformat(timespec='milliseconds')}-merged"
+            try:
+                self.state.put(PAGE_KIND, key, {"pages": self._by_site[site]})
+                for old in keys:
+                    self.state.delete(PAGE_KIND, old)
+            except Exception as exc:  # noqa: BLE001 - batches merge at read time anyway
+                logger.warning("[%s] could not compact known pages (%s)", site, exc)
+                continue
+            self._batches[site] = [key]
+
+
+def _seen_pages(crawler) -> SeenPages:
+    """One ``SeenPages`` per crawl, on the crawl's shared index connection (opened on
+    first use, so the recorder's spider_closed runs before the index closes)."""
+    if not crawler.settings.getbool("NEWSMON_INCREMENTAL_ENABLED", True):
+        raise NotConfigured("NEWSMON_INCREMENTAL_ENABLED is off")
+    pages = getattr(crawler, "_newsmon_seen_pages", None)
+    if pages is None:
+        from pipelines.stages import shared_index
+        pages = crawler._newsmon_seen_pages = SeenPages(lambda: shared_index(crawler).state)
+    return pages
+
+
+class SeenPagesRecorder:
+    def __init__(self, pages: SeenPages):
+        self.pages = pages
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        ext = cls(_seen_pages(crawler))
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def item_scraped(self, item, **_kw):
+        self.pages.remember(item.site, item.url, item.headers, "indexed")
+
+    def item_dropped(self, item, exception=None, **_kw):
+        reason = str(exception or "dropped").split(":", 1)[0]
+        self.pages.remember(item.site, item.url, item.headers, f"dropped:{reason}")
+
+    def spider_closed(self, **_kw):
+        if self.pages._state is None:     # nothing was read or written: no index to open
+            return
+        self.pages.flush()
+        self.pages.compact()
+
+
+class _UsesSeenPages:
+    def __init__(self, pages: SeenPages, stats):
+        self.pages = pages
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(_seen_pages(crawler), crawler.stats)
+
+
+class ConditionalRequestMiddleware(_UsesSeenPages):
+    def process_request(self, request: Request):
+        site = request.meta.get("site")
+        if request.meta.get("kind") != "article" or not site:
+            return None
+        known = self.pages.get(site, request.url)
+        if known is None or known.get("outcome", "").startswith("gone"):
+            return None          # new, or a dead link that may be published later: ask plainly
+        if not (known.get("etag") or known.get("last_modified")):
+            count(self.stats, "unchanged_skipped", site)
+            raise NotModified(f"{request.url} was seen before and its site sends no ETag/Last-Modified")
+        if known.get("etag"):
+            request.headers.setdefault(b"If-None-Match", known["etag"])
+        if known.get("last_modified"):
+            request.headers.setdefault(b"If-Modified-Since", known["last_modified"])
+        request.meta["newsmon_conditional"] = True
+        return None
+
+    def process_response(self, request: Request, response):
+        site = request.meta.get("site")
+        if response.status == 304 and request.meta.get("newsmon_conditional"):
+            count(self.stats, "not_modified", site)
+            raise NotModified(f"{request.url} not modified since the last crawl")
+        if response.status in (404, 410) and request.meta.get("kind") == "article" and site:
+            # A dead article link is known too (so it does not keep a list paging),
+            # but it is asked for again each run: CMSs link pages before publishing them.
+            self.pages.remember(site, request.url, {}, f"gone:{response.status}")
+        return response
+
+
+class StopAtSeenListMiddleware(_UsesSeenPages):
+    def process_spider_output(self, response, result):
+        yield from self._filter(response, list(result))
+
+    async def process_spider_output_async(self, response, result):
+        for out in self._filter(response, [o async for o in result]):
+            yield out
+
+    def _filter(self, response, outputs: list) -> list:
+        meta = getattr(response, "meta", None) or {}
+        site = meta.get("site")
+        if meta.get("kind") != "list" or not site:
+            return outputs
+        articles = [o.url for o in outputs if isinstance(o, Request) and o.meta.get("kind") == "article"]
+        if not articles or any(self.pages.get(site, url) is None for url in articles):
+            return outputs
+        kept = []
+        for out in outputs:
+            if isinstance(out, Request) and out.meta.get("kind") == "list" and is_next_page(response.url, out.url):
+                count(self.stats, "list_pages_not_followed", site)
+                continue
+            kept.append(out)
+        if len(kept) < len(outputs):
+            logger.info("[%s] %s lists only known articles: not paging further", site, response.url)
+        return kept
+
+
+_PAGE_SUFFIX = re.compile(r"^(.*?)[_-](\d+)$")
+_GENERIC_LIST_NAMES = {"index", "list", "default", "page", "more"}
+_PAGE_PARAMS = re.compile(r"^(page|pagenum|pageno|pageindex|p|pn|curpage|currentpage|start|offset)$", re.I)
+
+
+def is_next_page(list_url: str, link_url: str) -> bool:
+    """Is ``link_url`` another page of the list at ``list_url``? (``index.html`` ->
+    ``index_1.html``, ``node_12.htm`` -> ``node_12_2.htm``, ``index.html`` -> ``list_2.html``,
+    ``col/col1229/index.html?pageNum=2``); ``node_12.htm`` -> ``node_13.htm`` is another column."""
+    here, there = urlsplit(list_url), urlsplit(link_url)
+    if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+        return False
+    if here.path == there.path:
+        rest_here = {k: v for k, v in parse_qsl(here.query) if not _PAGE_PARAMS.match(k)}
+        rest_there = {k: v for k, v in parse_qsl(there.query) if not _PAGE_PARAMS.match(k)}
+        return rest_here == rest_there and here.query != there.query
+    dir_here, _, name_here = here.path.rpartition("/")
+    dir_there, _, name_there = there.path.rpartition("/")
+    if dir_here != dir_there:
+        return False
+    stem_here, stem_there = name_here.rsplit(".", 1)[0], name_there.rsplit(".", 1)[0]
+    if re.fullmatch(re.escape(stem_here) + r"[_-]\d+", stem_there):      # first page -> page N
+        return True
+    family_here, family_there = _family(stem_here), _family(stem_there)
+    if family_here in _GENERIC_LIST_NAMES and family_there in _GENERIC_LIST_NAMES:
+        return True
+    # node_12_2 -> node_12_3 (the family keeps its column number); node_12 -> node_13 is not paging
+    return family_here == family_there and any(c.isdigit() for c in family_here)
+
+
+def _family(stem: str) -> str:
+    m = _PAGE_SUFFIX.match(stem)
+    return m.group(1) if m else stem

@@ -1,0 +1,191 @@
+"""Run history: one document per site per crawl, kept in the index database.
+
+Every crawl (``newsmon crawl``, a scheduled run, a child that crashed or timed
+out) leaves one ``run`` document per site in ``backend.state``, keyed
+``f"{site}/{started_utc_iso}/{run_id}"`` so a site's runs scan in time order.
+Next to them a ``run_site`` document per site keeps the totals a status page
+needs without scanning all history (runs, last run, last new article).
+
+``RunQualityStats`` (an extension wired in settings) counts, per site, what the
+source-health check compares between runs: article pages extracted, bodies
+empty or very short, dates missing.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from scrapy import signals
+
+from crawler.stats import count
+
+logger = logging.getLogger("newsmon.runs")
+
+RUN_KIND = "run"
+SITE_KIND = "run_site"
+SHORT_BODY_CHARS = 120          # a news body shorter than this is a template leftover, not an article
+# Exit statuses of a site's run; only "ok" breaks a failure streak.
+OK, FAILED, STOPPED, TIMEOUT, CRASHED = "ok", "failed", "stopped", "timeout", "crashed"
+MISSED = "missed"       # the scheduler could not start it in time: not the site's failure
+_COUNTS = ("pages_fetched", "article_pages_fetched", "articles_new", "articles_updated", "stories_new",
+           "duplicates", "spam_quarantined", "not_modified", "unchanged_skipped")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """ISO UTC with milliseconds: one fixed width, so keys sort as times."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def run_key(site: str, started: str, run_id: str) -> str:
+    return f"{site}/{started}/{run_id}"
+
+
+@dataclass
+class RunInfo:
+    """Who started a crawl and when: passed down to the process that records it."""
+
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started: str = field(default_factory=lambda: iso(utc_now()))
+    trigger: str = "manual"               # "manual" (newsmon crawl) or "scheduled"
+    scheduled_for: str | None = None      # the schedule's time this run serves
+    coalesced: int = 0                    # missed run times folded into this one
+
+
+def site_status(counts: dict, finish_reason: str) -> str:
+    if finish_reason == "shutdown":
+        return STOPPED
+    if finish_reason == "closespider_timeout":
+        return TIMEOUT
+    if finish_reason not in ("finished", ""):
+        return FAILED
+    # A site answered when it sent any page, or said "not changed" for one.
+    answered = counts.get("pages_fetched", 0) + counts.get("not_modified", 0)
+    return OK if answered else FAILED
+
+
+def run_doc(site: str, info: RunInfo, ended: str, counts: dict, status: str, **extra) -> dict:
+    doc = {
+        "site": site, "run_id": info.run_id, "started": info.started, "ended": ended,
+        "duration_s": round((_parse(ended) - _parse(info.started)).total_seconds(), 2),
+        "status": status, "trigger": info.trigger, "scheduled_for": info.scheduled_for,
+        "coalesced": info.coalesced,
+        **{key: counts.get(key, 0) for key in _COUNTS},
+        "errors": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("errors/")},
+        "quality": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("quality/")},
+    }
+    doc.update(extra)
+    return doc
+
+
+def record_run(state, doc: dict) -> None:
+    """Store one site's run and fold it into the site's totals."""
+    site = doc["site"]
+    state.put(RUN_KIND, run_key(site, doc["started"], doc["run_id"]), doc)
+    totals = state.get(SITE_KIND, site) or {"site": site, "runs": 0, "last_new_article": None}
+    totals["runs"] += 1
+    if not totals.get("last_run") or doc["started"] >= totals["last_run"]["started"]:
+        totals["last_run"] = {k: doc[k] for k in ("run_id", "started", "ended", "status")}
+    if doc.get("articles_new"):
+        totals["last_new_article"] = max(filter(None, (totals.get("last_new_article"), doc["ended"])))
+    state.put(SITE_KIND, site, totals)
+
+
+def record_crawl(index_url: str | None, info: RunInfo, ended: str, per_site: dict[str, dict],
+                 sites: list[str], finish_reason: str) -> list[dict]:
+    """The run documents of one finished crawl, one per site, written to the index."""
+    docs = [run_doc(site, info, ended, per_site.get(site, {}), site_status(per_site.get(site, {}), finish_reason),
+                    finish_reason=finish_reason)
+            for site in sites]
+    _write(index_url, docs)
+    return docs
+
+
+def record_failure(index_url: str | None, site: str, info: RunInfo, status: str, message: str,
+                   exit_code: int | None = None) -> dict:
+    """A run that left no record of its own (the process crashed or was killed)."""
+    doc = run_doc(site, info, iso(utc_now()), {}, status, message=message, exit_code=exit_code)
+    _write(index_url, [doc])
+    return doc
+
+
+def _write(index_url: str | None, docs: list[dict]) -> None:
+    """Write run documents; an index that cannot take them costs the history, never the crawl."""
+    from index import open_index
+    try:
+        index = open_index(index_url)
+        try:
+            for doc in docs:
+                record_run(index.state, doc)
+        finally:
+            index.close()
+    except Exception as exc:  # noqa: BLE001 - the crawl's articles are safe (indexed or spooled)
+        logger.error("run history not recorded for %s (%s): %s",
+                     ", ".join(d["site"] for d in docs), docs[0]["status"] if docs else "-", exc)
+
+
+def get_run(index_url: str | None, site: str, info: RunInfo) -> dict | None:
+    """The run document a crawl recorded, or None (also when the index cannot be read)."""
+    from index import open_index
+    try:
+        index = open_index(index_url)
+        try:
+            return index.state.get(RUN_KIND, run_key(site, info.started, info.run_id))
+        finally:
+            index.close()
+    except Exception as exc:  # noqa: BLE001 - the caller records the run itself
+        logger.warning("[%s] cannot read run %s back (%s)", site, info.run_id, exc)
+        return None
+
+
+def recent_runs(state, site: str, limit: int | None = 50) -> list[dict]:
+    """A site's runs, newest first."""
+    return [doc for _key, doc in state.scan(RUN_KIND, f"{site}/", reverse=True, limit=limit)]
+
+
+def known_sites(state) -> list[str]:
+    return [key for key, _doc in state.scan(SITE_KIND)]
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class RunQualityStats:
+    """Counts what extraction made of each article page, per site, for source health:
+    ``quality/articles`` (pages that reached extraction), ``quality/empty_body``,
+    ``quality/short_body`` and ``quality/no_date``."""
+
+    def __init__(self, stats, short_body_chars: int = SHORT_BODY_CHARS):
+        self.stats = stats
+        self.short_body_chars = short_body_chars
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        ext = cls(crawler.stats, crawler.settings.getint("NEWSMON_SHORT_BODY_CHARS", SHORT_BODY_CHARS))
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
+        return ext
+
+    def item_scraped(self, item, **_kw):
+        self._article(item.site, item.article)
+
+    def item_dropped(self, item, exception=None, **_kw):
+        reason = str(exception or "").split(":", 1)[0]
+        if getattr(item, "article", None) is not None:    # spam and later drops: extraction worked
+            self._article(item.site, item.article)
+        elif reason in ("empty", "no_body"):
+            count(self.stats, "quality/articles", item.site)
+            count(self.stats, "quality/empty_body", item.site)
+
+    def _article(self, site: str, article) -> None:
+        count(self.stats, "quality/articles", site)
+        if len((article.text or "").strip()) < self.short_body_chars:
+            count(self.stats, "quality/short_body", site)
+        if not article.published:
+            count(self.stats, "quality/no_date", site)

@@ -1,0 +1,114 @@
+"""Scheduler parts that are not the daemon loop: the crawl executor (which tells a
+run what schedule time it serves and how many missed times it folds in), the
+event log (missed runs are never silent), and the sites-file watcher."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.executors.base import run_job
+from apscheduler.executors.pool import ThreadPoolExecutor
+
+from crawler.runs import RunInfo, iso
+
+logger = logging.getLogger("newsmon.scheduler")
+_current = threading.local()
+
+
+def current_run() -> RunInfo:
+    """The run a scheduled job is serving (set by ``CrawlExecutor`` for its thread)."""
+    return getattr(_current, "run", None) or RunInfo(trigger="scheduled")
+
+
+class CrawlExecutor(ThreadPoolExecutor):
+    """APScheduler's thread pool, sized to the global cap on concurrent crawls.
+
+    Before handing a job to a thread it counts the run times that fell due (the
+    scheduler passes only the last one when coalescing), so the run history
+    says "scheduled for 10:30, 3 missed runs folded in" rather than nothing."""
+
+    def _do_submit_job(self, job, run_times):
+        due = len(job._get_run_times(datetime.now(timezone.utc))) or len(run_times)
+        info = RunInfo(trigger="scheduled", scheduled_for=iso(run_times[-1]),
+                       coalesced=max(0, due - len(run_times)))
+
+        def run_with_context(*args):
+            _current.run = info
+            try:
+                return run_job(*args)
+            finally:
+                _current.run = None
+
+        def callback(future):
+            exc = future.exception()
+            if exc:
+                self._run_job_error(job.id, exc, getattr(exc, "__traceback__", None))
+            else:
+                self._run_job_success(job.id, future.result())
+
+        future = self._pool.submit(run_with_context, job, job._jobstore_alias, run_times, self._logger.name)
+        future.add_done_callback(callback)
+
+
+def watch_events(scheduler, config) -> None:
+    """Log what would otherwise pass unnoticed, and record missed crawls in the run history."""
+    from crawler.runs import record_failure
+
+    def on_event(event):
+        job = scheduler.get_job(event.job_id)
+        name = job.name if job else event.job_id
+        if event.code == EVENT_JOB_MISSED:
+            logger.error("run of %s scheduled for %s was missed (later than its grace time)",
+                         name, event.scheduled_run_time)
+            if job and event.job_id.startswith("crawl:"):
+                record_failure(config.index_url, job.kwargs["site"],
+                               RunInfo(trigger="scheduled", scheduled_for=iso(event.scheduled_run_time)),
+                               "missed", "the scheduler could not start this run within its grace time")
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            logger.warning("%s is still running: the run due now is skipped (the next one will come)", name)
+        elif event.code == EVENT_JOB_ERROR:
+            logger.error("job %s failed: %s", name, event.exception)
+
+    scheduler.add_listener(on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
+
+
+class SitesFileWatcher:
+    """Notices when the sites file's content changed (mtime first, then a hash)."""
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        self._mtime: float | None = None
+        self._digest: str | None = None
+
+    def load(self):
+        from crawler.sites import parse_sites, SitesFileError
+        try:
+            raw = self.path.read_bytes()
+            self._mtime = self.path.stat().st_mtime
+        except FileNotFoundError:
+            raise SitesFileError(f"{self.path}: sites file not found") from None
+        except OSError as exc:
+            raise SitesFileError(f"{self.path}: cannot read sites file: {exc}") from None
+        self._digest = hashlib.sha1(raw).hexdigest()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SitesFileError(f"{self.path}: cannot read sites file: {exc}") from None
+        return parse_sites(text, str(self.path))
+
+    def changed(self):
+        """The new sites file if its content changed since the last load, else None.
+        Raises ``SitesFileError`` for a changed file that cannot be used."""
+        try:
+            mtime = self.path.stat().st_mtime
+        except OSError:
+            return None            # being replaced (editors write a new file and rename it)
+        if mtime == self._mtime:
+            return None
+        before = self._digest
+        sites = self.load()
+        return sites if self._digest != before else None

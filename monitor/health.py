@@ -1,0 +1,183 @@
+"""Source health: is each site really being watched, or did it go quiet or break?
+
+Read from the run history every crawl writes (``crawler/runs.py``). A site is
+flagged when
+
+* ``failing``: its last N runs failed in a row (default 3): unreachable, no page
+  answered, crashed or timed out;
+* ``silent``: no new article for much longer than its usual gap between new
+  articles (3x the median gap, or 7 days while the gap is not known yet);
+* ``degraded``: extraction suddenly got worse: the share of article pages with
+  an empty or very short body, or with no date, jumped against the site's own
+  history (a template change, an anti-bot page, a JS-only front end).
+
+``source_status`` is the one entry point: ``newsmon status``, the digest and
+alerts (which list sources that went silent or broke) and the web UI call it.
+``SiteStatus.to_dict()`` is design.md's ``newsmon status --json`` entry:
+``{"name","runs","last_run","last_new_article","failure_streak","health":[...]}``
+with ``last_run`` = ``{"started","ended","status","pages_fetched","articles_new",
+"errors"}`` (or null) and each health flag ``{"kind","message","since"}``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from statistics import median
+
+from crawler.runs import MISSED, OK, SITE_KIND, STOPPED, known_sites, recent_runs
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    failing_after: int = 3               # failed runs in a row before a site is "failing"
+    silent_factor: float = 3.0           # silent after this many usual gaps without a new article
+    silent_default: timedelta = timedelta(days=7)   # until 3 runs with new articles give a usual gap
+    silent_min_runs: int = 2             # successful runs since the last new article, at least
+    degraded_jump: float = 0.3           # share of bad pages up by this much vs the site's usual
+    degraded_floor: float = 0.4          # and at least this share of the run's pages
+    degraded_min_pages: int = 3          # a run with fewer extracted pages says nothing
+    history: int = 50                    # runs read per site
+
+
+@dataclass
+class HealthFlag:
+    kind: str        # "failing" | "silent" | "degraded"
+    message: str     # one plain sentence
+    since: str       # ISO UTC: when the condition started
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message, "since": self.since}
+
+
+@dataclass
+class SiteStatus:
+    name: str
+    runs: int = 0
+    last_run: dict | None = None
+    last_new_article: str | None = None
+    failure_streak: int = 0
+    health: list[HealthFlag] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "runs": self.runs, "last_run": self.last_run,
+                "last_new_article": self.last_new_article, "failure_streak": self.failure_streak,
+                "health": [flag.to_dict() for flag in self.health]}
+
+
+def source_status(index, site_names: list[str] | None = None, now: datetime | None = None, *,
+                  config: HealthConfig | None = None) -> list[SiteStatus]:
+    """Status and health flags per site (``site_names``, else every site with history), in name order."""
+    config = config or HealthConfig()
+    now = now or datetime.now(timezone.utc)
+    now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    state = index.state
+    names = list(site_names) if site_names is not None else sorted(known_sites(state))
+    return [site_status(state, name, now, config) for name in names]
+
+
+def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteStatus:
+    totals = state.get(SITE_KIND, name) or {}
+    runs = recent_runs(state, name, limit=config.history)       # newest first
+    status = SiteStatus(name=name, runs=totals.get("runs", len(runs)),
+                        last_new_article=totals.get("last_new_article"))
+    if runs:
+        last = runs[0]
+        status.last_run = {"started": last["started"], "ended": last.get("ended"), "status": last["status"],
+                           "pages_fetched": last.get("pages_fetched", 0),
+                           "articles_new": last.get("articles_new", 0), "errors": last.get("errors", {})}
+    failed = _failure_streak(runs)
+    status.failure_streak = len(failed)
+    if len(failed) >= config.failing_after:
+        status.health.append(_failing_flag(failed))
+    silent = _silent_flag(runs, status.last_new_article, now, config)
+    if silent:
+        status.health.append(silent)
+    status.health.extend(_degraded_flags(runs, config))
+    return status
+
+
+def _failure_streak(runs: list[dict]) -> list[dict]:
+    """The failed runs since the last good one, newest first (a run stopped with the
+    scheduler, or missed by it, says nothing about the site)."""
+    streak = []
+    for run in runs:
+        if run["status"] in (STOPPED, MISSED):
+            continue
+        if run["status"] == OK:
+            break
+        streak.append(run)
+    return streak
+
+
+def _failing_flag(failed: list[dict]) -> HealthFlag:
+    last = failed[0]
+    why = ", ".join(f"{kind} {n}" for kind, n in sorted(last.get("errors", {}).items())) or last.get("message") or ""
+    message = (f"The last {len(failed)} runs failed in a row (last run: {last['status']}"
+               + (f", {why}" if why else "") + ").")
+    return HealthFlag("failing", message, failed[-1]["started"])
+
+
+def _silent_flag(runs: list[dict], last_new: str | None, now: datetime, config: HealthConfig) -> HealthFlag | None:
+    if not last_new:
+        return None
+    quiet_runs = [r for r in runs if r["status"] == OK and r["started"] > last_new]
+    if len(quiet_runs) < config.silent_min_runs:
+        return None      # not crawled enough since: a crawl problem, not a quiet source
+    productive = sorted(r["started"] for r in runs if r["status"] == OK and r.get("articles_new"))
+    gaps = [(_time(b) - _time(a)).total_seconds() for a, b in zip(productive, productive[1:])]
+    usual = timedelta(seconds=median(gaps)) if len(gaps) >= 2 else None
+    limit = usual * config.silent_factor if usual else config.silent_default
+    quiet_for = now - _time(last_new)
+    if quiet_for <= limit:
+        return None
+    usual_text = f"it usually has new ones every {_span(usual)}" if usual else "its usual gap is not known yet"
+    return HealthFlag("silent", f"No new articles for {_span(quiet_for)} ({len(quiet_runs)} runs); {usual_text}.",
+                      last_new)
+
+
+_MEASURES = (
+    ("body", ("empty_body", "short_body"), "had an empty or very short body"),
+    ("date", ("no_date",), "had no publication date"),
+)
+
+
+def _degraded_flags(runs: list[dict], config: HealthConfig) -> list[HealthFlag]:
+    measured = [r for r in runs if r["status"] == OK
+                and r.get("quality", {}).get("articles", 0) >= config.degraded_min_pages]
+    flags = []
+    for _name, keys, what in _MEASURES:
+        shares = [sum(r["quality"].get(k, 0) for k in keys) / r["quality"]["articles"] for r in measured]
+        streak = _degraded_streak(shares, config)
+        if streak:
+            last = measured[0]["quality"]
+            bad = sum(last.get(k, 0) for k in keys)
+            usual = median(shares[streak:streak + 10])
+            flags.append(HealthFlag(
+                "degraded",
+                f"Extraction degraded: {bad} of {last['articles']} article pages {what} in the last run "
+                f"(usually {usual:.0%}); the site's template may have changed.",
+                measured[streak - 1]["started"]))
+    return flags
+
+
+def _degraded_streak(shares: list[float], config: HealthConfig) -> int:
+    """How many of the newest measurements (newest first) are degraded against the ones before."""
+    best = 0
+    for k in range(1, len(shares)):
+        base = median(shares[k:k + 10])
+        if all(s - base >= config.degraded_jump and s >= config.degraded_floor for s in shares[:k]):
+            best = k       # the longest such streak: its base is the site's usual
+    return best
+
+
+def _time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _span(delta: timedelta | None) -> str:
+    seconds = int(delta.total_seconds()) if delta else 0
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}".replace(".0", "")
+    return f"{seconds}s"
