@@ -147,13 +147,14 @@ def make_scheduler(config: SchedulerConfig):
 
     from crawler.scheduling import CrawlExecutor, watch_events
 
+    jobstore = SQLAlchemyJobStore(url=config.resolved_jobstore())
+    executors = {"crawls": CrawlExecutor(config.max_crawls), "default": ThreadPoolExecutor(4)}
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=config.resolved_jobstore())},
-        executors={"crawls": CrawlExecutor(config.max_crawls), "default": ThreadPoolExecutor(4)},
+        jobstores={"default": jobstore}, executors=executors,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         timezone=config.timezone)
     watch_events(scheduler, config)
-    return scheduler
+    return scheduler, executors, jobstore
 
 
 def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
@@ -169,7 +170,7 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
     except SitesFileError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
-    scheduler = make_scheduler(config)
+    scheduler, executors, jobstore = make_scheduler(config)
     scheduler.start(paused=True)          # jobs in sync before anything fires
     try:
         sync_jobs(scheduler, specs)
@@ -191,7 +192,14 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
         logger.info("stopping: no new runs; %d crawls running", RUNNING.count())
         scheduler.pause()
         RUNNING.stop_all(config.stop_wait)
-        scheduler.shutdown(wait=True)      # the job threads record the stopped runs
+        # Wait for the job threads (they record the stopped runs), then close the job store.
+        # Not scheduler.shutdown(): its loop makes one more pass after the state turns
+        # "stopped", submits due jobs to the closed executors and still advances their next
+        # run times, so those runs would be lost without a trace. Paused, the (daemon) loop
+        # thread does nothing until the process exits.
+        for executor in executors.values():
+            executor.shutdown(wait=True)
+        jobstore.shutdown()
         logger.info("scheduler stopped")
     return 0
 

@@ -29,6 +29,8 @@ SHORT_BODY_CHARS = 120          # a news body shorter than this is a template le
 # Exit statuses of a site's run; only "ok" breaks a failure streak.
 OK, FAILED, STOPPED, TIMEOUT, CRASHED = "ok", "failed", "stopped", "timeout", "crashed"
 MISSED = "missed"       # the scheduler could not start it in time: not the site's failure
+SKIPPED = "skipped"     # due while the site's previous run was still going (one run per site)
+NOT_RUN = (MISSED, SKIPPED)
 _COUNTS = ("pages_fetched", "article_pages_fetched", "articles_new", "articles_updated", "stories_new",
            "duplicates", "spam_quarantined", "not_modified", "unchanged_skipped")
 
@@ -88,6 +90,9 @@ def record_run(state, doc: dict) -> None:
     site = doc["site"]
     state.put(RUN_KIND, run_key(site, doc["started"], doc["run_id"]), doc)
     totals = state.get(SITE_KIND, site) or {"site": site, "runs": 0, "last_new_article": None}
+    if doc["status"] in NOT_RUN:      # in the history, so every scheduled time is accounted for
+        state.put(SITE_KIND, site, {**totals, "last_not_run": doc["started"]})
+        return
     totals["runs"] += 1
     if not totals.get("last_run") or doc["started"] >= totals["last_run"]["started"]:
         totals["last_run"] = {k: doc[k] for k in ("run_id", "started", "ended", "status")}

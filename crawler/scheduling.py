@@ -13,7 +13,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_J
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 
-from crawler.runs import RunInfo, iso
+from crawler.runs import MISSED, SKIPPED, RunInfo, iso
 
 logger = logging.getLogger("newsmon.scheduler")
 _current = threading.local()
@@ -58,18 +58,21 @@ def watch_events(scheduler, config) -> None:
     """Log what would otherwise pass unnoticed, and record missed crawls in the run history."""
     from crawler.runs import record_failure
 
+    def record(job, when, status, message):
+        if job is not None and job.id.startswith("crawl:"):
+            record_failure(config.index_url, job.kwargs["site"],
+                           RunInfo(trigger="scheduled", scheduled_for=iso(when)), status, message)
+
     def on_event(event):
         job = scheduler.get_job(event.job_id)
         name = job.name if job else event.job_id
         if event.code == EVENT_JOB_MISSED:
             logger.error("run of %s scheduled for %s was missed (later than its grace time)",
                          name, event.scheduled_run_time)
-            if job and event.job_id.startswith("crawl:"):
-                record_failure(config.index_url, job.kwargs["site"],
-                               RunInfo(trigger="scheduled", scheduled_for=iso(event.scheduled_run_time)),
-                               "missed", "the scheduler could not start this run within its grace time")
+            record(job, event.scheduled_run_time, MISSED, "the scheduler could not start this run in its grace time")
         elif event.code == EVENT_JOB_MAX_INSTANCES:
-            logger.warning("%s is still running: the run due now is skipped (the next one will come)", name)
+            logger.warning("%s: the previous run is still going, so the run due now is skipped", name)
+            record(job, event.scheduled_run_times[-1], SKIPPED, "the previous run of this site was still going")
         elif event.code == EVENT_JOB_ERROR:
             logger.error("job %s failed: %s", name, event.exception)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from statistics import median
 
-from crawler.runs import MISSED, OK, SITE_KIND, STOPPED, known_sites, recent_runs
+from crawler.runs import NOT_RUN, OK, SITE_KIND, STOPPED, known_sites, recent_runs
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def source_status(index, site_names: list[str] | None = None, now: datetime | No
 
 def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteStatus:
     totals = state.get(SITE_KIND, name) or {}
-    runs = recent_runs(state, name, limit=config.history)       # newest first
+    runs = [r for r in recent_runs(state, name, limit=config.history) if r["status"] not in NOT_RUN]
     status = SiteStatus(name=name, runs=totals.get("runs", len(runs)),
                         last_new_article=totals.get("last_new_article"))
     if runs:
@@ -101,7 +101,7 @@ def _failure_streak(runs: list[dict]) -> list[dict]:
     scheduler, or missed by it, says nothing about the site)."""
     streak = []
     for run in runs:
-        if run["status"] in (STOPPED, MISSED):
+        if run["status"] == STOPPED:
             continue
         if run["status"] == OK:
             break
