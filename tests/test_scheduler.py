@@ -225,3 +225,45 @@ def test_a_bad_schedule_names_the_site_and_the_field(tmp_path):
     assert cli.returncode == 2
     assert "site 'sucheng-gov': field 'schedule'" in cli.stderr and "61 * * * *" in cli.stderr, cli.stderr
     assert "Traceback" not in cli.stderr
+
+
+@pytest.fixture
+def one_site(fixture_sites, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("NEWSMON_CHILD_QUIET", "1")
+    monkeypatch.chdir(REPO)
+    sites_file = tmp_path / "sites.yaml"
+    fixture_sites.write_sites_file(sites_file, names=["mianyang-news"])
+    return sites_file, f"sqlite:///{tmp_path}/newsmon.db"
+
+
+def test_a_crawl_process_that_dies_is_recorded_as_crashed(one_site, monkeypatch):
+    """The child is SIGKILLed mid-crawl (what the OOM killer does): the job returns, the
+    scheduler thread lives on, and the run is in the history with what happened."""
+    import threading
+
+    from crawler.child import RUNNING, crawl_site
+    sites_file, index_url = one_site
+    monkeypatch.setenv("NEWSMON_DOWNLOAD_DELAY", "0.5")       # a crawl of several seconds
+    result = {}
+    job = threading.Thread(target=lambda: result.setdefault("status", crawl_site(
+        "mianyang-news", str(sites_file), index_url, time_limit=60)))
+    job.start()
+    wait_until("the crawl process", lambda: RUNNING.count() == 1, 30)
+    [(_site, proc)] = RUNNING._procs.values()
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    job.join(timeout=60)
+    assert result.get("status") == "crashed"
+    [run] = read_runs(index_url)
+    assert run["status"] == "crashed" and run["exit_code"] == -9
+    assert "SIGKILL" in run["message"]
+
+
+def test_a_crawl_over_its_time_limit_is_stopped_and_recorded(one_site, monkeypatch):
+    from crawler.child import crawl_site
+    sites_file, index_url = one_site
+    monkeypatch.setenv("NEWSMON_DOWNLOAD_DELAY", "1.0")       # 14 pages: well over 3 s
+    assert crawl_site("mianyang-news", str(sites_file), index_url, time_limit=3) == "timeout"
+    [run] = read_runs(index_url)
+    assert run["status"] == "timeout" and 0 < run["pages_fetched"] < 14
