@@ -158,27 +158,42 @@ def make_scheduler(config: SchedulerConfig):
 
 
 def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
-    """Run until ``stop`` is set; 0 after a clean stop, 2 for an unusable sites file."""
+    """Run until ``stop`` is set; 0 after a clean stop, 2 for an unusable sites file,
+    index or job store (checked before anything runs)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from crawler.child import RUNNING
     from crawler.scheduling import SitesFileWatcher
     from crawler.sites import SitesFileError
+    from index import IndexURLError, open_index
 
     watcher = SitesFileWatcher(config.sites_file)
     try:
         sites = watcher.load()
         specs = build_jobs(config, sites)
-    except SitesFileError as exc:
+        open_index(config.index_url).close()
+    except (SitesFileError, IndexURLError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
-    scheduler, executors, jobstore = make_scheduler(config)
-    scheduler.start(paused=True)          # jobs in sync before anything fires
+    store_url = config.resolved_jobstore()
     try:
+        if store_url.startswith("sqlite:///"):
+            Path(store_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        scheduler, executors, jobstore = make_scheduler(config)
+        scheduler.start(paused=True)          # jobs in sync before anything fires
         sync_jobs(scheduler, specs)
+    except ImportError as exc:
+        print(f"Error: cannot use the job store {store_url}: {exc} (install its database driver)", file=sys.stderr)
+        return 2
+    except (SQLAlchemyError, OSError) as exc:
+        print(f"Error: cannot use the job store {store_url}: {exc}", file=sys.stderr)
+        return 2
+    try:
         scheduler.resume()
         logger.info("scheduler running: %d jobs, at most %d crawls at once, jobs in %s (time zone %s)",
                     len(specs), config.max_crawls, config.resolved_jobstore(), config.timezone)
         for job in scheduler.get_jobs():
-            logger.info("  %s: next run %s", job.name, job.next_run_time)
+            logger.info("  %s: next run %s", job.name, job.next_run_time.strftime("%Y-%m-%d %H:%M:%S %Z"))
         while not stop.wait(config.reload_every):
             try:
                 changed = watcher.changed()

@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from crawler.runs import CRASHED, STOPPED, TIMEOUT, RunInfo, get_run, iso, record_failure
+from crawler.runs import CRASHED, MISSED, STOPPED, TIMEOUT, RunInfo, get_run, iso, record_failure
 
 logger = logging.getLogger("newsmon.scheduler")
 
@@ -92,9 +92,10 @@ def crawl_site(site: str, sites_file: str, index_url: str | None = None, time_li
         cmd += ["--scheduled-for", run.scheduled_for]
     if index_url:
         cmd += ["--index", index_url]
-    if RUNNING.stopping.is_set():
-        logger.info("[%s] not starting a crawl: the scheduler is stopping", site)
-        return STOPPED
+    if RUNNING.stopping.is_set():      # due (or queued for a free slot) as the scheduler stops
+        logger.warning("[%s] run due at %s not started: the scheduler is stopping", site, run.scheduled_for)
+        record_failure(index_url, site, run, MISSED, "due while the scheduler was stopping; not started")
+        return MISSED
     note = f" (scheduled for {run.scheduled_for}" + (f", {run.coalesced} missed runs folded in)" if run.coalesced
                                                      else ")") if run.scheduled_for else ""
     logger.info("[%s] crawl %s starting%s", site, run.run_id, note)
