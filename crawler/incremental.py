@@ -32,6 +32,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.stats import count
+from crawler.traps import PAGE_PARAMS
 
 logger = logging.getLogger("newsmon.crawl")
 
@@ -211,11 +212,14 @@ class StopAtSeenListMiddleware(_UsesSeenPages):
             yield out
 
     def _filter(self, response, outputs: list) -> list:
+        """``outputs`` is the callback's whole output, so the spider has by now put the
+        page's article links in ``meta["article_links"]`` (requests alone would not
+        say: an article linked from two lists is requested once per run)."""
         meta = getattr(response, "meta", None) or {}
         site = meta.get("site")
         if meta.get("kind") != "list" or not site:
             return outputs
-        articles = [o.url for o in outputs if isinstance(o, Request) and o.meta.get("kind") == "article"]
+        articles = meta.get("article_links") or []
         if not articles or any(self.pages.get(site, url) is None for url in articles):
             return outputs
         kept = []
@@ -231,7 +235,6 @@ class StopAtSeenListMiddleware(_UsesSeenPages):
 
 _PAGE_SUFFIX = re.compile(r"^(.*?)[_-](\d+)$")
 _GENERIC_LIST_NAMES = {"index", "list", "default", "page", "more"}
-_PAGE_PARAMS = re.compile(r"^(page|pagenum|pageno|pageindex|p|pn|curpage|currentpage|start|offset)$", re.I)
 
 
 def is_next_page(list_url: str, link_url: str) -> bool:
@@ -242,8 +245,8 @@ def is_next_page(list_url: str, link_url: str) -> bool:
     if (here.scheme, here.netloc) != (there.scheme, there.netloc):
         return False
     if here.path == there.path:
-        rest_here = {k: v for k, v in parse_qsl(here.query) if not _PAGE_PARAMS.match(k)}
-        rest_there = {k: v for k, v in parse_qsl(there.query) if not _PAGE_PARAMS.match(k)}
+        rest_here = {k: v for k, v in parse_qsl(here.query) if k.lower() not in PAGE_PARAMS}
+        rest_there = {k: v for k, v in parse_qsl(there.query) if k.lower() not in PAGE_PARAMS}
         return rest_here == rest_there and here.query != there.query
     dir_here, _, name_here = here.path.rpartition("/")
     dir_there, _, name_there = there.path.rpartition("/")

@@ -73,6 +73,8 @@ class GovNewsSpider(scrapy.Spider):
             return   # binary or empty: no links to follow (the pipeline records article pages)
         depth = response.meta["depth_in_site"]
         new_articles, list_links = 0, []
+        # What this page links to, for spider middlewares (incremental crawls stop paging on it).
+        article_links = response.meta["article_links"] = []
         for url, anchor in discover_links(html, response.url):
             if not self._in_scope(site, url):
                 continue
@@ -81,6 +83,7 @@ class GovNewsSpider(scrapy.Spider):
                 count(self.crawler.stats, "links_skipped", site.name)
                 continue
             if link_kind == "article":
+                article_links.append(url)
                 for request in self._maybe_request(site, url, "article", depth + 1):
                     new_articles += 1
                     yield request
