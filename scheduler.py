@@ -145,7 +145,7 @@ def make_scheduler(config: SchedulerConfig):
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from crawler.scheduling import CrawlExecutor, watch_events
+    from crawler.scheduling import CrawlExecutor, RunRecorder, watch_events
 
     jobstore = SQLAlchemyJobStore(url=config.resolved_jobstore())
     executors = {"crawls": CrawlExecutor(config.max_crawls), "default": ThreadPoolExecutor(4)}
@@ -153,8 +153,9 @@ def make_scheduler(config: SchedulerConfig):
         jobstores={"default": jobstore}, executors=executors,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         timezone=config.timezone)
-    watch_events(scheduler, config)
-    return scheduler, executors, jobstore
+    recorder = RunRecorder(config.index_url)
+    watch_events(scheduler, recorder)
+    return scheduler, executors, jobstore, recorder
 
 
 def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
@@ -179,7 +180,7 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
     try:
         if store_url.startswith("sqlite:///"):
             Path(store_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        scheduler, executors, jobstore = make_scheduler(config)
+        scheduler, executors, jobstore, recorder = make_scheduler(config)
         scheduler.start(paused=True)          # jobs in sync before anything fires
         sync_jobs(scheduler, specs)
     except ImportError as exc:
@@ -214,6 +215,7 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
         # thread does nothing until the process exits.
         for executor in executors.values():
             executor.shutdown(wait=True)
+        recorder.close()
         jobstore.shutdown()
         logger.info("scheduler stopped")
     return 0

@@ -13,6 +13,7 @@ empty or very short, dates missing.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -88,7 +89,8 @@ def run_doc(site: str, info: RunInfo, ended: str, counts: dict, status: str, **e
 def record_run(state, doc: dict) -> None:
     """Store one site's run and fold it into the site's totals."""
     site = doc["site"]
-    state.put(RUN_KIND, run_key(site, doc["started"], doc["run_id"]), doc)
+    if not state.add(RUN_KIND, run_key(site, doc["started"], doc["run_id"]), doc):
+        return                        # written before (a retried write): counted already
     totals = state.get(SITE_KIND, site) or {"site": site, "runs": 0, "last_new_article": None}
     if doc["status"] in NOT_RUN:      # in the history, so every scheduled time is accounted for
         state.put(SITE_KIND, site, {**totals, "last_not_run": doc["started"]})
@@ -119,19 +121,26 @@ def record_failure(index_url: str | None, site: str, info: RunInfo, status: str,
     return doc
 
 
-def _write(index_url: str | None, docs: list[dict]) -> None:
-    """Write run documents; an index that cannot take them costs the history, never the crawl."""
+def _write(index_url: str | None, docs: list[dict], attempts: int = 3) -> None:
+    """Write run documents, retrying a busy index (another crawl's write transaction
+    holds SQLite's lock for a while); an index that cannot take them costs the
+    history, never the crawl."""
     from index import open_index
-    try:
-        index = open_index(index_url)
+    for attempt in range(1, attempts + 1):
         try:
-            for doc in docs:
-                record_run(index.state, doc)
-        finally:
-            index.close()
-    except Exception as exc:  # noqa: BLE001 - the crawl's articles are safe (indexed or spooled)
-        logger.error("run history not recorded for %s (%s): %s",
-                     ", ".join(d["site"] for d in docs), docs[0]["status"] if docs else "-", exc)
+            index = open_index(index_url)
+            try:
+                for doc in docs:
+                    record_run(index.state, doc)
+                return
+            finally:
+                index.close()
+        except Exception as exc:  # noqa: BLE001 - the crawl's articles are safe (indexed or spooled)
+            if attempt < attempts:
+                time.sleep(attempt)
+                continue
+            logger.error("run history not recorded for %s (%s): %s",
+                         ", ".join(d["site"] for d in docs), docs[0]["status"] if docs else "-", exc)
 
 
 def get_run(index_url: str | None, site: str, info: RunInfo) -> dict | None:

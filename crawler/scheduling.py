@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -54,14 +55,36 @@ class CrawlExecutor(ThreadPoolExecutor):
         future.add_done_callback(callback)
 
 
-def watch_events(scheduler, config) -> None:
+class RunRecorder:
+    """Writes the scheduler's own run records (skipped, missed) from a thread of its own,
+    so a busy index never holds up the scheduler's loop."""
+
+    def __init__(self, index_url: str | None):
+        self.index_url = index_url
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="newsmon-run-recorder", daemon=True)
+        self._thread.start()
+
+    def record(self, site: str, scheduled_for: datetime, status: str, message: str) -> None:
+        self._queue.put((site, RunInfo(trigger="scheduled", scheduled_for=iso(scheduled_for)), status, message))
+
+    def _loop(self) -> None:
+        from crawler.runs import record_failure
+        while (item := self._queue.get()) is not None:
+            site, info, status, message = item
+            record_failure(self.index_url, site, info, status, message)
+
+    def close(self, timeout: float = 30.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+
+def watch_events(scheduler, recorder: RunRecorder) -> None:
     """Log what would otherwise pass unnoticed, and record missed crawls in the run history."""
-    from crawler.runs import record_failure
 
     def record(job, when, status, message):
         if job is not None and job.id.startswith("crawl:"):
-            record_failure(config.index_url, job.kwargs["site"],
-                           RunInfo(trigger="scheduled", scheduled_for=iso(when)), status, message)
+            recorder.record(job.kwargs["site"], when, status, message)
 
     def on_event(event):
         job = scheduler.get_job(event.job_id)

@@ -142,6 +142,7 @@ def test_sigterm_stops_the_scheduler_cleanly(scenario):
     log = scenario.log.read_text(encoding="utf-8")
     assert log.count("received SIGTERM: stopping") == 2 and log.count("scheduler stopped") == 2
     assert "Traceback" not in log, log[-3000:]
+    assert "not recorded" not in log, [line for line in log.splitlines() if "not recorded" in line]
 
 
 def test_every_site_is_crawled_on_schedule_and_runs_never_overlap(scenario):
@@ -158,7 +159,10 @@ def test_every_site_is_crawled_on_schedule_and_runs_never_overlap(scenario):
         for before, after in zip(slots, slots[1:]):
             step = (datetime.fromisoformat(after["scheduled_for"])
                     - datetime.fromisoformat(before["scheduled_for"])).total_seconds()
-            assert interval - 0.01 <= step <= interval + JITTER + 0.01, (site, step, before, after)
+            assert interval - 0.01 <= step <= interval + JITTER + 0.01, (
+                site, step, before["scheduled_for"], after["scheduled_for"],
+                [line for line in scenario.log.read_text(encoding="utf-8").splitlines()
+                 if site in line or "not recorded" in line][-40:])
     live = [r for r in scenario.runs if r["site"] != "dead-site" and r["status"] not in ("stopped", *NOT_RUN)]
     assert live and {r["status"] for r in live} == {"ok"}, Counter(r["status"] for r in live)
 
