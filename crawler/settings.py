@@ -69,7 +69,9 @@ NEWSMON_DEDUP_WINDOW_DAYS = 30
 NEWSMON_MAX_LIST_DEPTH = 6
 NEWSMON_JOBDIR = None              # crash-safe resume directory (crawler/resume.py)
 NEWSMON_CHECKPOINT_ITEMS = 20      # with a jobdir: flush the index every N items
-NEWSMON_INCREMENTAL_ENABLED = True   # conditional requests, stop paging at known articles
+# Conditional requests for known articles, no paging past known ones; NEWSMON_INCREMENTAL=0
+# makes one crawl fetch and re-extract everything (e.g. after an extractor upgrade).
+NEWSMON_INCREMENTAL_ENABLED = os.environ.get("NEWSMON_INCREMENTAL", "1") != "0"
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -126,7 +126,9 @@ def test_search_watch_test_alerts_and_digest_agree(crawled, hooks):
 def test_recrawl_and_restart_send_nothing_again(crawled, fixture_sites, mail, hooks):
     crawl, env = crawled
     before = (len(mail.messages), len(hooks.posts))
-    again = crawl_into(fixture_sites, crawl.sites_file.parent, index_url=crawl.index_url, **env)
+    # NEWSMON_INCREMENTAL=0: fetch and index every page again (not just "304 Not Modified")
+    again = crawl_into(fixture_sites, crawl.sites_file.parent, index_url=crawl.index_url,
+                       NEWSMON_INCREMENTAL="0", **env)
     assert again.summary["totals"].get("articles_indexed", 0) >= 30   # it did crawl everything again
     assert again.summary["totals"].get("alerts_queued", 0) == 0
     delivered = run_newsmon("alerts", "deliver", "--index", crawl.index_url, **env)
