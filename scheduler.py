@@ -101,7 +101,7 @@ def crawl_jobs(config: SchedulerConfig, sites) -> list[JobSpec]:
             id=CRAWL_JOB_PREFIX + site.name, func="crawler.child:crawl_site", trigger=trigger,
             name=f"crawl {site.name} {site.schedule} ({config.timezone}, jitter {jitter:g}s)",
             kwargs={"site": site.name, "sites_file": str(Path(sites.path).resolve()),
-                    "index_url": config.index_url, "time_limit": config.time_limit},
+                    "index_url": config.index_url, "time_limit": config.time_limit, "period_s": period},
             executor="crawls", misfire_grace_time=int(period + jitter + 60),
             first_run=now + timedelta(seconds=uniform(0, jitter))))
     return specs
@@ -115,7 +115,7 @@ def build_jobs(config: SchedulerConfig, sites) -> list[JobSpec]:
     return [spec for builder in JOB_BUILDERS for spec in builder(config, sites)]
 
 
-def sync_jobs(scheduler, specs: list[JobSpec]) -> None:
+def sync_jobs(scheduler, specs: list[JobSpec], index_url: str | None = None) -> None:
     """Make the job store hold exactly ``specs``. A job already stored with the same
     trigger keeps its next run time (that is what makes a missed run run after a
     restart); a changed trigger is rescheduled; jobs no longer built are removed."""
@@ -138,6 +138,9 @@ def sync_jobs(scheduler, specs: list[JobSpec]) -> None:
     for job in stored.values():
         scheduler.remove_job(job.id)
         logger.info("job removed: %s", job.name)
+        if job.id.startswith(CRAWL_JOB_PREFIX):
+            from crawler.runs import retire_site
+            retire_site(index_url, job.id[len(CRAWL_JOB_PREFIX):])
 
 
 def make_scheduler(config: SchedulerConfig):
@@ -182,7 +185,7 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
             Path(store_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         scheduler, executors, jobstore, recorder = make_scheduler(config)
         scheduler.start(paused=True)          # jobs in sync before anything fires
-        sync_jobs(scheduler, specs)
+        sync_jobs(scheduler, specs, config.index_url)
     except ImportError as exc:
         print(f"Error: cannot use the job store {store_url}: {exc} (install its database driver)", file=sys.stderr)
         return 2
@@ -200,7 +203,7 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
                 changed = watcher.changed()
                 if changed is None:
                     continue
-                sync_jobs(scheduler, build_jobs(config, changed))
+                sync_jobs(scheduler, build_jobs(config, changed), config.index_url)
                 logger.info("sites file %s reloaded: %d sites", config.sites_file, len(changed.sites))
             except SitesFileError as exc:
                 logger.error("sites file changed but cannot be used, keeping the previous schedule: %s", exc)

@@ -78,18 +78,21 @@ def _signal(proc: subprocess.Popen, sig: int) -> None:
 
 
 def crawl_site(site: str, sites_file: str, index_url: str | None = None, time_limit: float = 3600.0,
-               run: RunInfo | None = None) -> str:
+               run: RunInfo | None = None, period_s: float | None = None) -> str:
     """Run one crawl of ``site`` in a child process and return its run status.
 
     Never raises for a failed crawl: every outcome is a run in the history."""
     if run is None:
         from crawler.scheduling import current_run
         run = current_run()
+    run.period_s = run.period_s or period_s
     cmd = [sys.executable, "-m", "crawler.child", "--sites", str(sites_file), "--site", site,
            "--run-id", run.run_id, "--started", run.started, "--trigger", run.trigger,
            "--coalesced", str(run.coalesced), "--time-limit", str(time_limit)]
     if run.scheduled_for:
         cmd += ["--scheduled-for", run.scheduled_for]
+    if run.period_s:
+        cmd += ["--period", str(run.period_s)]
     if index_url:
         cmd += ["--index", index_url]
     if RUNNING.stopping.is_set():      # due (or queued for a free slot) as the scheduler stops
@@ -160,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scheduled-for")
     parser.add_argument("--coalesced", type=int, default=0)
     parser.add_argument("--time-limit", type=float, default=3600.0)
+    parser.add_argument("--period", type=float)
     args = parser.parse_args(argv)
     configure_logging(quiet=os.environ.get("NEWSMON_CHILD_QUIET") == "1")
     run = RunInfo(run_id=args.run_id, started=args.started, trigger=args.trigger,
-                  scheduled_for=args.scheduled_for, coalesced=args.coalesced)
+                  scheduled_for=args.scheduled_for, coalesced=args.coalesced, period_s=args.period)
     try:
         sites = load_sites(Path(args.sites)).select([args.site])
     except SitesFileError as exc:

@@ -58,6 +58,7 @@ class RunInfo:
     trigger: str = "manual"               # "manual" (newsmon crawl) or "scheduled"
     scheduled_for: str | None = None      # the schedule's time this run serves
     coalesced: int = 0                    # missed run times folded into this one
+    period_s: float | None = None         # the schedule's period (scheduled runs)
 
 
 def site_status(counts: dict, finish_reason: str) -> str:
@@ -77,7 +78,7 @@ def run_doc(site: str, info: RunInfo, ended: str, counts: dict, status: str, **e
         "site": site, "run_id": info.run_id, "started": info.started, "ended": ended,
         "duration_s": round((_parse(ended) - _parse(info.started)).total_seconds(), 2),
         "status": status, "trigger": info.trigger, "scheduled_for": info.scheduled_for,
-        "coalesced": info.coalesced,
+        "coalesced": info.coalesced, "period_s": info.period_s,
         **{key: counts.get(key, 0) for key in _COUNTS},
         "errors": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("errors/")},
         "quality": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("quality/")},
@@ -96,6 +97,7 @@ def record_run(state, doc: dict) -> None:
         state.put(SITE_KIND, site, {**totals, "last_not_run": doc["started"]})
         return
     totals["runs"] += 1
+    totals.pop("retired", None)
     if not totals.get("last_run") or doc["started"] >= totals["last_run"]["started"]:
         totals["last_run"] = {k: doc[k] for k in ("run_id", "started", "ended", "status")}
     if doc.get("articles_new"):
@@ -141,6 +143,21 @@ def _write(index_url: str | None, docs: list[dict], attempts: int = 3) -> None:
                 continue
             logger.error("run history not recorded for %s (%s): %s",
                          ", ".join(d["site"] for d in docs), docs[0]["status"] if docs else "-", exc)
+
+
+def retire_site(index_url: str | None, site: str) -> None:
+    """The site left the sites file: its history stays, but it is no longer expected to run."""
+    from index import open_index
+    try:
+        index = open_index(index_url)
+        try:
+            totals = index.state.get(SITE_KIND, site)
+            if totals is not None:
+                index.state.put(SITE_KIND, site, {**totals, "retired": iso(utc_now())})
+        finally:
+            index.close()
+    except Exception as exc:  # noqa: BLE001 - only the status page's "overdue" flag depends on it
+        logger.warning("[%s] could not mark the site as removed from the schedule: %s", site, exc)
 
 
 def get_run(index_url: str | None, site: str, info: RunInfo) -> dict | None:

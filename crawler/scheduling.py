@@ -65,8 +65,10 @@ class RunRecorder:
         self._thread = threading.Thread(target=self._loop, name="newsmon-run-recorder", daemon=True)
         self._thread.start()
 
-    def record(self, site: str, scheduled_for: datetime, status: str, message: str) -> None:
-        self._queue.put((site, RunInfo(trigger="scheduled", scheduled_for=iso(scheduled_for)), status, message))
+    def record(self, site: str, scheduled_for: datetime, status: str, message: str,
+               period_s: float | None = None) -> None:
+        info = RunInfo(trigger="scheduled", scheduled_for=iso(scheduled_for), period_s=period_s)
+        self._queue.put((site, info, status, message))
 
     def _loop(self) -> None:
         from crawler.runs import record_failure
@@ -84,7 +86,7 @@ def watch_events(scheduler, recorder: RunRecorder) -> None:
 
     def record(job, when, status, message):
         if job is not None and job.id.startswith("crawl:"):
-            recorder.record(job.kwargs["site"], when, status, message)
+            recorder.record(job.kwargs["site"], when, status, message, job.kwargs.get("period_s"))
 
     def on_event(event):
         job = scheduler.get_job(event.job_id)

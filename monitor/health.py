@@ -4,7 +4,8 @@ Read from the run history every crawl writes (``crawler/runs.py``). A site is
 flagged when
 
 * ``failing``: its last N runs failed in a row (default 3): unreachable, no page
-  answered, crashed or timed out;
+  answered, crashed or timed out; or it is scheduled but has not run for 3
+  periods (the scheduler is not running);
 * ``silent``: no new article for much longer than its usual gap between new
   articles (3x the median gap, or 7 days while the gap is not known yet);
 * ``degraded``: extraction suddenly got worse: the share of article pages with
@@ -37,6 +38,8 @@ class HealthConfig:
     degraded_floor: float = 0.4          # and at least this share of the run's pages
     degraded_min_pages: int = 3          # a run with fewer extracted pages says nothing
     history: int = 50                    # runs read per site
+    overdue_periods: float = 3.0         # scheduled, but no run for this many periods: failing
+    overdue_slack: timedelta = timedelta(seconds=60)
 
 
 @dataclass
@@ -77,7 +80,8 @@ def source_status(index, site_names: list[str] | None = None, now: datetime | No
 
 def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteStatus:
     totals = state.get(SITE_KIND, name) or {}
-    runs = [r for r in recent_runs(state, name, limit=config.history) if r["status"] not in NOT_RUN]
+    docs = recent_runs(state, name, limit=config.history)      # newest first, skipped/missed too
+    runs = [r for r in docs if r["status"] not in NOT_RUN]
     status = SiteStatus(name=name, runs=totals.get("runs", len(runs)),
                         last_new_article=totals.get("last_new_article"))
     if runs:
@@ -89,6 +93,9 @@ def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteSt
     status.failure_streak = len(failed)
     if len(failed) >= config.failing_after:
         status.health.append(_failing_flag(failed))
+    overdue = None if totals.get("retired") else _overdue_flag(docs, now, config)
+    if overdue:
+        status.health.append(overdue)
     silent = _silent_flag(runs, status.last_new_article, now, config)
     if silent:
         status.health.append(silent)
@@ -115,6 +122,20 @@ def _failing_flag(failed: list[dict]) -> HealthFlag:
     message = (f"The last {len(failed)} runs failed in a row (last run: {last['status']}"
                + (f", {why}" if why else "") + ").")
     return HealthFlag("failing", message, failed[-1]["started"])
+
+
+def _overdue_flag(docs: list[dict], now: datetime, config: HealthConfig) -> HealthFlag | None:
+    """A scheduled site with no run (not even a skipped one) for several periods: the
+    scheduler is not running, so an empty day would mean nothing."""
+    period = next((d["period_s"] for d in docs if d.get("trigger") == "scheduled" and d.get("period_s")), None)
+    if not period:
+        return None
+    quiet = now - _time(docs[0]["started"])
+    if quiet <= timedelta(seconds=period * config.overdue_periods) + config.overdue_slack:
+        return None
+    return HealthFlag("failing", f"No run for {_span(quiet)} though it is scheduled every "
+                                 f"{_span(timedelta(seconds=period))}: is `newsmon schedule` running?",
+                      docs[0]["started"])
 
 
 def _silent_flag(runs: list[dict], last_new: str | None, now: datetime, config: HealthConfig) -> HealthFlag | None:

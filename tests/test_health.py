@@ -23,8 +23,8 @@ def index(tmp_path):
     backend.close()
 
 
-def add_run(index, site, at: datetime, status="ok", minutes=2, **counts):
-    info = RunInfo(started=iso(at), trigger="scheduled", scheduled_for=iso(at))
+def add_run(index, site, at: datetime, status="ok", minutes=2, period_s=None, **counts):
+    info = RunInfo(started=iso(at), trigger="scheduled", scheduled_for=iso(at), period_s=period_s)
     counts.setdefault("pages_fetched", 0 if status == "failed" else 12)
     errors = counts.pop("errors", {})
     quality = counts.pop("quality", {})
@@ -134,3 +134,22 @@ def test_to_dict_is_the_status_json_entry(index):
     never = source_status(index, ["never-crawled"], now=T0)[0].to_dict()
     assert never == {"name": "never-crawled", "runs": 0, "last_run": None, "last_new_article": None,
                      "failure_streak": 0, "health": []}
+
+
+def test_a_scheduled_site_with_no_run_for_three_periods_is_flagged(index):
+    """The scheduler died: nothing fails, nothing is quiet, there are simply no runs."""
+    for n in range(4):
+        add_run(index, "sucheng-gov", T0 + timedelta(minutes=30 * n), articles_new=1, period_s=1800)
+    last = T0 + timedelta(minutes=90)
+    assert status_of(index, "sucheng-gov", last + timedelta(minutes=91)).health == []
+    [flag] = status_of(index, "sucheng-gov", last + timedelta(hours=2)).health
+    assert flag.kind == "failing" and flag.since == iso(last)
+    assert "No run for 2h though it is scheduled every 30m" in flag.message
+
+
+def test_a_site_removed_from_the_schedule_is_not_overdue(index, tmp_path):
+    from crawler.runs import retire_site
+    add_run(index, "old-portal", T0, articles_new=1, period_s=600)
+    assert [f.kind for f in status_of(index, "old-portal", T0 + timedelta(days=2)).health] == ["failing"]
+    retire_site(f"sqlite:///{tmp_path}/health.db", "old-portal")    # what the scheduler does
+    assert status_of(index, "old-portal", T0 + timedelta(days=2)).health == []
