@@ -114,6 +114,21 @@ WATCH_PATHS = {
             "404": _json(_ERR, "no such watch")}}},
 }
 
+_FLAG = {"type": "object", "properties": {
+    "kind": {"type": "string", "enum": ["failing", "silent", "degraded"]},
+    "message": {"type": "string"}, "since": {"type": "string", "description": "ISO datetime, UTC"}}}
+SOURCE_PATHS = {
+    "/api/sources": {"get": {
+        "summary": "Run history and health flags per site (as `newsmon status --json`)",
+        "responses": {"200": _json({"type": "object", "properties": {"sites": {"type": "array", "items": {
+            "type": "object", "properties": {
+                "name": {"type": "string"}, "runs": {"type": "integer"},
+                "last_run": {"type": ["object", "null"], "description": "run_id, started, ended, status"},
+                "last_new_article": {"type": ["string", "null"]},
+                "failure_streak": {"type": "integer"},
+                "health": {"type": "array", "items": _FLAG}}}}}}, "every site with history")}}},
+}
+
 
 def openapi_document() -> dict:
     try:
@@ -125,7 +140,7 @@ def openapi_document() -> dict:
         "info": {"title": "newsmon API", "version": release,
                  "description": "Search Chinese local-government news coverage: stories, their copies, "
                                 "watches and source health."},
-        "paths": {**PATHS, **WATCH_PATHS},
+        "paths": {**PATHS, **WATCH_PATHS, **SOURCE_PATHS},
         "components": {"schemas": {**SCHEMAS, **WATCH_SCHEMAS}, "securitySchemes": {
             "token": {"type": "http", "scheme": "bearer", "description": "NEWSMON_WEB_TOKEN"},
             "password": {"type": "http", "scheme": "basic",

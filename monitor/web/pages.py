@@ -117,7 +117,7 @@ async def logout(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    from monitor.web import watch_pages
+    from monitor.web import source_pages, watch_pages
     return [
         Route("/", search, name="search"),
         Route("/story/{story_id}", story, name="story"),
@@ -125,6 +125,7 @@ def routes() -> list[Route]:
         Route("/login", login_submit, methods=["POST"]),
         Route("/logout", logout, methods=["POST"], name="logout"),
         *watch_pages.routes(),
+        *source_pages.routes(),
     ]
 
 
