@@ -27,6 +27,8 @@ from pathlib import Path
 from random import uniform
 from typing import Callable
 
+from monitor.jobs import alert_jobs, digest_jobs
+
 logger = logging.getLogger("newsmon.scheduler")
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -109,6 +111,8 @@ def crawl_jobs(config: SchedulerConfig, sites) -> list[JobSpec]:
 
 # Each builder returns the jobs of one feature; the scheduler keeps exactly these.
 JOB_BUILDERS: list[Callable[[SchedulerConfig, object], list[JobSpec]]] = [crawl_jobs]
+JOB_BUILDERS.append(alert_jobs)     # deliver queued alerts every minute; sites file watches: (monitor/jobs.py)
+JOB_BUILDERS.append(digest_jobs)    # the daily digest at the sites file's digest: time (monitor/jobs.py)
 
 
 def build_jobs(config: SchedulerConfig, sites) -> list[JobSpec]:
