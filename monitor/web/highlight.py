@@ -2,35 +2,14 @@
 
 Terms are normalized (simplified, folded) while the text is in the page's own
 script, so hits are found on the folded text and mapped back to the original
-characters with the same folding ``make_snippet`` uses to place its window.
+characters with the same folding ``make_snippet`` uses to place its window
+(``index.query.hit_spans``, which the digest uses too).
 """
 from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from index.query import _fold_with_offsets as fold_with_offsets   # the snippet's own folding
-
-
-def hit_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
-    """Merged (start, end) ranges of ``text`` where any normalized term occurs."""
-    if not text or not terms:
-        return []
-    folded, origin = fold_with_offsets(text)
-    spans = []
-    for term in terms:
-        if not term:
-            continue
-        at = folded.find(term)
-        while at >= 0:
-            spans.append((origin[at], origin[at + len(term) - 1] + 1))
-            at = folded.find(term, at + len(term))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+from index.query import hit_spans   # one hit finder for the web UI and the digest
 
 
 def highlight(text: str | None, terms: list[str]) -> Markup:
