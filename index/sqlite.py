@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Iterator
 
 from index import sqlite_dedup
+from index.band_window import BandWindow
 from index.base import ArticleRecord, Quarantined, order_copies
 from index.query import And, Not, Or, Query, Term
 from index.state import SQLiteState
 from index.story_search import StoryMatch, build_stories
 
-SCHEMA_VERSION = 2          # v2: dedup keys in index/sqlite_dedup.py's tables
+SCHEMA_VERSION = 3          # v3: one packed row of band keys per article (index/sqlite_dedup.py)
 AUTOCOMMIT_EVERY = 500
 _SQL_PARAM_CHUNK = 500     # stay well below SQLite's bound-parameter limit
 
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS articles (
     region TEXT, source TEXT, author TEXT, column_name TEXT,
     story_id TEXT NOT NULL DEFAULT '', canonical INTEGER NOT NULL DEFAULT 0,
     sort_date TEXT NOT NULL,   -- published, else fetched_at: orders stories
-    day TEXT NOT NULL          -- sort_date[:10]: since/until and the dedup window
+    day TEXT NOT NULL,         -- sort_date[:10]: since/until and the dedup window
+    lsh_bands TEXT NOT NULL DEFAULT ''   -- dedup keys as given, space-joined
 );
 CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id, canonical);
@@ -64,7 +66,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
 
 _ARTICLE_COLUMNS = ("id", "url", "canonical_url", "site", "title", "text", "norm_title",
                     "norm_text", "text_hash", "published", "fetched_at", "region", "source",
-                    "author", "column_name", "story_id", "canonical")
+                    "author", "column_name", "story_id", "canonical")   # ArticleRecord's field order
+_RECORD_COLUMNS = "rowid, " + ", ".join(_ARTICLE_COLUMNS) + ", lsh_bands"
 
 # Scripts written without spaces between words: one FTS token per character.
 _UNSPACED_CHAR = re.compile(
@@ -160,10 +163,11 @@ class SQLiteIndex:
         self._lock = threading.RLock()
         # check_same_thread=False: Scrapy may open the index in one thread and write
         # from the reactor thread; the lock serializes access.
-        self._conn = sqlite3.connect(self.path, check_same_thread=False)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, cached_statements=1024)
         self._conn.row_factory = sqlite3.Row
         self._pending = 0
         self._closed = False
+        self._band_window = BandWindow()   # the LSH lookup's view of band_keys
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -183,8 +187,8 @@ class SQLiteIndex:
         elif version > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} has index schema v{version}; this newsmon knows "
                                f"v{SCHEMA_VERSION}: upgrade newsmon")
-        elif version < 2:
-            sqlite_dedup.migrate_text_bands(self._conn)
+        elif version < SCHEMA_VERSION:
+            sqlite_dedup.migrate(self._conn)
             self._conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         self._conn.commit()
 
@@ -202,6 +206,7 @@ class SQLiteIndex:
                   record.author, record.column, record.story_id, int(record.canonical))
         sort_date = record.published or record.fetched_at or ""
         new_fts = fts_text(record.match_text)
+        bands = sqlite_dedup.joined(record.lsh_bands)
         with self._lock:
             old = self._conn.execute(
                 "SELECT rowid, norm_title, norm_text, day FROM articles WHERE id = ?", (record.id,)
@@ -209,34 +214,49 @@ class SQLiteIndex:
             assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS[1:])
             if old is None:
                 cursor = self._conn.execute(
-                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, sort_date, day) "
-                    f"VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?)",
-                    (*values, sort_date, sort_date[:10]))
+                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, sort_date, day, lsh_bands) "
+                    f"VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?, ?)",
+                    (*values, sort_date, sort_date[:10], bands))
                 rowid = cursor.lastrowid
             else:
                 rowid = old["rowid"]
                 self._conn.execute(
-                    f"UPDATE articles SET {assignments}, sort_date = ?, day = ? WHERE id = ?",
-                    (*values[1:], sort_date, sort_date[:10], record.id))
+                    f"UPDATE articles SET {assignments}, sort_date = ?, day = ?, lsh_bands = ? WHERE id = ?",
+                    (*values[1:], sort_date, sort_date[:10], bands, record.id))
                 old_fts = fts_text(old["norm_title"] + "\n" + old["norm_text"])
                 self._conn.execute(
                     "INSERT INTO articles_fts(articles_fts, rowid, body) VALUES ('delete', ?, ?)",
                     (rowid, old_fts))
-                sqlite_dedup.remove(self._conn, rowid, old["day"])
             self._conn.execute("INSERT INTO articles_fts(rowid, body) VALUES (?, ?)",
                                (rowid, new_fts))
-            sqlite_dedup.store(self._conn, rowid, sort_date[:10], record.lsh_bands)
+            sqlite_dedup.store(self._conn, rowid, sort_date[:10], record.lsh_bands,
+                               replacing=old is not None)
             self._wrote()
         return old is None
 
     def set_story(self, article_ids: list[str], story_id: str, canonical_id: str) -> None:
+        """Rows are read first and only those that change are updated, one by id:
+        an UPDATE that may touch several rows opens a statement savepoint, which
+        makes FTS5 flush its pending inserts into a new segment (measured: ~650 us
+        a call mid-batch, and more segments to merge later)."""
+        wanted = set(article_ids)
         with self._lock:
-            for chunk in _chunks(list(article_ids)):
-                self._conn.execute(
-                    f"UPDATE articles SET story_id = ? WHERE id IN ({', '.join('?' * len(chunk))})",
-                    (story_id, *chunk))
-            self._conn.execute("UPDATE articles SET canonical = (id = ?) WHERE story_id = ?",
-                               (canonical_id, story_id))
+            rows = self._conn.execute("SELECT id, story_id, canonical FROM articles WHERE story_id = ?",
+                                      (story_id,)).fetchall()
+            for chunk in _chunks(list(wanted)):
+                rows += self._conn.execute(
+                    f"SELECT id, story_id, canonical FROM articles WHERE id IN ({', '.join('?' * len(chunk))})",
+                    chunk).fetchall()
+            done = set()
+            for article, old_story, old_canonical in rows:
+                if article in done:
+                    continue
+                done.add(article)
+                new_story = story_id if article in wanted else old_story
+                new_canonical = int(article == canonical_id) if new_story == story_id else old_canonical
+                if (new_story, new_canonical) != (old_story, old_canonical):
+                    self._conn.execute("UPDATE articles SET story_id = ?, canonical = ? WHERE id = ?",
+                                       (new_story, new_canonical, article))
             self._wrote()
 
     def record_quarantine(self, item: Quarantined) -> None:
@@ -264,20 +284,19 @@ class SQLiteIndex:
     # -- reading articles ------------------------------------------------------------
 
     def _records(self, rows: list[sqlite3.Row]) -> list[ArticleRecord]:
-        """Records of ``SELECT rowid, *`` rows, with their dedup keys."""
-        bands = sqlite_dedup.keys_of(self._conn, [row["rowid"] for row in rows])
-        return [self._record(row, bands.get(row["rowid"], [])) for row in rows]
+        return [self._record(row) for row in rows]
 
     @staticmethod
-    def _record(row: sqlite3.Row, bands: list[str]) -> ArticleRecord:
-        fields = {c: row[c] for c in _ARTICLE_COLUMNS if c != "column_name"}
-        fields["canonical"] = bool(fields["canonical"])
-        return ArticleRecord(**fields, column=row["column_name"], lsh_bands=bands)
+    def _record(row: sqlite3.Row) -> ArticleRecord:
+        """A ``SELECT _RECORD_COLUMNS`` row as a record (by position: dedup reads
+        several per article, and a dict of named fields per row costs more)."""
+        bands = row[18]
+        return ArticleRecord(*row[1:17], bool(row[17]), bands.split(" ") if bands else [])
 
     def _select(self, where: str, params: tuple | list, order: str = "") -> list[ArticleRecord]:
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT rowid, * FROM articles WHERE {where} {order}", params).fetchall()
+                f"SELECT {_RECORD_COLUMNS} FROM articles WHERE {where} {order}", params).fetchall()
             return self._records(rows)
 
     def get_article(self, article_id: str) -> ArticleRecord | None:
@@ -291,13 +310,13 @@ class SQLiteIndex:
                           limit: int | None = None) -> list[ArticleRecord]:
         with self._lock:
             ranked = {article: (-shared, day) for article, shared, day
-                      in sqlite_dedup.candidates(self._conn, bands, since, limit)}
+                      in sqlite_dedup.candidates(self._conn, self._band_window, bands, since, limit)}
             rows: list[sqlite3.Row] = []
             for chunk in _chunks(list(ranked)):
                 rows += self._conn.execute(
-                    f"SELECT rowid, * FROM articles WHERE rowid IN ({', '.join('?' * len(chunk))})",
+                    f"SELECT {_RECORD_COLUMNS} FROM articles WHERE rowid IN ({', '.join('?' * len(chunk))})",
                     chunk).fetchall()
-            rows.sort(key=lambda row: (ranked[row["rowid"]], row["id"]))
+            rows.sort(key=lambda row: (ranked[row[0]], row[1]))
             return self._records(rows)
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]:
@@ -345,11 +364,11 @@ class SQLiteIndex:
         while True:
             with self._lock:
                 rows = self._conn.execute(
-                    "SELECT * FROM articles WHERE (site, url, id) > (?, ?, ?) "
+                    f"SELECT {_RECORD_COLUMNS} FROM articles WHERE (site, url, id) > (?, ?, ?) "
                     "ORDER BY site, url, id LIMIT 500", after).fetchall()
             if not rows:
                 return
             for row in rows:
-                yield self._record(row, []).export_dict()
+                yield self._record(row).export_dict()
             last = rows[-1]
-            after = (last["site"], last["url"], last["id"])
+            after = (last[4], last[2], last[1])   # site, url, id in _RECORD_COLUMNS

@@ -1,15 +1,16 @@
-"""Dedup state in the SQLite index: LSH band keys as an integer inverted index.
+"""Dedup state in the SQLite index: one row of band keys per article, and the lookup.
 
-``ArticleRecord.lsh_bands`` are opaque strings (``b07:<16 hex>``). Stored as
-text with two text indexes they took ~5 KB per article and every lookup read
-~40 long strings per candidate. Here:
+``ArticleRecord.lsh_bands`` are opaque strings (``b07:<16 hex>``); the article row
+keeps them as given (``articles.lsh_bands``, space-joined). For lookups each key
+is a 64-bit integer (``band_int``), and ``band_keys`` holds an article's integers
+packed in one row with its day (days since 0001-01-01). ``index/band_window.py``
+reads those rows into memory and answers ``candidates``; ``seq`` (never reused)
+orders the writes so it can pick up new and replaced rows, whoever wrote them.
 
-- ``dedup_bands(band, day, article)``, a WITHOUT ROWID table keyed by the band as
-  a 64-bit integer (``band_int``), then the day (days since 0001-01-01, so the
-  dedup window is a range scan of the key) and the article's rowid: ~15 bytes a
-  row, and a lookup of 40 keys is 40 short range scans;
-- ``dedup_keys(article, bands)``: the keys exactly as given, space-joined, so
-  ``get_article`` returns them unchanged.
+History: schema v1 kept text keys in ``lsh_bands(band, article_id)`` (~5 KB an
+article); v2 one integer row per key in ``dedup_bands(band, day, article)``,
+whose per-article lookup (~150 us) and 40 random B-tree inserts (~80 us, more
+once the tree outgrows the page cache) were most of dedup's cost.
 
 ``candidates`` ranks the articles sharing any key by how many keys they share
 (then day, then id: the same order the Elasticsearch backend uses) and reads
@@ -23,12 +24,16 @@ from datetime import date
 
 import numpy as np
 
+from index.band_window import BandWindow
+
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS dedup_bands (
-    band INTEGER NOT NULL, day INTEGER NOT NULL, article INTEGER NOT NULL,
-    PRIMARY KEY (band, day, article)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dedup_keys (article INTEGER PRIMARY KEY, bands TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS band_keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- write order; a re-stored article gets a new one
+    article INTEGER NOT NULL UNIQUE,         -- articles.rowid
+    day INTEGER NOT NULL,
+    packed BLOB NOT NULL                     -- the keys' band_int values, little-endian int64
+);
+CREATE INDEX IF NOT EXISTS band_keys_day ON band_keys(day);
 """
 
 _HEX = frozenset("0123456789abcdef")
@@ -58,9 +63,23 @@ def band_int(key: str) -> int:
 _SALTS: dict[tuple[str, ...], np.ndarray] = {}
 
 
+_last_converted: tuple[tuple[str, ...], list[int]] = ((), [])
+
+
 def band_ints(keys: list[str]) -> list[int]:
     """``band_int`` of each key; the usual 40 ``<prefix>:<16 hex>`` keys of an article
-    at once (one ``bytes.fromhex``, the prefixes' salts cached): ~10x faster."""
+    at once (one ``bytes.fromhex``, the prefixes' salts cached): ~10x faster. The
+    last answer is kept: an article's keys are looked up, then stored."""
+    global _last_converted
+    asked = tuple(keys)
+    if asked == _last_converted[0]:
+        return list(_last_converted[1])
+    converted = _band_ints(keys)
+    _last_converted = (asked, converted)
+    return list(converted)
+
+
+def _band_ints(keys: list[str]) -> list[int]:
     if not all(k[-17:-16] == ":" for k in keys):
         return [band_int(k) for k in keys]
     prefixes = tuple(k[:-17] for k in keys)
@@ -84,43 +103,27 @@ def day_number(day: str) -> int:
         return 0
 
 
-def store(conn: sqlite3.Connection, article: int, day: str, bands: list[str]) -> None:
-    """Index ``bands`` for the article with rowid ``article`` (call ``remove`` first on an update)."""
-    if not bands:
+def store(conn: sqlite3.Connection, article: int, day: str, bands: list[str],
+          replacing: bool) -> None:
+    """Index ``bands`` for the article with rowid ``article``. ``replacing``: the
+    article had a row, which this one replaces (even with no keys, so the window
+    forgets the old ones)."""
+    if not bands and not replacing:
         return
-    number = day_number(day)
-    keys = list(dict.fromkeys(bands))
-    conn.executemany("INSERT INTO dedup_bands(band, day, article) VALUES (?, ?, ?)",
-                     [(band, number, article) for band in dict.fromkeys(band_ints(keys))])
-    conn.execute("INSERT OR REPLACE INTO dedup_keys(article, bands) VALUES (?, ?)",
-                 (article, " ".join(keys)))
+    packed = np.array(list(dict.fromkeys(band_ints(list(dict.fromkeys(bands))))),
+                      dtype="<i8").tobytes()
+    if replacing:   # the new row gets a new seq, which tells the window to drop the old keys
+        conn.execute("DELETE FROM band_keys WHERE article = ?", (article,))
+    conn.execute("INSERT INTO band_keys(article, day, packed) VALUES (?, ?, ?)",
+                 (article, day_number(day), packed))
 
 
-def remove(conn: sqlite3.Connection, article: int, day: str) -> None:
-    """Forget the article's bands (stored under ``day``, the day it had then)."""
-    row = conn.execute("SELECT bands FROM dedup_keys WHERE article = ?", (article,)).fetchone()
-    if row is None:
-        return
-    number = day_number(day)
-    keys = [k for k in row[0].split(" ") if k]
-    conn.executemany("DELETE FROM dedup_bands WHERE band = ? AND day = ? AND article = ?",
-                     [(band, number, article) for band in band_ints(keys)])
-    conn.execute("DELETE FROM dedup_keys WHERE article = ?", (article,))
+def joined(bands: list[str]) -> str:
+    """The keys as ``articles.lsh_bands`` keeps them."""
+    return " ".join(dict.fromkeys(bands))
 
 
-def keys_of(conn: sqlite3.Connection, articles: list[int]) -> dict[int, list[str]]:
-    """The stored keys of each article rowid, in the order they were given."""
-    found: dict[int, list[str]] = {}
-    for start in range(0, len(articles), 500):
-        chunk = articles[start:start + 500]
-        for article, joined in conn.execute(
-                f"SELECT article, bands FROM dedup_keys WHERE article IN ({', '.join('?' * len(chunk))})",
-                chunk):
-            found[article] = joined.split(" ") if joined else []
-    return found
-
-
-def candidates(conn: sqlite3.Connection, bands: list[str], since: str | None,
+def candidates(conn: sqlite3.Connection, window: BandWindow, bands: list[str], since: str | None,
                limit: int | None) -> list[tuple[int, int, int]]:
     """``(article rowid, shared keys, day)`` of the articles sharing a key with ``bands``
     on or after ``since``, most shared first, then earliest day; at most ``limit``
@@ -129,28 +132,25 @@ def candidates(conn: sqlite3.Connection, bands: list[str], since: str | None,
     keys = list(dict.fromkeys(band_ints(list(dict.fromkeys(bands)))))
     if not keys or (limit is not None and limit <= 0):
         return []
-    # Counting in SQL: an article's copies share ~20 keys, so ~100-200 rows per lookup.
-    sql = (f"SELECT article, count(*) AS shared, day FROM dedup_bands "
-           f"WHERE band IN ({', '.join('?' * len(keys))})")
-    params: list = keys
-    if since:
-        sql += " AND day >= ?"
-        params.append(day_number(since))
-    cursor = conn.execute(sql + " GROUP BY article ORDER BY shared DESC, day", params)
-    kept: list[tuple[int, int, int]] = []
-    for row in cursor:
-        if limit is not None and len(kept) >= limit and row[1:] != kept[limit - 1][1:]:
-            break
-        kept.append(row)
-    cursor.close()
-    if limit is not None and len(kept) > limit:      # a tied group crosses the cut
-        edge = kept[limit - 1][1:]
-        head = [k for k in kept if k[1:] != edge]
-        tied = [k for k in kept if k[1:] == edge]
+    since_day = day_number(since) if since else None
+    window.refresh(conn)
+    window.cover(conn, since_day if since_day is not None else 0)
+    articles, shared, days = window.shared_keys(keys, since_day)
+    order = np.lexsort((articles, days, -shared))
+    if limit is not None and order.size > limit:
+        # keep the best ``limit`` and any tied with the last of them
+        last = order[limit - 1]
+        ahead = (shared > shared[last]) | ((shared == shared[last]) & (days <= days[last]))
+        order = order[:int(np.count_nonzero(ahead))]
+    kept = list(zip(articles[order].tolist(), shared[order].tolist(), days[order].tolist()))
+    if limit is not None and len(kept) > limit and kept[limit][1:] == kept[limit - 1][1:]:
+        edge = kept[limit - 1][1:]              # a tied group crosses the cut
+        first = next(i for i, k in enumerate(kept) if k[1:] == edge)
+        tied = [k for k in kept[first:] if k[1:] == edge]
         ids = _ids(conn, [k[0] for k in tied])
         tied.sort(key=lambda k: ids.get(k[0], ""))
-        kept = head + tied[:limit - len(head)]
-    return kept
+        return kept[:first] + tied[:limit - first]
+    return kept[:limit] if limit is not None else kept
 
 
 def _ids(conn: sqlite3.Connection, articles: list[int]) -> dict[int, str]:
@@ -162,13 +162,26 @@ def _ids(conn: sqlite3.Connection, articles: list[int]) -> dict[int, str]:
     return found
 
 
-def migrate_text_bands(conn: sqlite3.Connection) -> None:
-    """Schema v1 kept keys in ``lsh_bands(band TEXT, article_id TEXT)``: move them here."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'lsh_bands'").fetchone():
-        return
-    rows = conn.execute(
-        "SELECT a.rowid, a.day, group_concat(b.band, ' ') FROM (SELECT article_id, band FROM lsh_bands "
-        "ORDER BY article_id, rowid) b JOIN articles a ON a.id = b.article_id GROUP BY a.rowid").fetchall()
-    for article, day, joined in rows:
-        store(conn, article, day, joined.split(" "))
-    conn.execute("DROP TABLE lsh_bands")
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring v1 (``lsh_bands`` text table) and v2 (``dedup_bands`` + ``dedup_keys``)
+    dedup keys into ``articles.lsh_bands`` and ``band_keys``."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    if "lsh_bands" not in columns:
+        conn.execute("ALTER TABLE articles ADD COLUMN lsh_bands TEXT NOT NULL DEFAULT ''")
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "lsh_bands" in tables:         # v1
+        rows = conn.execute(
+            "SELECT a.rowid, a.day, group_concat(b.band, ' ') FROM (SELECT article_id, band FROM lsh_bands "
+            "ORDER BY article_id, rowid) b JOIN articles a ON a.id = b.article_id GROUP BY a.rowid").fetchall()
+        conn.execute("DROP TABLE lsh_bands")
+    elif "dedup_keys" in tables:      # v2
+        rows = conn.execute("SELECT a.rowid, a.day, k.bands FROM dedup_keys k "
+                            "JOIN articles a ON a.rowid = k.article").fetchall()
+    else:
+        rows = []
+    conn.execute("DROP TABLE IF EXISTS dedup_keys")
+    conn.execute("DROP TABLE IF EXISTS dedup_bands")
+    for article, day, text in rows:
+        bands = [k for k in (text or "").split(" ") if k]
+        conn.execute("UPDATE articles SET lsh_bands = ? WHERE rowid = ?", (joined(bands), article))
+        store(conn, article, day, bands, replacing=False)

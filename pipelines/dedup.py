@@ -242,21 +242,29 @@ class StoryClusterer:
         # a clear duplicate ends the search (a story's copies are all candidates
         # of its next one). Past the first few, candidates share a key or two by
         # chance (a common phrase), so only the best ``candidates`` are read.
-        candidates = self.backend.find_by_lsh_bands(record.lsh_bands, since=since,
-                                                    limit=self.candidates)
+        # Most reposts are the first candidate and a clear duplicate, so the best
+        # one is read alone first, and the next ones only when it was not.
         best: tuple[ArticleRecord, float] | None = None
-        for other in candidates:
-            if other.id == record.id or not other.story_id:
-                continue
-            other_day = _day(other.published) or _day(other.fetched_at)
-            if day and other_day and abs(other_day - day) > self.window:
-                continue
-            score = similarity(mine, self.features(other), threshold=self.threshold,
-                               containment=self.containment)
-            if score is not None and (best is None or score > best[1]):
-                best = (other, score)
-                if score >= CLEAR_DUPLICATE:
-                    break
+        seen: set[str] = set()
+        for limit in (1, self.candidates):
+            found = self.backend.find_by_lsh_bands(record.lsh_bands, since=since, limit=limit)
+            for other in found:
+                if other.id in seen:
+                    continue
+                seen.add(other.id)
+                if other.id == record.id or not other.story_id:
+                    continue
+                other_day = _day(other.published) or _day(other.fetched_at)
+                if day and other_day and abs(other_day - day) > self.window:
+                    continue
+                score = similarity(mine, self.features(other), threshold=self.threshold,
+                                   containment=self.containment)
+                if score is not None and (best is None or score > best[1]):
+                    best = (other, score)
+                    if score >= CLEAR_DUPLICATE:
+                        return best
+            if len(found) < limit:
+                break      # there are no more
         return best
 
     # -- assignment -------------------------------------------------------------------

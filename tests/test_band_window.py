@@ -1,0 +1,128 @@
+"""The SQLite index's in-memory LSH view (index/band_window.py) answers like the
+table it is built from: across processes, after edits, for days it had to load
+or had forgotten, and after its keys were merged into the sorted arrays."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from index import band_window, open_index
+from pipelines.dedup import StoryClusterer
+from pipelines.minhash import band_keys, shingle_hashes
+from test_index_contract import AI_PARK, FLOOD, LASER, make_record
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def keyed(record, text=None):
+    """The record with the band keys dedup would give it."""
+    record.lsh_bands = band_keys(shingle_hashes(text or record.norm_text))
+    return record
+
+
+def laser_on(day: str, n: int, text: str = LASER):
+    return keyed(make_record(f"http://www.sczf.gov.cn/art/{day}/art_{n}.html", "suqian-sucheng",
+                             "宿城区召开激光产业园建设推进会", text, day))
+
+
+def test_an_article_stored_by_another_process_is_found(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    mine = open_index(url)
+    try:
+        first = laser_on("2024-07-12", 1)
+        mine.upsert_article(first)
+        mine.flush()
+        assert [r.id for r in mine.find_by_lsh_bands(first.lsh_bands, since="2024-07-01")] == [first.id]
+        # another crawl, in its own process, stores a repost of the same report
+        script = textwrap.dedent(f"""
+            import sys; sys.path[:0] = [{str(REPO)!r}, {str(REPO / 'tests')!r}]
+            from index import open_index
+            from test_band_window import laser_on
+            other = open_index({url!r})
+            other.upsert_article(laser_on("2024-07-13", 2))
+            other.close()
+        """)
+        subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO)
+        found = mine.find_by_lsh_bands(first.lsh_bands, since="2024-07-01")
+        assert [r.url for r in found] == [first.url, laser_on("2024-07-13", 2).url]
+    finally:
+        mine.close()
+
+
+def test_an_edited_article_is_found_by_its_new_text_only(tmp_path):
+    index = open_index(f"sqlite:///{tmp_path / 'edit.db'}")
+    try:
+        page = laser_on("2024-07-12", 1)
+        index.upsert_article(page)
+        assert index.find_by_lsh_bands(page.lsh_bands, since="2024-07-01")
+        old_keys = page.lsh_bands
+        edited = keyed(make_record(page.url, page.site, "泗洪县防汛", FLOOD, "2024-07-12"))
+        index.upsert_article(edited)
+        assert index.find_by_lsh_bands(old_keys, since="2024-07-01") == []
+        assert [r.id for r in index.find_by_lsh_bands(edited.lsh_bands, since="2024-07-01")] == [page.id]
+        # edited down to a text too short for keys: it is found by nothing
+        short = make_record(page.url, page.site, "通知", "详见附件。", "2024-07-12")
+        index.upsert_article(short)
+        assert index.find_by_lsh_bands(edited.lsh_bands, since="2024-07-01") == []
+    finally:
+        index.close()
+
+
+def test_older_days_are_loaded_when_asked_and_forgotten_days_come_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(band_window, "MERGE_AT", 100)      # merge (and forget) every few articles
+    path = tmp_path / "days.db"
+    writer = open_index(f"sqlite:///{path}")
+    reader = open_index(f"sqlite:///{path}")
+    try:
+        march = laser_on("2024-03-01", 1)
+        writer.upsert_article(march)
+        writer.upsert_article(keyed(make_record("http://www.shuyang.gov.cn/a/1.html", "shuyang",
+                                                "沭阳县AI项目签约", AI_PARK, "2024-03-02")))
+        writer.flush()
+        # the reader first looks at July only: March is not in its view yet
+        assert reader.find_by_lsh_bands(march.lsh_bands, since="2024-07-01") == []
+        assert reader._band_window.low_day > 0
+        # then asks further back: March is read from the index file
+        assert [r.id for r in reader.find_by_lsh_bands(march.lsh_bands, since="2024-02-01")] == [march.id]
+        # many lookups of autumn days let the view forget March ...
+        for n in range(12):
+            page = laser_on(f"2024-10-{n + 1:02d}", 100 + n, FLOOD + f"第{n}次")
+            writer.upsert_article(page)
+            writer.flush()
+            reader.find_by_lsh_bands(page.lsh_bands, since=f"2024-09-{n + 1:02d}")
+        assert reader._band_window.low_day > 738950           # after 2024-03-01 (day 738946)
+        # ... and a lookup that needs it again finds it
+        assert [r.id for r in reader.find_by_lsh_bands(march.lsh_bands, since="2024-02-01")] == [march.id]
+        assert reader.find_by_lsh_bands(march.lsh_bands, since="2024-03-02") == []
+    finally:
+        writer.close()
+        reader.close()
+
+
+@pytest.mark.parametrize("merge_at", [40, 100_000])
+def test_clustering_is_the_same_whether_keys_are_merged_or_not(tmp_path, monkeypatch, merge_at):
+    """Reposts in two months (the same reports again in July), with keys merged into the sorted arrays after
+    every article or never: the same stories."""
+    monkeypatch.setattr(band_window, "MERGE_AT", merge_at)
+    index = open_index(f"sqlite:///{tmp_path / f'merge{merge_at}.db'}")
+    clusterer = StoryClusterer(index)
+    texts = {"laser": LASER, "flood": FLOOD, "ai": AI_PARK}
+    stories = {}
+    try:
+        for month in ("03", "07"):   # further apart than the 30-day window
+            for n, (name, text) in enumerate(texts.items()):
+                for copy in range(3):
+                    lead = ["", "宿迁网讯：", "（来源：宿迁日报）"][copy]
+                    record = make_record(f"http://site{copy}.gov.cn/{month}/{name}.html", f"site{copy}",
+                                         name, lead + text + f"（{month}月第{n}期）", f"2024-{month}-1{copy}")
+                    clusterer.assign(record)
+                    index.upsert_article(record)
+                    stories.setdefault((month, name), set()).add(record.story_id)
+        assert all(len(ids) == 1 for ids in stories.values()), stories
+        assert len({next(iter(ids)) for ids in stories.values()}) == 6
+    finally:
+        index.close()
