@@ -30,7 +30,7 @@ from itertools import repeat
 
 import numpy as np
 
-MERGE_AT = 100_000        # keys in the dict before it is merged into the sorted arrays
+MERGE_AT = 250_000        # keys in the dict before they are merged into the sorted arrays
 FORGET_AFTER_DAYS = 30    # keep this many days below the lowest ``since`` recently asked
 _I64 = np.int64
 _ROWS = "SELECT seq, article, day, packed FROM band_keys"
@@ -50,6 +50,8 @@ class BandWindow:
         self.low_day: int | None = None      # every stored key with day >= low_day is here
         self.seq = 0                         # the highest band_keys.seq applied
         self._bands = np.empty(0, _I64)      # merged keys, sorted by band
+        self._shift = 56                     # band >> shift: its bucket of the sorted arrays
+        self._bucket_start = np.zeros(257, _I64)   # where each bucket starts; one past the last
         self._seqs = np.empty(0, _I64)
         self._days = np.empty(0, np.int32)
         # keys not merged yet: band -> the latest seq with it, and -> earlier ones
@@ -63,6 +65,8 @@ class BandWindow:
         self._live = 0
         self._dead = 0                            # keys of replaced rows still in the arrays
         self._lowest_asked: int | None = None     # lowest ``since`` asked since the last merge
+        self._version = 0                         # bumped by every change to what lookups see
+        self._last_lookup: tuple = ((), None, -1, None)   # (bands, since, version, answer)
 
     def __len__(self) -> int:
         """Articles in the view."""
@@ -74,6 +78,7 @@ class BandWindow:
     # -- keeping current ----------------------------------------------------------------
 
     def _drop(self, seq: int, article: int) -> None:
+        self._version += 1
         self._dead += int(self._keys_at[seq])
         self._article_at[seq] = -1
         self._seq_of[article] = 0
@@ -92,6 +97,7 @@ class BandWindow:
             self._article_at = _grown(self._article_at, seq + 1, -1)
             self._day_at = _grown(self._day_at, seq + 1, 0)
             self._keys_at = _grown(self._keys_at, seq + 1, 0)
+        self._version += 1
         keys = len(packed) // 8
         self._article_at[seq], self._day_at[seq], self._keys_at[seq] = article, day, keys
         self._seq_of[article] = seq
@@ -176,7 +182,19 @@ class BandWindow:
             keep = self._article_at[self._seqs] >= 0
             self._bands, self._seqs, self._days = self._bands[keep], self._seqs[keep], self._days[keep]
             self._dead = 0
+        self._index_buckets()
         self._lowest_asked = None
+
+    def _index_buckets(self) -> None:
+        """Bucket the sorted keys by their top bits (~4 keys a bucket: band values
+        are hashes, so evenly spread). A lookup then reads its bucket, one or two
+        cache lines, instead of a binary search through millions of keys (~20
+        cache misses each: at 100k articles 40 searches were ~50 us)."""
+        bits = max(8, min(24, (self._bands.size // 4).bit_length()))
+        self._shift = 64 - bits
+        buckets = (self._bands >> self._shift) + (1 << (bits - 1))   # 0 .. 2**bits - 1, ascending
+        self._bucket_start = np.zeros((1 << bits) + 1, _I64)
+        np.cumsum(np.bincount(buckets, minlength=1 << bits), out=self._bucket_start[1:])
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -184,19 +202,31 @@ class BandWindow:
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(articles, shared, days)``: each current article (rowid) with day >=
         ``since`` (any loaded day when None) having any of ``bands``, how many of
-        them it has, and its day."""
-        # ndarray methods, not the np.* wrappers: ~1 us each saved on ~40-key lookups
+        them it has, and its day. The last answer is kept until the view changes:
+        dedup asks again when the best candidate was not a clear duplicate."""
+        asked = tuple(bands)
+        last_bands, last_since, last_version, answer = self._last_lookup
+        if last_version == self._version and last_since == since and last_bands == asked:
+            return answer
+        answer = self._shared_keys(bands, since)
+        self._last_lookup = (asked, since, self._version, answer)
+        return answer
+
+    def _shared_keys(self, bands: list[int], since: int | None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         query = np.array(bands, dtype=_I64)
-        left = self._bands.searchsorted(query)
-        counts = self._bands.searchsorted(query, "right") - left
-        found = int(counts.sum())
+        bucket = (query >> self._shift) + (self._bucket_start.size // 2)
+        first = self._bucket_start[bucket]
+        lengths = self._bucket_start[bucket + 1] - first
+        found = int(lengths.sum())
         parts = []
         if found:
-            hit = counts > 0
-            starts, lengths = left[hit], counts[hit]
-            # the positions left[i] .. right[i] of every hit, without a Python loop
-            parts.append(self._seqs[(starts - (lengths.cumsum() - lengths)).repeat(lengths)
-                                    + np.arange(found)])
+            # every position of every query's bucket, without a Python loop
+            where = (first - (lengths.cumsum() - lengths)).repeat(lengths) + np.arange(found)
+            where = where[self._bands[where] == query.repeat(lengths)]
+            if since is not None:
+                where = where[self._days[where] >= since]
+            parts.append(self._seqs[where])
         recent = self._recent
         more = [recent[band] for band in recent.keys() & bands]
         if more and self._recent_earlier:

@@ -82,6 +82,10 @@ class Quarantined:
 class IndexBackend(Protocol):
     # Operational state (run history, watches, sent alerts) in the same database.
     state: StateStore
+    # True when find_by_lsh_bands is answered from process memory (SQLite's band
+    # window): dedup then asks for the best candidate alone first, since asking
+    # again costs less than reading ten records; a network round trip does not.
+    local_lsh_lookups: bool
 
     # -- articles ---------------------------------------------------------
     def upsert_article(self, record: ArticleRecord) -> bool:
@@ -92,9 +96,10 @@ class IndexBackend(Protocol):
     def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]: ...
 
     def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
-                          limit: int | None = None) -> list[ArticleRecord]:
-        """Articles sharing at least one band key, published (or fetched) on/after ``since``,
-        ranked: most keys shared first, then earliest day, then id; the first ``limit``."""
+                          limit: int | None = None, min_shared: int = 1) -> list[ArticleRecord]:
+        """Articles sharing at least ``min_shared`` band keys, published (or fetched)
+        on/after ``since``, ranked: most keys shared first, then earliest day, then
+        id; the first ``limit``."""
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]: ...
 

@@ -48,6 +48,8 @@ _UNREFRESHED_MAX = 50_000   # a bulk load refreshes this often, bounding what _u
 class ElasticsearchIndex:
     """``IndexBackend`` over an Elasticsearch cluster (see the module docstring)."""
 
+    local_lsh_lookups = False
+
     def __init__(self, url: str, options: ESOptions | None = None):
         self.conn = parse_url(url)
         self.options = options or ESOptions.from_env()
@@ -376,7 +378,7 @@ class ElasticsearchIndex:
         return sorted(found, key=lambda r: (sort_date(r), r.id))
 
     def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
-                          limit: int | None = None) -> list[ArticleRecord]:
+                          limit: int | None = None, min_shared: int = 1) -> list[ArticleRecord]:
         bands = list(dict.fromkeys(bands))
         if not bands or (limit is not None and limit <= 0):
             return []
@@ -385,8 +387,10 @@ class ElasticsearchIndex:
             # stored documents that ``limit`` remain after dropping replaced ones.
             size = None if limit is None else limit + len(self.overlay)
             stored = self._read(lambda: es_dedup.stored_candidates(
-                self.client, self.articles, bands, since, size), [])
-            buffered = [d for d in self.overlay.with_bands(bands) if not since or d["day"] >= since[:10]]
+                self.client, self.articles, bands, since, size, min_shared), [])
+            wanted = set(bands)
+            buffered = [d for d in self.overlay.with_bands(bands) if (not since or d["day"] >= since[:10])
+                        and len(wanted.intersection(d["lsh_bands"])) >= min_shared]
             docs = {d["id"]: d for d in stored if d["id"] not in self.overlay}
             docs.update({d["id"]: d for d in buffered})
             return [record_from_doc(d) for d in es_dedup.rank(list(docs.values()), bands, limit)]

@@ -15,21 +15,21 @@ RANK_ORDER = [{"_score": "desc"}, {"day": "asc"}, {"id": "asc"}]
 MAX_WINDOW = 10_000        # index.max_result_window
 
 
-def band_query(bands: list[str], since: str | None) -> dict:
+def band_query(bands: list[str], since: str | None, min_shared: int = 1) -> dict:
     query: dict = {"bool": {
         "should": [{"constant_score": {"filter": {"term": {"lsh_bands": band}}, "boost": 1.0}}
                    for band in bands],
-        "minimum_should_match": 1}}
+        "minimum_should_match": min_shared}}
     if since:
         query["bool"]["filter"] = [{"range": {"day": {"gte": since[:10]}}}]
     return query
 
 
 def stored_candidates(client: Elasticsearch, index: str, bands: list[str], since: str | None,
-                      size: int | None) -> list[dict]:
-    """``_source`` of the stored articles sharing a key, best ranked first; the first
-    ``size`` (every one when None)."""
-    query = band_query(bands, since)
+                      size: int | None, min_shared: int = 1) -> list[dict]:
+    """``_source`` of the stored articles sharing ``min_shared`` keys or more, best
+    ranked first; the first ``size`` (every one when None)."""
+    query = band_query(bands, since, min_shared)
     if size is None:
         return [h["_source"] for h in iter_hits(client, index, query, RANK_ORDER, True)]
     response = client.search(index=index, query=query, sort=RANK_ORDER, size=min(size, MAX_WINDOW),

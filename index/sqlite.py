@@ -158,6 +158,8 @@ def _chunks(items: list, size: int = _SQL_PARAM_CHUNK) -> Iterator[list]:
 class SQLiteIndex:
     """``IndexBackend`` over one SQLite file (WAL mode)."""
 
+    local_lsh_lookups = True
+
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._lock = threading.RLock()
@@ -307,10 +309,11 @@ class SQLiteIndex:
         return self._select("text_hash = ?", (text_hash,), "ORDER BY sort_date, id")
 
     def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
-                          limit: int | None = None) -> list[ArticleRecord]:
+                          limit: int | None = None, min_shared: int = 1) -> list[ArticleRecord]:
         with self._lock:
             ranked = {article: (-shared, day) for article, shared, day
-                      in sqlite_dedup.candidates(self._conn, self._band_window, bands, since, limit)}
+                      in sqlite_dedup.candidates(self._conn, self._band_window, bands, since, limit,
+                                                 min_shared)}
             rows: list[sqlite3.Row] = []
             for chunk in _chunks(list(ranked)):
                 rows += self._conn.execute(

@@ -124,9 +124,9 @@ def joined(bands: list[str]) -> str:
 
 
 def candidates(conn: sqlite3.Connection, window: BandWindow, bands: list[str], since: str | None,
-               limit: int | None) -> list[tuple[int, int, int]]:
-    """``(article rowid, shared keys, day)`` of the articles sharing a key with ``bands``
-    on or after ``since``, most shared first, then earliest day; at most ``limit``
+               limit: int | None, min_shared: int = 1) -> list[tuple[int, int, int]]:
+    """``(article rowid, shared keys, day)`` of the articles sharing ``min_shared`` or
+    more keys with ``bands`` on or after ``since``, most shared first, then earliest day; at most ``limit``
     of them, those tied at the cut chosen by lowest article id (the caller orders
     ties by id, as Elasticsearch's sort does)."""
     keys = list(dict.fromkeys(band_ints(list(dict.fromkeys(bands)))))
@@ -136,6 +136,9 @@ def candidates(conn: sqlite3.Connection, window: BandWindow, bands: list[str], s
     window.refresh(conn)
     window.cover(conn, since_day if since_day is not None else 0)
     articles, shared, days = window.shared_keys(keys, since_day)
+    if min_shared > 1:
+        enough = shared >= min_shared
+        articles, shared, days = articles[enough], shared[enough], days[enough]
     order = np.lexsort((articles, days, -shared))
     if limit is not None and order.size > limit:
         # keep the best ``limit`` and any tied with the last of them

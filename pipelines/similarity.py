@@ -55,10 +55,10 @@ class TextFeatures:
 
     __slots__ = ("length", "hashes", "shingles", "_texts", "_facts")
 
-    def __init__(self, length: int, hashes: np.ndarray, shingles: np.ndarray,
+    def __init__(self, length: int, hashes: np.ndarray | None, shingles: np.ndarray,
                  texts: tuple[str, ...] = ()):
         self.length = length          # characters of the dedup form
-        self.hashes = hashes          # shingle hashes in text order (band keys need the lead)
+        self.hashes = hashes          # shingle hashes in text order (band keys need the lead), or None
         self.shingles = shingles      # sorted unique shingle hashes
         self._texts = texts           # normalized title and text, where the facts are
         self._facts: Counter | None = None

@@ -3,6 +3,7 @@ table it is built from: across processes, after edits, for days it had to load
 or had forgotten, and after its keys were merged into the sorted arrays."""
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import textwrap
@@ -124,5 +125,36 @@ def test_clustering_is_the_same_whether_keys_are_merged_or_not(tmp_path, monkeyp
                     stories.setdefault((month, name), set()).add(record.story_id)
         assert all(len(ids) == 1 for ids in stories.values()), stories
         assert len({next(iter(ids)) for ids in stories.values()}) == 6
+    finally:
+        index.close()
+
+
+def test_lookups_agree_with_counting_by_hand(tmp_path, monkeypatch):
+    """3,000 articles over 90 days with keys drawn from a small pool (so keys are
+    shared by many), some re-stored with new keys, merged every ~50 articles:
+    every lookup returns exactly the articles a brute-force count finds."""
+    monkeypatch.setattr(band_window, "MERGE_AT", 2000)
+    rng = random.Random(4)
+    pool = [f"b{i % 32:02d}:{rng.getrandbits(64):016x}" for i in range(4000)]
+    index = open_index(f"sqlite:///{tmp_path / 'many.db'}")
+    stored = {}
+    try:
+        for n in range(3000):
+            day = f"2024-{1 + n // 1000:02d}-{1 + n % 28:02d}"
+            record = make_record(f"http://www.example.gov.cn/{n % 2600}.html", "example", "标题",
+                                 LASER, day)
+            record.lsh_bands = rng.sample(pool, 40)
+            index.upsert_article(record)       # ids repeat past 2,600: re-stored with new keys
+            stored[record.id] = (record.lsh_bands, day)
+            if n % 97 == 0:
+                query = rng.sample(pool, 40) if n % 2 else record.lsh_bands
+                since = f"2024-{1 + rng.randrange(3):02d}-{1 + rng.randrange(28):02d}"
+                expected = {i for i, (bands, d) in stored.items() if d >= since and set(bands) & set(query)}
+                found = index.find_by_lsh_bands(query, since=since)
+                assert {r.id for r in found} == expected
+                shared = [len(set(r.lsh_bands) & set(query)) for r in found]
+                assert shared == sorted(shared, reverse=True)
+                assert {r.id for r in index.find_by_lsh_bands(query, since=since, min_shared=2)} == {
+                    i for i in expected if len(set(stored[i][0]) & set(query)) >= 2}
     finally:
         index.close()

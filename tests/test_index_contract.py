@@ -238,6 +238,10 @@ def test_lsh_candidates_ranked_by_shared_keys_and_capped(backend, corpus):
     assert [r.id for r in backend.find_by_lsh_bands(query, limit=2)] == ranked[:2]
     assert [r.id for r in backend.find_by_lsh_bands(query, limit=10)] == ranked
     assert backend.find_by_lsh_bands(query, limit=0) == []
+    # dedup reads the candidates past the first only when they share 2+ keys
+    assert [r.id for r in backend.find_by_lsh_bands(query, min_shared=4)] == ranked[:3]
+    assert [r.id for r in backend.find_by_lsh_bands(query, min_shared=5, limit=10)] == [laser.id]
+    assert backend.find_by_lsh_bands(query, min_shared=7) == []
     assert [r.id for r in backend.find_by_lsh_bands(query, since="2024-07-13", limit=1)] == [tw.id]
     found = backend.find_by_lsh_bands(query, limit=1)[0]
     assert found == laser                          # whole records, keys in their stored order
