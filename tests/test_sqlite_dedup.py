@@ -22,7 +22,8 @@ def test_band_keys_map_to_stable_distinct_integers():
 def _as_older_schema(path, version: int, band_rows: list[tuple[str, str]]) -> None:
     """Rewrite an index file the way newsmon with schema ``version`` left it."""
     with sqlite3.connect(path) as conn:
-        conn.executescript("DROP TABLE band_keys; ALTER TABLE articles DROP COLUMN lsh_bands;")
+        conn.executescript("DROP TABLE band_keys; ALTER TABLE articles DROP COLUMN lsh_bands;"
+                           "CREATE INDEX articles_story ON articles(story_id, canonical);")
         conn.execute("UPDATE schema_version SET version = ?", (version,))
         if version == 1:      # band strings in a text table
             conn.execute("CREATE TABLE lsh_bands (band TEXT NOT NULL, article_id TEXT NOT NULL)")
@@ -59,5 +60,5 @@ def test_older_index_keeps_its_dedup_keys_after_upgrade(tmp_path, version):
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 3
         assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN "
-                            "('lsh_bands', 'dedup_bands', 'dedup_keys')").fetchone()[0] == 0
+                            "('lsh_bands', 'dedup_bands', 'dedup_keys', 'articles_story')").fetchone()[0] == 0
     conn.close()
