@@ -126,9 +126,9 @@ def joined(bands: list[str]) -> str:
 def candidates(conn: sqlite3.Connection, window: BandWindow, bands: list[str], since: str | None,
                limit: int | None, min_shared: int = 1) -> list[tuple[int, int, int]]:
     """``(article rowid, shared keys, day)`` of the articles sharing ``min_shared`` or
-    more keys with ``bands`` on or after ``since``, most shared first, then earliest day; at most ``limit``
-    of them, those tied at the cut chosen by lowest article id (the caller orders
-    ties by id, as Elasticsearch's sort does)."""
+    more keys with ``bands`` on or after ``since``, most shared first, then earliest
+    day; at most ``limit`` of them, those tied at the cut chosen by lowest article
+    id (the caller orders ties by id, as Elasticsearch's sort does)."""
     keys = list(dict.fromkeys(band_ints(list(dict.fromkeys(bands)))))
     if not keys or (limit is not None and limit <= 0):
         return []

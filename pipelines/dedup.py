@@ -207,7 +207,9 @@ class StoryClusterer:
         self._cache: OrderedDict[tuple[str, str], TextFeatures] = OrderedDict()
         self._cache_size = cache_size
 
-    def features(self, record: ArticleRecord) -> TextFeatures:
+    def features(self, record: ArticleRecord, *, with_hashes: bool = False) -> TextFeatures:
+        """The record's text features, cached. Only ``with_hashes`` keeps the shingle
+        hashes in text order (half the size): the record's own band keys need them."""
         key = (record.text_hash, record.norm_title)
         cached = self._cache.get(key)
         if cached is not None:
@@ -215,20 +217,21 @@ class StoryClusterer:
             return cached
         found = TextFeatures.of(dedup_form(record.norm_text), record.norm_text,
                                 record.norm_title)
+        if not with_hashes:
+            found.hashes = None
         self._cache[key] = found
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return found
 
     def lsh_bands(self, record: ArticleRecord) -> list[str]:
-        found = self.features(record)
+        found = self.features(record, with_hashes=True)
         if found.length < MIN_NEAR_DUP_CHARS:
             return []
         hashes = found.hashes
         if hashes is None:       # the same text was seen before
             hashes = shingle_hashes(dedup_form(record.norm_text))
-        # Nothing else needs the hashes in text order: the cache keeps half as much.
-        found.hashes = None
+        found.hashes = None      # what stays cached needs only the set
         return band_keys(hashes, found.shingles)
 
     # -- layers --------------------------------------------------------------------
