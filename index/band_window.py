@@ -128,17 +128,17 @@ class BandWindow:
         if self.low_day is not None and since >= self.low_day:
             return
         if self.low_day is None:
-            rows = conn.execute(f"{_ROWS} WHERE day >= ? ORDER BY seq", (since,)).fetchall()
+            # Rows are committed in seq order: every row up to the highest seq seen
+            # now is visible, and refresh reads the ones above it.
+            self.seq = conn.execute("SELECT coalesce(max(seq), 0) FROM band_keys").fetchone()[0]
+            rows = conn.execute(f"{_ROWS} WHERE day >= ? AND seq <= ? ORDER BY seq",
+                                (since, self.seq)).fetchall()
         else:   # rows above self.seq were seen by refresh, which skipped these days
             rows = conn.execute(f"{_ROWS} WHERE day >= ? AND day < ? AND seq <= ? ORDER BY seq",
                                 (since, self.low_day, self.seq)).fetchall()
         self.low_day = since
         for row in rows:
             self._apply(*row)
-        if self.seq == 0 and rows:
-            # Rows are committed in seq order, so nothing below the highest loaded is
-            # missing; refresh reads above it (and skips what it already has).
-            self.seq = max(row[0] for row in rows)
         if self._recent_keys >= MERGE_AT:
             self._merge()
 

@@ -158,3 +158,26 @@ def test_lookups_agree_with_counting_by_hand(tmp_path, monkeypatch):
                     i for i in expected if len(set(stored[i][0]) & set(query)) >= 2}
     finally:
         index.close()
+
+
+def test_a_new_process_reads_only_the_days_it_needs(tmp_path):
+    """An index with a year of old articles and none recent: the first lookup of
+    a new process reads none of the old rows, and neither does the next."""
+    path = tmp_path / "old.db"
+    writer = open_index(f"sqlite:///{path}")
+    for n in range(300):
+        writer.upsert_article(laser_on(f"2023-{1 + n % 12:02d}-{1 + n % 28:02d}", n, FLOOD + f"第{n}期"))
+    writer.close()
+    reader = open_index(f"sqlite:///{path}")
+    try:
+        fresh = laser_on("2024-07-12", 1000)
+        assert reader.find_by_lsh_bands(fresh.lsh_bands, since="2024-06-12") == []
+        # the view is current up to the newest row without having read the old
+        # ones: the next lookup reads only rows written after this
+        assert reader._band_window.seq == 300
+        reader.upsert_article(fresh)
+        assert [r.id for r in reader.find_by_lsh_bands(fresh.lsh_bands, since="2024-06-12")] == [fresh.id]
+        window = reader._band_window
+        assert len(window) == 1 and window.key_count() == len(fresh.lsh_bands)
+    finally:
+        reader.close()
