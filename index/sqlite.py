@@ -164,7 +164,7 @@ class SQLiteIndex:
         self._lock = threading.RLock()
         # check_same_thread=False: Scrapy may open the index in one thread and write
         # from the reactor thread; the lock serializes access.
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, cached_statements=1024)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._pending = 0
         self._closed = False
