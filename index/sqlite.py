@@ -67,6 +67,10 @@ _ARTICLE_COLUMNS = ("id", "url", "canonical_url", "site", "title", "text", "norm
                     "norm_text", "text_hash", "published", "fetched_at", "region", "source",
                     "author", "column_name", "story_id", "canonical")   # ArticleRecord's field order
 _RECORD_COLUMNS = "rowid, " + ", ".join(_ARTICLE_COLUMNS) + ", lsh_bands"
+# The same positions with the text cut to its opening and no normalized texts or
+# keys: a story's copies for its origin (5 copies: ~45 -> ~20 us)
+_OPENING_COLUMNS = _RECORD_COLUMNS.replace(", text, norm_title, norm_text,",
+                                           ", substr(text, 1, 100), '', '',").replace(", lsh_bands", ", ''")
 
 # Scripts written without spaces between words: one FTS token per character.
 _UNSPACED_CHAR = re.compile(
@@ -234,7 +238,7 @@ class SQLiteIndex:
             self._conn.execute("INSERT INTO articles_fts(rowid, body) VALUES (?, ?)",
                                (rowid, new_fts))
             sqlite_dedup.store(self._conn, rowid, sort_date[:10], record.lsh_bands,
-                               replacing=old is not None)
+                               replacing=old is not None, window=self._band_window)
             self._wrote()
         return old is None
 
@@ -297,10 +301,11 @@ class SQLiteIndex:
         bands = row[18]
         return ArticleRecord(*row[1:17], bool(row[17]), bands.split(" ") if bands else [])
 
-    def _select(self, where: str, params: tuple | list, order: str = "") -> list[ArticleRecord]:
+    def _select(self, where: str, params: tuple | list, order: str = "",
+                columns: str = _RECORD_COLUMNS) -> list[ArticleRecord]:
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM articles WHERE {where} {order}", params).fetchall()
+                f"SELECT {columns} FROM articles WHERE {where} {order}", params).fetchall()
             return self._records(rows)
 
     def get_article(self, article_id: str) -> ArticleRecord | None:
@@ -324,8 +329,9 @@ class SQLiteIndex:
             rows.sort(key=lambda row: (ranked[row[0]], row[1]))
             return self._records(rows)
 
-    def story_copies(self, story_id: str) -> list[ArticleRecord]:
-        return order_copies(self._select("story_id = ?", (story_id,)))
+    def story_copies(self, story_id: str, *, full_text: bool = True) -> list[ArticleRecord]:
+        columns = _RECORD_COLUMNS if full_text else _OPENING_COLUMNS
+        return order_copies(self._select("story_id = ?", (story_id,), columns=columns))
 
     def quarantined(self) -> list[Quarantined]:
         with self._lock:

@@ -63,35 +63,36 @@ def band_int(key: str) -> int:
 _SALTS: dict[tuple[str, ...], np.ndarray] = {}
 
 
-_last_converted: tuple[tuple[str, ...], list[int]] = ((), [])
-
-
-def band_ints(keys: list[str]) -> list[int]:
-    """``band_int`` of each key; the usual 40 ``<prefix>:<16 hex>`` keys of an article
-    at once (one ``bytes.fromhex``, the prefixes' salts cached): ~10x faster. The
-    last answer is kept: an article's keys are looked up, then stored."""
-    global _last_converted
-    asked = tuple(keys)
-    if asked == _last_converted[0]:
-        return list(_last_converted[1])
-    converted = _band_ints(keys)
-    _last_converted = (asked, converted)
-    return list(converted)
-
-
-def _band_ints(keys: list[str]) -> list[int]:
-    if not all(k[-17:-16] == ":" for k in keys):
-        return [band_int(k) for k in keys]
-    prefixes = tuple(k[:-17] for k in keys)
+def _salts(prefixes: tuple[str, ...]) -> np.ndarray:
     salts = _SALTS.get(prefixes)
     if salts is None:
         salts = np.array([_salt(p) for p in prefixes], dtype=np.uint64)
         if len(_SALTS) < 64:
             _SALTS[prefixes] = salts
+    return salts
+
+
+def band_ints(keys: list[str]) -> list[int]:
+    """``band_int`` of each key, without duplicates. Keys from
+    ``pipelines.minhash.band_keys`` carry their values and prefixes (``BandKeys``):
+    one xor with the prefixes' salts. Other ``<prefix>:<16 hex>`` keys are
+    parsed at once (one ``bytes.fromhex``), anything else hashed one by one."""
+    values = getattr(keys, "values", None)
+    if values is not None and len(values) == len(keys):
+        converted = (values ^ _salts(keys.prefixes)).view(np.int64).tolist()
+    else:
+        converted = _band_ints(keys)
+    return list(dict.fromkeys(converted))
+
+
+def _band_ints(keys: list[str]) -> list[int]:
+    if not all(k[-17:-16] == ":" for k in keys):
+        return [band_int(k) for k in keys]
     try:
         raw = bytes.fromhex("".join(k[-16:] for k in keys))
     except ValueError:
         return [band_int(k) for k in keys]
+    salts = _salts(tuple(k[:-17] for k in keys))
     return (np.frombuffer(raw, dtype=">u8") ^ salts).view(np.int64).tolist()
 
 
@@ -104,18 +105,20 @@ def day_number(day: str) -> int:
 
 
 def store(conn: sqlite3.Connection, article: int, day: str, bands: list[str],
-          replacing: bool) -> None:
+          replacing: bool, window: BandWindow | None = None) -> None:
     """Index ``bands`` for the article with rowid ``article``. ``replacing``: the
     article had a row, which this one replaces (even with no keys, so the window
-    forgets the old ones)."""
+    forgets the old ones). ``window``: this connection's view, told of the row."""
     if not bands and not replacing:
         return
-    packed = np.array(list(dict.fromkeys(band_ints(list(dict.fromkeys(bands))))),
-                      dtype="<i8").tobytes()
+    packed = np.array(band_ints(bands), dtype="<i8").tobytes()
     if replacing:   # the new row gets a new seq, which tells the window to drop the old keys
         conn.execute("DELETE FROM band_keys WHERE article = ?", (article,))
-    conn.execute("INSERT INTO band_keys(article, day, packed) VALUES (?, ?, ?)",
-                 (article, day_number(day), packed))
+    number = day_number(day)
+    seq = conn.execute("INSERT INTO band_keys(article, day, packed) VALUES (?, ?, ?)",
+                       (article, number, packed)).lastrowid
+    if window is not None:
+        window.wrote(seq, article, number, packed)
 
 
 def joined(bands: list[str]) -> str:
@@ -129,23 +132,22 @@ def candidates(conn: sqlite3.Connection, window: BandWindow, bands: list[str], s
     more keys with ``bands`` on or after ``since``, most shared first, then earliest
     day; at most ``limit`` of them, those tied at the cut chosen by lowest article
     id (the caller orders ties by id, as Elasticsearch's sort does)."""
-    keys = list(dict.fromkeys(band_ints(list(dict.fromkeys(bands)))))
+    keys = band_ints(bands)
     if not keys or (limit is not None and limit <= 0):
         return []
     since_day = day_number(since) if since else None
     window.refresh(conn)
     window.cover(conn, since_day if since_day is not None else 0)
-    articles, shared, days = window.shared_keys(keys, since_day)
+    articles, shared, days = window.shared_keys(keys, since_day)   # ranked
     if min_shared > 1:
         enough = shared >= min_shared
         articles, shared, days = articles[enough], shared[enough], days[enough]
-    order = np.lexsort((articles, days, -shared))
-    if limit is not None and order.size > limit:
-        # keep the best ``limit`` and any tied with the last of them
-        last = order[limit - 1]
-        ahead = (shared > shared[last]) | ((shared == shared[last]) & (days <= days[last]))
-        order = order[:int(np.count_nonzero(ahead))]
-    kept = list(zip(articles[order].tolist(), shared[order].tolist(), days[order].tolist()))
+    if limit is not None and articles.size > limit:
+        # keep the best ``limit`` and any tied with the last of them (a run: ranked)
+        tied = (shared[limit:] == shared[limit - 1]) & (days[limit:] == days[limit - 1])
+        end = limit + (tied.size if tied.all() else int(np.argmin(tied)))
+        articles, shared, days = articles[:end], shared[:end], days[:end]
+    kept = list(zip(articles.tolist(), shared.tolist(), days.tolist()))
     if limit is not None and len(kept) > limit and kept[limit][1:] == kept[limit - 1][1:]:
         edge = kept[limit - 1][1:]              # a tied group crosses the cut
         first = next(i for i, k in enumerate(kept) if k[1:] == edge)
