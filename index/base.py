@@ -101,7 +101,10 @@ class IndexBackend(Protocol):
         on/after ``since``, ranked: most keys shared first, then earliest day, then
         id; the first ``limit``."""
 
-    def story_copies(self, story_id: str) -> list[ArticleRecord]: ...
+    def story_copies(self, story_id: str, *, full_text: bool = True) -> list[ArticleRecord]:
+        """Every copy of the story, ``order_copies`` order. ``full_text=False``: the
+        backend may cut each text to its opening and leave the normalized texts
+        and band keys empty (story clustering's origin rules read no more)."""
 
     def set_story(self, article_ids: list[str], story_id: str, canonical_id: str) -> None:
         """Move articles into ``story_id`` and make ``canonical_id`` its only canonical copy."""

@@ -395,8 +395,8 @@ class ElasticsearchIndex:
             docs.update({d["id"]: d for d in buffered})
             return [record_from_doc(d) for d in es_dedup.rank(list(docs.values()), bands, limit)]
 
-    def story_copies(self, story_id: str) -> list[ArticleRecord]:
-        with self._lock:
+    def story_copies(self, story_id: str, *, full_text: bool = True) -> list[ArticleRecord]:
+        with self._lock:       # full_text=False: the whole documents anyway
             stored = self._read(lambda: self._docs({"term": {"story_id": story_id}}), [])
             return order_copies(self._merged(stored, self.overlay.in_story(story_id)))
 

@@ -153,6 +153,8 @@ def choose_origin(copies: list[ArticleRecord]) -> ArticleRecord:
 
     first_day = min(when(c)[:10] for c in copies)
     pool = [c for c in copies if when(c)[:10] == first_day]
+    if len(pool) == 1:      # the usual case: the rules below only break ties
+        return pool[0]
     named = [c for c in pool if credited(c, copies)]
     pool = named or pool
     if all(len(c.published or "") > 10 for c in pool):
@@ -323,14 +325,17 @@ class StoryClusterer:
             record.lsh_bands = stored.lsh_bands
         else:   # the site edited the page: its dedup keys follow the new text
             record.lsh_bands = self.lsh_bands(record)
-        canonical = next((c.id for c in self.backend.story_copies(stored.story_id) if c.canonical),
+        canonical = next((c.id for c in self.backend.story_copies(stored.story_id, full_text=False)
+                          if c.canonical),
                          stored.id)
         return StoryAssignment(stored.story_id, False, stored.id, "url", canonical)
 
     def _join(self, record: ArticleRecord, match: ArticleRecord, how: Match,
               similarity_: float) -> StoryAssignment:
         story_id = match.story_id
-        copies = [c for c in self.backend.story_copies(story_id) if c.id != record.id] or [match]
+        # the openings are enough: choose_origin reads a text only for its lead-in
+        copies = [c for c in self.backend.story_copies(story_id, full_text=False)
+                  if c.id != record.id] or [match]
         origin = choose_origin(copies + [record])
         record.story_id = story_id
         record.canonical = origin is record

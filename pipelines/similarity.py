@@ -29,17 +29,18 @@ _QUARTER = r"[一二三四]季度|[上下]半年"
 # tell 宿城区 from 泗洪县. Generic words (全区, 我市, 辖区, 园区...) are not places.
 _PLACE = r"[\u4e00-\u9fff]{2}(?:省|市|县|区|镇|乡|街道)"
 _NOT_PLACE_BEFORE_UNIT = frozenset("全我本该各辖园景社小片地灾市县乡郊农老街学分专")
-_FACT = re.compile(f"{_ORDINAL}|{_QUARTER}|{_NUMBER}|(?P<place>{_PLACE})")
+_FACT = re.compile(f"{_ORDINAL}|{_QUARTER}|{_NUMBER}|{_PLACE}")
+_PLACE_LAST_CHARS = frozenset("省市县区镇乡道")   # no number, ordinal or quarter ends so
 
 
 def facts(norm_text: str) -> Counter:
-    """Multiset of the facts a normalized text states (numbers, ordinals, places)."""
-    found: Counter = Counter()
-    for match in _FACT.finditer(norm_text):
-        token = match.group()
-        if match.group("place") and token[1] in _NOT_PLACE_BEFORE_UNIT:
-            continue
-        found[token] += 1
+    """Multiset of the facts a normalized text states (numbers, ordinals, places).
+    (``findall`` and one pass over the distinct tokens: a Python step per match
+    was ~15 us a text.)"""
+    found = Counter(_FACT.findall(norm_text))
+    for token in [t for t in found if t[-1] in _PLACE_LAST_CHARS]:
+        if token[1] in _NOT_PLACE_BEFORE_UNIT:
+            del found[token]
     return found
 
 
