@@ -13,12 +13,15 @@ seeded corpus (``corpus.py``) and reports:
   bulletin) it merged;
 - throughput: articles per CPU second of insert+lookup (the process's own
   user+system time, so other work on a shared machine does not skew the ratio;
-  wall-clock rates are printed beside it). newsmon: ``assign`` then
-  ``upsert_article`` into a real SQLite file (which also does the FTS indexing
-  search needs; ``assign only`` is shown too). Baseline: normalize, shingle,
+  wall-clock rates are printed beside it). Baseline: normalize, shingle,
   ``MinHash.update_batch``, ``MinHashLSH.query`` + ``insert``, union-find over
-  the candidates. Building the articles (extraction's normalize stage) is not
-  timed for either side;
+  the candidates. newsmon's dedup: ``assign`` (signatures, the lookup, reading
+  and verifying candidates, the story and its origin) plus writing the
+  article's band keys into the SQLite file (``sqlite_dedup.store``, timed inside
+  ``upsert_article``). The whole ``upsert_article`` (also the article row and
+  the full-text index search needs, which the baseline has no counterpart of)
+  is reported beside it. Building the articles (extraction's normalize stage)
+  is not timed for either side;
 - peak RSS of the process, and for newsmon the index file size per article;
 - newsmon only: how often the canonical copy is the true origin.
 """
@@ -60,12 +63,29 @@ def progress(side: str, n: int, seconds: float) -> None:
         print(f"  [{side}] {n:,} articles, {n / seconds:,.0f}/s", file=sys.stderr, flush=True)
 
 
+class _Timed:
+    """Wall and CPU seconds spent in a function, called from inside code we do not
+    change (``upsert_article`` writes the dedup keys with ``sqlite_dedup.store``)."""
+
+    def __init__(self, function):
+        self.function, self.seconds, self.cpu = function, 0.0, 0.0
+
+    def __call__(self, *args, **kwargs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.cpu += time.process_time() - start_cpu
+
+
 def run_newsmon(size: int, seed: int, workdir: Path) -> dict:
-    from index import open_index
+    from index import open_index, sqlite_dedup
     from pipelines.dedup import StoryClusterer
     db = workdir / "bench-dedup.db"
     index = open_index(f"sqlite:///{db}")
     clusterer = StoryClusterer(index)
+    store_keys = sqlite_dedup.store = _Timed(sqlite_dedup.store)
     truth, families, predicted, ids, origins = [], [], [], [], set()
     assign_s = total_s = assign_cpu = total_cpu = 0.0
     for n, article in enumerate(generate(size, seed), 1):
@@ -97,8 +117,10 @@ def run_newsmon(size: int, seed: int, workdir: Path) -> dict:
         size_of_story[story] = size_of_story.get(story, 0) + 1
     multi = {i for i, story in zip(ids, truth) if i in origins and size_of_story[story] > 1}
     db_bytes = sum(p.stat().st_size for p in workdir.glob("bench-dedup.db*"))
-    return {"side": "newsmon", "articles": len(ids), "seconds": total_s, "assign_seconds": assign_s,
-            "cpu_seconds": total_cpu, "assign_cpu_seconds": assign_cpu,
+    # dedup = what the baseline does: find the story (assign) and store the keys
+    return {"side": "newsmon", "articles": len(ids), "seconds": assign_s + store_keys.seconds,
+            "cpu_seconds": assign_cpu + store_keys.cpu, "stored_seconds": total_s,
+            "stored_cpu_seconds": total_cpu,
             "scores": pair_scores(truth, predicted, families).__dict__,
             "origin_is_canonical": len(multi & canonical) / len(multi) if multi else 1.0,
             "peak_rss_mb": peak_rss_mb(), "index_bytes": db_bytes}
@@ -174,18 +196,23 @@ def report(size: int, results: list[dict]) -> str:
     by_side = {r["side"]: r for r in results}
     if "newsmon" in by_side:
         n = by_side["newsmon"]
-        lines.append(f"newsmon: assign only {n['articles'] / n['assign_cpu_seconds']:,.0f} articles/s; "
-                     f"index file {n['index_bytes'] / n['articles']:,.0f} bytes/article (text, FTS, "
+        lines.append(f"newsmon with the article row and its full-text index (what search needs): "
+                     f"{n['articles'] / n['stored_cpu_seconds']:,.0f} articles/s "
+                     f"({n['articles'] / n['stored_seconds']:,.0f} wall)")
+        lines.append(f"newsmon: index file {n['index_bytes'] / n['articles']:,.0f} bytes/article (text, FTS, "
                      f"dedup keys); RSS growth {(n['peak_rss_mb'] - n['rss_at_start_mb']) * 2**20 / n['articles']:,.0f} "
                      f"bytes/article; origin is the canonical copy in {n['origin_is_canonical']:.1%} "
                      f"of multi-copy stories")
     if len(by_side) == 2:
         b, n = by_side["baseline"], by_side["newsmon"]
-        speedup = (n["articles"] / n["cpu_seconds"]) / (b["articles"] / b["cpu_seconds"])
+        rate = b["articles"] / b["cpu_seconds"]
+        speedup = (n["articles"] / n["cpu_seconds"]) / rate
         wall = (n["articles"] / n["seconds"]) / (b["articles"] / b["seconds"])
+        stored = (n["articles"] / n["stored_cpu_seconds"]) / rate
         lines.append(f"baseline: RSS growth {(b['peak_rss_mb'] - b['rss_at_start_mb']) * 2**20 / b['articles']:,.0f} "
-                     f"bytes/article (in-memory LSH); newsmon/baseline throughput: {speedup:.2f}x "
-                     f"(wall clock: {wall:.2f}x)")
+                     f"bytes/article (in-memory LSH)")
+        lines.append(f"newsmon/baseline dedup throughput: {speedup:.2f}x (wall clock: {wall:.2f}x); "
+                     f"with newsmon's article storage: {stored:.2f}x")
     return "\n".join(lines)
 
 
