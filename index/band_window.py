@@ -17,24 +17,25 @@ days lookups ask for (``since``), loads older ones on demand, and forgets days
 far below every recent lookup.
 
 Layout: the keys merged so far are three numpy arrays sorted by band (band,
-seq, day; 20 bytes a key), searched with ``searchsorted``; keys applied since
-the last merge sit in a dict (band -> seqs) until there are ``MERGE_AT`` of them,
-then go in with one O(n) ``np.insert`` of the sorted batch. Which article a seq
-is, its day and whether it is still current are arrays indexed by seq, so a
-lookup resolves its postings without a Python loop.
+seq, day; 20 bytes a key), bucketed by their top bits; keys applied since the
+last merge sit in a hash table (``index/band_kernels.py``) until there are
+``MERGE_AT`` of them, then go in with one O(n) ``np.insert`` of the sorted
+batch. Which article a seq is, its day and whether it is still current are
+arrays indexed by seq, so a lookup (compiled) resolves its postings in one call.
 """
 from __future__ import annotations
 
 import sqlite3
-from itertools import repeat
 
 import numpy as np
-from numba import njit
 
-MERGE_AT = 250_000        # keys in the dict before they are merged into the sorted arrays
+from index.band_kernels import RecentKeys, lookup
+
+MERGE_AT = 250_000        # keys in the recent table before they are merged into the sorted arrays
 FORGET_AFTER_DAYS = 30    # keep this many days below the lowest ``since`` recently asked
 _I64 = np.int64
 _ROWS = "SELECT seq, article, day, packed FROM band_keys"
+_ROOM = 4096              # postings past MERGE_AT: the article that crosses it fits
 
 
 def _grown(array: np.ndarray, size: int, fill: int) -> np.ndarray:
@@ -54,10 +55,7 @@ class BandWindow:
         self._bucket_start = np.zeros(257, _I64)   # where each bucket starts; one past the last
         self._seqs = np.empty(0, _I64)
         self._days = np.empty(0, np.int32)
-        # keys not merged yet: band -> the latest seq with it, and -> earlier ones
-        self._recent: dict[int, int] = {}
-        self._recent_earlier: dict[int, list[int]] = {}
-        self._recent_keys = 0
+        self._recent = RecentKeys(MERGE_AT + _ROOM)   # keys not merged yet
         self._article_at = np.empty(0, _I64)     # seq -> article rowid; -1: replaced or forgotten
         self._day_at = np.empty(0, np.int32)     # seq -> day
         self._keys_at = np.empty(0, np.int32)    # seq -> how many keys
@@ -66,7 +64,7 @@ class BandWindow:
         self._dead = 0                            # keys of replaced rows still in the arrays
         self._lowest_asked: int | None = None     # lowest ``since`` asked since the last merge
         self._version = 0                         # bumped by every change to what lookups see
-        self._last_lookup: tuple = ((), None, -1, None)   # (bands, since, version, answer)
+        self._last_lookup: tuple = (b"", None, -1, None)   # (bands, since, version, answer)
         self._data_version: int | None = None     # PRAGMA data_version when last current
         self._behind = False                      # rows below one we wrote are not applied yet
 
@@ -75,7 +73,7 @@ class BandWindow:
         return self._live
 
     def key_count(self) -> int:
-        return int(self._bands.size) + self._recent_keys
+        return int(self._bands.size) + self._recent.count
 
     # -- keeping current ----------------------------------------------------------------
 
@@ -104,12 +102,12 @@ class BandWindow:
         self._article_at[seq], self._day_at[seq], self._keys_at[seq] = article, day, keys
         self._seq_of[article] = seq
         self._live += 1
-        bands = np.frombuffer(packed, dtype="<i8").tolist()
-        recent = self._recent
-        for band in recent.keys() & bands:     # usually none, or the keys shared with a copy
-            self._recent_earlier.setdefault(band, []).append(recent[band])
-        recent.update(zip(bands, repeat(seq)))
-        self._recent_keys += keys
+        bands = np.frombuffer(packed, dtype="<i8")
+        if self._recent.count + keys > self._recent.capacity:
+            self._merge()
+            if keys > self._recent.capacity:
+                self._recent = RecentKeys(keys + _ROOM)
+        self._recent.add(bands, seq)
 
     def refresh(self, conn: sqlite3.Connection) -> None:
         """Apply the rows written since the last call: this connection's were
@@ -127,7 +125,7 @@ class BandWindow:
             self._apply(*row)
         if rows:
             self.seq = max(self.seq, rows[-1][0])
-        if self._recent_keys >= MERGE_AT:
+        if self._recent.count >= MERGE_AT:
             self._merge()
 
     def wrote(self, seq: int, article: int, day: int, packed: bytes) -> None:
@@ -141,7 +139,7 @@ class BandWindow:
             return
         self._apply(seq, article, day, packed)
         self.seq = seq
-        if self._recent_keys >= MERGE_AT:
+        if self._recent.count >= MERGE_AT:
             self._merge()
 
     def cover(self, conn: sqlite3.Connection, since: int) -> None:
@@ -163,32 +161,21 @@ class BandWindow:
         self.low_day = since
         for row in rows:
             self._apply(*row)
-        if self._recent_keys >= MERGE_AT:
+        if self._recent.count >= MERGE_AT:
             self._merge()
 
     def _merge(self) -> None:
         """Move the dict's keys into the sorted arrays; drop replaced rows' keys
         and days far below every lookup since the last merge."""
-        if self._recent:
-            count = self._recent_keys
-            bands = np.empty(count, _I64)
-            seqs = np.empty(count, _I64)
-            latest = len(self._recent)
-            bands[:latest] = np.fromiter(self._recent.keys(), _I64, latest)
-            seqs[:latest] = np.fromiter(self._recent.values(), _I64, latest)
-            at = latest
-            for band, band_seqs in self._recent_earlier.items():
-                n = len(band_seqs)
-                bands[at:at + n] = band
-                seqs[at:at + n] = band_seqs
-                at += n
+        if self._recent.count:
+            bands, seqs = self._recent.postings()
             order = np.argsort(bands, kind="stable")
             bands, seqs = bands[order], seqs[order]
             where = np.searchsorted(self._bands, bands)
             self._bands = np.insert(self._bands, where, bands)
             self._seqs = np.insert(self._seqs, where, seqs)
             self._days = np.insert(self._days, where, self._day_at[seqs])
-            self._recent, self._recent_earlier, self._recent_keys = {}, {}, 0
+            self._recent = RecentKeys(max(MERGE_AT + _ROOM, self._recent.capacity))
         # Forgetting goes in steps of FORGET_AFTER_DAYS, so a lookup a little
         # further back than the last ones does not reload what was just dropped.
         forget_below = None
@@ -222,78 +209,21 @@ class BandWindow:
 
     # -- lookup ------------------------------------------------------------------------
 
-    def shared_keys(self, bands: list[int], since: int | None
+    def shared_keys(self, bands: np.ndarray, since: int | None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(articles, shared, days)``: each current article (rowid) with day >=
-        ``since`` (any loaded day when None) having any of ``bands``, how many of
-        them it has, and its day; most shared first, then earliest day, then rowid. The last answer is kept until the view changes:
+        ``since`` (any loaded day when None) having any of ``bands`` (distinct
+        int64 keys), how many of them it has, and its day; most shared first, then
+        earliest day, then rowid. The last answer is kept until the view changes:
         dedup asks again when the best candidate was not a clear duplicate."""
-        asked = tuple(bands)
+        asked = bands.tobytes()
         last_bands, last_since, last_version, answer = self._last_lookup
         if last_version == self._version and last_since == since and last_bands == asked:
             return answer
-        answer = self._shared_keys(bands, since)
+        recent = self._recent
+        answer = lookup(bands, self._shift, self._bucket_start, self._bands, self._seqs, self._days,
+                        recent.slot_key, recent.slot_head, recent.post_seq, recent.post_next,
+                        recent.shift, self._article_at, self._day_at, self._seq_of,
+                        -1 if since is None else since)
         self._last_lookup = (asked, since, self._version, answer)
         return answer
-
-    def _shared_keys(self, bands: list[int], since: int | None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        recent = self._recent
-        more = [recent[band] for band in recent.keys() & bands]
-        if more and self._recent_earlier:
-            earlier = self._recent_earlier
-            more += [seq for band in earlier.keys() & bands for seq in earlier[band]]
-        return _lookup(np.array(bands, dtype=_I64), self._shift, self._bucket_start, self._bands,
-                       self._seqs, self._days, np.array(more, dtype=_I64), self._article_at,
-                       self._day_at, self._seq_of, -1 if since is None else since)
-
-
-@njit(cache=True)
-def _lookup(query, shift, bucket_start, bands, seqs, days, more, article_at, day_at, seq_of, since):
-    """``BandWindow._shared_keys`` compiled: the postings of each query key in its
-    bucket of the sorted arrays, plus ``more`` (from the dict), resolved to current
-    articles on or after ``since`` and counted per article. (As numpy array code
-    this was ~25 calls and ~60 us a lookup, nearly all call overhead.)"""
-    half = bucket_start.size // 2
-    capacity = more.size
-    for key in query:
-        bucket = (key >> shift) + half
-        capacity += bucket_start[bucket + 1] - bucket_start[bucket]
-    found = np.empty(capacity, np.int64)
-    n = 0
-    for key in query:
-        bucket = (key >> shift) + half
-        for at in range(bucket_start[bucket], bucket_start[bucket + 1]):
-            if bands[at] == key and days[at] >= since:
-                found[n] = seqs[at]
-                n += 1
-    for seq in more:
-        found[n] = seq
-        n += 1
-    articles = np.empty(n, np.int64)
-    kept = 0
-    for i in range(n):
-        article = article_at[found[i]]
-        if article >= 0 and day_at[found[i]] >= since:
-            articles[kept] = article
-            kept += 1
-    articles = np.sort(articles[:kept])
-    distinct = 0
-    for i in range(kept):
-        if i == 0 or articles[i] != articles[i - 1]:
-            distinct += 1
-    unique = np.empty(distinct, np.int64)
-    shared = np.zeros(distinct, np.int64)
-    article_days = np.empty(distinct, np.int32)
-    at = -1
-    for i in range(kept):
-        if i == 0 or articles[i] != articles[i - 1]:
-            at += 1
-            unique[at] = articles[i]
-            article_days[at] = day_at[seq_of[articles[i]]]
-        shared[at] += 1
-    # most shared first, then earliest day, then lowest rowid (stable sorts of
-    # what is already in rowid order)
-    order = np.argsort(article_days, kind="mergesort")
-    order = order[np.argsort(-shared[order], kind="mergesort")]
-    return unique[order], shared[order], article_days[order]

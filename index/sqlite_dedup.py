@@ -72,17 +72,20 @@ def _salts(prefixes: tuple[str, ...]) -> np.ndarray:
     return salts
 
 
-def band_ints(keys: list[str]) -> list[int]:
-    """``band_int`` of each key, without duplicates. Keys from
-    ``pipelines.minhash.band_keys`` carry their values and prefixes (``BandKeys``):
-    one xor with the prefixes' salts. Other ``<prefix>:<16 hex>`` keys are
-    parsed at once (one ``bytes.fromhex``), anything else hashed one by one."""
+def band_ints(keys: list[str]) -> np.ndarray:
+    """``band_int`` of each key, without repeats (int64, in first-seen order). Keys
+    from ``pipelines.minhash.band_keys`` carry their values and prefixes
+    (``BandKeys``): one xor with the prefixes' salts. Other ``<prefix>:<16 hex>``
+    keys are parsed at once (one ``bytes.fromhex``), anything else hashed one by one."""
     values = getattr(keys, "values", None)
     if values is not None and len(values) == len(keys):
-        converted = (values ^ _salts(keys.prefixes)).view(np.int64).tolist()
+        converted = (values ^ _salts(keys.prefixes)).view(np.int64)
     else:
-        converted = _band_ints(keys)
-    return list(dict.fromkeys(converted))
+        converted = np.array(_band_ints(keys), dtype=np.int64)
+    as_list = converted.tolist()
+    if len(set(as_list)) < len(as_list):
+        converted = np.array(list(dict.fromkeys(as_list)), dtype=np.int64)
+    return converted
 
 
 def _band_ints(keys: list[str]) -> list[int]:
@@ -111,7 +114,7 @@ def store(conn: sqlite3.Connection, article: int, day: str, bands: list[str],
     forgets the old ones). ``window``: this connection's view, told of the row."""
     if not bands and not replacing:
         return
-    packed = np.array(band_ints(bands), dtype="<i8").tobytes()
+    packed = band_ints(bands).astype("<i8").tobytes()
     if replacing:   # the new row gets a new seq, which tells the window to drop the old keys
         conn.execute("DELETE FROM band_keys WHERE article = ?", (article,))
     number = day_number(day)
@@ -133,7 +136,7 @@ def candidates(conn: sqlite3.Connection, window: BandWindow, bands: list[str], s
     day; at most ``limit`` of them, those tied at the cut chosen by lowest article
     id (the caller orders ties by id, as Elasticsearch's sort does)."""
     keys = band_ints(bands)
-    if not keys or (limit is not None and limit <= 0):
+    if not keys.size or (limit is not None and limit <= 0):
         return []
     since_day = day_number(since) if since else None
     window.refresh(conn)

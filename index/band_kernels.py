@@ -1,0 +1,131 @@
+"""Compiled parts of the band window (``index/band_window.py``).
+
+Keys applied since the last merge live in an open-addressing hash table held in
+numpy arrays (``RecentKeys``): a slot per distinct key, and a posting per
+(key, seq) chained from the slot to the key's earlier postings. As a Python dict
+(band -> seq, plus a dict of lists for keys seen twice) the 40 inserts and 40
+lookups of an article cost ~45 us, most of it interpreter work and cache misses
+on a dict of 250k entries; here each is one call. The postings are also what a
+merge needs: the (key, seq) pairs, in arrays already.
+
+``lookup`` answers a query from both the merged sorted arrays and the table,
+resolves seqs to current articles and ranks them.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, uint64
+
+_GOLDEN = 0x9E3779B97F4A7C15      # Fibonacci hashing: the slot is the product's top bits
+
+
+class RecentKeys:
+    """Hash table of keys applied since the last merge; room for ``capacity`` postings."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        bits = max(4, (2 * capacity - 1).bit_length())      # at most half full
+        self.shift = 64 - bits
+        self.slot_key = np.zeros(1 << bits, np.int64)
+        self.slot_head = np.full(1 << bits, -1, np.int64)   # latest posting of the key; -1: empty
+        self.post_key = np.empty(capacity, np.int64)
+        self.post_seq = np.empty(capacity, np.int64)
+        self.post_next = np.empty(capacity, np.int64)       # the key's previous posting; -1: none
+        self.count = 0
+
+    def add(self, keys: np.ndarray, seq: int) -> None:
+        """Postings of ``keys`` for ``seq``; the caller makes room first."""
+        self.count = _insert(self.slot_key, self.slot_head, self.post_key, self.post_seq,
+                             self.post_next, self.count, self.shift, keys, seq)
+
+    def postings(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.post_key[:self.count], self.post_seq[:self.count]
+
+
+@njit(cache=True)
+def _slot(key, shift, mask):
+    return int((uint64(key) * uint64(_GOLDEN)) >> uint64(shift)) & mask
+
+
+@njit(cache=True)
+def _insert(slot_key, slot_head, post_key, post_seq, post_next, count, shift, keys, seq):
+    mask = slot_head.size - 1
+    for key in keys:
+        slot = _slot(key, shift, mask)
+        while slot_head[slot] != -1 and slot_key[slot] != key:
+            slot = (slot + 1) & mask
+        post_key[count] = key
+        post_seq[count] = seq
+        post_next[count] = slot_head[slot]      # -1 for a new key
+        slot_key[slot] = key
+        slot_head[slot] = count
+        count += 1
+    return count
+
+
+@njit(cache=True)
+def lookup(query, shift, bucket_start, bands, seqs, days, slot_key, slot_head, post_seq, post_next,
+           table_shift, article_at, day_at, seq_of, since):
+    """``(articles, shared, days)``: the current articles (rowids) on or after
+    ``since`` having any of the ``query`` keys, ranked: most keys shared first,
+    then earliest day, then rowid. Postings come from each key's bucket of the
+    sorted arrays (``bands``/``seqs``/``days``) and from the recent table."""
+    half = bucket_start.size // 2
+    mask = slot_head.size - 1
+    capacity = 0
+    for key in query:
+        bucket = (key >> shift) + half
+        capacity += bucket_start[bucket + 1] - bucket_start[bucket]
+    heads = np.full(query.size, -1, np.int64)
+    for i in range(query.size):
+        slot = _slot(query[i], table_shift, mask)
+        while slot_head[slot] != -1:
+            if slot_key[slot] == query[i]:
+                heads[i] = slot_head[slot]
+                at = heads[i]
+                while at != -1:
+                    capacity += 1
+                    at = post_next[at]
+                break
+            slot = (slot + 1) & mask
+    found = np.empty(capacity, np.int64)
+    n = 0
+    for i in range(query.size):
+        key = query[i]
+        bucket = (key >> shift) + half
+        for at in range(bucket_start[bucket], bucket_start[bucket + 1]):
+            if bands[at] == key and days[at] >= since:
+                found[n] = seqs[at]
+                n += 1
+        at = heads[i]
+        while at != -1:
+            found[n] = post_seq[at]
+            n += 1
+            at = post_next[at]
+    articles = np.empty(n, np.int64)
+    kept = 0
+    for i in range(n):
+        article = article_at[found[i]]
+        if article >= 0 and day_at[found[i]] >= since:
+            articles[kept] = article
+            kept += 1
+    articles = np.sort(articles[:kept])
+    distinct = 0
+    for i in range(kept):
+        if i == 0 or articles[i] != articles[i - 1]:
+            distinct += 1
+    unique = np.empty(distinct, np.int64)
+    shared = np.zeros(distinct, np.int64)
+    article_days = np.empty(distinct, np.int32)
+    at = -1
+    for i in range(kept):
+        if i == 0 or articles[i] != articles[i - 1]:
+            at += 1
+            unique[at] = articles[i]
+            article_days[at] = day_at[seq_of[articles[i]]]
+        shared[at] += 1
+    # most shared first, then earliest day, then lowest rowid (stable sorts of
+    # what is already in rowid order)
+    order = np.argsort(article_days, kind="mergesort")
+    order = order[np.argsort(-shared[order], kind="mergesort")]
+    return unique[order], shared[order], article_days[order]
