@@ -110,8 +110,12 @@ def _day(value: str | None) -> date | None:
 def site_names(record: ArticleRecord) -> frozenset[str]:
     """How a 来源 line may name this copy's site: its site id, its host, and the
     last unit of its region ("江苏省宿迁市宿城区" -> "宿城区")."""
-    netloc = urlsplit(record.url.strip()).netloc
-    return _site_names(record.site, netloc, record.region or "")
+    return _site_names(record.site, _netloc(record.url), record.region or "")
+
+
+@lru_cache(maxsize=16384)     # a story's copies are asked again at every join
+def _netloc(url: str) -> str:
+    return urlsplit(url.strip()).netloc
 
 
 @lru_cache(maxsize=8192)      # a few hundred sites: every join asks for every copy's names

@@ -63,16 +63,18 @@ def _shingle_hashes(codes, k):
 
 
 @njit(cache=True)
-def _unique_sorted(hashes):
-    ordered = np.sort(hashes)
+def _distinct(ordered):
+    """The distinct values of a sorted array."""
     if ordered.size < 2:
-        return ordered
+        return ordered.copy()
+    out = np.empty_like(ordered)
+    out[0] = ordered[0]
     kept = 1
     for i in range(1, ordered.size):
-        if ordered[i] != ordered[kept - 1]:
-            ordered[kept] = ordered[i]
+        if ordered[i] != out[kept - 1]:
+            out[kept] = ordered[i]
             kept += 1
-    return ordered[:kept].copy()
+    return out[:kept]
 
 
 @njit(cache=True)
@@ -120,9 +122,9 @@ def _band_values(signature, mix):
 
 
 @njit(cache=True)
-def _all_band_values(hashes, shingles, mix, num_perm, lead_shingles, lead_perm):
+def _all_band_values(shingles, lead_sorted, mix, num_perm, lead_perm):
     whole = _band_values(_signature(shingles, num_perm), mix)
-    lead = _band_values(_signature(_unique_sorted(hashes[:lead_shingles]), lead_perm), mix)
+    lead = _band_values(_signature(_distinct(lead_sorted), lead_perm), mix)
     return np.concatenate((whole, lead))
 
 
@@ -150,8 +152,9 @@ def shingle_hashes(text: str, k: int = SHINGLE) -> np.ndarray:
 
 
 def unique_sorted(hashes: np.ndarray) -> np.ndarray:
-    """The set of ``hashes`` as a sorted array."""
-    return _unique_sorted(hashes)
+    """The set of ``hashes`` as a sorted array. (numpy's sort, not numba's: numpy
+    2's vectorized sort takes ~1.5 us for 330 hashes, numba's ~10.)"""
+    return _distinct(np.sort(hashes))
 
 
 def signature(shingles: np.ndarray, num_perm: int = NUM_PERM) -> np.ndarray:
@@ -175,6 +178,7 @@ def band_values(sig: np.ndarray) -> np.ndarray:
 
 _KEY_PREFIXES = [f"b{i:02d}:" for i in range(BANDS)] + [f"l{i}:" for i in range(LEAD_BANDS)]
 _PREFIXES = tuple(prefix[:-1] for prefix in _KEY_PREFIXES)
+_KEY_SLICES = [(prefix, 16 * i, 16 * i + 16) for i, prefix in enumerate(_KEY_PREFIXES)]
 
 
 class BandKeys(list):
@@ -192,10 +196,10 @@ def band_keys(hashes: np.ndarray, shingles: np.ndarray | None = None) -> BandKey
     ``shingles`` is their ``unique_sorted`` set when the caller already has it."""
     if shingles is None:
         shingles = unique_sorted(hashes)
-    values = _all_band_values(hashes, shingles, _BAND_MIX, NUM_PERM, _LEAD_SHINGLES,
+    values = _all_band_values(shingles, np.sort(hashes[:_LEAD_SHINGLES]), _BAND_MIX, NUM_PERM,
                               LEAD_BANDS * _ROWS)
     digits = values.astype(">u8").tobytes().hex()
-    keys = BandKeys(prefix + digits[16 * i:16 * i + 16] for i, prefix in enumerate(_KEY_PREFIXES))
+    keys = BandKeys([prefix + digits[start:end] for prefix, start, end in _KEY_SLICES])
     keys.values, keys.prefixes = values, _PREFIXES
     return keys
 
