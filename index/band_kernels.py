@@ -129,3 +129,19 @@ def lookup(query, shift, bucket_start, bands, seqs, days, slot_key, slot_head, p
     order = np.argsort(article_days, kind="mergesort")
     order = order[np.argsort(-shared[order], kind="mergesort")]
     return unique[order], shared[order], article_days[order]
+
+
+@njit(cache=True)
+def ranked_cut(shared, days, min_shared, limit):
+    """How many of a ranked answer to keep: those sharing ``min_shared`` or more keys
+    (a prefix: most shared come first), at most ``limit`` (-1: no limit) plus any
+    tied with the last kept one (same keys shared, same day)."""
+    end = 0
+    while end < shared.size and shared[end] >= min_shared:
+        end += 1
+    if 0 <= limit < end:
+        cut = limit
+        while limit > 0 and cut < end and shared[cut] == shared[limit - 1] and days[cut] == days[limit - 1]:
+            cut += 1
+        end = cut
+    return end

@@ -24,6 +24,7 @@ from datetime import date
 
 import numpy as np
 
+from index.band_kernels import ranked_cut
 from index.band_window import BandWindow
 
 SCHEMA = """
@@ -142,14 +143,8 @@ def candidates(conn: sqlite3.Connection, window: BandWindow, bands: list[str], s
     window.refresh(conn)
     window.cover(conn, since_day if since_day is not None else 0)
     articles, shared, days = window.shared_keys(keys, since_day)   # ranked
-    if min_shared > 1:
-        enough = shared >= min_shared
-        articles, shared, days = articles[enough], shared[enough], days[enough]
-    if limit is not None and articles.size > limit:
-        # keep the best ``limit`` and any tied with the last of them (a run: ranked)
-        tied = (shared[limit:] == shared[limit - 1]) & (days[limit:] == days[limit - 1])
-        end = limit + (tied.size if tied.all() else int(np.argmin(tied)))
-        articles, shared, days = articles[:end], shared[:end], days[:end]
+    end = ranked_cut(shared, days, min_shared, -1 if limit is None else limit)
+    articles, shared, days = articles[:end], shared[:end], days[:end]
     kept = list(zip(articles.tolist(), shared.tolist(), days.tolist()))
     if limit is not None and len(kept) > limit and kept[limit][1:] == kept[limit - 1][1:]:
         edge = kept[limit - 1][1:]              # a tied group crosses the cut

@@ -47,7 +47,10 @@ def facts(norm_text: str) -> Counter:
 def fact_substitutions(a: Counter, b: Counter) -> int:
     """How many facts were replaced, not just dropped or added: the smaller of
     "facts only in a" and "facts only in b" (counted with multiplicity)."""
-    return min(sum((a - b).values()), sum((b - a).values()))
+    only_a = sum(n - b.get(fact, 0) for fact, n in a.items() if n > b.get(fact, 0))
+    if not only_a:
+        return 0
+    return min(only_a, sum(n - a.get(fact, 0) for fact, n in b.items() if n > a.get(fact, 0)))
 
 
 class TextFeatures:
