@@ -13,7 +13,7 @@ from benchmarks.dedup.metrics import pair_scores
 from benchmarks.dedup.run import record_of
 from index import open_index
 from monitor.text import reach_line
-from pipelines.dedup import StoryClusterer, choose_origin, credited
+from pipelines.dedup import StoryClusterer, choose_origin, credited, origin_stays
 from pipelines.minhash import shingle_hashes, signature
 from pipelines.normalize import normalize_for_dedup
 from pipelines.similarity import fact_substitutions, facts
@@ -106,6 +106,34 @@ def test_source_line_naming_a_site_breaks_a_same_day_tie(clusterer, index):
     assignment = add(clusterer, county)
     assert assignment.canonical_id == county.id
     assert canonical_ids(index) == {portal.story_id: [county.id]}
+
+
+def test_a_later_repost_crediting_another_first_day_copy_moves_the_origin(clusterer, index):
+    """A repost dated after the origin joins without reading the story's copies
+    only when it cannot change the origin (``origin_stays``). Here it credits
+    the county's copy, published the same day as the portal's but fetched later:
+    the county's copy becomes the origin."""
+    portal = make_record("http://www.sqnews.cn/a.htm", variants(LASER)["editor_line"], "2024-07-12",
+                         site="suqian-news", fetched_at="2024-07-12T09:00:00+00:00")
+    portal.region = "江苏省宿迁市"
+    county = make_record("http://www.sczf.gov.cn/art/1.html", text(LASER), "2024-07-12", site="sucheng-gov",
+                         fetched_at="2024-07-13T09:00:00+00:00")
+    county.region = "江苏省宿迁市宿城区"
+    add(clusterer, portal)
+    add(clusterer, county)
+    assert canonical_ids(index) == {portal.story_id: [portal.id]}      # fetched first, nobody credited
+    quiet = make_record("http://r1.cn/a.htm", portal.text, "2024-07-14", site="r1")
+    assert origin_stays(portal, quiet)            # later, no 来源: joins without changing anything
+    add(clusterer, quiet)
+    assert canonical_ids(index) == {portal.story_id: [portal.id]}
+    crediting = make_record("http://r2.cn/a.htm", portal.text, "2024-07-15", site="r2")
+    crediting.source = "宿城区融媒体中心"             # names the county's copy, not the portal's
+    assert not origin_stays(portal, crediting)
+    assignment = add(clusterer, crediting)
+    assert assignment.duplicate_of == portal.id and assignment.canonical_id == county.id
+    assert canonical_ids(index) == {portal.story_id: [county.id]}
+    same_day = make_record("http://r3.cn/a.htm", portal.text, "2024-07-12", site="r3")
+    assert not origin_stays(county, same_day)     # a first-day copy: the tie-breaks decide
 
 
 def test_earlier_day_beats_a_source_credit():
