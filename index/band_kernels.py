@@ -20,23 +20,39 @@ _GOLDEN = 0x9E3779B97F4A7C15      # Fibonacci hashing: the slot is the product's
 
 
 class RecentKeys:
-    """Hash table of keys applied since the last merge; room for ``capacity`` postings."""
+    """Hash table of keys applied since the last merge, with room for ``capacity``
+    postings; it starts small and doubles up to that (a small index need not
+    allocate the table a million keys need)."""
 
-    def __init__(self, capacity: int):
+    START = 1 << 16
+
+    def __init__(self, capacity: int, size: int | None = None):
         self.capacity = capacity
-        bits = max(4, (2 * capacity - 1).bit_length())      # at most half full
+        self._allocate(min(capacity, self.START) if size is None else size)
+        self.count = 0
+
+    def _allocate(self, size: int) -> None:
+        self.size = size
+        bits = max(4, (2 * size - 1).bit_length())      # at most half full
         self.shift = 64 - bits
         self.slot_key = np.zeros(1 << bits, np.int64)
         self.slot_head = np.full(1 << bits, -1, np.int64)   # latest posting of the key; -1: empty
-        self.post_key = np.empty(capacity, np.int64)
-        self.post_seq = np.empty(capacity, np.int64)
-        self.post_next = np.empty(capacity, np.int64)       # the key's previous posting; -1: none
-        self.count = 0
+        self.post_key = np.empty(size, np.int64)
+        self.post_seq = np.empty(size, np.int64)
+        self.post_next = np.empty(size, np.int64)       # the key's previous posting; -1: none
 
     def add(self, keys: np.ndarray, seq: int) -> None:
-        """Postings of ``keys`` for ``seq``; the caller makes room first."""
+        """Postings of ``keys`` for ``seq``; the caller keeps ``count`` within ``capacity``."""
+        if self.count + keys.size > self.size:
+            self._grow(max(self.count + keys.size, min(2 * self.size, self.capacity)))
         self.count = _insert(self.slot_key, self.slot_head, self.post_key, self.post_seq,
                              self.post_next, self.count, self.shift, keys, seq)
+
+    def _grow(self, size: int) -> None:
+        keys, seqs, count = self.post_key[:self.count], self.post_seq[:self.count], self.count
+        self._allocate(size)
+        self.post_key[:count], self.post_seq[:count] = keys, seqs
+        _rehash(self.slot_key, self.slot_head, self.post_key, self.post_next, count, self.shift)
 
     def postings(self) -> tuple[np.ndarray, np.ndarray]:
         return self.post_key[:self.count], self.post_seq[:self.count]
@@ -61,6 +77,20 @@ def _insert(slot_key, slot_head, post_key, post_seq, post_next, count, shift, ke
         slot_head[slot] = count
         count += 1
     return count
+
+
+@njit(cache=True)
+def _rehash(slot_key, slot_head, post_key, post_next, count, shift):
+    """Chain postings 0..count-1 (in order, as ``_insert`` did) into empty slots."""
+    mask = slot_head.size - 1
+    for at in range(count):
+        key = post_key[at]
+        slot = _slot(key, shift, mask)
+        while slot_head[slot] != -1 and slot_key[slot] != key:
+            slot = (slot + 1) & mask
+        post_next[at] = slot_head[slot]
+        slot_key[slot] = key
+        slot_head[slot] = at
 
 
 @njit(cache=True)

@@ -31,7 +31,7 @@ import numpy as np
 
 from index.band_kernels import RecentKeys, lookup
 
-MERGE_AT = 250_000        # keys in the recent table before they are merged into the sorted arrays
+MERGE_AT = 1_000_000      # keys in the recent table before they are merged into the sorted arrays
 FORGET_AFTER_DAYS = 30    # keep this many days below the lowest ``since`` recently asked
 _I64 = np.int64
 _ROWS = "SELECT seq, article, day, packed FROM band_keys"
@@ -175,7 +175,9 @@ class BandWindow:
             self._bands = np.insert(self._bands, where, bands)
             self._seqs = np.insert(self._seqs, where, seqs)
             self._days = np.insert(self._days, where, self._day_at[seqs])
-            self._recent = RecentKeys(max(MERGE_AT + _ROOM, self._recent.capacity))
+            # the next table starts at this one's size: the same crawl fills it again
+            self._recent = RecentKeys(max(MERGE_AT + _ROOM, self._recent.capacity),
+                                      self._recent.size)
         # Forgetting goes in steps of FORGET_AFTER_DAYS, so a lookup a little
         # further back than the last ones does not reload what was just dropped.
         forget_below = None

@@ -9,9 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index import band_window, open_index
+from index.band_kernels import RecentKeys
 from pipelines.dedup import StoryClusterer
 from pipelines.minhash import band_keys, shingle_hashes
 from test_index_contract import AI_PARK, FLOOD, LASER, make_record
@@ -131,9 +133,11 @@ def test_clustering_is_the_same_whether_keys_are_merged_or_not(tmp_path, monkeyp
 
 def test_lookups_agree_with_counting_by_hand(tmp_path, monkeypatch):
     """3,000 articles over 90 days with keys drawn from a small pool (so keys are
-    shared by many), some re-stored with new keys, merged every ~50 articles:
+    shared by many), some re-stored with new keys, merged every ~50 articles, the
+    recent keys' table growing (rehashed) in between:
     every lookup returns exactly the articles a brute-force count finds."""
     monkeypatch.setattr(band_window, "MERGE_AT", 2000)
+    monkeypatch.setattr(RecentKeys, "START", 64)          # and the recent table grows 64 -> 6,096
     rng = random.Random(4)
     pool = [f"b{i % 32:02d}:{rng.getrandbits(64):016x}" for i in range(4000)]
     index = open_index(f"sqlite:///{tmp_path / 'many.db'}")
@@ -181,3 +185,34 @@ def test_a_new_process_reads_only_the_days_it_needs(tmp_path):
         assert len(window) == 1 and window.key_count() == len(fresh.lsh_bands)
     finally:
         reader.close()
+
+
+@pytest.mark.parametrize("start", [16, 1 << 16])
+def test_recent_table_finds_every_posting_as_it_grows(monkeypatch, start):
+    """The recent keys' hash table (index/band_kernels.py) against a dict of
+    lists: 500 seqs of 40 keys from a pool of 3,000 (so chains are long), looked
+    up after every 50 seqs, the table growing from ``start`` postings."""
+    from index.band_kernels import lookup
+    monkeypatch.setattr(RecentKeys, "START", start)
+    rng = np.random.default_rng(9)
+    pool = rng.integers(-2**63, 2**63 - 1, 3000, dtype=np.int64)
+    table, expected = RecentKeys(500 * 40), {}
+    seqs = np.arange(501, dtype=np.int64)
+    empty, no_buckets = np.empty(0, np.int64), np.zeros(257, np.int64)
+    for seq in range(1, 501):
+        keys = rng.choice(pool, 40, replace=False)
+        table.add(keys, seq)
+        for key in keys.tolist():
+            expected.setdefault(key, []).append(seq)
+        if seq % 50 == 0:
+            query = rng.choice(pool, 40, replace=False)
+            articles, shared, _ = lookup(query, 56, no_buckets, empty, empty, empty.astype(np.int32),
+                                         table.slot_key, table.slot_head, table.post_seq,
+                                         table.post_next, table.shift, seqs, np.zeros(501, np.int32),
+                                         seqs, -1)
+            counted = {}
+            for key in query.tolist():
+                for s in expected.get(key, []):
+                    counted[s] = counted.get(s, 0) + 1
+            assert dict(zip(articles.tolist(), shared.tolist())) == counted
+    assert table.count == 500 * 40 and (start > 500 * 40 or table.size >= 500 * 40)
