@@ -35,27 +35,26 @@ class RecentKeys:
         self.size = size
         bits = max(4, (2 * size - 1).bit_length())      # at most half full
         self.shift = 64 - bits
-        self.slot_key = np.zeros(1 << bits, np.int64)
-        self.slot_head = np.full(1 << bits, -1, np.int64)   # latest posting of the key; -1: empty
-        self.post_key = np.empty(size, np.int64)
-        self.post_seq = np.empty(size, np.int64)
-        self.post_next = np.empty(size, np.int64)       # the key's previous posting; -1: none
+        # (key, its latest posting; -1: empty slot) side by side: one cache line a probe
+        self.slots = np.empty((1 << bits, 2), np.int64)
+        self.slots[:, 1] = -1
+        self.posts = np.empty((size, 2), np.int64)      # (seq, the key's previous posting; -1: none)
+        self.post_key = np.empty(size, np.int64)        # read only by merges
 
     def add(self, keys: np.ndarray, seq: int) -> None:
         """Postings of ``keys`` for ``seq``; the caller keeps ``count`` within ``capacity``."""
         if self.count + keys.size > self.size:
             self._grow(max(self.count + keys.size, min(2 * self.size, self.capacity)))
-        self.count = _insert(self.slot_key, self.slot_head, self.post_key, self.post_seq,
-                             self.post_next, self.count, self.shift, keys, seq)
+        self.count = _insert(self.slots, self.posts, self.post_key, self.count, self.shift, keys, seq)
 
     def _grow(self, size: int) -> None:
-        keys, seqs, count = self.post_key[:self.count], self.post_seq[:self.count], self.count
+        keys, seqs, count = self.post_key[:self.count], self.posts[:self.count, 0], self.count
         self._allocate(size)
-        self.post_key[:count], self.post_seq[:count] = keys, seqs
-        _rehash(self.slot_key, self.slot_head, self.post_key, self.post_next, count, self.shift)
+        self.post_key[:count], self.posts[:count, 0] = keys, seqs
+        _rehash(self.slots, self.posts, self.post_key, count, self.shift)
 
     def postings(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.post_key[:self.count], self.post_seq[:self.count]
+        return self.post_key[:self.count], self.posts[:self.count, 0]
 
 
 @njit(cache=True)
@@ -64,58 +63,60 @@ def _slot(key, shift, mask):
 
 
 @njit(cache=True)
-def _insert(slot_key, slot_head, post_key, post_seq, post_next, count, shift, keys, seq):
-    mask = slot_head.size - 1
+def _insert(slots, posts, post_key, count, shift, keys, seq):
+    mask = slots.shape[0] - 1
     for key in keys:
         slot = _slot(key, shift, mask)
-        while slot_head[slot] != -1 and slot_key[slot] != key:
+        while slots[slot, 1] != -1 and slots[slot, 0] != key:
             slot = (slot + 1) & mask
         post_key[count] = key
-        post_seq[count] = seq
-        post_next[count] = slot_head[slot]      # -1 for a new key
-        slot_key[slot] = key
-        slot_head[slot] = count
+        posts[count, 0] = seq
+        posts[count, 1] = slots[slot, 1]      # -1 for a new key
+        slots[slot, 0] = key
+        slots[slot, 1] = count
         count += 1
     return count
 
 
 @njit(cache=True)
-def _rehash(slot_key, slot_head, post_key, post_next, count, shift):
+def _rehash(slots, posts, post_key, count, shift):
     """Chain postings 0..count-1 (in order, as ``_insert`` did) into empty slots."""
-    mask = slot_head.size - 1
+    mask = slots.shape[0] - 1
     for at in range(count):
         key = post_key[at]
         slot = _slot(key, shift, mask)
-        while slot_head[slot] != -1 and slot_key[slot] != key:
+        while slots[slot, 1] != -1 and slots[slot, 0] != key:
             slot = (slot + 1) & mask
-        post_next[at] = slot_head[slot]
-        slot_key[slot] = key
-        slot_head[slot] = at
+        posts[at, 1] = slots[slot, 1]
+        slots[slot, 0] = key
+        slots[slot, 1] = at
 
 
 @njit(cache=True)
-def lookup(query, shift, bucket_start, bands, seqs, days, slot_key, slot_head, post_seq, post_next,
-           table_shift, article_at, day_at, seq_of, since):
+def lookup(query, shift, bucket_start, bands, seqs, days, slots, posts, table_shift, article_at,
+           day_at, since):
     """``(articles, shared, days)``: the current articles (rowids) on or after
     ``since`` having any of the ``query`` keys, ranked: most keys shared first,
     then earliest day, then rowid. Postings come from each key's bucket of the
-    sorted arrays (``bands``/``seqs``/``days``) and from the recent table."""
+    sorted arrays (``bands``/``seqs``/``days``) and from the recent table. Every
+    load here is a likely cache miss (the arrays are tens of MB), so each is
+    made once: a posting's seq gives its article and day, and a live article
+    has one live seq, so that day is the article's."""
     half = bucket_start.size // 2
-    mask = slot_head.size - 1
+    mask = slots.shape[0] - 1
     capacity = 0
-    for key in query:
-        bucket = (key >> shift) + half
-        capacity += bucket_start[bucket + 1] - bucket_start[bucket]
     heads = np.full(query.size, -1, np.int64)
     for i in range(query.size):
+        bucket = (query[i] >> shift) + half
+        capacity += bucket_start[bucket + 1] - bucket_start[bucket]
         slot = _slot(query[i], table_shift, mask)
-        while slot_head[slot] != -1:
-            if slot_key[slot] == query[i]:
-                heads[i] = slot_head[slot]
+        while slots[slot, 1] != -1:
+            if slots[slot, 0] == query[i]:
+                heads[i] = slots[slot, 1]
                 at = heads[i]
                 while at != -1:
                     capacity += 1
-                    at = post_next[at]
+                    at = posts[at, 1]
                 break
             slot = (slot + 1) & mask
     found = np.empty(capacity, np.int64)
@@ -129,30 +130,34 @@ def lookup(query, shift, bucket_start, bands, seqs, days, slot_key, slot_head, p
                 n += 1
         at = heads[i]
         while at != -1:
-            found[n] = post_seq[at]
+            found[n] = posts[at, 0]
             n += 1
-            at = post_next[at]
-    articles = np.empty(n, np.int64)
+            at = posts[at, 1]
+    # (article << 22 | day) of each live posting (day ordinals stay below 2**22,
+    # rowids below 2**41): sorting groups an article's postings
+    live = np.empty(n, np.int64)
     kept = 0
     for i in range(n):
         article = article_at[found[i]]
-        if article >= 0 and day_at[found[i]] >= since:
-            articles[kept] = article
-            kept += 1
-    articles = np.sort(articles[:kept])
+        if article >= 0:
+            day = day_at[found[i]]
+            if day >= since:
+                live[kept] = (article << 22) | day
+                kept += 1
+    live = np.sort(live[:kept])
     distinct = 0
     for i in range(kept):
-        if i == 0 or articles[i] != articles[i - 1]:
+        if i == 0 or live[i] != live[i - 1]:
             distinct += 1
     unique = np.empty(distinct, np.int64)
     shared = np.zeros(distinct, np.int64)
     article_days = np.empty(distinct, np.int32)
     at = -1
     for i in range(kept):
-        if i == 0 or articles[i] != articles[i - 1]:
+        if i == 0 or live[i] != live[i - 1]:
             at += 1
-            unique[at] = articles[i]
-            article_days[at] = day_at[seq_of[articles[i]]]
+            unique[at] = live[i] >> 22
+            article_days[at] = live[i] & 0x3FFFFF
         shared[at] += 1
     # most shared first, then earliest day, then lowest rowid (stable sorts of
     # what is already in rowid order)

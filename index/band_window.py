@@ -224,8 +224,7 @@ class BandWindow:
             return answer
         recent = self._recent
         answer = lookup(bands, self._shift, self._bucket_start, self._bands, self._seqs, self._days,
-                        recent.slot_key, recent.slot_head, recent.post_seq, recent.post_next,
-                        recent.shift, self._article_at, self._day_at, self._seq_of,
+                        recent.slots, recent.posts, recent.shift, self._article_at, self._day_at,
                         -1 if since is None else since)
         self._last_lookup = (asked, since, self._version, answer)
         return answer

@@ -207,9 +207,8 @@ def test_recent_table_finds_every_posting_as_it_grows(monkeypatch, start):
         if seq % 50 == 0:
             query = rng.choice(pool, 40, replace=False)
             articles, shared, _ = lookup(query, 56, no_buckets, empty, empty, empty.astype(np.int32),
-                                         table.slot_key, table.slot_head, table.post_seq,
-                                         table.post_next, table.shift, seqs, np.zeros(501, np.int32),
-                                         seqs, -1)
+                                         table.slots, table.posts, table.shift, seqs,
+                                         np.zeros(501, np.int32), -1)
             counted = {}
             for key in query.tolist():
                 for s in expected.get(key, []):
