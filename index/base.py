@@ -96,15 +96,16 @@ class IndexBackend(Protocol):
     def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]: ...
 
     def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
-                          limit: int | None = None, min_shared: int = 1) -> list[ArticleRecord]:
+                          limit: int | None = None, min_shared: int = 1,
+                          full_text: bool = True) -> list[ArticleRecord]:
         """Articles sharing at least ``min_shared`` band keys, published (or fetched)
         on/after ``since``, ranked: most keys shared first, then earliest day, then
-        id; the first ``limit``."""
+        id; the first ``limit``. ``full_text=False``: as ``story_copies``."""
 
     def story_copies(self, story_id: str, *, full_text: bool = True) -> list[ArticleRecord]:
         """Every copy of the story, ``order_copies`` order. ``full_text=False``: the
-        backend may cut each text to its opening and leave the normalized texts
-        and band keys empty (story clustering's origin rules read no more)."""
+        backend may cut each text to its opening and leave ``norm_text`` empty
+        (story clustering reads no more unless it has to compute the features)."""
 
     def set_story(self, article_ids: list[str], story_id: str, canonical_id: str) -> None:
         """Move articles into ``story_id`` and make ``canonical_id`` its only canonical copy."""

@@ -378,8 +378,9 @@ class ElasticsearchIndex:
         return sorted(found, key=lambda r: (sort_date(r), r.id))
 
     def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
-                          limit: int | None = None, min_shared: int = 1) -> list[ArticleRecord]:
-        bands = list(dict.fromkeys(bands))
+                          limit: int | None = None, min_shared: int = 1,
+                          full_text: bool = True) -> list[ArticleRecord]:
+        bands = list(dict.fromkeys(bands))      # (whole documents whatever full_text says)
         if not bands or (limit is not None and limit <= 0):
             return []
         with self._lock:

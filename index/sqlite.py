@@ -67,10 +67,11 @@ _ARTICLE_COLUMNS = ("id", "url", "canonical_url", "site", "title", "text", "norm
                     "norm_text", "text_hash", "published", "fetched_at", "region", "source",
                     "author", "column_name", "story_id", "canonical")   # ArticleRecord's field order
 _RECORD_COLUMNS = "rowid, " + ", ".join(_ARTICLE_COLUMNS) + ", lsh_bands"
-# The same positions with the text cut to its opening and no normalized texts or
-# keys: a story's copies for its origin (5 copies: ~45 -> ~20 us)
+# The same positions with the text cut to its opening and no normalized text
+# (``full_text=False``): what dedup reads of candidates and of a story's copies.
+# Decoding the two texts is most of reading a row (~15 -> ~6 us).
 _OPENING_COLUMNS = _RECORD_COLUMNS.replace(", text, norm_title, norm_text,",
-                                           ", substr(text, 1, 100), '', '',").replace(", lsh_bands", ", ''")
+                                           ", substr(text, 1, 100), norm_title, '',")
 
 # Scripts written without spaces between words: one FTS token per character.
 _UNSPACED_CHAR = re.compile(
@@ -316,7 +317,9 @@ class SQLiteIndex:
         return self._select("text_hash = ?", (text_hash,), "ORDER BY sort_date, id")
 
     def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
-                          limit: int | None = None, min_shared: int = 1) -> list[ArticleRecord]:
+                          limit: int | None = None, min_shared: int = 1,
+                          full_text: bool = True) -> list[ArticleRecord]:
+        columns = _RECORD_COLUMNS if full_text else _OPENING_COLUMNS
         with self._lock:
             ranked = {article: (-shared, day) for article, shared, day
                       in sqlite_dedup.candidates(self._conn, self._band_window, bands, since, limit,
@@ -324,7 +327,7 @@ class SQLiteIndex:
             rows: list[sqlite3.Row] = []
             for chunk in _chunks(list(ranked)):
                 rows += self._conn.execute(
-                    f"SELECT {_RECORD_COLUMNS} FROM articles WHERE rowid IN ({', '.join('?' * len(chunk))})",
+                    f"SELECT {columns} FROM articles WHERE rowid IN ({', '.join('?' * len(chunk))})",
                     chunk).fetchall()
             rows.sort(key=lambda row: (ranked[row[0]], row[1]))
             return self._records(rows)

@@ -78,15 +78,24 @@ def band_ints(keys: list[str]) -> np.ndarray:
     from ``pipelines.minhash.band_keys`` carry their values and prefixes
     (``BandKeys``): one xor with the prefixes' salts. Other ``<prefix>:<16 hex>``
     keys are parsed at once (one ``bytes.fromhex``), anything else hashed one by one."""
+    global _last_converted
     values = getattr(keys, "values", None)
-    if values is not None and len(values) == len(keys):
+    carried = values is not None and len(values) == len(keys)
+    if carried:
+        if _last_converted[0] is values:      # an article's keys are looked up, then stored
+            return _last_converted[1]
         converted = (values ^ _salts(keys.prefixes)).view(np.int64)
     else:
         converted = np.array(_band_ints(keys), dtype=np.int64)
     as_list = converted.tolist()
     if len(set(as_list)) < len(as_list):
         converted = np.array(list(dict.fromkeys(as_list)), dtype=np.int64)
+    if carried:
+        _last_converted = (values, converted)
     return converted
+
+
+_last_converted: tuple[np.ndarray | None, np.ndarray] = (None, np.empty(0, np.int64))
 
 
 def _band_ints(keys: list[str]) -> list[int]:

@@ -248,6 +248,18 @@ class StoryClusterer:
             self._cache.popitem(last=False)
         return found
 
+    def _candidate_features(self, other: ArticleRecord) -> TextFeatures:
+        """Features of a candidate read with ``full_text=False``: usually cached (it
+        was seen when stored, or as another repost's candidate); otherwise from
+        its stored text."""
+        cached = self._cache.get((other.text_hash, other.norm_title))
+        if cached is not None:
+            self._cache.move_to_end((other.text_hash, other.norm_title))
+            return cached
+        if not other.norm_text:
+            other = self.backend.get_article(other.id) or other
+        return self.features(other)
+
     def lsh_bands(self, record: ArticleRecord) -> list[str]:
         found = self.features(record, with_hashes=True)
         if found.length < MIN_NEAR_DUP_CHARS:
@@ -285,25 +297,27 @@ class StoryClusterer:
         # the best candidate alone first (usually a clear duplicate), and the
         # others with a second lookup only when it was not.
         best: tuple[ArticleRecord, float] | None = None
-        wanted = set(record.lsh_bands)
+        wanted: set[str] | None = None      # the record's keys, once a candidate past the first needs them
         seen: set[str] = set()
         pages = ((1, 1), (self.candidates, MIN_SHARED_PAST_FIRST)) if self.backend.local_lsh_lookups \
             else ((self.candidates, 1),)
         for limit, min_shared in pages:
             found = self.backend.find_by_lsh_bands(record.lsh_bands, since=since, limit=limit,
-                                                   min_shared=min_shared)
+                                                   min_shared=min_shared, full_text=False)
             for rank, other in enumerate(found):
                 if other.id in seen:
                     continue
                 seen.add(other.id)
                 if other.id == record.id or not other.story_id:
                     continue
-                if rank > 0 and len(wanted.intersection(other.lsh_bands)) < MIN_SHARED_PAST_FIRST:
-                    continue
+                if rank > 0:
+                    wanted = wanted or set(record.lsh_bands)
+                    if len(wanted.intersection(other.lsh_bands)) < MIN_SHARED_PAST_FIRST:
+                        continue
                 other_day = _day(other.published) or _day(other.fetched_at)
                 if day and other_day and abs(other_day - day) > self.window:
                     continue
-                score = similarity(mine, self.features(other), threshold=self.threshold,
+                score = similarity(mine, self._candidate_features(other), threshold=self.threshold,
                                    containment=self.containment)
                 if score is not None and (best is None or score > best[1]):
                     best = (other, score)

@@ -245,6 +245,13 @@ def test_lsh_candidates_ranked_by_shared_keys_and_capped(backend, corpus):
     assert [r.id for r in backend.find_by_lsh_bands(query, since="2024-07-13", limit=1)] == [tw.id]
     found = backend.find_by_lsh_bands(query, limit=1)[0]
     assert found == laser                          # whole records, keys in their stored order
+    # what dedup reads: the same candidates, the text at least its opening
+    light = backend.find_by_lsh_bands(query, full_text=False)
+    assert [r.id for r in light] == ranked
+    for record, whole in zip(light, (laser, tw, repost, flood)):
+        assert whole.text.startswith(record.text) and len(record.text) >= min(100, len(whole.text))
+        assert (record.story_id, record.published, record.norm_title) == (
+            whole.story_id, whole.published, whole.norm_title)
     # same keys shared, same day: the lower id wins the last place
     tw.published = repost.published = "2024-07-13"
     backend.upsert_article(tw)
