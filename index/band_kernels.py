@@ -38,23 +38,36 @@ class RecentKeys:
         # (key, its latest posting; -1: empty slot) side by side: one cache line a probe
         self.slots = np.empty((1 << bits, 2), np.int64)
         self.slots[:, 1] = -1
-        self.posts = np.empty((size, 2), np.int64)      # (seq, the key's previous posting; -1: none)
+        # (seq, the key's previous posting or -1, the seq's ``info``)
+        self.posts = np.empty((size, 3), np.int64)
         self.post_key = np.empty(size, np.int64)        # read only by merges
 
-    def add(self, keys: np.ndarray, seq: int) -> None:
-        """Postings of ``keys`` for ``seq``; the caller keeps ``count`` within ``capacity``."""
+    def add(self, keys: np.ndarray, seq: int, info: int) -> None:
+        """Postings of ``keys`` for ``seq`` (``info``: see ``info``); the caller keeps
+        ``count`` within ``capacity``."""
         if self.count + keys.size > self.size:
             self._grow(max(self.count + keys.size, min(2 * self.size, self.capacity)))
-        self.count = _insert(self.slots, self.posts, self.post_key, self.count, self.shift, keys, seq)
+        self.count = _insert(self.slots, self.posts, self.post_key, self.count, self.shift, keys,
+                             seq, info)
 
     def _grow(self, size: int) -> None:
-        keys, seqs, count = self.post_key[:self.count], self.posts[:self.count, 0], self.count
+        keys, posts, count = self.post_key[:self.count], self.posts[:self.count], self.count
         self._allocate(size)
-        self.post_key[:count], self.posts[:count, 0] = keys, seqs
+        self.post_key[:count], self.posts[:count] = keys, posts
         _rehash(self.slots, self.posts, self.post_key, count, self.shift)
 
     def postings(self) -> tuple[np.ndarray, np.ndarray]:
         return self.post_key[:self.count], self.posts[:self.count, 0]
+
+
+DAY_BITS = 22                     # day ordinals stay below 2**22 (year 9999: 3.65M)
+
+
+def info(article: int, day: int) -> int:
+    """What a posting says of its seq: ``article << DAY_BITS | day`` (rowids stay
+    below 2**41). With it in the posting, a lookup needs no per-seq arrays, only
+    whether the seq is still the article's current one (``seq_of``)."""
+    return (article << DAY_BITS) | day
 
 
 @njit(cache=True)
@@ -63,7 +76,7 @@ def _slot(key, shift, mask):
 
 
 @njit(cache=True)
-def _insert(slots, posts, post_key, count, shift, keys, seq):
+def _insert(slots, posts, post_key, count, shift, keys, seq, info):
     mask = slots.shape[0] - 1
     for key in keys:
         slot = _slot(key, shift, mask)
@@ -72,6 +85,7 @@ def _insert(slots, posts, post_key, count, shift, keys, seq):
         post_key[count] = key
         posts[count, 0] = seq
         posts[count, 1] = slots[slot, 1]      # -1 for a new key
+        posts[count, 2] = info
         slots[slot, 0] = key
         slots[slot, 1] = count
         count += 1
@@ -93,17 +107,18 @@ def _rehash(slots, posts, post_key, count, shift):
 
 
 @njit(cache=True)
-def lookup(query, shift, bucket_start, bands, seqs, days, slots, posts, table_shift, article_at,
-           day_at, since):
+def lookup(query, shift, bucket_start, bands, seqs, infos, slots, posts, table_shift, seq_of, since):
     """``(articles, shared, days)``: the current articles (rowids) on or after
     ``since`` having any of the ``query`` keys, ranked: most keys shared first,
     then earliest day, then rowid. Postings come from each key's bucket of the
-    sorted arrays (``bands``/``seqs``/``days``) and from the recent table. Every
-    load here is a likely cache miss (the arrays are tens of MB), so each is
-    made once: a posting's seq gives its article and day, and a live article
-    has one live seq, so that day is the article's."""
+    sorted arrays (``bands``/``seqs``/``infos``) and from the recent table, and
+    count if their seq is still their article's (``seq_of``). The arrays are
+    tens of MB, so every random load is a likely cache miss: a posting carries
+    its article and day (a common phrase's key has hundreds of postings), and
+    only the article's current seq is looked up, once per article in effect."""
     half = bucket_start.size // 2
     mask = slots.shape[0] - 1
+    day_mask = (1 << DAY_BITS) - 1
     capacity = 0
     heads = np.full(query.size, -1, np.int64)
     for i in range(query.size):
@@ -119,32 +134,19 @@ def lookup(query, shift, bucket_start, bands, seqs, days, slots, posts, table_sh
                     at = posts[at, 1]
                 break
             slot = (slot + 1) & mask
-    found = np.empty(capacity, np.int64)
-    n = 0
+    live = np.empty(capacity, np.int64)       # the infos of the live postings
+    kept = 0
     for i in range(query.size):
         key = query[i]
         bucket = (key >> shift) + half
         for at in range(bucket_start[bucket], bucket_start[bucket + 1]):
-            if bands[at] == key and days[at] >= since:
-                found[n] = seqs[at]
-                n += 1
+            if bands[at] == key:
+                kept = _keep(seqs[at], infos[at], seq_of, since, day_mask, live, kept)
         at = heads[i]
         while at != -1:
-            found[n] = posts[at, 0]
-            n += 1
+            kept = _keep(posts[at, 0], posts[at, 2], seq_of, since, day_mask, live, kept)
             at = posts[at, 1]
-    # (article << 22 | day) of each live posting (day ordinals stay below 2**22,
-    # rowids below 2**41): sorting groups an article's postings
-    live = np.empty(n, np.int64)
-    kept = 0
-    for i in range(n):
-        article = article_at[found[i]]
-        if article >= 0:
-            day = day_at[found[i]]
-            if day >= since:
-                live[kept] = (article << 22) | day
-                kept += 1
-    live = np.sort(live[:kept])
+    live = np.sort(live[:kept])               # an article's postings side by side
     distinct = 0
     for i in range(kept):
         if i == 0 or live[i] != live[i - 1]:
@@ -156,14 +158,24 @@ def lookup(query, shift, bucket_start, bands, seqs, days, slots, posts, table_sh
     for i in range(kept):
         if i == 0 or live[i] != live[i - 1]:
             at += 1
-            unique[at] = live[i] >> 22
-            article_days[at] = live[i] & 0x3FFFFF
+            unique[at] = live[i] >> DAY_BITS
+            article_days[at] = live[i] & day_mask
         shared[at] += 1
     # most shared first, then earliest day, then lowest rowid (stable sorts of
     # what is already in rowid order)
     order = np.argsort(article_days, kind="mergesort")
     order = order[np.argsort(-shared[order], kind="mergesort")]
     return unique[order], shared[order], article_days[order]
+
+
+@njit(cache=True)
+def _keep(seq, info, seq_of, since, day_mask, live, kept):
+    if info >= 0 and (info & day_mask) >= since:
+        article = info >> DAY_BITS
+        if article < seq_of.size and seq_of[article] == seq:
+            live[kept] = info
+            return kept + 1
+    return kept
 
 
 @njit(cache=True)

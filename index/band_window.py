@@ -29,7 +29,7 @@ import sqlite3
 
 import numpy as np
 
-from index.band_kernels import RecentKeys, lookup
+from index.band_kernels import DAY_BITS, RecentKeys, info, lookup
 
 MERGE_AT = 1_000_000      # keys in the recent table before they are merged into the sorted arrays
 FORGET_AFTER_DAYS = 30    # keep this many days below the lowest ``since`` recently asked
@@ -54,7 +54,7 @@ class BandWindow:
         self._shift = 56                     # band >> shift: its bucket of the sorted arrays
         self._bucket_start = np.zeros(257, _I64)   # where each bucket starts; one past the last
         self._seqs = np.empty(0, _I64)
-        self._days = np.empty(0, np.int32)
+        self._infos = np.empty(0, _I64)      # the seq's article and day (band_kernels.info); -1: dead
         self._recent = RecentKeys(MERGE_AT + _ROOM)   # keys not merged yet
         self._article_at = np.empty(0, _I64)     # seq -> article rowid; -1: replaced or forgotten
         self._day_at = np.empty(0, np.int32)     # seq -> day
@@ -107,7 +107,7 @@ class BandWindow:
             self._merge()
             if keys > self._recent.capacity:
                 self._recent = RecentKeys(keys + _ROOM)
-        self._recent.add(bands, seq)
+        self._recent.add(bands, seq, info(article, day))
 
     def refresh(self, conn: sqlite3.Connection) -> None:
         """Apply the rows written since the last call: this connection's were
@@ -174,7 +174,9 @@ class BandWindow:
             where = np.searchsorted(self._bands, bands)
             self._bands = np.insert(self._bands, where, bands)
             self._seqs = np.insert(self._seqs, where, seqs)
-            self._days = np.insert(self._days, where, self._day_at[seqs])
+            articles = self._article_at[seqs]
+            infos = np.where(articles >= 0, (articles << DAY_BITS) | self._day_at[seqs], -1)
+            self._infos = np.insert(self._infos, where, infos)
             # the next table starts at this one's size: the same crawl fills it again
             self._recent = RecentKeys(max(MERGE_AT + _ROOM, self._recent.capacity),
                                       self._recent.size)
@@ -193,7 +195,7 @@ class BandWindow:
                 self._drop(seq, int(self._article_at[seq]))
         if forget_below is not None or self._dead * 4 > self._bands.size:
             keep = self._article_at[self._seqs] >= 0
-            self._bands, self._seqs, self._days = self._bands[keep], self._seqs[keep], self._days[keep]
+            self._bands, self._seqs, self._infos = self._bands[keep], self._seqs[keep], self._infos[keep]
             self._dead = 0
         self._index_buckets()
         self._lowest_asked = None
@@ -223,8 +225,8 @@ class BandWindow:
         if last_version == self._version and last_since == since and last_bands == asked:
             return answer
         recent = self._recent
-        answer = lookup(bands, self._shift, self._bucket_start, self._bands, self._seqs, self._days,
-                        recent.slots, recent.posts, recent.shift, self._article_at, self._day_at,
+        answer = lookup(bands, self._shift, self._bucket_start, self._bands, self._seqs, self._infos,
+                        recent.slots, recent.posts, recent.shift, self._seq_of,
                         -1 if since is None else since)
         self._last_lookup = (asked, since, self._version, answer)
         return answer

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from index import band_window, open_index
-from index.band_kernels import RecentKeys
+from index.band_kernels import RecentKeys, info
 from pipelines.dedup import StoryClusterer
 from pipelines.minhash import band_keys, shingle_hashes
 from test_index_contract import AI_PARK, FLOOD, LASER, make_record
@@ -197,18 +197,17 @@ def test_recent_table_finds_every_posting_as_it_grows(monkeypatch, start):
     rng = np.random.default_rng(9)
     pool = rng.integers(-2**63, 2**63 - 1, 3000, dtype=np.int64)
     table, expected = RecentKeys(500 * 40), {}
-    seqs = np.arange(501, dtype=np.int64)
+    seq_of = np.arange(501, dtype=np.int64)       # article n's current seq is n, day 0
     empty, no_buckets = np.empty(0, np.int64), np.zeros(257, np.int64)
     for seq in range(1, 501):
         keys = rng.choice(pool, 40, replace=False)
-        table.add(keys, seq)
+        table.add(keys, seq, info(seq, 0))
         for key in keys.tolist():
             expected.setdefault(key, []).append(seq)
         if seq % 50 == 0:
             query = rng.choice(pool, 40, replace=False)
-            articles, shared, _ = lookup(query, 56, no_buckets, empty, empty, empty.astype(np.int32),
-                                         table.slots, table.posts, table.shift, seqs,
-                                         np.zeros(501, np.int32), -1)
+            articles, shared, _ = lookup(query, 56, no_buckets, empty, empty, empty, table.slots,
+                                         table.posts, table.shift, seq_of, -1)
             counted = {}
             for key in query.tolist():
                 for s in expected.get(key, []):
