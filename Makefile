@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "Compiling story clustering's kernels (numba, once)..."
+	$(BIN)/python -c 'import tempfile, pipelines.dedup as d; t = tempfile.TemporaryDirectory(); d.compile_kernels(t.name); t.cleanup()'
 	touch $(STAMP)
 
 install: $(STAMP)
