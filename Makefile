@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	@echo "Compiling story clustering's kernels (numba, once)..."
-	$(BIN)/python -c 'import tempfile, pipelines.dedup as d; t = tempfile.TemporaryDirectory(); d.compile_kernels(t.name); t.cleanup()'
+	$(BIN)/python -m pipelines.warmup
 	touch $(STAMP)
 
 install: $(STAMP)
