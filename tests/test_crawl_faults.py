@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, newsmon_env, run_newsmon
+from procmem import wait_with_peak_rss
 
 FAULT_SERVER = REPO / "tests" / "fault_server.py"
 # Peak RSS the crawl must stay under (measured 179 MB; a crawler that buffered the
@@ -36,37 +37,13 @@ def start_fault_server():
 
 
 def run_crawl_measured(args: list, env: dict, tmp: Path) -> tuple[int, str, str, float]:
-    """Run ``newsmon crawl`` and return (exit code, stdout, stderr, peak RSS in MB of that process).
-
-    The peak is the crawl's own ``VmHWM`` (the high-water mark of its memory
-    after exec), read every 20 ms while it runs. Not ``wait4``'s ``ru_maxrss``:
-    Python starts children with vfork, and Linux counts the parent's resident
-    set at exec time into the child's maxrss, so a large test process made a
-    small crawl look large (430 MB in the full suite, 288 MB alone)."""
+    """Run ``newsmon crawl`` and return (exit code, stdout, stderr, peak RSS in MB of that process)."""
     out, err = tmp / "stdout.txt", tmp / "stderr.txt"
-    peak_kb = 0
     with open(out, "wb") as fo, open(err, "wb") as fe:
         proc = subprocess.Popen([sys.executable, "-m", "crawler", *map(str, args)], stdout=fo, stderr=fe,
                                 env=newsmon_env(**env), cwd=REPO)
-        try:
-            while proc.poll() is None:
-                try:
-                    status = Path(f"/proc/{proc.pid}/status").read_text()
-                except OSError:
-                    break
-                for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak_kb = max(peak_kb, int(line.split()[1]))
-                try:
-                    proc.wait(timeout=0.02)
-                except subprocess.TimeoutExpired:
-                    pass
-            proc.wait()
-        except BaseException:
-            proc.kill()
-            raise
-    assert peak_kb, "the crawl's memory was never read"
-    return proc.returncode, out.read_text(encoding="utf-8"), err.read_text(encoding="utf-8"), peak_kb / 1024
+        peak_mb = wait_with_peak_rss(proc)
+    return proc.returncode, out.read_text(encoding="utf-8"), err.read_text(encoding="utf-8"), peak_mb
 
 
 @pytest.fixture(scope="module")

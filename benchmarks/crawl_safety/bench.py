@@ -4,8 +4,8 @@ the ordinary fixture sites (the baseline), in the same run.
 
     python -m benchmarks.crawl_safety.bench
 
-Each crawl is a real ``newsmon crawl`` process; its peak RSS comes from
-``wait4`` (the kernel's own accounting). The fault server offers a 300 MB page,
+Each crawl is a real ``newsmon crawl`` process; its peak RSS is its own
+``VmHWM`` (``tests/procmem.py`` says why not ``wait4``). The fault server offers a 300 MB page,
 a 200 MB declared body and three 256 MB decompression bombs; a crawler that
 buffered or inflated them would show it here as a ratio far above 1.
 """
@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from fault_server import ARTICLES  # noqa: E402,F401  (fails early if tests/ is missing)
+from procmem import wait_with_peak_rss  # noqa: E402
 
 
 def crawl_peak(sites_file: Path, tmp: Path, env: dict) -> tuple[float, float, int]:
@@ -31,8 +32,8 @@ def crawl_peak(sites_file: Path, tmp: Path, env: dict) -> tuple[float, float, in
     proc = subprocess.Popen([sys.executable, "-m", "crawler", "crawl", "--sites", str(sites_file),
                              "--index", f"sqlite:///{tmp}/newsmon.db", "--json"], cwd=REPO, env=full,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    return usage.ru_maxrss / 1024, time.monotonic() - started, os.waitstatus_to_exitcode(status)
+    peak_mb = wait_with_peak_rss(proc)
+    return peak_mb, time.monotonic() - started, proc.returncode
 
 
 def main() -> int:
