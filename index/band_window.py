@@ -17,11 +17,12 @@ days lookups ask for (``since``), loads older ones on demand, and forgets days
 far below every recent lookup.
 
 Layout: the keys merged so far are three numpy arrays sorted by band (band,
-seq, day; 20 bytes a key), bucketed by their top bits; keys applied since the
-last merge sit in a hash table (``index/band_kernels.py``) until there are
-``MERGE_AT`` of them, then go in with one O(n) ``np.insert`` of the sorted
-batch. Which article a seq is, its day and whether it is still current are
-arrays indexed by seq, so a lookup (compiled) resolves its postings in one call.
+seq, and the seq's article and day packed in one int64: 24 bytes a key),
+bucketed by their top bits; keys applied since the last merge sit in a hash
+table (``index/band_kernels.py``) until there are ``MERGE_AT`` of them, then go
+in with one O(n) ``np.insert`` of the sorted batch. A posting counts while its
+seq is its article's current one (``_seq_of``), so a lookup (one compiled call)
+needs no other per-seq array.
 """
 from __future__ import annotations
 
@@ -165,8 +166,8 @@ class BandWindow:
             self._merge()
 
     def _merge(self) -> None:
-        """Move the dict's keys into the sorted arrays; drop replaced rows' keys
-        and days far below every lookup since the last merge."""
+        """Move the recent table's keys into the sorted arrays; drop replaced rows'
+        keys and days far below every lookup since the last merge."""
         if self._recent.count:
             bands, seqs = self._recent.postings()
             order = np.argsort(bands, kind="stable")

@@ -7,11 +7,12 @@ over the code points of the k characters, then the splitmix64 finalizer) and the
 128 "permutations" are one-permutation hashing (``signature``): sort the hashes
 once, take the smallest in each of 128 hash ranges.
 
-Why numba: the same steps as numpy array code cost ~100 us an article, almost
-all of it the fixed overhead of 30-odd numpy calls on arrays of a few hundred
-values; compiled loops do the whole path in one call (measured on the benchmark
-corpus: ~100 -> ~15 us for both signatures and the band keys). The kernels are
-compiled on first use and cached on disk (``cache=True``).
+Why numba: the same steps as numpy array code are 30-odd numpy calls on arrays of
+a few hundred values, and the calls' fixed overhead was most of their cost;
+compiled loops do them in three calls (measured on the benchmark corpus, one
+core: ~56 -> ~14 us for the hashes, their set, both signatures and the keys).
+The kernels are compiled on first use and cached on disk (``cache=True``;
+``make install`` compiles them, ``pipelines/warmup.py``).
 
 Band keys are plain strings so every backend stores them as keyword terms:
 ``b07:<16 hex>`` for band 7 of the whole-text signature, ``l3:<16 hex>`` for band
