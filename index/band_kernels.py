@@ -76,12 +76,19 @@ def _slot(key, shift, mask):
 
 
 @njit(cache=True)
-def _insert(slots, posts, post_key, count, shift, keys, seq, info):
+def _probe(slots, key, shift):
+    """The key's slot, or the empty slot where it would go (linear probing)."""
     mask = slots.shape[0] - 1
+    slot = _slot(key, shift, mask)
+    while slots[slot, 1] != -1 and slots[slot, 0] != key:
+        slot = (slot + 1) & mask
+    return slot
+
+
+@njit(cache=True)
+def _insert(slots, posts, post_key, count, shift, keys, seq, info):
     for key in keys:
-        slot = _slot(key, shift, mask)
-        while slots[slot, 1] != -1 and slots[slot, 0] != key:
-            slot = (slot + 1) & mask
+        slot = _probe(slots, key, shift)
         post_key[count] = key
         posts[count, 0] = seq
         posts[count, 1] = slots[slot, 1]      # -1 for a new key
@@ -95,12 +102,9 @@ def _insert(slots, posts, post_key, count, shift, keys, seq, info):
 @njit(cache=True)
 def _rehash(slots, posts, post_key, count, shift):
     """Chain postings 0..count-1 (in order, as ``_insert`` did) into empty slots."""
-    mask = slots.shape[0] - 1
     for at in range(count):
         key = post_key[at]
-        slot = _slot(key, shift, mask)
-        while slots[slot, 1] != -1 and slots[slot, 0] != key:
-            slot = (slot + 1) & mask
+        slot = _probe(slots, key, shift)
         posts[at, 1] = slots[slot, 1]
         slots[slot, 0] = key
         slots[slot, 1] = at
@@ -117,23 +121,17 @@ def lookup(query, shift, bucket_start, bands, seqs, infos, slots, posts, table_s
     its article and day (a common phrase's key has hundreds of postings), and
     only the article's current seq is looked up, once per article in effect."""
     half = bucket_start.size // 2
-    mask = slots.shape[0] - 1
     day_mask = (1 << DAY_BITS) - 1
     capacity = 0
-    heads = np.full(query.size, -1, np.int64)
+    heads = np.empty(query.size, np.int64)        # the key's latest posting in the table; -1: none
     for i in range(query.size):
         bucket = (query[i] >> shift) + half
         capacity += bucket_start[bucket + 1] - bucket_start[bucket]
-        slot = _slot(query[i], table_shift, mask)
-        while slots[slot, 1] != -1:
-            if slots[slot, 0] == query[i]:
-                heads[i] = slots[slot, 1]
-                at = heads[i]
-                while at != -1:
-                    capacity += 1
-                    at = posts[at, 1]
-                break
-            slot = (slot + 1) & mask
+        heads[i] = slots[_probe(slots, query[i], table_shift), 1]
+        at = heads[i]
+        while at != -1:
+            capacity += 1
+            at = posts[at, 1]
     live = np.empty(capacity, np.int64)       # the infos of the live postings
     kept = 0
     for i in range(query.size):

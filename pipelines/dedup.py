@@ -146,17 +146,19 @@ def credited(record: ArticleRecord, copies: list[ArticleRecord]) -> bool:
     return False
 
 
+def _first_day(copy: ArticleRecord) -> str:
+    """The day a copy appeared: published, else fetched (``YYYY-MM-DD``, or "")."""
+    return (copy.published or copy.fetched_at or "")[:10]
+
+
 def choose_origin(copies: list[ArticleRecord]) -> ArticleRecord:
     """The story's origin, from all its copies at once (so crawl order does not matter):
     1. the earliest publication day (the fetch day for an undated page);
     2. among those, a copy whose site another copy's 来源 line names;
     3. the earliest time of day, when every remaining copy gives one;
     4. a copy without a relay lead-in ("宿迁网讯："), then the first fetched, then the id."""
-    def when(c: ArticleRecord) -> str:
-        return c.published or c.fetched_at or ""
-
-    first_day = min(when(c)[:10] for c in copies)
-    pool = [c for c in copies if when(c)[:10] == first_day]
+    first_day = min(_first_day(c) for c in copies)
+    pool = [c for c in copies if _first_day(c) == first_day]
     if len(pool) == 1:      # the usual case: the rules below only break ties
         return pool[0]
     named = [c for c in pool if credited(c, copies)]
@@ -174,10 +176,7 @@ def origin_stays(origin: ArticleRecord, record: ArticleRecord) -> bool:
     the origin's day, so it is not among the first day's copies, and its 来源
     line, if any, names the origin's site, so no other first-day copy becomes
     the credited one."""
-    def when(c: ArticleRecord) -> str:
-        return (c.published or c.fetched_at or "")[:10]
-
-    if not when(origin) or when(record) <= when(origin):
+    if not _first_day(origin) or _first_day(record) <= _first_day(origin):
         return False
     if not record.source:
         return True
@@ -252,11 +251,7 @@ class StoryClusterer:
         """Features of a candidate read with ``full_text=False``: usually cached (it
         was seen when stored, or as another repost's candidate); otherwise from
         its stored text."""
-        cached = self._cache.get((other.text_hash, other.norm_title))
-        if cached is not None:
-            self._cache.move_to_end((other.text_hash, other.norm_title))
-            return cached
-        if not other.norm_text:
+        if not other.norm_text and (other.text_hash, other.norm_title) not in self._cache:
             other = self.backend.get_article(other.id) or other
         return self.features(other)
 
@@ -382,4 +377,3 @@ class StoryClusterer:
         if origin.id != current:   # a later-crawled copy turned out to be the origin
             self.backend.set_story([c.id for c in copies] + [record.id], story_id, origin.id)
         return StoryAssignment(story_id, False, match.id, how, origin.id, similarity_)
-
