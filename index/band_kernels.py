@@ -111,12 +111,14 @@ def _rehash(slots, posts, post_key, count, shift):
 
 
 @njit(cache=True)
-def lookup(query, shift, bucket_start, bands, seqs, infos, slots, posts, table_shift, seq_of, since):
+def lookup(query, shift, bucket_start, bands, seqs, infos, slots, posts, table_shift, seq_of, since,
+           check_live):
     """``(articles, shared, days)``: the current articles (rowids) on or after
     ``since`` having any of the ``query`` keys, ranked: most keys shared first,
     then earliest day, then rowid. Postings come from each key's bucket of the
     sorted arrays (``bands``/``seqs``/``infos``) and from the recent table, and
-    count if their seq is still their article's (``seq_of``). The arrays are
+    count if their seq is still their article's (``seq_of``; only when
+    ``check_live``: the caller knows when no replaced row's postings remain). The arrays are
     tens of MB, so every random load is a likely cache miss: a posting carries
     its article and day (a common phrase's key has hundreds of postings), and
     only the article's current seq is looked up, once per article in effect."""
@@ -139,10 +141,10 @@ def lookup(query, shift, bucket_start, bands, seqs, infos, slots, posts, table_s
         bucket = (key >> shift) + half
         for at in range(bucket_start[bucket], bucket_start[bucket + 1]):
             if bands[at] == key:
-                kept = _keep(seqs[at], infos[at], seq_of, since, day_mask, live, kept)
+                kept = _keep(seqs[at], infos[at], seq_of, since, day_mask, live, kept, check_live)
         at = heads[i]
         while at != -1:
-            kept = _keep(posts[at, 0], posts[at, 2], seq_of, since, day_mask, live, kept)
+            kept = _keep(posts[at, 0], posts[at, 2], seq_of, since, day_mask, live, kept, check_live)
             at = posts[at, 1]
     live = np.sort(live[:kept])               # an article's postings side by side
     distinct = 0
@@ -167,10 +169,10 @@ def lookup(query, shift, bucket_start, bands, seqs, infos, slots, posts, table_s
 
 
 @njit(cache=True)
-def _keep(seq, info, seq_of, since, day_mask, live, kept):
+def _keep(seq, info, seq_of, since, day_mask, live, kept, check_live):
     if info >= 0 and (info & day_mask) >= since:
         article = info >> DAY_BITS
-        if article < seq_of.size and seq_of[article] == seq:
+        if not check_live or (article < seq_of.size and seq_of[article] == seq):
             live[kept] = info
             return kept + 1
     return kept

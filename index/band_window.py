@@ -228,6 +228,6 @@ class BandWindow:
         recent = self._recent
         answer = lookup(bands, self._shift, self._bucket_start, self._bands, self._seqs, self._infos,
                         recent.slots, recent.posts, recent.shift, self._seq_of,
-                        -1 if since is None else since)
+                        -1 if since is None else since, self._dead > 0)
         self._last_lookup = (asked, since, self._version, answer)
         return answer

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from index.base import ArticleRecord, IndexBackend
 from pipelines.minhash import band_keys, shingle_hashes
-from pipelines.normalize import dedup_form, normalize_text
+from pipelines.normalize import dedup_codepoints, dedup_form, normalize_text
 from pipelines.similarity import TextFeatures, similarity
 
 # -- canonical URLs ----------------------------------------------------------------
@@ -238,7 +238,7 @@ class StoryClusterer:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        found = TextFeatures.of(dedup_form(record.norm_text), record.norm_text,
+        found = TextFeatures.of(dedup_codepoints(record.norm_text), record.norm_text,
                                 record.norm_title)
         if not with_hashes:
             found.hashes = None
@@ -261,7 +261,7 @@ class StoryClusterer:
             return []
         hashes = found.hashes
         if hashes is None:       # the same text was seen before
-            hashes = shingle_hashes(dedup_form(record.norm_text))
+            hashes = shingle_hashes(dedup_codepoints(record.norm_text))
         found.hashes = None      # what stays cached needs only the set
         return band_keys(hashes, found.shingles)
 
@@ -305,7 +305,7 @@ class StoryClusterer:
                 seen.add(other.id)
                 if other.id == record.id or not other.story_id:
                     continue
-                if rank > 0:
+                if rank > 0 and min_shared < MIN_SHARED_PAST_FIRST:   # else the backend counted
                     wanted = wanted or set(record.lsh_bands)
                     if len(wanted.intersection(other.lsh_bands)) < MIN_SHARED_PAST_FIRST:
                         continue

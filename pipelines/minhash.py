@@ -144,12 +144,15 @@ def _overlap(a, b):
     return shared
 
 
-def shingle_hashes(text: str, k: int = SHINGLE) -> np.ndarray:
-    """64-bit hashes of the k-character shingles of ``text``, in text order
-    (duplicates kept; ``unique_sorted`` makes the set). A text shorter than k is one shingle."""
-    if not text:
+def shingle_hashes(text: str | np.ndarray, k: int = SHINGLE) -> np.ndarray:
+    """64-bit hashes of the k-character shingles of ``text`` (a string, or its code
+    points as uint32: ``normalize.dedup_codepoints``), in text order (duplicates
+    kept; ``unique_sorted`` makes the set). A text shorter than k is one shingle."""
+    if not len(text):
         return _EMPTY
-    return _shingle_hashes(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), k)
+    codes = text if isinstance(text, np.ndarray) else np.frombuffer(
+        text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return _shingle_hashes(codes, k)
 
 
 def unique_sorted(hashes: np.ndarray) -> np.ndarray:

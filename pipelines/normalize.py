@@ -10,12 +10,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import numpy as np
 import opencc
 
 _WS = re.compile(r"\s+")
-# Everything that is not a letter, digit or CJK ideograph: dedup ignores it, so a
-# repost that swaps "，" for "," or reflows lines is still the same text.
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +39,24 @@ def normalize_text(text: str) -> str:
 def dedup_form(norm_text: str) -> str:
     """Dedup form of text that is already ``normalize_text``-ed (as stored on every
     record): whitespace and punctuation removed. No second OpenCC pass."""
-    return _NON_WORD.sub("", norm_text)
+    return dedup_codepoints(norm_text).tobytes().decode("utf-32-le")
+
+
+@lru_cache(maxsize=1)
+def _word_chars() -> np.ndarray:
+    """For every code point: is it a letter, digit or CJK ideograph (``str.isalnum``)?
+    Dedup ignores everything else, so a repost that swaps "，" for "," or reflows
+    lines is still the same text. (The same set as the regex ``[\\W_]`` removes:
+    tests/test_normalize.py checks all 1.1M code points.)"""
+    return np.array([chr(c).isalnum() for c in range(0x110000)], dtype=bool)
+
+
+def dedup_codepoints(norm_text: str) -> np.ndarray:
+    """``dedup_form`` as an array of code points (uint32), what shingling hashes.
+    One table lookup per character: ``re.sub(r"[\\W_]+", "", ...)`` took ~9 us on a 370-character
+    text, this ~3.6 (the table is 1.1 MB, built once in ~75 ms)."""
+    codes = np.frombuffer(norm_text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return codes[_word_chars()[codes]]
 
 
 def normalize_for_dedup(text: str) -> str:

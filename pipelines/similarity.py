@@ -68,7 +68,8 @@ class TextFeatures:
         self._facts: Counter | None = None
 
     @classmethod
-    def of(cls, dedup_text: str, norm_text: str, norm_title: str = "") -> "TextFeatures":
+    def of(cls, dedup_text: str | np.ndarray, norm_text: str, norm_title: str = "") -> "TextFeatures":
+        """``dedup_text``: the dedup form, or its code points (``normalize.dedup_codepoints``)."""
         hashes = shingle_hashes(dedup_text)
         return cls(len(dedup_text), hashes, unique_sorted(hashes), (norm_title, norm_text))
 

@@ -206,11 +206,12 @@ def test_recent_table_finds_every_posting_as_it_grows(monkeypatch, start):
             expected.setdefault(key, []).append(seq)
         if seq % 50 == 0:
             query = rng.choice(pool, 40, replace=False)
-            articles, shared, _ = lookup(query, 56, no_buckets, empty, empty, empty, table.slots,
-                                         table.posts, table.shift, seq_of, -1)
             counted = {}
             for key in query.tolist():
                 for s in expected.get(key, []):
                     counted[s] = counted.get(s, 0) + 1
-            assert dict(zip(articles.tolist(), shared.tolist())) == counted
+            for check_live in (True, False):     # every seq is current: the same answer
+                articles, shared, _ = lookup(query, 56, no_buckets, empty, empty, empty, table.slots,
+                                             table.posts, table.shift, seq_of, -1, check_live)
+                assert dict(zip(articles.tolist(), shared.tolist())) == counted
     assert table.count == 500 * 40 and (start > 500 * 40 or table.size >= 500 * 40)

@@ -4,6 +4,7 @@ operations must agree with numpy's."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from benchmarks.dedup.corpus import generate
 from index.sqlite_dedup import band_ints
 from pipelines import minhash
-from pipelines.normalize import dedup_form, normalize_text
+from pipelines.normalize import dedup_codepoints, dedup_form, normalize_text
 
 EDGE_TEXTS = ["", "宿", "宿迁市", "宿迁市宿城", "𠀀𠀁𠀂𠀃𠀄𠀅𠀆", "區政府召開常務會議" * 3]
 
@@ -57,3 +58,15 @@ def test_band_keys_carry_the_values_they_spell():
     keys = minhash.band_keys(minhash.shingle_hashes(text))
     assert len(keys) == minhash.BANDS + minhash.LEAD_BANDS
     assert band_ints(keys).tolist() == band_ints(list(keys)).tolist()
+
+
+def test_dedup_form_drops_what_the_word_regex_drops():
+    """The dedup form was ``re.sub(r"[\\W_]+", "", text)``; the lookup table that
+    replaced it must keep exactly the same characters, all 1.1M code points (a
+    lone surrogate included), or stored text hashes would stop matching."""
+    every = "".join(chr(c) for c in range(0x110000))
+    assert dedup_form(every) == re.sub(r"[\W_]+", "", every)
+    text = normalize_text("【宿遷網訊】10月8日，區政府召開（第9次）常務會議_ＡＢＣ１２３ 🎉\u3000詳見附件。")
+    assert dedup_form(text) == re.sub(r"[\W_]+", "", text) == "宿迁网讯10月8日区政府召开第9次常务会议abc123详见附件"
+    # shingling the code points is shingling the string
+    assert np.array_equal(minhash.shingle_hashes(dedup_codepoints(text)), minhash.shingle_hashes(dedup_form(text)))
