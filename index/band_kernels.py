@@ -146,24 +146,64 @@ def lookup(query, shift, bucket_start, bands, seqs, infos, slots, posts, table_s
         while at != -1:
             kept = _keep(posts[at, 0], posts[at, 2], seq_of, since, day_mask, live, kept, check_live)
             at = posts[at, 1]
-    live = np.sort(live[:kept])               # an article's postings side by side
+    unique, shared, article_days = _count(live[:kept])
+    return _ranked(unique, shared, article_days, query.size)
+
+
+@njit(cache=True)
+def _count(live):
+    """Distinct infos (an article and its day: a live article has one seq) and how
+    many postings each has, in first-seen order. Counted in a small hash table:
+    sorting the postings first (numba's sort) was ~15 us of a lookup at 1M articles."""
+    size = 16
+    while size < 2 * live.size:
+        size *= 2
+    mask = size - 1
+    shift = 64 - _bits(mask)
+    slot_info = np.full(size, -1, np.int64)
+    slot_at = np.empty(size, np.int64)
+    infos = np.empty(live.size, np.int64)
+    shared = np.zeros(live.size, np.int64)
     distinct = 0
-    for i in range(kept):
-        if i == 0 or live[i] != live[i - 1]:
+    for value in live:
+        slot = _slot(value, shift, mask)
+        while slot_info[slot] != -1 and slot_info[slot] != value:
+            slot = (slot + 1) & mask
+        if slot_info[slot] == -1:
+            slot_info[slot] = value
+            slot_at[slot] = distinct
+            infos[distinct] = value
             distinct += 1
-    unique = np.empty(distinct, np.int64)
-    shared = np.zeros(distinct, np.int64)
-    article_days = np.empty(distinct, np.int32)
-    at = -1
-    for i in range(kept):
-        if i == 0 or live[i] != live[i - 1]:
-            at += 1
-            unique[at] = live[i] >> DAY_BITS
-            article_days[at] = live[i] & day_mask
-        shared[at] += 1
-    # most shared first, then earliest day, then lowest rowid (stable sorts of
-    # what is already in rowid order)
-    order = np.argsort(article_days, kind="mergesort")
+        shared[slot_at[slot]] += 1
+    infos, shared = infos[:distinct], shared[:distinct]
+    return infos >> DAY_BITS, shared, (infos & ((1 << DAY_BITS) - 1)).astype(np.int32)
+
+
+@njit(cache=True)
+def _bits(mask):
+    bits = 0
+    while mask:
+        bits += 1
+        mask >>= 1
+    return bits
+
+
+@njit(cache=True)
+def _ranked(unique, shared, article_days, keys):
+    """Most shared first, then earliest day, then lowest rowid. Usually one sort of
+    one int64 per article, (keys - shared, day - first day, rowid) in 6, 16 and 41
+    bits (two stable argsorts were another ~15 us); days more than 2**16 apart
+    (an undated article is day 0) or more than 63 keys take stable argsorts."""
+    if unique.size == 0:
+        return unique, shared, article_days
+    first, last = article_days.min(), article_days.max()
+    if last - first < (1 << 16) and keys < 64:
+        order_key = ((keys - shared) << 57) | ((article_days - first).astype(np.int64) << 41) | unique
+        order_key.sort()
+        return (order_key & ((1 << 41) - 1), keys - (order_key >> 57),
+                (((order_key >> 41) & 0xFFFF) + first).astype(np.int32))
+    order = np.argsort(unique, kind="mergesort")
+    order = order[np.argsort(article_days[order], kind="mergesort")]
     order = order[np.argsort(-shared[order], kind="mergesort")]
     return unique[order], shared[order], article_days[order]
 

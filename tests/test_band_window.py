@@ -187,31 +187,37 @@ def test_a_new_process_reads_only_the_days_it_needs(tmp_path):
         reader.close()
 
 
-@pytest.mark.parametrize("start", [16, 1 << 16])
-def test_recent_table_finds_every_posting_as_it_grows(monkeypatch, start):
+@pytest.mark.parametrize("start, undated", [(16, False), (1 << 16, False), (1 << 16, True)])
+def test_recent_table_finds_every_posting_as_it_grows(monkeypatch, start, undated):
     """The recent keys' hash table (index/band_kernels.py) against a dict of
     lists: 500 seqs of 40 keys from a pool of 3,000 (so chains are long), looked
-    up after every 50 seqs, the table growing from ``start`` postings."""
+    up after every 50 seqs, the table growing from ``start`` postings. The answer
+    is ranked like a brute-force count: most shared, earliest day, lowest rowid,
+    also when some articles are undated (day 0: ranked by the slower path, as
+    are queries of more than 63 keys)."""
     from index.band_kernels import lookup
     monkeypatch.setattr(RecentKeys, "START", start)
     rng = np.random.default_rng(9)
     pool = rng.integers(-2**63, 2**63 - 1, 3000, dtype=np.int64)
-    table, expected = RecentKeys(500 * 40), {}
-    seq_of = np.arange(501, dtype=np.int64)       # article n's current seq is n, day 0
+    table, expected, day_of = RecentKeys(500 * 40), {}, {}
+    seq_of = np.arange(501, dtype=np.int64)       # article n's current seq is n
     empty, no_buckets = np.empty(0, np.int64), np.zeros(257, np.int64)
     for seq in range(1, 501):
         keys = rng.choice(pool, 40, replace=False)
-        table.add(keys, seq, info(seq, 0))
+        day_of[seq] = 0 if undated and seq % 7 == 0 else 738_000 + int(rng.integers(0, 5))
+        table.add(keys, seq, info(seq, day_of[seq]))
         for key in keys.tolist():
             expected.setdefault(key, []).append(seq)
         if seq % 50 == 0:
-            query = rng.choice(pool, 40, replace=False)
+            query = rng.choice(pool, 70 if seq % 100 == 0 else 40, replace=False)
             counted = {}
             for key in query.tolist():
                 for s in expected.get(key, []):
                     counted[s] = counted.get(s, 0) + 1
+            ranked = sorted(((s, n, day_of[s]) for s, n in counted.items()),
+                            key=lambda t: (-t[1], t[2], t[0]))
             for check_live in (True, False):     # every seq is current: the same answer
-                articles, shared, _ = lookup(query, 56, no_buckets, empty, empty, empty, table.slots,
-                                             table.posts, table.shift, seq_of, -1, check_live)
-                assert dict(zip(articles.tolist(), shared.tolist())) == counted
+                articles, shared, days = lookup(query, 56, no_buckets, empty, empty, empty, table.slots,
+                                                table.posts, table.shift, seq_of, -1, check_live)
+                assert list(zip(articles.tolist(), shared.tolist(), days.tolist())) == ranked
     assert table.count == 500 * 40 and (start > 500 * 40 or table.size >= 500 * 40)
