@@ -140,11 +140,15 @@ def joined(bands: list[str]) -> str:
 
 
 def candidates(conn: sqlite3.Connection, window: BandWindow, bands: list[str], since: str | None,
-               limit: int | None, min_shared: int = 1) -> list[tuple[int, int, int]]:
+               limit: int | None, min_shared: int = 1,
+               whole_ties: int = 0) -> list[tuple[int, int, int]]:
     """``(article rowid, shared keys, day)`` of the articles sharing ``min_shared`` or
     more keys with ``bands`` on or after ``since``, most shared first, then earliest
     day; at most ``limit`` of them, those tied at the cut chosen by lowest article
-    id (the caller orders ties by id, as Elasticsearch's sort does)."""
+    id (the caller orders ties by id, as Elasticsearch's sort does). A tied group
+    that crosses the cut by at most ``whole_ties`` is returned whole instead: a
+    caller that reads the rows anyway orders it by id and cuts, without the query
+    for the ids."""
     keys = band_ints(bands)
     if not keys.size or (limit is not None and limit <= 0):
         return []
@@ -156,6 +160,8 @@ def candidates(conn: sqlite3.Connection, window: BandWindow, bands: list[str], s
     articles, shared, days = articles[:end], shared[:end], days[:end]
     kept = list(zip(articles.tolist(), shared.tolist(), days.tolist()))
     if limit is not None and len(kept) > limit and kept[limit][1:] == kept[limit - 1][1:]:
+        if len(kept) - limit <= whole_ties:
+            return kept
         edge = kept[limit - 1][1:]              # a tied group crosses the cut
         first = next(i for i, k in enumerate(kept) if k[1:] == edge)
         tied = [k for k in kept[first:] if k[1:] == edge]

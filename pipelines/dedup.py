@@ -255,8 +255,10 @@ class StoryClusterer:
             other = self.backend.get_article(other.id) or other
         return self.features(other)
 
-    def lsh_bands(self, record: ArticleRecord) -> list[str]:
-        found = self.features(record, with_hashes=True)
+    def lsh_bands(self, record: ArticleRecord, found: TextFeatures | None = None) -> list[str]:
+        """The record's band keys; ``found``: its ``features(with_hashes=True)``, when
+        the caller has them already."""
+        found = found or self.features(record, with_hashes=True)
         if found.length < MIN_NEAR_DUP_CHARS:
             return []
         hashes = found.hashes
@@ -278,10 +280,9 @@ class StoryClusterer:
                 return other
         return None
 
-    def _near_match(self, record: ArticleRecord) -> tuple[ArticleRecord, float] | None:
+    def _near_match(self, record: ArticleRecord, mine: TextFeatures) -> tuple[ArticleRecord, float] | None:
         day = _day(record.published) or _day(record.fetched_at)
         since = (day - self.window).isoformat() if day else None
-        mine = self.features(record)
         # The backend ranks by shared band keys: the likely copies come first, and
         # a clear duplicate ends the search (a story's copies are all candidates
         # of its next one). The best candidate is verified whatever it shares; the
@@ -332,12 +333,13 @@ class StoryClusterer:
         if stored is not None and stored.story_id:
             return self._recrawl(record, stored)
 
-        record.lsh_bands = self.lsh_bands(record)
-        exact = self._exact_match(record, self.features(record).length)
+        mine = self.features(record, with_hashes=True)
+        record.lsh_bands = self.lsh_bands(record, mine)
+        exact = self._exact_match(record, mine.length)
         if exact is not None:
             return self._join(record, exact, "exact", 1.0)
         if record.lsh_bands:
-            near = self._near_match(record)
+            near = self._near_match(record, mine)
             if near is not None:
                 return self._join(record, near[0], "near", near[1])
 

@@ -261,6 +261,20 @@ def test_lsh_candidates_ranked_by_shared_keys_and_capped(backend, corpus):
     assert [r.id for r in backend.find_by_lsh_bands(query, limit=3)] == [laser.id] + tied
 
 
+@pytest.mark.parametrize("limit", [1, 3, 6])
+def test_a_tied_group_at_the_cut_is_cut_by_id(backend, limit):
+    """Six same-day copies sharing every key: the ``limit`` lowest ids, whether
+    the tie past the cut is small or large (the SQLite index reads a few tied
+    rows whole but looks up the ids of many)."""
+    keys = ["b{:02d}:{:016x}".format(i, 0xc0 + i) for i in range(8)]
+    copies = [make_record(f"http://www.sczf.gov.cn/art/2024/7/12/art_{n}.html", "suqian-sucheng",
+                          "宿城区召开激光产业园建设推进会", LASER, "2024-07-12") for n in range(6)]
+    for record in copies:
+        record.lsh_bands = keys
+        backend.upsert_article(record)
+    assert [r.id for r in backend.find_by_lsh_bands(keys, limit=limit)] == sorted(r.id for r in copies)[:limit]
+
+
 def test_quarantine_is_recorded_not_searchable(backend, corpus):
     backend.record_quarantine(Quarantined(url="http://www.sczf.gov.cn/art/2024/7/1/spam.html",
                                           site="suqian-sucheng", reason="spam_title",
