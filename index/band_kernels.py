@@ -232,3 +232,29 @@ def ranked_cut(shared, days, min_shared, limit):
             cut += 1
         end = cut
     return end
+
+
+@njit(cache=True)
+def merge_postings(bands, seqs, infos, new_bands, new_seqs, new_infos, article_at, compact):
+    """The sorted postings (``bands``, ``seqs``, ``infos``) and the sorted new ones
+    in one sorted set of arrays; ``compact``: without the postings of dropped
+    seqs (``article_at`` -1). One pass: ``np.searchsorted`` + three ``np.insert``
+    took ~300 ms a merge at 1M articles."""
+    size = bands.size + new_bands.size
+    out_bands = np.empty(size, np.int64)
+    out_seqs = np.empty(size, np.int64)
+    out_infos = np.empty(size, np.int64)
+    i = j = k = 0
+    while i < bands.size or j < new_bands.size:
+        if j >= new_bands.size or (i < bands.size and bands[i] <= new_bands[j]):
+            band, seq, info_ = bands[i], seqs[i], infos[i]
+            i += 1
+        else:
+            band, seq, info_ = new_bands[j], new_seqs[j], new_infos[j]
+            j += 1
+        if compact and article_at[seq] < 0:
+            continue
+        out_bands[k], out_seqs[k], out_infos[k] = band, seq, info_
+        k += 1
+    # the untouched tail of the arrays is never paged in
+    return out_bands[:k], out_seqs[:k], out_infos[:k]

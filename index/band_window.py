@@ -30,7 +30,7 @@ import sqlite3
 
 import numpy as np
 
-from index.band_kernels import DAY_BITS, RecentKeys, info, lookup
+from index.band_kernels import DAY_BITS, RecentKeys, info, lookup, merge_postings
 
 MERGE_AT = 1_000_000      # keys in the recent table before they are merged into the sorted arrays
 FORGET_AFTER_DAYS = 30    # keep this many days below the lowest ``since`` recently asked
@@ -77,6 +77,14 @@ class BandWindow:
         return int(self._bands.size) + self._recent.count
 
     # -- keeping current ----------------------------------------------------------------
+
+    def _drop_all(self, seqs: np.ndarray) -> None:
+        """``_drop`` of many seqs at once (forgetting old days)."""
+        self._version += 1
+        self._dead += int(self._keys_at[seqs].sum())
+        self._seq_of[self._article_at[seqs]] = 0
+        self._article_at[seqs] = -1
+        self._live -= int(seqs.size)
 
     def _drop(self, seq: int, article: int) -> None:
         self._version += 1
@@ -168,19 +176,6 @@ class BandWindow:
     def _merge(self) -> None:
         """Move the recent table's keys into the sorted arrays; drop replaced rows'
         keys and days far below every lookup since the last merge."""
-        if self._recent.count:
-            bands, seqs = self._recent.postings()
-            order = np.argsort(bands, kind="stable")
-            bands, seqs = bands[order], seqs[order]
-            where = np.searchsorted(self._bands, bands)
-            self._bands = np.insert(self._bands, where, bands)
-            self._seqs = np.insert(self._seqs, where, seqs)
-            articles = self._article_at[seqs]
-            infos = np.where(articles >= 0, (articles << DAY_BITS) | self._day_at[seqs], -1)
-            self._infos = np.insert(self._infos, where, infos)
-            # the next table starts at this one's size: the same crawl fills it again
-            self._recent = RecentKeys(max(MERGE_AT + _ROOM, self._recent.capacity),
-                                      self._recent.size)
         # Forgetting goes in steps of FORGET_AFTER_DAYS, so a lookup a little
         # further back than the last ones does not reload what was just dropped.
         forget_below = None
@@ -191,13 +186,22 @@ class BandWindow:
         if forget_below is not None:
             self.low_day = forget_below
             live = np.flatnonzero(self._article_at >= 0)
-            old = live[self._day_at[live] < forget_below]
-            for seq in old.tolist():
-                self._drop(seq, int(self._article_at[seq]))
-        if forget_below is not None or self._dead * 4 > self._bands.size:
-            keep = self._article_at[self._seqs] >= 0
-            self._bands, self._seqs, self._infos = self._bands[keep], self._seqs[keep], self._infos[keep]
+            self._drop_all(live[self._day_at[live] < forget_below])
+        bands, seqs = self._recent.postings()
+        # one key's postings may come in any order: the unstable sort is ~4x faster
+        order = np.argsort(bands)
+        bands, seqs = bands[order], seqs[order]
+        articles = self._article_at[seqs]
+        infos = np.where(articles >= 0, (articles << DAY_BITS) | self._day_at[seqs], -1)
+        compact = forget_below is not None or self._dead * 4 > self._bands.size + bands.size
+        self._bands, self._seqs, self._infos = merge_postings(
+            self._bands, self._seqs, self._infos, bands, seqs, infos, self._article_at, compact)
+        if compact:
             self._dead = 0
+        if self._recent.count:
+            # the next table starts at this one's size: the same crawl fills it again
+            self._recent = RecentKeys(max(MERGE_AT + _ROOM, self._recent.capacity),
+                                      self._recent.size)
         self._index_buckets()
         self._lowest_asked = None
 
