@@ -30,7 +30,7 @@ import sqlite3
 
 import numpy as np
 
-from index.band_kernels import DAY_BITS, RecentKeys, info, lookup, merge_postings
+from index.band_kernels import DAY_BITS, RecentKeys, info, lookup, merge_positions, merged
 
 MERGE_AT = 1_000_000      # keys in the recent table before they are merged into the sorted arrays
 FORGET_AFTER_DAYS = 30    # keep this many days below the lowest ``since`` recently asked
@@ -193,10 +193,13 @@ class BandWindow:
         bands, seqs = bands[order], seqs[order]
         articles = self._article_at[seqs]
         infos = np.where(articles >= 0, (articles << DAY_BITS) | self._day_at[seqs], -1)
-        compact = forget_below is not None or self._dead * 4 > self._bands.size + bands.size
-        self._bands, self._seqs, self._infos = merge_postings(
-            self._bands, self._seqs, self._infos, bands, seqs, infos, self._article_at, compact)
-        if compact:
+        positions = merge_positions(self._bands, bands)
+        self._bands = merged(self._bands, bands, positions)
+        self._seqs = merged(self._seqs, seqs, positions)
+        self._infos = merged(self._infos, infos, positions)
+        if forget_below is not None or self._dead * 4 > self._bands.size:
+            keep = self._article_at[self._seqs] >= 0
+            self._bands, self._seqs, self._infos = self._bands[keep], self._seqs[keep], self._infos[keep]
             self._dead = 0
         if self._recent.count:
             # the next table starts at this one's size: the same crawl fills it again

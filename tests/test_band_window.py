@@ -221,3 +221,22 @@ def test_recent_table_finds_every_posting_as_it_grows(monkeypatch, start, undate
                                                 table.posts, table.shift, seq_of, -1, check_live)
                 assert list(zip(articles.tolist(), shared.tolist(), days.tolist())) == ranked
     assert table.count == 500 * 40 and (start > 500 * 40 or table.size >= 500 * 40)
+
+
+def test_merging_sorted_keys_is_inserting_them():
+    """The merge kernels place new sorted keys where ``np.searchsorted`` +
+    ``np.insert`` would (the arrays a lookup's buckets are cut from stay sorted),
+    with repeated keys, empty sides and keys at both ends."""
+    from index.band_kernels import merge_positions, merged
+    rng = np.random.default_rng(3)
+    for size, new_size in [(0, 5), (5, 0), (0, 0), (40, 40), (1000, 300)]:
+        old = np.sort(rng.integers(-30, 30, size))
+        new = np.sort(rng.integers(-40, 40, new_size))
+        positions = merge_positions(old, new)
+        expected = np.insert(old, np.searchsorted(old, new, side="right"), new)
+        assert merged(old, new, positions).tolist() == expected.tolist()
+        # the other arrays travel with their keys
+        tags, new_tags = np.arange(size), -1 - np.arange(new_size)
+        moved = merged(tags, new_tags, positions)
+        assert sorted(moved.tolist()) == sorted(tags.tolist() + new_tags.tolist())
+        assert merged(old, new, positions)[moved < 0].tolist() == new.tolist()
