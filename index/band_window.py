@@ -78,20 +78,14 @@ class BandWindow:
 
     # -- keeping current ----------------------------------------------------------------
 
-    def _drop_all(self, seqs: np.ndarray) -> None:
-        """``_drop`` of many seqs at once (forgetting old days)."""
+    def _drop(self, seqs: np.ndarray) -> None:
+        """Forget these seqs' rows (replaced, or of forgotten days); their postings
+        stay in the arrays, dead, until a merge compacts them."""
         self._version += 1
         self._dead += int(self._keys_at[seqs].sum())
         self._seq_of[self._article_at[seqs]] = 0
         self._article_at[seqs] = -1
         self._live -= int(seqs.size)
-
-    def _drop(self, seq: int, article: int) -> None:
-        self._version += 1
-        self._dead += int(self._keys_at[seq])
-        self._article_at[seq] = -1
-        self._seq_of[article] = 0
-        self._live -= 1
 
     def _apply(self, seq: int, article: int, day: int, packed: bytes) -> None:
         self._seq_of = _grown(self._seq_of, article + 1, 0)
@@ -99,7 +93,7 @@ class BandWindow:
         if old:
             if old >= seq:
                 return                         # already have this row (or a newer one)
-            self._drop(old, article)
+            self._drop(np.array([old], _I64))
         if self.low_day is None or day < self.low_day or not packed:
             return
         if seq >= self._article_at.size:
@@ -186,7 +180,7 @@ class BandWindow:
         if forget_below is not None:
             self.low_day = forget_below
             live = np.flatnonzero(self._article_at >= 0)
-            self._drop_all(live[self._day_at[live] < forget_below])
+            self._drop(live[self._day_at[live] < forget_below])
         bands, seqs = self._recent.postings()
         # one key's postings may come in any order: the unstable sort is ~4x faster
         order = np.argsort(bands)
