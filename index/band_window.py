@@ -20,9 +20,10 @@ Layout: the keys merged so far are three numpy arrays sorted by band (band,
 seq, and the seq's article and day packed in one int64: 24 bytes a key),
 bucketed by their top bits; keys applied since the last merge sit in a hash
 table (``index/band_kernels.py``) until there are ``MERGE_AT`` of them, then go
-in with one O(n) ``np.insert`` of the sorted batch. A posting counts while its
-seq is its article's current one (``_seq_of``), so a lookup (one compiled call)
-needs no other per-seq array.
+in with one compiled O(n) merge of the sorted batch. A posting counts while its
+seq is its article's current one (``_seq_of``; checked only while a replaced
+row's postings are still in the arrays), so a lookup (one compiled call) needs
+no other per-seq array.
 """
 from __future__ import annotations
 
