@@ -11,12 +11,12 @@ facts the other lacks (``fact_substitutions``).
 from __future__ import annotations
 
 from collections import Counter
-from functools import lru_cache
 
 import numpy as np
 from numba import njit
 
 from pipelines.minhash import overlap, shingle_hashes, unique_sorted
+from pipelines.normalize import code_point_table
 
 MIN_CONTAINMENT_SHINGLES = 100   # containment on a tiny text would match any quote of it
 FACT_SUBSTITUTIONS = 2           # this many replaced facts on each side: a different report
@@ -42,13 +42,6 @@ def _codes(chars: str) -> np.ndarray:
 
 
 _CHAR_SETS = tuple(_codes(chars) for chars in (_ORDINAL_DIGITS, _ORDINAL_UNITS, _UNITS, _NOT_PLACE_BEFORE_UNIT))
-
-
-@lru_cache(maxsize=1)
-def _decimal_digits() -> np.ndarray:
-    """For every code point: is it a decimal digit (what ``re``'s ``\\d`` matches)?
-    Built once (~75 ms, 1.1 MB)."""
-    return np.array([chr(c).isdecimal() for c in range(0x110000)], dtype=bool)
 
 
 @njit(cache=True)
@@ -126,7 +119,7 @@ def _text_codes(norm_text: str) -> np.ndarray:
 
 
 def _spans(codes: np.ndarray) -> np.ndarray:
-    return _fact_spans(codes, _decimal_digits(), *_CHAR_SETS)
+    return _fact_spans(codes, code_point_table("isdecimal"), *_CHAR_SETS)
 
 
 def facts(norm_text: str) -> Counter:
