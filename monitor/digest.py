@@ -30,7 +30,7 @@ from index.base import IndexBackend, story_dict
 from index.query import hit_spans, make_snippet
 from monitor.alerts import NEW_STORY_KIND, key_time, parse_key_time, utc_now
 from monitor.delivery import DeliveryError, SMTPSettings, send_email
-from monitor.text import reach_line, when
+from monitor.text import reach_line, safe_href, when
 from monitor.watches import Watch, WatchStore, in_scope
 
 logger = logging.getLogger("newsmon.digest")
@@ -219,6 +219,7 @@ _ENV = Environment(loader=PackageLoader("monitor", "templates"),
                    autoescape=select_autoescape(["html", "j2"], default=True),
                    trim_blocks=True, lstrip_blocks=True)
 _ENV.filters["when"] = when
+_ENV.filters["link"] = safe_href
 _TEXT_ENV = Environment(loader=PackageLoader("monitor", "templates"), autoescape=False,
                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 _TEXT_ENV.filters["when"] = when

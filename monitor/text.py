@@ -1,5 +1,12 @@
-"""Plain-text rendering of stories for the terminal (search, demo)."""
+"""Plain-text rendering of stories for the terminal (search, demo), and the one
+link filter every rendered page and email uses."""
 from __future__ import annotations
+
+
+def safe_href(url: str | None) -> str:
+    """An article URL as a link target: only http(s); anything else (``javascript:``,
+    ``data:``) goes nowhere. Stored URLs come from crawled pages, so they are untrusted."""
+    return url if url and url.lower().startswith(("http://", "https://")) else "#"
 
 
 def when(published: str | None) -> str:

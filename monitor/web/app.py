@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from index import open_index
 from index.base import IndexBackend
-from monitor.text import reach_line
+from monitor.text import reach_line, safe_href
 from monitor.web.auth import Credentials, LoginRequired, session_secret
 from monitor.web.cache import DEFAULT_TTL, CachedMatches
 from monitor.web.headers import SecurityHeaders
@@ -81,17 +81,12 @@ class WebState:
         return sites
 
 
-def web_link(url: str | None) -> str:
-    """An article URL as a link target: only http(s); anything else (``javascript:``) goes nowhere."""
-    return url if url and url.lower().startswith(("http://", "https://")) else "#"
-
-
 def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["highlight"] = highlight
     env.filters["when"] = lambda value: (value or "—").replace("T", " ")
-    env.filters["link"] = web_link
+    env.filters["link"] = safe_href
     env.globals["reach_line"] = reach_line
     return Jinja2Templates(env=env)
 
