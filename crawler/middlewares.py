@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
+from scrapy import signals
 from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from twisted.internet.error import DNSLookupError
 
@@ -29,12 +30,28 @@ class NetworkSafetyMiddleware:
 
     def __init__(self, allow: AllowList):
         self.allow = allow
+        self.private_hosts: set[str] = set()   # hosts of allow_private sites
         self._policy: SafetyPolicy | None = None
         self._warned = False
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(AllowList.parse(crawler.settings.get("NEWSMON_ALLOW_HOSTS")))
+        middleware = cls(AllowList.parse(crawler.settings.get("NEWSMON_ALLOW_HOSTS")))
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
+
+    def spider_opened(self, spider):
+        # Scrapy's robots.txt request carries no site meta and is sent before the
+        # site's first request reaches this middleware: the site's allowance has to
+        # be known up front, or its robots.txt is refused and everything is allowed.
+        for host in getattr(spider, "private_hosts", ()):
+            self._allow_private_host(host)
+
+    def _allow_private_host(self, host: str) -> None:
+        self.private_hosts.add(host)
+        policy = self._connect_policy()
+        if policy is not None:
+            policy.allow_host(host)
 
     def _connect_policy(self) -> SafetyPolicy | None:
         if self._policy is None:
@@ -48,9 +65,9 @@ class NetworkSafetyMiddleware:
     def process_request(self, request):
         policy = self._connect_policy()
         host = (urlsplit(request.url).hostname or "").lower()
-        allow_private = bool(request.meta.get("allow_private"))
-        if allow_private and policy is not None:
-            policy.allow_host(host)   # the site's hosts: its redirects and robots.txt too
+        allow_private = bool(request.meta.get("allow_private")) or host in self.private_hosts
+        if allow_private and host not in self.private_hosts:
+            self._allow_private_host(host)   # the site's hosts: its redirects too
         allowed = allow_private or (policy is not None and policy.host_allowed(host))
         try:
             check_target(request.url, self.allow, allowed)

@@ -13,9 +13,9 @@ Two checks, one rule (``address_refusal``):
 
 ``NEWSMON_ALLOW_HOSTS`` (hosts or CIDRs, comma-separated) or a site's
 ``allow_private: true`` lifts the ban for fixtures and intranet deployments.
-``check_url`` does both checks with a blocking lookup, for one-off fetches
-(``newsmon extract URL``); ``crawler.fetch`` also connects only to the address it
-checked.
+``check_url`` does both checks with a blocking lookup. One-off fetches
+(``newsmon extract URL``, webhooks) go through ``crawler.fetch.request_url``, which
+resolves once, checks every answer and connects to exactly a checked address.
 """
 from __future__ import annotations
 
@@ -121,20 +121,28 @@ def resolve(host: str, port: int | None = None) -> list[tuple]:
     return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
 
+def vet_addresses(url: str, host: str, infos: list[tuple], allow: AllowList) -> list[tuple]:
+    """The ``getaddrinfo`` answers for ``host`` if *every* one is allowed; else raise.
+
+    One forbidden answer refuses the name: a resolver that mixes a public address
+    with 127.0.0.1 is an attack, whichever of the two a client would try first."""
+    if not infos:
+        raise UnsafeURLError(url, f"{host} has no address")
+    for info in infos:
+        ip = parse_ip(info[4][0])
+        reason = address_refusal(host, ip, allow) if ip is not None else f"unparsable address {info[4][0]!r}"
+        if reason:
+            raise UnsafeURLError(url, reason)
+    return infos
+
+
 def vetted_addresses(url: str, host: str, port: int | None, allow: AllowList) -> list[tuple]:
-    """Resolve ``host`` and keep only addresses the rule allows; raise if none is left."""
+    """Resolve ``host`` once and return its answers, all of them checked."""
     try:
         infos = resolve(host, port)
     except OSError as exc:
         raise UnsafeURLError(url, f"DNS lookup failed: {exc}") from None
-    good, refusals = [], []
-    for info in infos:
-        ip = parse_ip(info[4][0])
-        reason = address_refusal(host, ip, allow) if ip is not None else "unparsable address"
-        (refusals if reason else good).append(reason or info)
-    if not good:
-        raise UnsafeURLError(url, refusals[0] if refusals else "no address")
-    return good
+    return vet_addresses(url, host, infos, allow)
 
 
 def check_url(url: str, allow: AllowList, allow_private: bool = False) -> None:

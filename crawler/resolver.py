@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from scrapy.resolver import CachingThreadedResolver
+from scrapy.resolver import CachingThreadedResolver, dnscache
+from twisted.internet import defer, threads
 from twisted.internet.error import DNSLookupError
 
-from crawler.netsafety import AllowList, address_refusal, parse_ip
+from crawler.netsafety import AllowList, address_refusal, parse_ip, resolve
 
 
 class UnsafeAddressError(DNSLookupError):
@@ -54,8 +55,8 @@ class SafetyPolicy:
 
 
 class SafeResolver(CachingThreadedResolver):
-    """Scrapy's default resolver (threaded getaddrinfo, cached, ``DNS_TIMEOUT``),
-    with every answer -- cached or fresh -- checked before it is used."""
+    """Scrapy's default resolver (threaded, cached, ``DNS_TIMEOUT``), with every
+    address of every fresh answer checked before any is used or cached."""
 
     def __init__(self, reactor, cache_size: int, timeout: float, policy: SafetyPolicy | None = None):
         super().__init__(reactor, cache_size, timeout)
@@ -68,13 +69,31 @@ class SafeResolver(CachingThreadedResolver):
         return resolver
 
     def getHostByName(self, name: str, timeout=()):  # noqa: N802 - Twisted's interface
-        return super().getHostByName(name, timeout).addCallback(self._vet, name)
+        if name in dnscache:         # only vetted answers are cached
+            return defer.succeed(dnscache[name])
+        # getaddrinfo, not Twisted's gethostbyname: every answer is seen (IPv6 too), so a
+        # name that mixes a public address with 127.0.0.1 is refused, not half-checked
+        lookup = threads.deferToThreadPool(self.reactor, self.reactor.getThreadPool(), resolve, name)
+        lookup.addTimeout(self.timeout, self.reactor)
+        lookup.addCallbacks(self._vet, self._failed, callbackArgs=(name,), errbackArgs=(name,))
+        if dnscache.limit:
+            lookup.addCallback(self._cache_result, name)
+        return lookup
 
-    def _vet(self, address: str, name: str) -> str:
-        reason = self.policy.refusal(name, address)
-        if reason:
-            raise UnsafeAddressError(reason)
-        return address
+    def _vet(self, infos: list[tuple], name: str) -> str:
+        if not infos:
+            raise DNSLookupError(f"address {name!r} not found")
+        for info in infos:
+            reason = self.policy.refusal(name, info[4][0])
+            if reason:
+                raise UnsafeAddressError(reason)
+        return infos[0][4][0]
+
+    @staticmethod
+    def _failed(failure, name: str):
+        if failure.check(defer.TimeoutError):
+            raise DNSLookupError(f"address {name!r} not found: timeout error")
+        raise DNSLookupError(f"address {name!r} not found: {failure.getErrorMessage()}")
 
 
 def installed_policy() -> SafetyPolicy | None:

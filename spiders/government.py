@@ -10,6 +10,7 @@ import logging
 import re
 from collections import Counter
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import TextResponse
@@ -44,6 +45,12 @@ class GovNewsSpider(scrapy.Spider):
             for s in self.sites.values()}
         self._scheduled: Counter[str] = Counter()
         self.traps = TrapGuard()
+
+    @property
+    def private_hosts(self) -> set[str]:
+        """Hosts of sites with ``allow_private: true`` (read by the network-safety middleware)."""
+        return {urlsplit(url).hostname for site in self.sites.values() if site.allow_private
+                for url in site.start_urls if urlsplit(url).hostname}
 
     async def start(self):
         for site in self.sites.values():
