@@ -133,3 +133,18 @@ def test_webhook_connector_refuses_mixed_answers_and_rebinding(public_site):
     finally:
         FakeResolver.uninstall()
     assert canary.hits == []
+
+
+def test_robots_txt_is_obeyed_for_an_allow_private_site(fixture_sites, gold, tmp_path):
+    """A site allowed by its own ``allow_private: true`` (nothing in NEWSMON_ALLOW_HOSTS):
+    its robots.txt is fetched under that allowance and obeyed, not refused and ignored."""
+    sites_file = fixture_sites.write_sites_file(tmp_path / "sites.yaml", names=["pingqiao-gov"],
+                                                allow_private=True)
+    served_before = len(fixture_sites.requests())
+    proc = run_newsmon("crawl", "--sites", sites_file, "--index", f"sqlite:///{tmp_path}/n.db", "--json",
+                       NEWSMON_ALLOW_HOSTS="")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    served = [(site, path) for site, _m, path, _s in fixture_sites.requests()[served_before:]]
+    assert ("pingqiao-gov", "/robots.txt") in served
+    assert not [p for _site, p in served if p.startswith("/module/")], "robots.txt disallows /module/"
+    assert json.loads(proc.stdout)["totals"].get("article_pages_fetched", 0) > 0
