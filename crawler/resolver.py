@@ -25,7 +25,7 @@ class UnsafeAddressError(DNSLookupError):
 
 class SafetyPolicy:
     """What may be connected to: the allow-list, plus the hosts of sites with
-    ``allow_private: true`` (registered by the middleware as their requests pass)."""
+    ``allow_private: true`` (registered by the middleware when the spider opens)."""
 
     def __init__(self, allow: AllowList):
         self.allow = allow
