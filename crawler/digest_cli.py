@@ -65,6 +65,12 @@ def digest(day, to, dry_run, out, sites_file, index_url):
 
     if out and not dry_run:
         raise click.UsageError("--out goes with --dry-run (a digest is either sent or written)")
+    if to is not None:
+        from monitor.watches import WatchError, check_email
+        try:
+            to = check_email(to.strip())
+        except WatchError as exc:
+            raise click.BadParameter(str(exc), param_hint="--to") from None
     settings = _settings(sites_file)
     now = utc_now()
     if day:

@@ -29,7 +29,8 @@ DEFAULT_MODE = "both"
 # Watch names end up in state keys ("<watch>/<story_id>") and in mail headers:
 # letters (CJK included), digits, '_', '.', '-'; no '/' and no spaces.
 _NAME = re.compile(r"^[^\W_][\w.-]{0,63}$")
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
+# user@domain: no spaces, quotes, brackets or list separators; one '@', a domain of labels.
+_EMAIL = re.compile(r"^[^@\s<>()\[\]\\,;:\"]{1,64}@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*$")
 WEBHOOK_FORMATS = ("json", "wecom", "dingtalk", "feishu")
 
 
@@ -93,6 +94,21 @@ def parse_watch_query(query: str, name: str = "") -> Query:
                          f"  {query}\n  {pointer}") from None
 
 
+def check_email(address: str, watch: str = "") -> str:
+    """The one check of an email address (watch add, the web forms and API, the sites
+    file, digest --to). Control and invisible characters are refused first: an address
+    lands in a To: header, where a line break would add headers (``Bcc:``)."""
+    label = f"监测「{watch}」：" if watch else ""
+    bad = next((c for c in address if unicodedata.category(c)[0] in "CZ" and c != " "), None)
+    if bad is not None:
+        raise WatchError(f"{label}邮箱地址 {address!r} 含有控制字符或不可见字符 "
+                         f"(U+{ord(bad):04X})，不能使用；请只写地址本身，如 user@example.com")
+    if len(address) > 254 or not _EMAIL.match(address):
+        raise WatchError(f"{label}{address!r} 不是有效的邮箱地址（应形如 user@example.com，"
+                         "一个地址一项，不含空格、引号、尖括号或逗号）")
+    return address
+
+
 def webhook_format(url: str) -> tuple[str, str]:
     """``(format, url)`` for a webhook: an explicit ``wecom+https://…`` prefix wins;
     otherwise the group-robot host decides (WeCom, DingTalk, Feishu/Lark), else plain JSON."""
@@ -120,10 +136,7 @@ def validate_watch(watch: Watch) -> Watch:
     parse_watch_query(watch.query, name)
     if watch.mode not in MODES:
         raise WatchError(f"watch {name!r}: mode {watch.mode!r} is not one of {', '.join(MODES)}")
-    watch.emails = _clean(watch.emails)
-    for address in watch.emails:
-        if not _EMAIL.match(address):
-            raise WatchError(f"watch {name!r}: {address!r} is not an email address (user@example.com)")
+    watch.emails = [check_email(address, name) for address in _clean(watch.emails)]
     watch.webhooks = _clean(watch.webhooks)
     for url in watch.webhooks:
         _fmt, target = webhook_format(url)

@@ -41,7 +41,7 @@ def test_bad_query_is_rejected_with_where_it_breaks(query, message, caret_line):
     ({"name": "two words"}, "watch name 'two words'"),
     ({"name": "a/b"}, "no spaces or '/'"),
     ({"mode": "weekly"}, "mode 'weekly' is not one of immediate, digest, both"),
-    ({"emails": ["not-an-address"]}, "'not-an-address' is not an email address"),
+    ({"emails": ["not-an-address"]}, "'not-an-address' 不是有效的邮箱地址"),
     ({"emails": [], "webhooks": ["ftp://example.com/hook"]}, "is not an http(s) URL"),
     ({"emails": []}, "give at least one recipient"),
     ({"emails": [], "webhooks": ["https://example.com/h"], "mode": "digest"}, "digests go by email"),
