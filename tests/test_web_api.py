@@ -22,6 +22,7 @@ from pipelines.extract import extract_article
 from pipelines.records import build_record
 from test_index_contract import backend  # noqa: F401 - fixture
 from test_search_pages import regional  # noqa: F401 - fixture
+from web_server import LOOPBACK
 
 HOSTILE_PAGE = Path(__file__).parent / "web" / "hostile_page.html"
 HOSTILE_URL = "http://www.sczf.gov.cn/xwdt/202109/t20210914_4187654.html"
@@ -32,7 +33,7 @@ SEARCHES = [("激光产业园", []), ("激光產業園 會辦會", []), ("激光
 
 @pytest.fixture(scope="module")
 def client(crawl):
-    with TestClient(create_app(crawl.index_url, credentials=Credentials())) as client:
+    with TestClient(create_app(crawl.index_url, credentials=Credentials()), base_url=LOOPBACK) as client:
         yield client
 
 
@@ -123,7 +124,7 @@ def test_every_response_carries_the_security_headers(client):
 
 
 def test_search_page_escapes_article_fields(tmp_path):
-    with TestClient(create_app(hostile_index(tmp_path), credentials=Credentials())) as client:
+    with TestClient(create_app(hostile_index(tmp_path), credentials=Credentials()), base_url=LOOPBACK) as client:
         page = client.get("/", params={"q": "恶意代码"}).text
         assert "&lt;script&gt;" in page and "<script" not in page
         story_id = client.get("/api/search", params={"q": "恶意代码"}).json()["stories"][0]["story_id"]
@@ -139,7 +140,8 @@ CREDS = Credentials(token="t0k3n-for-tests", user="analyst", password="correct h
 
 @pytest.fixture(scope="module")
 def locked(crawl):
-    with TestClient(create_app(crawl.index_url, credentials=CREDS), follow_redirects=False) as client:
+    with TestClient(create_app(crawl.index_url, credentials=CREDS), base_url=LOOPBACK,
+                    follow_redirects=False) as client:
         yield client
 
 
@@ -174,7 +176,8 @@ def test_token_or_basic_credentials_open_the_api(locked):
 
 
 def test_login_form_needs_its_csrf_token_and_the_right_password(crawl):
-    with TestClient(create_app(crawl.index_url, credentials=CREDS), follow_redirects=False) as client:
+    with TestClient(create_app(crawl.index_url, credentials=CREDS), base_url=LOOPBACK,
+                    follow_redirects=False) as client:
         form = client.get("/login", params={"next": "/?q=激光"}).text
         csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
         assert client.post("/login", data={"user": "analyst", "password": "correct horse"}).status_code == 400
@@ -192,7 +195,8 @@ def test_login_form_needs_its_csrf_token_and_the_right_password(crawl):
 
 
 def test_login_never_redirects_off_site(crawl):
-    with TestClient(create_app(crawl.index_url, credentials=CREDS), follow_redirects=False) as client:
+    with TestClient(create_app(crawl.index_url, credentials=CREDS), base_url=LOOPBACK,
+                    follow_redirects=False) as client:
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
         ok = client.post("/login", data={"csrf": csrf, "token": CREDS.token, "next": "//evil.example/"})
         assert ok.status_code == 303 and ok.headers["location"] == "/"
@@ -219,8 +223,8 @@ def test_first_page_matches_search_for_the_query_the_page_shows(client, crawl):
 
 def test_a_search_is_reused_for_cache_seconds_then_read_again(tmp_path):
     url = hostile_index(tmp_path)
-    cached = TestClient(create_app(url, credentials=Credentials(), cache_seconds=3600))
-    fresh = TestClient(create_app(url, credentials=Credentials(), cache_seconds=0))
+    cached = TestClient(create_app(url, credentials=Credentials(), cache_seconds=3600), base_url=LOOPBACK)
+    fresh = TestClient(create_app(url, credentials=Credentials(), cache_seconds=0), base_url=LOOPBACK)
     with cached, fresh:
         assert cached.get("/api/search", params={"q": "网络安全"}).json()["total"] == 1
         assert cached.get("/api/search", params={"q": "網絡安全"}).json()["total"] == 1   # same entry
@@ -236,7 +240,7 @@ def test_a_search_is_reused_for_cache_seconds_then_read_again(tmp_path):
 
 def test_api_and_page_agree_with_the_backend_on_either_backend(index_url, backend, regional):  # noqa: F811
     """The same in-process app over SQLite and over the real Elasticsearch."""
-    with TestClient(create_app(index_url, credentials=Credentials(), cache_seconds=0)) as client:
+    with TestClient(create_app(index_url, credentials=Credentials(), cache_seconds=0), base_url=LOOPBACK) as client:
         for params, filters in [({"q": "激光 OR 防汛", "limit": 2}, {"limit": 2}),
                                 ({"q": "激光產業園", "site": "tw-news"}, {"sites": ["tw-news"]})]:
             body = client.get("/api/search", params=params).json()

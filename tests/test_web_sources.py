@@ -14,7 +14,7 @@ from crawler.runs import FAILED, RunInfo, iso, record_run, run_doc
 from index import open_index
 from monitor.web.app import create_app
 from monitor.web.auth import Credentials
-from web_server import copy_of
+from web_server import LOOPBACK, copy_of
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def fail_site(index_url: str, site: str, times: int) -> None:
 
 def test_api_sources_answers_what_newsmon_status_prints(index_copy, crawl):
     fail_site(index_copy, "pingqiao-gov", 3)
-    with TestClient(create_app(index_copy, credentials=Credentials())) as client:
+    with TestClient(create_app(index_copy, credentials=Credentials()), base_url=LOOPBACK) as client:
         api = client.get("/api/sources")
     assert api.status_code == 200
     cli = run_newsmon("status", "--json", "--index", index_copy)
@@ -54,7 +54,7 @@ def test_api_sources_answers_what_newsmon_status_prints(index_copy, crawl):
 
 def test_sources_page_shows_each_site_and_flags_the_failing_one(index_copy, crawl):
     fail_site(index_copy, "pingqiao-gov", 3)
-    with TestClient(create_app(index_copy, credentials=Credentials())) as client:
+    with TestClient(create_app(index_copy, credentials=Credentials()), base_url=LOOPBACK) as client:
         page = client.get("/sources")
         spec = client.get("/api/openapi.json").json()
     assert page.status_code == 200
@@ -71,7 +71,7 @@ def test_sources_page_shows_each_site_and_flags_the_failing_one(index_copy, craw
 
 def test_sources_page_on_an_index_with_no_history_says_how_to_get_some(tmp_path):
     url = f"sqlite:///{tmp_path}/empty.db"
-    with TestClient(create_app(url, credentials=Credentials())) as client:
+    with TestClient(create_app(url, credentials=Credentials()), base_url=LOOPBACK) as client:
         page = client.get("/sources")
         api = client.get("/api/sources")
     assert page.status_code == 200 and "newsmon crawl" in page.text

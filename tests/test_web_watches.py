@@ -11,7 +11,7 @@ from index import open_index
 from monitor.watches import WatchStore
 from monitor.web.app import create_app
 from monitor.web.auth import Credentials
-from web_server import copy_of
+from web_server import LOOPBACK, copy_of
 
 LASER = {"name": "laser-park", "query": "激光产业园 -招聘", "emails": ["team@example.com"], "mode": "both"}
 
@@ -23,7 +23,8 @@ def index_copy(crawl, tmp_path):
 
 @pytest.fixture
 def client(index_copy):
-    with TestClient(create_app(index_copy, credentials=Credentials()), follow_redirects=False) as client:
+    with TestClient(create_app(index_copy, credentials=Credentials()), base_url=LOOPBACK,
+                    follow_redirects=False) as client:
         yield client
 
 
@@ -91,7 +92,8 @@ def test_form_errors_keep_what_was_typed(client):
 
 def test_watches_need_the_login_too(index_copy):
     creds = Credentials(token="watch-token")
-    with TestClient(create_app(index_copy, credentials=creds), follow_redirects=False) as client:
+    with TestClient(create_app(index_copy, credentials=creds), base_url=LOOPBACK,
+                    follow_redirects=False) as client:
         assert client.get("/api/watches").status_code == 401
         assert client.post("/api/watches", json=LASER).status_code == 401
         assert client.get("/watches").status_code == 303

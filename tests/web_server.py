@@ -59,3 +59,8 @@ def copy_of(index_url: str, directory: Path) -> str:
     source.close()
     target.close()
     return f"sqlite:///{directory}/copy.db"
+
+
+# In-process clients ask as a browser on this machine would: the app answers only Host
+# names it is known by (monitor/web/guard.py), and TestClient's default "testserver" is not one.
+LOOPBACK = "http://127.0.0.1"

@@ -1,7 +1,9 @@
 """The web app: ``create_app(index_url)`` builds a Starlette app over one open index.
 
-Layers, outermost first: security headers (``headers.py``), the signed session
-cookie, the login check (``auth.py``), then the routes: server-rendered pages
+Layers, outermost first: security headers (``headers.py``, outside even the 500
+handler), the transport (a trusted proxy's scheme, Secure cookies: ``transport.py``),
+the Host and cross-origin checks (``guard.py``), the signed session cookie, the
+login check (``auth.py``), then the routes: server-rendered pages
 (``pages.py``, Jinja2 with autoescape) and the JSON API under ``/api/``
 (``api.py``, described by ``openapi.py``). Route functions are plain ``def``s:
 Starlette runs them in its thread pool, and the index serializes its own access.
@@ -28,11 +30,16 @@ from index.base import IndexBackend
 from monitor.text import reach_line, safe_href
 from monitor.web.auth import Credentials, LoginRequired, session_secret
 from monitor.web.cache import DEFAULT_TTL, CachedMatches
+from monitor.web.guard import HostPolicy, RequestGuard
 from monitor.web.headers import SecurityHeaders
 from monitor.web.highlight import highlight
+from monitor.web.sessions import SessionRegistry
+from monitor.web.throttle import LoginThrottle
+from monitor.web.transport import Transport, trust_proxy_from_env
 
 HERE = Path(__file__).resolve().parent
 SITES_TTL = 60.0          # seconds the site/region filter lists are reused
+SESSION_MAX_AGE = 12 * 3600
 
 
 class Readers:
@@ -70,6 +77,8 @@ class WebState:
     templates: Jinja2Templates
     matches: CachedMatches
     readers: Readers
+    sessions: SessionRegistry
+    throttle: LoginThrottle
     _sites: tuple[float, dict[str, str | None]] = field(default=(0.0, {}))
 
     def site_regions(self) -> dict[str, str | None]:
@@ -91,19 +100,32 @@ def make_templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+class App(Starlette):
+    """Starlette with the security headers outside its 500 handler as well: Starlette
+    puts its ``ServerErrorMiddleware`` outside every user middleware, so a 500 went
+    out without the Content-Security-Policy."""
+
+    def build_middleware_stack(self):
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(index_url: str | None = None, *, credentials: Credentials | None = None,
-               secret: str | None = None, cache_seconds: float = DEFAULT_TTL, readers: int = 2) -> Starlette:
+               secret: str | None = None, cache_seconds: float = DEFAULT_TTL, readers: int = 2,
+               hosts: HostPolicy | None = None, trust_proxy: bool | None = None) -> Starlette:
     """The app over ``index_url`` (opened now, so a bad URL fails before serving).
     ``credentials`` default to the environment's (``auth.Credentials.from_env``);
     ``cache_seconds``: how long a search's list of matching stories is reused;
-    ``readers``: searches served at once (each has its own index connection)."""
+    ``readers``: searches served at once (each has its own index connection);
+    ``hosts``: the Host names answered (default: loopback and ``NEWSMON_ALLOWED_HOSTS``);
+    ``trust_proxy``: believe X-Forwarded-Proto/-For (default: ``NEWSMON_TRUST_PROXY``)."""
     from monitor.web import api, pages
 
     index = open_index(index_url)
     state = WebState(index=index, index_url=index_url or "",
                      credentials=credentials if credentials is not None else Credentials.from_env(),
                      templates=make_templates(), matches=CachedMatches(ttl=cache_seconds),
-                     readers=Readers(index_url, readers))
+                     readers=Readers(index_url, readers),
+                     sessions=SessionRegistry(index.state, SESSION_MAX_AGE), throttle=LoginThrottle())
 
     @asynccontextmanager
     async def lifespan(app):
@@ -112,14 +134,15 @@ def create_app(index_url: str | None = None, *, credentials: Credentials | None 
         state.index.close()
 
     middleware = [
-        Middleware(SecurityHeaders),
+        Middleware(Transport, trust_proxy=trust_proxy_from_env() if trust_proxy is None else trust_proxy),
+        Middleware(RequestGuard, policy=hosts or HostPolicy.build()),
         Middleware(SessionMiddleware, secret_key=secret or session_secret(), same_site="strict",
-                   session_cookie="newsmon_session", max_age=12 * 3600),
-        Middleware(LoginRequired, credentials=state.credentials),
+                   session_cookie="newsmon_session", max_age=SESSION_MAX_AGE),
+        Middleware(LoginRequired, credentials=state.credentials, sessions=state.sessions, throttle=state.throttle),
     ]
     routes = [*pages.routes(), *api.routes(),
               Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static")]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers=pages.exception_handlers())
+    app = App(routes=routes, middleware=middleware, lifespan=lifespan,
+              exception_handlers=pages.exception_handlers())
     app.state.web = state
     return app

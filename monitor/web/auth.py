@@ -7,7 +7,11 @@
 - Browsers log in once at ``/login`` (a signed session cookie, SameSite=strict);
   API clients send ``Authorization: Bearer TOKEN`` or HTTP Basic user:password.
 - Forms carry a per-session CSRF token (``csrf_token``/``check_csrf``). The JSON
-  API takes writes only as ``application/json``, which no cross-site form can send.
+  API takes writes only as ``application/json``, which no cross-site form can send;
+  ``guard.py`` refuses cross-origin writes and foreign Host names before all this.
+- Wrong passwords and tokens, on the form and in headers alike, are throttled per
+  client address and user (``throttle.py``); logout ends the session on the
+  server too (``sessions.py``).
 """
 from __future__ import annotations
 
@@ -21,9 +25,15 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from monitor.web.guard import refusal
+from monitor.web.sessions import SESSION_ID, SessionRegistry
+from monitor.web.throttle import LoginThrottle, keys
+from monitor.web.transport import client_ip
 
 TOKEN_ENV = "NEWSMON_WEB_TOKEN"
 USER_ENV = "NEWSMON_WEB_USER"
@@ -103,6 +113,20 @@ def session_secret(environ: dict | None = None) -> str:
     return env.get(SECRET_ENV) or secrets.token_urlsafe(32)
 
 
+def _header_user(authorization: str) -> str | None:
+    """The name an Authorization header tries (``token`` for a bearer), for the throttle."""
+    scheme, _, value = authorization.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        return "token"
+    if scheme == "basic":
+        try:
+            return base64.b64decode(value.strip()).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return None
+
+
 def _header_login(credentials: Credentials, authorization: str) -> str | None:
     scheme, _, value = authorization.partition(" ")
     scheme = scheme.lower()
@@ -118,26 +142,48 @@ def _header_login(credentials: Credentials, authorization: str) -> str | None:
     return None
 
 
+def too_many_attempts(seconds: int) -> str:
+    return f"登录失败次数过多，请 {seconds} 秒后再试。"
+
+
 class LoginRequired:
     """ASGI middleware (inside the session middleware): pages redirect to ``/login``,
-    API calls get 401, unless the session or the Authorization header says who it is."""
+    API calls get 401, unless the session or the Authorization header says who it is.
+    A session the server no longer knows (logged out) is emptied first."""
 
-    def __init__(self, app: ASGIApp, credentials: Credentials):
+    def __init__(self, app: ASGIApp, credentials: Credentials, sessions: SessionRegistry,
+                 throttle: LoginThrottle):
         self.app = app
         self.credentials = credentials
+        self.sessions = sessions
+        self.throttle = throttle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.credentials.required:
             return await self.app(scope, receive, send)
-        path = scope["path"]
-        if path.startswith(OPEN_PATHS):
-            return await self.app(scope, receive, send)
         request = Request(scope)
-        if request.session.get(SESSION_USER):
+        session = request.session
+        if session.get(SESSION_USER):
+            sid = session.get(SESSION_ID)
+            alive = self.sessions.known(sid)
+            if alive is None:             # not seen since this process started: ask the store
+                alive = await run_in_threadpool(self.sessions.alive, sid)
+            if not alive:
+                session.clear()
+        path = scope["path"]
+        if path.startswith(OPEN_PATHS) or session.get(SESSION_USER):
             return await self.app(scope, receive, send)
         authorization = request.headers.get("authorization")
-        if authorization and _header_login(self.credentials, authorization):
-            return await self.app(scope, receive, send)
+        if authorization:
+            attempt = keys(client_ip(scope), _header_user(authorization))
+            wait = self.throttle.retry_after(*attempt)
+            if wait:
+                response = refusal(scope, 429, too_many_attempts(wait), {"Retry-After": str(wait)})
+                return await response(scope, receive, send)
+            if _header_login(self.credentials, authorization):
+                self.throttle.succeeded(*attempt)
+                return await self.app(scope, receive, send)
+            self.throttle.failed(*attempt)
         if path.startswith("/api/"):
             response = JSONResponse({"error": "authentication required: send 'Authorization: Bearer <token>' "
                                               "or HTTP Basic credentials"}, status_code=401,

@@ -15,8 +15,9 @@ SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    # Following a copy to its site must not tell that site what was searched for.
-    (b"referrer-policy", b"no-referrer"),
+    # Following a copy to its site must not tell that site what was searched for; same-origin
+    # (not no-referrer) so that our own forms' POSTs carry a real Origin, not "null" (guard.py).
+    (b"referrer-policy", b"same-origin"),
 ]
 
 

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import re
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from index import IndexURLError
 from index.query import QuerySyntaxError, parse_query
 from index.story_search import search_page
-from monitor.web.auth import SESSION_USER, check_csrf, csrf_token, safe_next
+from monitor.web.auth import SESSION_USER, check_csrf, csrf_token, safe_next, too_many_attempts
 from monitor.web.params import BadSearch, SearchParams, read_search
+from monitor.web.sessions import SESSION_ID
+from monitor.web.throttle import keys
+from monitor.web.transport import client_ip
 
 PAGE_LINKS = 9            # page numbers shown around the current one
 _REGION_UNIT = re.compile(r"[^省市区县州盟旗]+[省市区县州盟旗]?")
@@ -96,15 +100,27 @@ async def login_submit(request: Request) -> Response:
     if not check_csrf(request, form.get("csrf")):
         return render(request, "login.html", {"next": target, "error": "the form expired: please try again"}, 400)
     creds = state.credentials
+    tried = "token" if form.get("token") else str(form.get("user") or "") or None
+    attempt = keys(client_ip(request.scope), tried)
+    wait = state.throttle.retry_after(*attempt)
+    if wait:
+        response = render(request, "login.html", {"next": target, "error": too_many_attempts(wait)}, 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = None
     if form.get("token") and creds.check_token(str(form["token"])):
         user = "token"
     elif form.get("user") and creds.check_password(str(form["user"]), str(form.get("password") or "")):
         user = str(form["user"])
     if user is None:
+        if tried:
+            state.throttle.failed(*attempt)
         return render(request, "login.html", {"next": target, "error": "wrong user name, password or token"}, 401)
+    state.throttle.succeeded(*attempt)
+    sid = await run_in_threadpool(state.sessions.start, user)
     request.session.clear()       # a fresh session (and CSRF token) on login
     request.session[SESSION_USER] = user
+    request.session[SESSION_ID] = sid
     return RedirectResponse(target, status_code=303)
 
 
@@ -112,6 +128,8 @@ async def logout(request: Request) -> Response:
     form = await request.form()
     if not check_csrf(request, form.get("csrf")):
         raise HTTPException(400, "the form expired: go back and try again")
+    # Forget it on the server too: a copy of the cookie must not outlive the logout.
+    await run_in_threadpool(request.app.state.web.sessions.end, request.session.get(SESSION_ID))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -129,18 +147,28 @@ def routes() -> list[Route]:
     ]
 
 
+SERVER_ERROR = "服务器内部错误：请稍后再试；若一再出现，请把时间告诉管理员（详情在服务日志里）。"
+
+
 def exception_handlers() -> dict:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/api/"):
-            from starlette.responses import JSONResponse
             return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
         return render(request, "error.html", {"status": exc.status_code, "message": exc.detail}, exc.status_code)
 
     async def index_down(request: Request, exc: IndexURLError) -> Response:
         # Elasticsearch went away after the app started: say so instead of a 500.
         if request.url.path.startswith("/api/"):
-            from starlette.responses import JSONResponse
             return JSONResponse({"error": str(exc)}, status_code=503)
         return render(request, "error.html", {"status": 503, "message": str(exc)}, 503)
 
-    return {HTTPException: http_error, IndexURLError: index_down}
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # No template and no session here: either may be what failed. The log has the traceback.
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": SERVER_ERROR}, status_code=500)
+        return HTMLResponse(f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>500</title>'
+                            f'<link rel="stylesheet" href="/static/style.css"><main><h1>500</h1>'
+                            f'<p class="error" role="alert">{SERVER_ERROR}</p><p><a href="/">返回搜索</a></p>'
+                            f'</main></html>', status_code=500)
+
+    return {HTTPException: http_error, IndexURLError: index_down, 500: server_error}
