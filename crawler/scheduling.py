@@ -113,14 +113,15 @@ class SitesFileWatcher:
         self._digest: str | None = None
 
     def load(self):
-        from crawler.sites import parse_sites, SitesFileError
+        from crawler.sites import SitesFileError, parse_sites, read_sites_file
         try:
-            raw = self.path.read_bytes()
+            # mtime first: a file refused (too big, bad YAML) is not read again until it changes
             self._mtime = self.path.stat().st_mtime
         except FileNotFoundError:
             raise SitesFileError(f"{self.path}: sites file not found") from None
         except OSError as exc:
             raise SitesFileError(f"{self.path}: cannot read sites file: {exc}") from None
+        raw = read_sites_file(self.path)          # refuses an oversized file before reading it whole
         self._digest = hashlib.sha1(raw).hexdigest()
         try:
             text = raw.decode("utf-8")

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from crawler.sites_yaml import MAX_BYTES, BoundedLoader, YAMLLimitError
 from pipelines.article import ExtractOptions
 
 _SCHEDULE_EVERY = re.compile(r"^every\s+(\d+)\s*(s|m|h|d)$")
@@ -24,6 +25,8 @@ _KNOWN_FIELDS = {
     "download_delay", "concurrency",
 }
 _SELECTOR_FIELDS = {"title", "body", "date"}
+_TEXT_FIELDS = {"name", "region", "schedule", "article_url_pattern", "list_url_pattern", "encoding"}
+_LIST_FIELDS = {"start_urls", "allowed_prefixes"}
 
 
 class SitesFileError(ValueError):
@@ -61,6 +64,7 @@ class SitesFile:
     sites: list[SiteConfig]
     watches: list[dict] = field(default_factory=list)
     digest: dict = field(default_factory=dict)
+    watch_lines: list[int] = field(default_factory=list)   # line of each watches: item, for errors
 
     def select(self, names: list[str] | tuple[str, ...]) -> list[SiteConfig]:
         if not names:
@@ -86,31 +90,49 @@ def parse_schedule(text: str) -> tuple[str, object]:
     if _CRON.match(text):
         return "cron", text
     raise ValueError(
-        f"{text!r} is not a schedule; write 'every N s|m|h|d' (e.g. 'every 30m') "
+        f"{_short(text)} is not a schedule; write 'every N s|m|h|d' (e.g. 'every 30m') "
         "or a cron line with five fields (e.g. '*/30 * * * *')")
 
 
-def load_sites(path: str | Path) -> SitesFile:
-    path = Path(path)
+def read_sites_file(path: str | Path) -> bytes:
+    """The file's bytes; a file over ``MAX_BYTES`` is refused before it is read whole."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise SitesFileError(f"{path}: sites file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise SitesFileError(f"{path}: cannot read sites file: {exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise SitesFileError(f"{path}: 站点文件超过 {MAX_BYTES // 2**20} MB 上限（3,000 个站点约 0.75 MB）："
+                             "请检查是否选错了文件")
+    return raw
+
+
+def load_sites(path: str | Path) -> SitesFile:
+    try:
+        raw = read_sites_file(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise SitesFileError(f"{path}: cannot read sites file: {exc}") from None
     return parse_sites(raw, str(path))
 
 
 def parse_sites(raw: str, path: str = "<sites>") -> SitesFile:
+    if len(raw) > MAX_BYTES:
+        raise SitesFileError(f"{path}: 站点文件超过 {MAX_BYTES // 2**20} MB 上限")
+    loader = BoundedLoader(raw)
     try:
-        root = yaml.compose(raw)
+        root = loader.get_single_node()
+    except YAMLLimitError as exc:
+        raise SitesFileError(f"{path}:{exc.line}: {exc.message}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
-        raise SitesFileError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise SitesFileError(f"{path}{where}: not valid YAML: "
+                             f"{_one_line(getattr(exc, 'problem', None) or exc)}") from None
     if root is None or not isinstance(root, yaml.MappingNode):
         raise SitesFileError(f"{path}:1: expected a mapping with a 'sites:' list")
-    top = _mapping(root)
+    top = _mapping(root, path)
     if "sites" not in top:
         raise SitesFileError(f"{path}:1: missing the 'sites:' list")
     sites_node = top["sites"][1]
@@ -118,45 +140,95 @@ def parse_sites(raw: str, path: str = "<sites>") -> SitesFile:
         raise SitesFileError(f"{path}:{_line(sites_node)}: 'sites' must be a list")
     sites, seen = [], {}
     for node in sites_node.value:
-        site = _parse_site(node, path)
+        site = _parse_site(loader, node, path)
         if site.name in seen:
             raise SitesFileError(
                 f"{path}:{_line(node)}: field 'name': duplicate site name {site.name!r} "
                 f"(first defined on line {seen[site.name]})")
         seen[site.name] = _line(node)
         sites.append(site)
-    data = yaml.safe_load(raw) or {}
-    return SitesFile(path=path, sites=sites, watches=list(data.get("watches") or []),
-                     digest=dict(data.get("digest") or {}))
+    watches, watch_lines, digest = [], [], {}
+    if "watches" in top:
+        node = top["watches"][1]
+        watches = _construct(loader, node, path, "watches")
+        if not isinstance(watches, (list, type(None))):
+            raise SitesFileError(f"{path}:{_line(node)}: 'watches' 必须是列表（每项一个 name 和 query）")
+        watches = watches or []
+        watch_lines = [_line(item) for item in node.value] if isinstance(node, yaml.SequenceNode) else []
+    if "digest" in top:
+        node = top["digest"][1]
+        digest = _construct(loader, node, path, "digest")
+        if not isinstance(digest, (dict, type(None))):
+            raise SitesFileError(f"{path}:{_line(node)}: 'digest' 必须是映射（如 time: \"08:00\"）")
+        digest = digest or {}
+    return SitesFile(path=path, sites=sites, watches=list(watches), digest=dict(digest),
+                     watch_lines=watch_lines)
 
 
-def _mapping(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    return {k.value: (k, v) for k, v in node.value}
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+def _short(value, width: int = 80) -> str:
+    """``repr`` cut to ``width``: a message quotes what was written without echoing megabytes."""
+    text = repr(value)
+    return text if len(text) <= width else text[:width] + "…"
+
+
+def _construct(loader: BoundedLoader, node: yaml.Node, path: str, label: str):
+    """The Python value of ``node``; an unusable value (``!!int abc``, ``2021-02-30``)
+    is a ``SitesFileError`` at its line."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or node.start_mark
+        problem = exc.problem or exc
+    except (ValueError, TypeError, OverflowError) as exc:
+        mark, problem = node.start_mark, exc
+    raise SitesFileError(f"{path}:{mark.line + 1}: {label}: {_one_line(problem)}")
+
+
+def _mapping(node: yaml.MappingNode, path: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    fields = {}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            raise SitesFileError(f"{path}:{_line(key)}: 键必须是普通文本，不能是列表或映射")
+        fields[key.value] = (key, value)
+    return fields
 
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _parse_site(node: yaml.Node, path: str) -> SiteConfig:
+def _parse_site(loader: BoundedLoader, node: yaml.Node, path: str) -> SiteConfig:
     if not isinstance(node, yaml.MappingNode):
         raise SitesFileError(f"{path}:{_line(node)}: each site must be a mapping with name and start_urls")
-    fields = _mapping(node)
+    fields = _mapping(node, path)
     name_node = fields.get("name", (None, None))[1]
-    label = f"site {name_node.value!r}" if isinstance(name_node, yaml.ScalarNode) else "site"
+    label = f"site {_short(name_node.value)}" if isinstance(name_node, yaml.ScalarNode) else "site"
 
     def fail(field_name: str, msg: str, at: yaml.Node | None = None) -> SitesFileError:
         return SitesFileError(f"{path}:{_line(at or node)}: {label}: field '{field_name}': {msg}")
 
     for key, (knode, _) in fields.items():
         if key not in _KNOWN_FIELDS:
-            raise fail(key, f"unknown field; known fields: {', '.join(sorted(_KNOWN_FIELDS))}", knode)
+            raise fail(key[:40], f"unknown field; known fields: {', '.join(sorted(_KNOWN_FIELDS))}", knode)
     if name_node is None:
         raise fail("name", "missing (every site needs a unique name)")
+    if not isinstance(name_node, yaml.ScalarNode):
+        raise fail("name", "必须是文本", name_node)
     name = str(name_node.value).strip()
     if not _NAME.match(name):
-        raise fail("name", f"{name!r} must be lowercase letters, digits, '-', '_' or '.'", name_node)
-    values = {k: yaml.safe_load(yaml.serialize(v)) for k, (_, v) in fields.items()}
+        raise fail("name", f"{_short(name)} must be lowercase letters, digits, '-', '_' or '.'", name_node)
+    values = {k: _construct(loader, v, path, f"{label}: field '{k}'") for k, (_, v) in fields.items()}
+    for key in _TEXT_FIELDS & values.keys():
+        if not isinstance(values[key], (str, int, float, type(None))):
+            raise fail(key, "必须是一段文本，不能是列表或映射", fields[key][1])
+    for key in _LIST_FIELDS & values.keys():
+        items = values[key] if isinstance(values[key], list) else [values[key]]
+        if not all(isinstance(item, (str, type(None))) for item in items):
+            raise fail(key, "必须是 URL 文本或 URL 列表", fields[key][1])
 
     urls = values.get("start_urls")
     if isinstance(urls, str):
@@ -167,7 +239,7 @@ def _parse_site(node: yaml.Node, path: str) -> SiteConfig:
     for url in urls:
         parts = urlsplit(str(url))
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise fail("start_urls", f"{url!r} is not an http(s) URL", fields["start_urls"][1])
+            raise fail("start_urls", f"{_short(url)} is not an http(s) URL", fields["start_urls"][1])
     kwargs: dict = {"name": name, "start_urls": tuple(str(u) for u in urls)}
 
     if "schedule" in values:
@@ -190,7 +262,7 @@ def _parse_site(node: yaml.Node, path: str) -> SiteConfig:
         try:
             codecs.lookup(kwargs["encoding"])
         except LookupError:
-            raise fail("encoding", f"unknown encoding {kwargs['encoding']!r}", fields["encoding"][1]) from None
+            raise fail("encoding", f"unknown encoding {_short(kwargs['encoding'])}", fields["encoding"][1]) from None
     if values.get("allowed_prefixes") is not None:
         prefixes = values["allowed_prefixes"]
         if isinstance(prefixes, str):
@@ -200,7 +272,8 @@ def _parse_site(node: yaml.Node, path: str) -> SiteConfig:
         kwargs["allowed_prefixes"] = tuple(str(p) for p in prefixes)
     if values.get("selectors") is not None:
         sel = values["selectors"]
-        if not isinstance(sel, dict) or set(sel) - _SELECTOR_FIELDS:
+        if (not isinstance(sel, dict) or set(sel) - _SELECTOR_FIELDS
+                or not all(isinstance(v, (str, int, float)) for v in sel.values())):
             raise fail("selectors", "must be a mapping with any of: title, body, date", fields["selectors"][1])
         kwargs["selectors"] = {k: str(v) for k, v in sel.items()}
     if "allow_private" in values:
@@ -214,6 +287,6 @@ def _parse_site(node: yaml.Node, path: str) -> SiteConfig:
                 if number < 0 or isinstance(values[key], bool):
                     raise ValueError
             except (TypeError, ValueError):
-                raise fail(key, f"must be a non-negative number, got {values[key]!r}", fields[key][1]) from None
+                raise fail(key, f"must be a non-negative number, got {_short(values[key])}", fields[key][1]) from None
             kwargs[key] = number
     return SiteConfig(**kwargs)

@@ -111,7 +111,8 @@ def watch_sync(sites_file, index_url):
     from crawler.sites import SitesFileError, load_sites
     from monitor.watches import watches_from_config
     try:
-        watches = watches_from_config(load_sites(sites_file).watches, sites_file)
+        sites = load_sites(sites_file)
+        watches = watches_from_config(sites.watches, sites_file, sites.watch_lines)
     except (SitesFileError, WatchError) as exc:
         raise click.ClickException(str(exc)) from None
     index = _open_index(index_url)

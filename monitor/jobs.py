@@ -24,7 +24,7 @@ def alert_jobs(config, sites) -> list:
     from scheduler import JobSpec
 
     try:
-        watches = watches_from_config(sites.watches, sites.path)
+        watches = watches_from_config(sites.watches, sites.path, sites.watch_lines)
     except WatchError as exc:
         raise SitesFileError(str(exc)) from None
     if watches:

@@ -167,23 +167,11 @@ _CONFIG_FIELDS = {"name": "name", "query": "query", "mode": "mode", "email": "em
                   "region": "regions", "regions": "regions"}
 
 
-def _yaml_lines(path: str) -> list[int]:
-    """Line of each item of the file's ``watches:`` list (for error messages)."""
-    import yaml
-    try:
-        root = yaml.compose(open(path, encoding="utf-8").read())
-        for key, value in root.value:
-            if key.value == "watches" and isinstance(value, yaml.SequenceNode):
-                return [item.start_mark.line + 1 for item in value.value]
-    except (OSError, yaml.YAMLError, AttributeError, TypeError):
-        pass
-    return []
-
-
-def watches_from_config(entries: list, path: str = "<sites>") -> list[Watch]:
+def watches_from_config(entries: list, path: str = "<sites>", lines: list[int] | None = None) -> list[Watch]:
     """``Watch`` objects from a sites file's ``watches:`` entries; ``WatchError``
-    naming the file, the line and the field of the first bad one."""
-    lines = _yaml_lines(path) if path != "<sites>" else []
+    naming the file, the line (``lines``: each entry's, as the sites loader read
+    them; the file is not parsed again here) and the field of the first bad one."""
+    lines = lines or []
     watches, seen = [], set()
     for i, entry in enumerate(entries or []):
         where = f"{path}:{lines[i]}" if i < len(lines) else f"{path}: watches[{i}]"
