@@ -12,6 +12,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from index.base import ArticleRecord, IndexBackend, Quarantined
+from index.errors import StorageBusy, StorageError
 from index.query import Query, QuerySyntaxError, parse_query
 
 DEFAULT_INDEX_URL = "sqlite:///data/newsmon.db"
@@ -32,7 +33,11 @@ def _open_sqlite(url: str) -> IndexBackend:
         raise IndexURLError(f"bad SQLite index URL {url!r}: use sqlite:///relative/path.db "
                             "or sqlite:////absolute/path.db")
     path = Path(url[len(prefix):])
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:        # e.g. a read-only mount: one line, not a traceback
+        from index.errors import os_error
+        raise os_error(exc, path.parent) from exc
     return SQLiteIndex(path)
 
 
@@ -73,4 +78,5 @@ def replay_spool(url: str | None = None):
 
 
 __all__ = ["ArticleRecord", "IndexBackend", "IndexURLError", "Quarantined", "Query",
-           "QuerySyntaxError", "open_index", "parse_query", "replay_spool", "INDEX_SCHEMES"]
+           "QuerySyntaxError", "StorageBusy", "StorageError", "open_index", "parse_query", "replay_spool",
+           "INDEX_SCHEMES"]

@@ -14,7 +14,7 @@ them as opaque terms.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Iterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, runtime_checkable
 
 from index.query import Query
 from index.state import StateStore
@@ -139,6 +139,14 @@ class IndexBackend(Protocol):
 
     def flush(self) -> None:
         """Make everything written so far durable and visible to search."""
+
+    def commit_unit(self, on_durable: Callable[[], None] | None = None) -> None:
+        """One unit of work (a crawled page's writes) is complete. SQLite commits it
+        now, so its one write lock is never held across a crawl's network waits;
+        Elasticsearch keeps batching. ``on_durable`` is called once the unit is durable
+        (committed; acknowledged by Elasticsearch or in its on-disk spool), and never
+        if it is lost: a crawl counts an article only then. Storage failures raise
+        ``index.errors.StorageError``."""
 
     def close(self) -> None: ...
 

@@ -28,6 +28,7 @@ from elasticsearch import NotFoundError
 
 from index import IndexURLError, es_dedup
 from index.base import ArticleRecord, Quarantined, order_copies
+from index.errors import os_error
 from index.es_bulk import send_actions
 from index.es_client import (ESOptions, ReplayResult, is_down as _is_down, make_client, parse_url,
                              server_version, short_reason, unreachable)
@@ -64,6 +65,7 @@ class ElasticsearchIndex:
         self._touched_stories: set[str] = set()     # whose story_date may need fixing
         self._session_stories: set[str] = set()     # stories of the documents sent since open
         self._replaced: set[str] = set()            # pending ids that existed before (updates)
+        self._on_durable: list[Callable[[], None]] = []   # commit_unit callbacks, run at the next flush
         # Sent, not yet searchable: story -> {id: STORY_FIELDS} (what _story_fixes must see).
         self._unrefreshed: dict[str, dict[str, dict]] = {}
         self._unrefreshed_story: dict[str, str] = {}
@@ -254,7 +256,24 @@ class ElasticsearchIndex:
         whatever the server does not confirm is spooled durably."""
         self._flush(refresh=True)
 
+    def commit_unit(self, on_durable: Callable[[], None] | None = None) -> None:
+        """Batches stay (a bulk request per page would cost the cluster a segment each):
+        ``on_durable`` runs once the batch holding this page is confirmed or spooled."""
+        if on_durable is not None:
+            with self._lock:
+                self._on_durable.append(on_durable)
+
     def _flush(self, refresh: bool) -> None:
+        with self._lock:
+            durable, self._on_durable = self._on_durable, []
+            try:
+                self._send_pending(refresh)
+            except OSError as exc:       # the spool's own disk is full or read-only
+                raise os_error(exc, self.spool.path) from exc
+        for callback in durable:
+            callback()
+
+    def _send_pending(self, refresh: bool) -> None:
         with self._lock:
             docs, quarantine = list(self.overlay.pending()), dict(self._quarantine)
             self._quarantine.clear()

@@ -13,20 +13,26 @@ How a query runs:
 
 The connection is shared by one Scrapy pipeline thread and guarded by a lock;
 writes are batched in a transaction until ``flush()`` (or every
-``AUTOCOMMIT_EVERY`` writes, to keep the transaction bounded).
+``AUTOCOMMIT_EVERY`` writes, to keep the transaction bounded). A crawl ends its
+transaction after every page (``commit_unit``), so SQLite's one write lock is
+held while a page is written, never across the crawl's network waits: another
+process's write (a watch added on the web) waits milliseconds, not a batch.
+A storage failure (disk full, read-only, locked too long) rolls back only the
+unfinished batch and leaves as ``index.errors.StorageError``.
 """
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from index import sqlite_dedup
 from index.band_window import BandWindow
 from index.base import ArticleRecord, Quarantined, order_copies
-from index.query import And, Not, Or, Query, Term
+from index.errors import StorageError, guarded, sqlite_error
+from index.query import Query
+from index.sqlite_fts import fts_text
 from index.state import SQLiteState
 from index.story_search import StoryMatch, build_stories
 
@@ -74,87 +80,6 @@ _RECORD_COLUMNS = "rowid, " + ", ".join(_ARTICLE_COLUMNS) + ", lsh_bands"
 _OPENING_COLUMNS = _RECORD_COLUMNS.replace(", text, norm_title, norm_text,",
                                            ", substr(text, 1, 100), norm_title, '',")
 
-# Scripts written without spaces between words: one FTS token per character.
-_UNSPACED_CHAR = re.compile(
-    "([\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\U00020000-\U0003ffff])")
-_HAS_TOKEN_CHAR = re.compile(r"\w")
-# Word characters FTS keeps in multi-character tokens (Latin, digits, …): not CJK.
-_HAS_SPACED_WORD_CHAR = re.compile(
-    "[^\\W\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\U00020000-\U0003ffff]")
-
-
-class _SpaceAroundUnspaced(dict):
-    """``str.translate`` table, filled on first sight of each character: a CJK
-    character maps to itself with a space on each side, anything else to itself.
-    Same output as ``_UNSPACED_CHAR.sub(r" \1 ", text)``, several times faster
-    (Python 3.11 expands a regex replacement template per match, in Python)."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        self[code] = f" {char} " if _UNSPACED_CHAR.match(char) else char
-        return self[code]
-
-
-_FTS_TABLE = _SpaceAroundUnspaced()
-
-
-def fts_text(norm_text: str) -> str:
-    """Normalized text as the FTS column stores it: a space around each CJK character."""
-    return norm_text.translate(_FTS_TABLE)
-
-
-def _fts_phrase(term: Term) -> str | None:
-    """FTS5 phrase for a term, or None when FTS tokens cannot narrow it.
-
-    A CJK character is one token, so a CJK phrase finds every substring. Latin
-    letters and digits form whole-word tokens (``2021``, ``20kw``), so a term with
-    any of them (``kw``, ``20``) could sit inside a longer token: such a term is
-    matched with ``instr`` on the normalized text instead (see ``search``), and
-    a term with no token character at all (e.g. "·") only by verification."""
-    if not _HAS_TOKEN_CHAR.search(term.text) or _HAS_SPACED_WORD_CHAR.search(term.text):
-        return None
-    return '"' + fts_text(term.text).replace('"', '""') + '"'
-
-
-def _positive_clauses(query: Query) -> Iterator[tuple[Term, ...]]:
-    for clause in query.root.clauses:
-        if not isinstance(clause, Not):
-            yield tuple(clause.alternatives) if isinstance(clause, Or) else (clause,)
-
-
-def fts_match_expression(query: Query) -> str | None:
-    """FTS5 MATCH string selecting a superset of the query's matches, or None for
-    "every article". Exclusions are left to verification: an FTS phrase can match
-    across punctuation, so ``NOT`` there could drop a true match."""
-    parts: list[str] = []
-    for alternatives in _positive_clauses(query):
-        phrases = [_fts_phrase(t) for t in alternatives]
-        if None in phrases:
-            continue
-        parts.append(phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
-    return " AND ".join(parts) or None
-
-
-def substring_filters(query: Query) -> tuple[list[str], list[str]]:
-    """SQL conditions (and their parameters) for the clauses FTS cannot narrow
-    because a term has Latin letters or digits: plain substring tests (``instr``)
-    on the normalized title and text, so ``kw`` finds ``20kW``."""
-    where, params = [], []
-    for alternatives in _positive_clauses(query):
-        if not any(_HAS_SPACED_WORD_CHAR.search(t.text) for t in alternatives):
-            continue
-        if not all(_HAS_TOKEN_CHAR.search(t.text) for t in alternatives):
-            continue   # an alternative with no token character: only verification can say
-        tests = []
-        for term in alternatives:
-            tests.append("(instr(a.norm_title, ?) > 0 OR instr(a.norm_text, ?) > 0)")
-            params += [term.text, term.text]
-        where.append("(" + " OR ".join(tests) + ")")
-    return where, params
-
-
 def _chunks(items: list, size: int = _SQL_PARAM_CHUNK) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -168,24 +93,56 @@ class SQLiteIndex:
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._lock = threading.RLock()
-        # check_same_thread=False: Scrapy may open the index in one thread and write
-        # from the reactor thread; the lock serializes access.
-        self._conn = sqlite3.connect(self.path, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
         self._pending = 0
+        self._on_commit: list[Callable[[], None]] = []   # commit_unit callbacks not yet durable
         self._closed = False
         self._band_window = BandWindow()   # the LSH lookup's view of band_keys
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA busy_timeout=10000")
-            # 64 MiB page cache (default 2 MiB): dedup looks up ~40 band keys per
-            # article in an index that grows with the corpus.
-            self._conn.execute("PRAGMA cache_size=-65536")
+        try:
+            # check_same_thread=False: Scrapy may open the index in one thread and write
+            # from the reactor thread; the lock serializes access.
+            self._conn = sqlite3.connect(self.path, check_same_thread=False)
+        except sqlite3.Error as exc:
+            error = sqlite_error(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
+        self._conn.row_factory = sqlite3.Row
+        try:
             self._migrate()
-        self.state = SQLiteState(self._conn, self._lock, self.flush)
+            self.state = SQLiteState(self._conn, self._lock, self.flush, self._storage_failed)
+        except BaseException:
+            self._conn.close()
+            raise
 
+    def _storage_failed(self, exc: sqlite3.Error) -> StorageError | None:
+        """After a storage failure: roll back the unfinished batch (SQLite may have
+        rolled part of it back already), forget what it would have made durable, and
+        rebuild the band window from the rows if it saw writes that are now gone."""
+        error = sqlite_error(exc, self.path)
+        if error is None:
+            return None
+        with self._lock:
+            if self._closed:
+                return error
+            lost = self._pending or self._conn.in_transaction
+            try:
+                self._conn.rollback()
+            except sqlite3.Error:
+                pass
+            self._pending = 0
+            self._on_commit.clear()
+            if lost:
+                self._band_window = BandWindow()
+        return error
+
+    @guarded
     def _migrate(self) -> None:
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        # 64 MiB page cache (default 2 MiB): dedup looks up ~40 band keys per
+        # article in an index that grows with the corpus.
+        self._conn.execute("PRAGMA cache_size=-65536")
         self._conn.executescript(_SCHEMA + sqlite_dedup.SCHEMA)
         row = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()
         version = row[0]
@@ -209,6 +166,7 @@ class SQLiteIndex:
         if self._pending >= AUTOCOMMIT_EVERY:
             self.flush()
 
+    @guarded
     def upsert_article(self, record: ArticleRecord) -> bool:
         values = (record.id, record.url, record.canonical_url, record.site, record.title,
                   record.text, record.norm_title, record.norm_text, record.text_hash,
@@ -244,6 +202,7 @@ class SQLiteIndex:
             self._wrote()
         return old is None
 
+    @guarded
     def set_story(self, article_ids: list[str], story_id: str, canonical_id: str) -> None:
         """Rows are read first and only those that change are updated, one by id:
         an UPDATE that may touch several rows opens a statement savepoint, which
@@ -269,6 +228,7 @@ class SQLiteIndex:
                                        (new_story, new_canonical, article))
             self._wrote()
 
+    @guarded
     def record_quarantine(self, item: Quarantined) -> None:
         with self._lock:
             self._conn.execute(
@@ -277,19 +237,33 @@ class SQLiteIndex:
                 (item.url, item.site, item.reason, item.title or "", item.fetched_at or ""))
             self._wrote()
 
+    @guarded
     def flush(self) -> None:
         with self._lock:
             self._conn.commit()
             self._pending = 0
+            durable, self._on_commit = self._on_commit, []
+        for callback in durable:
+            callback()
+
+    def commit_unit(self, on_durable: Callable[[], None] | None = None) -> None:
+        """Commit now (see the module docstring), then call ``on_durable``."""
+        if on_durable is not None:
+            with self._lock:
+                self._on_commit.append(on_durable)
+        self.flush()
 
     def close(self) -> None:
-        """Commit and close; closing twice is harmless."""
+        """Commit and close; closing twice is harmless. A commit that fails is
+        rolled back and raised, and the file is closed all the same."""
         with self._lock:
             if self._closed:
                 return
-            self.flush()
-            self._conn.close()
-            self._closed = True
+            try:
+                self.flush()
+            finally:
+                self._conn.close()
+                self._closed = True
 
     # -- reading articles ------------------------------------------------------------
 
@@ -303,6 +277,7 @@ class SQLiteIndex:
         bands = row[18]
         return ArticleRecord(*row[1:17], bool(row[17]), bands.split(" ") if bands else [])
 
+    @guarded
     def _select(self, where: str, params: tuple | list, order: str = "",
                 columns: str = _RECORD_COLUMNS) -> list[ArticleRecord]:
         with self._lock:
@@ -317,6 +292,7 @@ class SQLiteIndex:
     def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]:
         return self._select("text_hash = ?", (text_hash,), "ORDER BY sort_date, id")
 
+    @guarded
     def find_by_lsh_bands(self, bands: list[str], since: str | None = None,
                           limit: int | None = None, min_shared: int = 1,
                           full_text: bool = True) -> list[ArticleRecord]:
@@ -339,6 +315,7 @@ class SQLiteIndex:
         columns = _RECORD_COLUMNS if full_text else _OPENING_COLUMNS
         return order_copies(self._select("story_id = ?", (story_id,), columns=columns))
 
+    @guarded
     def quarantined(self) -> list[Quarantined]:
         with self._lock:
             rows = self._conn.execute(
@@ -346,6 +323,7 @@ class SQLiteIndex:
                 "ORDER BY fetched_at, url").fetchall()
         return [Quarantined(**dict(row)) for row in rows]
 
+    @guarded
     def count_articles(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -363,6 +341,7 @@ class SQLiteIndex:
         matches = self.match_stories(query, sites=sites, since=since, until=until, limit=limit)
         return build_stories(self, matches, query)
 
+    @guarded
     def match_stories(self, query: Query, *, sites: list[str] | None = None,
                       regions: list[str] | None = None, since: str | None = None,
                       until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
@@ -370,6 +349,7 @@ class SQLiteIndex:
         return match_stories(self, query, sites=sites, regions=regions, since=since, until=until,
                              limit=limit)
 
+    @guarded
     def site_regions(self) -> dict[str, str | None]:
         from index.sqlite_search import site_regions
         return site_regions(self)
@@ -379,13 +359,17 @@ class SQLiteIndex:
         is never held while the consumer works (it may be writing)."""
         after = ("", "", "")
         while True:
-            with self._lock:
-                rows = self._conn.execute(
-                    f"SELECT {_RECORD_COLUMNS} FROM articles WHERE (site, url, id) > (?, ?, ?) "
-                    "ORDER BY site, url, id LIMIT 500", after).fetchall()
+            rows = self._export_page(after)
             if not rows:
                 return
             for row in rows:
                 yield self._record(row).export_dict()
             last = rows[-1]
             after = (last[4], last[2], last[1])   # site, url, id in _RECORD_COLUMNS
+
+    @guarded
+    def _export_page(self, after: tuple[str, str, str]) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM articles WHERE (site, url, id) > (?, ?, ?) "
+                "ORDER BY site, url, id LIMIT 500", after).fetchall()

@@ -55,7 +55,7 @@ def candidate_sql(query: Query, *, sites: list[str] | None, regions: list[str] |
                   since: str | None, until: str | None, find: list[str] = ()) -> tuple[str, list]:
     """Keys of the candidate copies, in search order; with ``find``, also the 1-based
     position (0 = absent) of each of those terms in the title (``t<n>``) and text (``x<n>``)."""
-    from index.sqlite import fts_match_expression, substring_filters
+    from index.sqlite_fts import fts_match_expression, substring_filters
 
     match = fts_match_expression(query)
     where: list[str] = []

@@ -18,6 +18,8 @@ import threading
 from datetime import datetime, timezone
 from typing import Callable, Protocol, runtime_checkable
 
+from index.errors import StorageError, guarded
+
 MAX_KEY_CHARS = 500
 
 
@@ -85,15 +87,23 @@ class SQLiteState:
     The index batches article writes in one transaction; state writes commit at
     once (``commit``), because a sent-alert mark or a run record must be durable
     before the side effect it guards. Sharing the connection (not a second one)
-    avoids waiting on our own write lock."""
+    avoids waiting on our own write lock. ``failed`` turns a storage failure into
+    ``StorageError`` (the index rolls back its unfinished batch first)."""
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock, commit: Callable[[], None]):
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock, commit: Callable[[], None],
+                 failed: Callable[[sqlite3.Error], StorageError | None] = lambda exc: None):
         self._conn = conn
         self._lock = lock
         self._commit = commit
+        self._storage_failed = failed
+        self._create()
+
+    @guarded
+    def _create(self) -> None:
         with self._lock:
             self._conn.executescript(_SCHEMA)
 
+    @guarded
     def put(self, kind: str, key: str, doc: dict) -> None:
         body = check_entry(kind, key, doc)
         with self._lock:
@@ -101,6 +111,7 @@ class SQLiteState:
                                (kind, key, body, utc_now()))
             self._commit()
 
+    @guarded
     def add(self, kind: str, key: str, doc: dict) -> bool:
         body = check_entry(kind, key, doc)
         with self._lock:
@@ -110,6 +121,7 @@ class SQLiteState:
             self._commit()
             return cursor.rowcount == 1
 
+    @guarded
     def get(self, kind: str, key: str) -> dict | None:
         check_entry(kind, key)
         with self._lock:
@@ -117,6 +129,7 @@ class SQLiteState:
                                      (kind, key)).fetchone()
         return json.loads(row[0]) if row else None
 
+    @guarded
     def delete(self, kind: str, key: str) -> bool:
         check_entry(kind, key)
         with self._lock:
@@ -124,6 +137,7 @@ class SQLiteState:
             self._commit()
             return cursor.rowcount > 0
 
+    @guarded
     def scan(self, kind: str, prefix: str = "", *, reverse: bool = False,
              limit: int | None = None) -> list[tuple[str, dict]]:
         check_entry(kind, prefix or "-")
