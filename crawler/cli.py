@@ -59,7 +59,19 @@ def _dump(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Every command: a storage failure (disk full, read-only, index locked too long,
+    damaged file) is one line and exit status 1, never a ``sqlite3`` traceback."""
+
+    def invoke(self, ctx):
+        from index import StorageError
+        try:
+            return super().invoke(ctx)
+        except StorageError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsmon")
 def main():
     """newsmon: crawl, clean, deduplicate and search Chinese local-government news."""
@@ -90,6 +102,8 @@ def crawl(sites_file, site_names, index_url, as_json, verbose, quiet, jobdir):
     _open_index(index_url).close()   # fail fast, before any fetching, on a bad index URL
     summary = run_crawl(sites, index_url, jobdir=jobdir)
     click.echo(_dump(summary.as_dict()) if as_json else summary.format())
+    if summary.storage_error:
+        raise click.ClickException(f"抓取已停止：{summary.storage_error}（以上摘要只计入已写入索引的文章）")
     if not summary.ok:
         raise click.ClickException("no page could be fetched from any site (see the errors above)")
 

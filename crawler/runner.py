@@ -15,6 +15,7 @@ from scrapy.settings import Settings
 from crawler.runs import RunInfo, iso, record_crawl, utc_now
 from crawler.sites import SiteConfig
 from crawler.stats import read_counts
+from pipelines.stages import STORAGE_ERROR_STAT
 from spiders.government import GovNewsSpider
 
 
@@ -27,6 +28,7 @@ class CrawlSummary:
     finish_reason: str = ""
     errors: dict[str, int] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)     # the run history written for this crawl
+    storage_error: str = ""     # why the index could not take the crawl's pages (the crawl stopped)
 
     def get(self, key: str, site: str | None = None) -> int:
         source = self.per_site.get(site, {}) if site else self.totals
@@ -38,12 +40,15 @@ class CrawlSummary:
 
     @property
     def ok(self) -> bool:
-        """A crawl fails only when no site answered at all (or it crashed)."""
-        return self.finish_reason in ("finished", "") and self.get("pages_fetched") > 0
+        """A crawl fails when no site answered at all, the index could not store its
+        pages, or it crashed."""
+        return (self.finish_reason in ("finished", "") and self.get("pages_fetched") > 0
+                and not self.storage_error)
 
     def as_dict(self) -> dict:
+        extra = {"storage_error": self.storage_error} if self.storage_error else {}
         return {"elapsed_seconds": round(self.elapsed, 2), "finish_reason": self.finish_reason,
-                "totals": self.totals, "sites": self.per_site}
+                "totals": self.totals, "sites": self.per_site, **extra}
 
     def format(self) -> str:
         cols = ("pages_fetched", "articles_indexed", "stories_new", "duplicates", "spam_quarantined")
@@ -99,7 +104,11 @@ def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_setti
     stats = crawler.stats.get_stats()
     totals, per_site = read_counts(stats)
     finish_reason = str(stats.get("finish_reason", ""))
+    storage_error = str(stats.get(STORAGE_ERROR_STAT) or "")
+    if storage_error:       # (also when only the last commit, after "finished", failed)
+        finish_reason = "storage_error"
     names = [s.name for s in sites]
-    runs = record_crawl(settings.get("NEWSMON_INDEX"), run, iso(utc_now()), per_site, names, finish_reason)
+    runs = record_crawl(settings.get("NEWSMON_INDEX"), run, iso(utc_now()), per_site, names, finish_reason,
+                        message=storage_error or None)
     return CrawlSummary(totals=totals, per_site=per_site, sites=names, elapsed=time.monotonic() - started,
-                        finish_reason=finish_reason, runs=runs)
+                        finish_reason=finish_reason, runs=runs, storage_error=storage_error)

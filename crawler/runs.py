@@ -106,10 +106,12 @@ def record_run(state, doc: dict) -> None:
 
 
 def record_crawl(index_url: str | None, info: RunInfo, ended: str, per_site: dict[str, dict],
-                 sites: list[str], finish_reason: str) -> list[dict]:
-    """The run documents of one finished crawl, one per site, written to the index."""
+                 sites: list[str], finish_reason: str, message: str | None = None) -> list[dict]:
+    """The run documents of one finished crawl, one per site, written to the index.
+    ``message``: why it failed (e.g. the index's storage failure)."""
+    extra = {"message": message} if message else {}
     docs = [run_doc(site, info, ended, per_site.get(site, {}), site_status(per_site.get(site, {}), finish_reason),
-                    finish_reason=finish_reason)
+                    finish_reason=finish_reason, **extra)
             for site in sites]
     _write(index_url, docs)
     return docs
@@ -126,8 +128,8 @@ def record_failure(index_url: str | None, site: str, info: RunInfo, status: str,
 def _write(index_url: str | None, docs: list[dict], attempts: int = 3) -> None:
     """Write run documents, retrying a busy index (another crawl's write transaction
     holds SQLite's lock for a while); an index that cannot take them costs the
-    history, never the crawl."""
-    from index import open_index
+    history, never the crawl, and says so on stderr."""
+    from index import StorageBusy, StorageError, open_index
     for attempt in range(1, attempts + 1):
         try:
             index = open_index(index_url)
@@ -138,11 +140,13 @@ def _write(index_url: str | None, docs: list[dict], attempts: int = 3) -> None:
             finally:
                 index.close()
         except Exception as exc:  # noqa: BLE001 - the crawl's articles are safe (indexed or spooled)
-            if attempt < attempts:
+            # a full disk or a read-only mount will not change in a second or two
+            if attempt < attempts and not (isinstance(exc, StorageError) and not isinstance(exc, StorageBusy)):
                 time.sleep(attempt)
                 continue
             logger.error("run history not recorded for %s (%s): %s",
                          ", ".join(d["site"] for d in docs), docs[0]["status"] if docs else "-", exc)
+            return
 
 
 def retire_site(index_url: str | None, site: str) -> None:

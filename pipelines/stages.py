@@ -6,22 +6,74 @@ IndexPipeline. Each adapter's work is a plain function that ``newsmon extract``,
 tests and benchmarks call too; ``from_crawler`` reads settings and ``__init__``
 takes plain values. A page that cannot become an article is dropped with a
 reason-keyed count and a log line naming its URL; the crawl goes on.
+
+Storage is different: a page counts (articles, stories, spam) only once the
+index says its writes are durable (``commit_unit``), and the first storage
+failure (disk full, read-only, locked too long) stops the crawl
+(``StorageGuard``), which then fails with the reason. Pages committed before
+it stay in the index, and the summary counts exactly those.
 """
 from __future__ import annotations
 
 import logging
+from typing import Callable, NoReturn, TypeVar
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.stats import count
-from index import IndexBackend, Quarantined, open_index
+from index import IndexBackend, Quarantined, StorageError, open_index
 from pipelines.article import ExtractionError, ExtractOptions
 from pipelines.dedup import StoryClusterer
 from pipelines.extract import extract_article
 from pipelines.records import build_record
 
 logger = logging.getLogger("newsmon.crawl")
+T = TypeVar("T")
+
+
+STORAGE_ERROR_STAT = "newsmon_storage_error"   # the failure's message (crawler/runner.py reads it)
+
+
+class StorageGuard:
+    """Stops the crawl at its first storage failure. The page that met it and every
+    page still in the pipelines raise the error (Scrapy's ``item_error``, not a drop:
+    such a page is not "seen", so the next crawl fetches it again)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.error: StorageError | None = None
+        self._closing = None
+
+    def run(self, item, work: Callable[[], T]) -> T:
+        """``work()`` for ``item``, unless the crawl already met a storage failure."""
+        try:
+            if self.error is not None:
+                raise self.error
+            return work()
+        except StorageError as exc:
+            self.failed(item, exc)
+
+    def failed(self, item, exc: StorageError) -> NoReturn:
+        count(self.crawler.stats, "errors/storage", item.site)
+        if self.error is None:
+            self.record(exc)
+            logger.error("[%s] 抓取停止：%s（%s 未写入）", item.site, exc, item.url)
+            self._closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
+        raise type(exc)(exc.reason, str(exc))
+
+    def record(self, exc: StorageError) -> None:
+        if self.error is None:
+            self.error = exc
+            self.crawler.stats.set_value(STORAGE_ERROR_STAT, str(exc))
+
+
+def storage_guard(crawler) -> StorageGuard:
+    guard = getattr(crawler, "_newsmon_storage_guard", None)
+    if guard is None:
+        guard = crawler._newsmon_storage_guard = StorageGuard(crawler)
+    return guard
 
 
 def shared_index(crawler) -> IndexBackend:
@@ -33,8 +85,12 @@ def shared_index(crawler) -> IndexBackend:
         crawler._newsmon_index = index
 
         def close(*_args, **_kw):
-            index.flush()
-            index.close()
+            try:
+                index.close()           # (commits what is left)
+            except StorageError as exc:
+                if storage_guard(crawler).error is None:
+                    logger.error("抓取结束时索引写入失败：%s", exc)
+                storage_guard(crawler).record(exc)
         crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
     return index
 
@@ -42,13 +98,22 @@ def shared_index(crawler) -> IndexBackend:
 class _IndexStage:
     """A stage that writes to the crawl's shared index and counts what it did."""
 
-    def __init__(self, index: IndexBackend, stats):
+    def __init__(self, index: IndexBackend, stats, guard: StorageGuard):
         self.index = index
         self.stats = stats
+        self.guard = guard
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(shared_index(crawler), crawler.stats)
+        return cls(shared_index(crawler), crawler.stats, storage_guard(crawler))
+
+    def _write(self, item, write: Callable[[], T], stored: Callable[[T], None]) -> None:
+        """``write()``, then the page's commit; ``stored(what write returned)`` once
+        the index says it is durable."""
+        def unit() -> None:
+            result = write()
+            self.index.commit_unit(lambda: stored(result))
+        self.guard.run(item, unit)
 
 
 class ExtractPipeline:
@@ -83,9 +148,9 @@ class QuarantinePipeline(_IndexStage):
         if not article.spam:
             return item
         reason = "; ".join(article.spam_reasons) or "spam"
-        self.index.record_quarantine(Quarantined(
-            url=item.url, site=item.site, reason=reason, title=article.title[:200], fetched_at=item.fetched_at))
-        count(self.stats, "spam_quarantined", item.site)
+        self._write(item, lambda: self.index.record_quarantine(Quarantined(
+            url=item.url, site=item.site, reason=reason, title=article.title[:200], fetched_at=item.fetched_at)),
+            lambda _none: count(self.stats, "spam_quarantined", item.site))
         logger.warning("[%s] quarantined spam page %s: %s", item.site, item.url, reason)
         raise DropItem(f"spam: {item.url}")
 
@@ -97,23 +162,28 @@ class NormalizePipeline:
 
 
 class DedupPipeline:
-    def __init__(self, clusterer: StoryClusterer):
+    def __init__(self, clusterer: StoryClusterer, guard: StorageGuard):
         self.clusterer = clusterer
+        self.guard = guard
 
     @classmethod
     def from_crawler(cls, crawler):
         window = crawler.settings.getint("NEWSMON_DEDUP_WINDOW_DAYS", 30)
-        return cls(StoryClusterer(shared_index(crawler), window_days=window))
+        return cls(StoryClusterer(shared_index(crawler), window_days=window), storage_guard(crawler))
 
     def process_item(self, item):
-        item.assignment = self.clusterer.assign(item.record)
+        item.assignment = self.guard.run(item, lambda: self.clusterer.assign(item.record))
         return item
 
 
 class IndexPipeline(_IndexStage):
     def process_item(self, item):
+        # (the story's canonical flags that dedup's set_story moved commit with the article)
+        self._write(item, lambda: self.index.upsert_article(item.record), lambda new: self._stored(item, new))
+        return item
+
+    def _stored(self, item, is_new: bool) -> None:
         record, assignment, site = item.record, item.assignment, item.site
-        is_new = self.index.upsert_article(record)
         count(self.stats, "articles_indexed", site)
         count(self.stats, "articles_new" if is_new else "articles_updated", site)
         if assignment.new_story:
@@ -125,4 +195,3 @@ class IndexPipeline(_IndexStage):
         else:
             what = "seen before"
         logger.info("[%s] %-13s %s  %s", site, what, record.published or "----------", record.title[:40])
-        return item
