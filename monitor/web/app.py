@@ -118,7 +118,7 @@ def create_app(index_url: str | None = None, *, credentials: Credentials | None 
     ``readers``: searches served at once (each has its own index connection);
     ``hosts``: the Host names answered (default: loopback and ``NEWSMON_ALLOWED_HOSTS``);
     ``trust_proxy``: believe X-Forwarded-Proto/-For (default: ``NEWSMON_TRUST_PROXY``)."""
-    from monitor.web import api, pages
+    from monitor.web import api, pages, storage_errors
 
     index = open_index(index_url)
     state = WebState(index=index, index_url=index_url or "",
@@ -143,6 +143,6 @@ def create_app(index_url: str | None = None, *, credentials: Credentials | None 
     routes = [*pages.routes(), *api.routes(),
               Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static")]
     app = App(routes=routes, middleware=middleware, lifespan=lifespan,
-              exception_handlers=pages.exception_handlers())
+              exception_handlers={**pages.exception_handlers(), **storage_errors.handlers()})
     app.state.web = state
     return app
