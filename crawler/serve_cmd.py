@@ -21,7 +21,9 @@ def url_host(host: str) -> str:
 def _bind(host: str, port: int) -> socket.socket:
     """Bind first, so ``--port 0`` can print the port the OS chose before serving."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on sockets that
+    # say TCP, and without it every keep-alive request waited ~40 ms (Nagle + delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
