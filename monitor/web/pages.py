@@ -5,6 +5,7 @@ Every value from an article reaches HTML through Jinja2's autoescape (or the
 """
 from __future__ import annotations
 
+import html
 import re
 
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from index import IndexURLError
+from index.errors import StorageBusy, StorageError
 from index.query import QuerySyntaxError, parse_query
 from index.story_search import search_page
 from monitor.web.auth import SESSION_USER, check_csrf, csrf_token, safe_next, too_many_attempts
@@ -164,11 +166,15 @@ def exception_handlers() -> dict:
 
     async def server_error(request: Request, exc: Exception) -> Response:
         # No template and no session here: either may be what failed. The log has the traceback.
+        status, message, headers = 500, SERVER_ERROR, {}
+        if isinstance(exc, StorageError):     # raised outside the routes (the login's session lookup)
+            status, message = 503, str(exc)
+            headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, StorageBusy) else {}
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": SERVER_ERROR}, status_code=500)
-        return HTMLResponse(f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>500</title>'
-                            f'<link rel="stylesheet" href="/static/style.css"><main><h1>500</h1>'
-                            f'<p class="error" role="alert">{SERVER_ERROR}</p><p><a href="/">返回搜索</a></p>'
-                            f'</main></html>', status_code=500)
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return HTMLResponse(f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{status}</title>'
+                            f'<link rel="stylesheet" href="/static/style.css"><main><h1>{status}</h1>'
+                            f'<p class="error" role="alert">{html.escape(message)}</p>'
+                            f'<p><a href="/">返回搜索</a></p></main></html>', status_code=status, headers=headers)
 
     return {HTTPException: http_error, IndexURLError: index_down, 500: server_error}
