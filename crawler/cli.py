@@ -55,6 +55,12 @@ def _open_index(url: str | None):
         raise click.ClickException(str(exc)) from None
 
 
+class BadInput(click.ClickException):
+    """A value typed on the command line that cannot be used: one line, exit 2 as
+    click's own usage errors (without their usage block)."""
+    exit_code = 2
+
+
 def _dump(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2)
 
@@ -167,7 +173,8 @@ def search(query, site_names, since, until, limit, as_json, index_url):
     try:
         parsed = parse_query(query)
     except QuerySyntaxError as exc:
-        raise click.ClickException(f"bad query {query!r}: {exc}") from None
+        shown = query if len(query) <= 60 else query[:60] + "…"    # echo the start, not kilobytes
+        raise BadInput(f"bad query {shown!r}: {exc}") from None
     for label, value in (("--since", since), ("--until", until)):
         if value and not _is_date(value):
             raise click.BadParameter(f"{value!r} is not YYYY-MM-DD", param_hint=label)

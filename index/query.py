@@ -22,6 +22,16 @@ from pipelines.normalize import normalize_text, to_simplified
 
 _SPACE_OR_WORD = re.compile(r"\s+|\S+")
 OR_KEYWORD = "OR"   # uppercase only: a lowercase "or" is an ordinary word
+# Bounds, the same for search, watches and digests on both backends. Each term is a
+# clause of the backend query (FTS5 refuses a tree deeper than 256, Elasticsearch
+# 1,024 clauses) and is tested against every candidate's text; a monitoring query
+# is a handful of terms. The length check comes first so a megabyte is not scanned.
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 64
+# Control characters (NUL breaks FTS5's query parser) and lone surrogates (not
+# encodable, e.g. undecodable CLI bytes) are refused; tab, CR and LF from a pasted
+# query are spaces like any other.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class QuerySyntaxError(ValueError):
@@ -31,6 +41,40 @@ class QuerySyntaxError(ValueError):
         super().__init__(f"{message} (at position {position})")
         self.message = message
         self.position = position
+
+
+class QueryLimitError(QuerySyntaxError):
+    """The query is too long, has too many terms or a character no text contains:
+    a whole-query problem, so the message (Chinese, one line) is the whole story --
+    no ``(at position N)`` suffix and no caret under an echo of the query."""
+
+    def __init__(self, message: str, position: int = 0):
+        super().__init__(message, position)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _too_many_terms(position: int) -> QueryLimitError:
+    return QueryLimitError(f"查询词太多：最多 {MAX_QUERY_TERMS} 个（OR 两边的词和排除的词都算）；"
+                           "请拆成几个查询", position)
+
+
+def check_query_bounds(text: str) -> None:
+    """``QueryLimitError`` for a query over the length limit or with a control character."""
+    if len(text) > MAX_QUERY_CHARS:
+        # Say "too many terms" when that is why it is long (split stops early: bounded work).
+        words = text.split(None, 4 * MAX_QUERY_TERMS)
+        if sum(word != OR_KEYWORD for word in words) > MAX_QUERY_TERMS:
+            raise _too_many_terms(MAX_QUERY_CHARS)
+        raise QueryLimitError(f"查询太长：{len(text)} 个字符，最多 {MAX_QUERY_CHARS} 个；请删掉一些词",
+                              MAX_QUERY_CHARS)
+    bad = _FORBIDDEN.search(text)
+    if bad:
+        kind = "无法识别的字节（输入不是有效的 UTF-8）" if bad.group() >= "\ud800" else "控制字符"
+        raise QueryLimitError(f"查询的第 {bad.start() + 1} 个字符 U+{ord(bad.group()):04X} 是{kind}，"
+                              "不能用于搜索：请删掉它", bad.start())
 
 
 @dataclass(frozen=True)
@@ -139,8 +183,13 @@ def _term(token: _Token) -> Term:
 
 
 def parse_query(text: str) -> Query:
-    """Parse ``text`` into a ``Query``; raise ``QuerySyntaxError`` saying where it breaks."""
+    """Parse ``text`` into a ``Query``; raise ``QuerySyntaxError`` saying where it breaks
+    (``QueryLimitError`` past the bounds above)."""
+    check_query_bounds(text or "")
     tokens = _tokenize(text or "")
+    terms = [t for t in tokens if t.kind != "or"]
+    if len(terms) > MAX_QUERY_TERMS:
+        raise _too_many_terms(terms[MAX_QUERY_TERMS].position)
     if not tokens:
         raise QuerySyntaxError("empty query: type at least one word to search for", 0)
 

@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Iterable
 
 from index.base import ArticleRecord, IndexBackend
-from index.query import Query, QuerySyntaxError, parse_query
+from index.query import Query, QueryLimitError, QuerySyntaxError, parse_query
 from pipelines.normalize import normalize_text
 
 WATCH_KIND = "watch"
@@ -85,10 +85,12 @@ def _display_width(text: str) -> int:
 def parse_watch_query(query: str, name: str = "") -> Query:
     """``parse_query`` with an error that points at the spot: the query, and a caret
     under the character where it breaks (CJK characters count double width)."""
+    label = f"watch {name!r}: " if name else ""
     try:
         return parse_query(query)
+    except QueryLimitError as exc:   # the whole query is the problem: one line, no echo of it
+        raise WatchError(f"{label}bad query: {exc}") from None
     except QuerySyntaxError as exc:
-        label = f"watch {name!r}: " if name else ""
         pointer = " " * _display_width(query[:exc.position]) + "^"
         raise WatchError(f"{label}bad query: {exc.message} (at character {exc.position + 1})\n"
                          f"  {query}\n  {pointer}") from None

@@ -68,7 +68,7 @@ def test_plain_extract_prints_clean_text_and_fails_on_a_missing_file(gold, tmp_p
 
 def test_search_rejects_a_bad_query_with_a_hint(tmp_path):
     result = CliRunner().invoke(main, ["search", '"激光 产业园', "--index", f"sqlite:///{tmp_path}/x.db"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("Error: bad query")
 
 

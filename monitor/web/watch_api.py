@@ -66,7 +66,11 @@ def api_watch_test(request: Request) -> ChineseJSON:
         return bad_request("days: a whole number of days")
     if not 1 <= days <= 3650:
         return bad_request("days: between 1 and 3650")
-    return ChineseJSON({"watch": name, "days": days, "stories": store.matches(watch, days)})
+    try:
+        stories = store.matches(watch, days)
+    except WatchError as exc:        # stored before the query bounds, say: a 400 saying why, not a 500
+        return bad_request(str(exc))
+    return ChineseJSON({"watch": name, "days": days, "stories": stories})
 
 
 def routes() -> list[Route]:

@@ -86,7 +86,8 @@ def watch_test(request: Request) -> Response:
     except WatchError as exc:
         stories, terms, error = [], [], str(exc)
     return render(request, "watch_test.html", {"watch": watch, "days": days, "stories": stories,
-                                                 "terms": terms, "error": error, "q": watch.query})
+                                                 "terms": terms, "error": error, "q": watch.query},
+                  status_code=400 if error else 200)
 
 
 def routes() -> list[Route]:
