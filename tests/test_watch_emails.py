@@ -49,8 +49,9 @@ def test_a_plain_address_is_still_fine(tmp_path):
 def client(tmp_path):
     from monitor.web.app import create_app
     from monitor.web.auth import Credentials
+    from web_server import LOOPBACK      # the app answers only Host names it is known by
     with TestClient(create_app(f"sqlite:///{tmp_path}/newsmon.db", credentials=Credentials()),
-                    follow_redirects=False) as client:
+                    base_url=LOOPBACK, follow_redirects=False) as client:
         yield client
 
 
