@@ -80,6 +80,7 @@ def test_300_wrong_passwords_are_mostly_refused_unevaluated(proxied):
     assert [a.status_code for a in answers[:5]] == [401] * 5 and answers[5].status_code == 429
     assert all(int(a.headers["retry-after"]) >= 1 for a in refused)
     assert "登录失败次数过多" in refused[-1].text and "秒后再试" in refused[-1].text
+    assert "script-src 'none'" in refused[-1].headers["content-security-policy"]
 
     # The user is locked from everywhere: the right password from elsewhere is not even compared.
     other = client(proxied, "198.51.100.2")

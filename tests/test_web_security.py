@@ -168,6 +168,19 @@ def test_in_a_browser_a_rebound_name_and_a_cross_site_form_are_refused(chromium_
     assert watch_names(server) == []
 
 
+def test_every_kind_of_error_carries_the_security_headers(server):
+    own = {"Host": host_of(server)}
+    errors = [("GET", "/no-such-page", own, None, 404), ("GET", "/api/no-such-call", own, None, 404),
+              ("DELETE", "/api/search", own, None, 405), ("GET", "/api/search?q=%22", own, None, 400),
+              ("POST", "/api/watches", {**own, "Content-Type": "text/plain"}, b"x", 415),
+              ("GET", "/story/s-none", own, None, 404)]
+    for method, path, headers, body, expected in errors:
+        status, response_headers, _ = call(server, method, path, headers, body)
+        assert status == expected, (method, path, status)
+        assert response_headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
+        assert response_headers["x-frame-options"] == "DENY" and response_headers["referrer-policy"] == "same-origin"
+
+
 def test_a_500_carries_the_security_headers_and_says_what_happened_in_chinese(crawl, tmp_path):
     index_url = copy_of(crawl.index_url, tmp_path)
     with serving(index_url) as url:
