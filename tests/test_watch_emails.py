@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from conftest import run_newsmon
+from web_server import LOOPBACK
 
 INJECTED = "a@b.cn\r\nBcc: x@y"
 CONTROL = ["a@b.cn\x1b[31m", "a@b.cn\x7f", "a\u200b@b.cn", "a@b.cn\rBcc: x@y"]
@@ -87,16 +88,10 @@ watches:
 
 
 def test_sites_file_watches_refuse_control_characters(tmp_path):
-    from crawler.sites import load_sites
-    from monitor.watches import WatchError, watches_from_config
-
     sites_file = tmp_path / "sites.yaml"
     sites_file.write_text(SITES, encoding="utf-8")
-    with pytest.raises(WatchError) as caught:
-        watches_from_config(load_sites(str(sites_file)).watches, str(sites_file))
-    assert f"{sites_file}:8: 监测「injected」：" in str(caught.value) and REFUSED in str(caught.value)
-
     index_url = f"sqlite:///{tmp_path}/newsmon.db"
     proc = run_newsmon("watch", "sync", "--sites", sites_file, "--index", index_url)
-    assert proc.returncode == 1 and REFUSED in proc.stderr and "sites.yaml:8" in proc.stderr
+    assert proc.returncode == 1
+    assert f"{sites_file}:8: 监测「injected」：邮箱地址 'a@b.cn\\r\\nBcc: x@y' {REFUSED}" in proc.stderr
     assert stored_watches(index_url) == []        # a bad file loads nothing, not half of it
