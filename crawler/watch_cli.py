@@ -183,7 +183,8 @@ def alerts_deliver(index_url):
 @alerts.command("pending")
 @INDEX_OPTION
 def alerts_pending(index_url):
-    """List queued alert deliveries (due time, watch/story, target, attempts).
+    """List queued alert deliveries (due time, watch/story, target, attempts; an entry
+    being sent shows the process sending it, and is due again if that process dies).
 
     Example: newsmon alerts pending
     """
@@ -194,7 +195,10 @@ def alerts_pending(index_url):
     finally:
         index.close()
     for key, entry in entries:
-        click.echo(f"{key[:20]}  {entry['alert']}  {entry['target']}  attempts {entry.get('attempts', 0)}")
+        # Keyed at its lease's end: being sent (or its sender died: it is due again then).
+        lease = entry.get("lease") or {}
+        sending = f"  sending ({lease.get('by')})" if lease.get("until") == key[:20] else ""
+        click.echo(f"{key[:20]}  {entry['alert']}  {entry['target']}  attempts {entry.get('attempts', 0)}{sending}")
     click.echo(f"{len(entries)} queued")
 
 

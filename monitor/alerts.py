@@ -12,51 +12,41 @@
    alerted once then -- the same story ``search`` would list.)
 3. Each recipient of a recorded alert gets an outbox entry (kind
    ``alert_outbox``, key ``<due UTC>/<watch>/<story_id>/<n>``), so delivery never
-   blocks or crashes the crawl and survives restarts.
+   blocks or crashes the crawl and survives restarts. The entry carries the
+   message's stable id (``message_id``: watch, story, recipient), sent as the
+   email's ``Message-ID`` and the webhook's ``Idempotency-Key``, so a receiver
+   recognises a message sent twice.
 4. ``deliver_pending`` (the crawl's delivery thread, the scheduler job and
-   ``newsmon alerts deliver``) sends what is due. An entry is claimed by deleting
-   it (atomic on both backends), so two processes never send it twice; a failed
-   attempt is re-queued after ``BACKOFF``; when the attempts run out -- or the
-   failure is permanent -- it becomes a ``dead_letter`` record.
+   ``newsmon alerts deliver``) sends what is due, at least once: an entry is
+   claimed with a lease and removed only after it went (``monitor.outbox``); a
+   failed attempt is re-queued after ``BACKOFF``; when the attempts run out -- or
+   the failure is permanent -- it becomes a ``dead_letter`` record.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from index.base import ArticleRecord, IndexBackend, story_dict
 from index.query import make_snippet
+from monitor import outbox
 from monitor.delivery import DeliveryError, SMTPSettings, post_webhook, send_email
 from monitor.matcher import WatchMatcher
+from monitor.outbox import (BACKOFF, DEAD_LETTER_KIND, OUTBOX_KIND, DeliveryReport,  # noqa: F401 - the alerts API
+                            key_time, parse_key_time, utc_now)
 from monitor.text import when
-from monitor.watches import Watch, WatchStore
+from monitor.watches import Watch, WatchError, WatchStore, check_email
 
 logger = logging.getLogger("newsmon.alerts")
 
 NEW_STORY_KIND = "new_story"
 ALERT_KIND = "alert"
-OUTBOX_KIND = "alert_outbox"
-DEAD_LETTER_KIND = "dead_letter"
-# Seconds to wait before attempts 2, 3, ...: six attempts over about eight hours.
-BACKOFF = (60, 300, 1800, 7200, 21600)
 WATCH_RELOAD_SECONDS = 30     # a crawl picks up watches added while it runs
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def key_time(moment: datetime) -> str:
-    """UTC timestamps as they appear in state keys: fixed width, so keys sort by time."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_key_time(text: str) -> datetime:
-    return datetime.strptime(text[:20], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
 def first_seen(record: ArticleRecord) -> datetime:
@@ -84,15 +74,23 @@ def alert_text(watch: Watch, story: dict) -> str:
     return "\n".join(lines)
 
 
-def alert_email(watch: Watch, story: dict, to: str, sender: str | None = None) -> EmailMessage:
+def message_id(watch: str, story_id: str, target: str) -> str:
+    """The alert's stable id for one recipient: the same every time it is sent."""
+    return hashlib.sha256(f"{watch}\n{story_id}\n{target}".encode("utf-8")).hexdigest()[:32]
+
+
+def alert_email(watch: Watch, story: dict, to: str, sender: str | None = None,
+                key: str | None = None) -> EmailMessage:
     """A plain-text alert; the footer and List-Unsubscribe name the watch."""
+    key = key or message_id(watch.name, story["story_id"], f"mailto:{to}")
     message = EmailMessage()
     message["Subject"] = f"[newsmon] {watch.name}: {story['title']}"
     message["To"] = to
     if sender:
         message["From"] = sender
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="newsmon")
+    # Stable, so a mail client shows a repeat (after a crash mid-send) as one message.
+    message["Message-ID"] = f"<alert.{key}@{(sender or '').rpartition('@')[2] or 'newsmon'}>"
     message["List-Id"] = f"newsmon watch {watch.name}"
     message["X-Newsmon-Watch"] = watch.name           # for mail filters (and tests)
     message["X-Newsmon-Story"] = story["story_id"]
@@ -159,82 +157,34 @@ def enqueue(state, watch: Watch, story: dict, alert_key: str, due: datetime | No
     for n, target in enumerate(targets(watch)):
         state.put(OUTBOX_KIND, f"{due_text}/{alert_key}/{n}", {
             "alert": alert_key, "target": target, "attempts": 0, "watch": watch.to_dict(),
-            "story": story, "queued": due_text, "errors": []})
+            "story": story, "queued": due_text, "errors": [],
+            "id": message_id(watch.name, story["story_id"], target)})
 
 
 # -- 4: delivery --------------------------------------------------------------------------------
 
-@dataclass
-class DeliveryReport:
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"{self.sent} sent, {self.retried} to retry, {self.dead} dead-lettered"
-
-
 def deliver(entry: dict, smtp: SMTPSettings | None = None) -> None:
     """One outbox entry to its one target; ``DeliveryError`` if it did not go."""
     watch, story, target = Watch.from_dict(entry["watch"]), entry["story"], entry["target"]
+    key = entry.get("id") or message_id(watch.name, story["story_id"], target)
     if target.startswith("mailto:"):
+        try:      # stored before addresses were checked this strictly
+            address = check_email(target[len("mailto:"):], watch.name)
+        except WatchError as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
         settings = smtp or SMTPSettings.from_env()
-        send_email(alert_email(watch, story, target[len("mailto:"):], settings.sender), settings)
+        send_email(alert_email(watch, story, address, settings.sender, key), settings)
     else:
-        payload = {"watch": watch.name, "query": watch.query, "story": story}
-        post_webhook(target, alert_text(watch, story), payload)
+        payload = {"watch": watch.name, "query": watch.query, "story": story, "idempotency_key": key}
+        post_webhook(target, alert_text(watch, story), payload, key=key)
 
 
-def deliver_pending(index: IndexBackend, now: datetime | None = None, *, deadline: float | None = None,
-                    smtp: SMTPSettings | None = None, batch: int = 100) -> DeliveryReport:
+def deliver_pending(index: IndexBackend, now: datetime | None = None, *, deadline=None,
+                    smtp: SMTPSettings | None = None) -> DeliveryReport:
     """Send every outbox entry due at ``now``; stop early at ``deadline`` (a
-    ``time.monotonic()`` value). Safe to run from several processes at once."""
-    state = index.state
-    now = now or utc_now()
-    report = DeliveryReport()
-    while True:
-        entries = state.scan(OUTBOX_KIND, limit=batch)
-        due = [(k, d) for k, d in entries if parse_key_time(k) <= now]
-        for key, entry in due:
-            if deadline is not None and time.monotonic() > deadline:
-                return report
-            if not state.delete(OUTBOX_KIND, key):
-                continue      # another process claimed it
-            _attempt(state, key, entry, now, smtp, report)
-        if len(due) < len(entries) or len(entries) < batch:
-            return report
-
-
-def _attempt(state, key: str, entry: dict, now: datetime, smtp, report: DeliveryReport) -> None:
-    attempts = entry.get("attempts", 0) + 1
-    try:
-        deliver(entry, smtp)
-    except DeliveryError as exc:
-        error = f"{key_time(now)} attempt {attempts}: {exc}"
-        entry = {**entry, "attempts": attempts, "errors": (entry.get("errors") or [])[-9:] + [error]}
-        report.errors.append(f"{entry['alert']} -> {entry['target']}: {exc}")
-        if exc.permanent or attempts > len(BACKOFF):
-            state.put(DEAD_LETTER_KIND, f"{key_time(now)}/{key.split('/', 1)[1]}",
-                      {**entry, "dead_at": key_time(now), "reason": str(exc)})
-            report.dead += 1
-            logger.error("alert %s to %s dead-lettered after %d attempts: %s",
-                         entry["alert"], entry["target"], attempts, exc)
-            return
-        retry_at = now + timedelta(seconds=BACKOFF[attempts - 1])
-        state.put(OUTBOX_KIND, f"{key_time(retry_at)}/{key.split('/', 1)[1]}", entry)
-        report.retried += 1
-        logger.warning("alert %s to %s failed (attempt %d), retrying at %s: %s",
-                       entry["alert"], entry["target"], attempts, key_time(retry_at), exc)
-        return
-    except Exception as exc:  # noqa: BLE001 - a bug in one message must not stop the others
-        logger.exception("alert %s to %s crashed", entry.get("alert"), entry.get("target"))
-        state.put(DEAD_LETTER_KIND, f"{key_time(now)}/{key.split('/', 1)[1]}",
-                  {**entry, "attempts": attempts, "dead_at": key_time(now), "reason": repr(exc)})
-        report.dead += 1
-        return
-    report.sent += 1
-    logger.info("alert %s sent to %s", entry["alert"], entry["target"])
+    ``time.monotonic()`` value, or a function returning one). Safe to run from
+    several processes at once."""
+    return outbox.deliver_due(index.state, lambda entry: deliver(entry, smtp), now, deadline=deadline)
 
 
 def pending(index: IndexBackend) -> list[tuple[str, dict]]:
@@ -247,15 +197,7 @@ def dead_letters(index: IndexBackend) -> list[tuple[str, dict]]:
 
 def requeue_dead(index: IndexBackend, now: datetime | None = None) -> int:
     """Put every dead letter back in the outbox, due now, with fresh attempts."""
-    state, moved = index.state, 0
-    due = key_time(now or utc_now())
-    for key, entry in state.scan(DEAD_LETTER_KIND):
-        if state.delete(DEAD_LETTER_KIND, key):
-            rest = key.split("/", 1)[1]
-            clean = {k: v for k, v in entry.items() if k not in ("dead_at", "reason")}
-            state.put(OUTBOX_KIND, f"{due}/{rest}", {**clean, "attempts": 0})
-            moved += 1
-    return moved
+    return outbox.requeue_dead(index.state, now)
 
 
 def deliver_pending_job(index_url: str | None = None) -> str:

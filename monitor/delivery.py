@@ -1,7 +1,12 @@
 """Getting a message out: email over SMTP and webhook POSTs.
 
 Plain functions that raise ``DeliveryError`` with a one-line reason; retries,
-backoff and dead letters are the caller's business (``monitor/alerts.py``).
+backoff and dead letters are the caller's business (``monitor/outbox.py``).
+Each send has a total ``deadline`` (``DEADLINE`` seconds), not only a socket
+timeout: a receiver that trickles a byte every few seconds never trips a socket
+timeout, so a watchdog shuts the socket when the deadline passes. A receiver that
+cannot be reached or does not answer in time is ``unreachable``: the outbox then
+holds its other messages back instead of waiting on it again and again.
 
 Mail settings come from the environment (design.md): ``NEWSMON_SMTP_HOST``,
 ``NEWSMON_SMTP_PORT``, ``NEWSMON_SMTP_USER``, ``NEWSMON_SMTP_PASSWORD``,
@@ -19,26 +24,29 @@ import os
 import smtplib
 import socket
 import ssl
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from crawler.netsafety import AllowList, UnsafeURLError, check_url
+from crawler.fetch import FetchError, _Watchdog, request_url
+from crawler.netsafety import AllowList, UnsafeURLError
 from monitor.watches import webhook_format
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 _DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
-TIMEOUT = 20
+TIMEOUT = 20              # one socket operation
+DEADLINE = 30             # one whole send, connection to answer
+MAX_ANSWER = 1024 * 1024  # a webhook's answer we read (robots answer a few bytes)
 USER_AGENT = "newsmon-alerts/0.1"
 
 
 class DeliveryError(Exception):
-    """One delivery attempt failed; ``permanent`` means retrying cannot help."""
+    """One delivery attempt failed; ``permanent`` means retrying cannot help;
+    ``unreachable``: the receiver could not be reached or did not answer in time."""
 
-    def __init__(self, message: str, permanent: bool = False):
+    def __init__(self, message: str, permanent: bool = False, unreachable: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -72,36 +80,66 @@ class SMTPSettings:
         return cls(host, port, user, env.get("NEWSMON_SMTP_PASSWORD") or None, sender, security)
 
 
-def send_email(message: EmailMessage, settings: SMTPSettings | None = None) -> None:
+def send_email(message: EmailMessage, settings: SMTPSettings | None = None, *,
+               deadline: float = DEADLINE) -> None:
     """Send one message (its To/From headers are used as they are; From is filled in
-    from the settings when missing)."""
+    from the settings when missing), all of it within ``deadline`` seconds."""
     settings = settings or SMTPSettings.from_env()
     if "From" not in message:
         message["From"] = settings.sender
+    watchdog = _Watchdog(deadline)
+    context = ssl.create_default_context()
+    spares: list[socket.socket] = []
+
+    def connect(host, port, timeout):
+        # smtplib has socket timeouts only. The watchdog gets a duplicate of the
+        # descriptor: STARTTLS and SSL wrap (detach) the original socket object,
+        # while shutting down the duplicate still ends the one connection.
+        remaining = watchdog.remaining()
+        if remaining is not None:
+            timeout = max(min(timeout, remaining), 0.001)
+        sock = socket.create_connection((host, port), timeout)
+        spares.append(socket.socket(fileno=os.dup(sock.fileno())))
+        watchdog.watch(spares[-1])
+        return context.wrap_socket(sock, server_hostname=host) if settings.security == "ssl" else sock
+
+    client = smtplib.SMTP(timeout=TIMEOUT)         # no host: connect() below, through ours
+    client._get_socket = connect
+    client._host = settings.host                   # STARTTLS checks the certificate against it
     try:
-        if settings.security == "ssl":
-            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=TIMEOUT,
-                                      context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT)
+        client.connect(settings.host, settings.port)
         with client:
             if settings.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=context)
             if settings.user:
                 client.login(settings.user, settings.password or "")
             refused = client.send_message(message)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"SMTP login to {settings.host}:{settings.port} refused: "
-                            f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = "; ".join(f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in exc.recipients.items())
-        raise DeliveryError(f"SMTP server refused the recipient ({codes})",
-                            permanent=all(code >= 500 for code, _ in exc.recipients.values())) from None
     except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-        raise DeliveryError(f"SMTP {settings.host}:{settings.port} ({settings.security}): "
-                            f"{type(exc).__name__}: {exc}") from None
+        raise _smtp_error(exc, settings, deadline if watchdog.fired else None) from None
+    finally:
+        watchdog.cancel()
+        client.close()
+        for spare in spares:
+            spare.close()
     if refused:
         raise DeliveryError(f"SMTP server refused: {', '.join(refused)}")
+
+
+def _smtp_error(exc: Exception, settings: SMTPSettings, deadline: float | None) -> DeliveryError:
+    """One line saying why; ``deadline``: the watchdog ended the send."""
+    where = f"{settings.host}:{settings.port}"
+    if deadline is not None:
+        return DeliveryError(f"SMTP {where}：{deadline:g} 秒内没有发完，已中止", unreachable=True)
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return DeliveryError(f"SMTP login to {where} refused: {exc.smtp_code} {_text(exc.smtp_error)}")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = "; ".join(f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in exc.recipients.items())
+        return DeliveryError(f"SMTP server refused the recipient ({codes})",
+                             permanent=all(code >= 500 for code, _ in exc.recipients.values()))
+    # The server answered with an error (e.g. 451) versus a lost or refused connection.
+    answered = isinstance(exc, smtplib.SMTPResponseException)
+    return DeliveryError(f"SMTP {where} ({settings.security}): {type(exc).__name__}: {exc}",
+                         unreachable=not answered)
 
 
 def _text(value) -> str:
@@ -136,38 +174,30 @@ def _robot_error(kind: str, body: bytes) -> str | None:
     return None
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A webhook that redirects is refused: the new target was never checked
-    against the network-safety rules, and a redirected POST loses its body."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl} refused", headers, fp)
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def post_webhook(url: str, text: str, payload: dict, allow: AllowList | None = None) -> None:
-    """POST the message to ``url`` in the format its host (or prefix) calls for."""
+def post_webhook(url: str, text: str, payload: dict, allow: AllowList | None = None, *,
+                 key: str | None = None, deadline: float = DEADLINE) -> None:
+    """POST the message to ``url`` in the format its host (or prefix) calls for, all
+    of it within ``deadline`` seconds. ``key``: the message's stable id, sent as the
+    ``Idempotency-Key`` header so a receiver recognises a repeat."""
     kind, target = webhook_format(url)
+    body = json.dumps(robot_payload(kind, text, payload), ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+    if key:
+        headers["Idempotency-Key"] = key
     try:
-        check_url(target, allow if allow is not None else AllowList.from_env())
+        # No redirects: a redirected POST loses its body, and the alert should go
+        # where the watch says, not where the receiver points.
+        answer = request_url(target, method="POST", data=body, headers=headers, timeout=TIMEOUT,
+                             deadline=deadline, allow=allow, follow_redirects=False, max_bytes=MAX_ANSWER)
     except UnsafeURLError as exc:
         raise DeliveryError(str(exc)) from None
-    body = json.dumps(robot_payload(kind, text, payload), ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(target, data=body, method="POST", headers={
-        "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT})
-    try:
-        with _OPENER.open(request, timeout=TIMEOUT) as response:
-            answer = response.read(65536)
-    except urllib.error.HTTPError as exc:
+    except FetchError as exc:
+        raise DeliveryError(f"webhook {exc}", unreachable=True) from None
+    if answer.status >= 300:
         # 4xx other than 408/429: the receiver will not take this message, ever.
-        permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
-        raise DeliveryError(f"webhook {target} answered HTTP {exc.code} {exc.reason}",
-                            permanent=permanent) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DeliveryError(f"webhook {target}: {reason}") from None
-    refusal = _robot_error(kind, answer)
+        permanent = 400 <= answer.status < 500 and answer.status not in (408, 429)
+        where = f" (redirect to {answer.headers['location']} refused)" if "location" in answer.headers else ""
+        raise DeliveryError(f"webhook {target} answered HTTP {answer.status}{where}", permanent=permanent)
+    refusal = _robot_error(kind, answer.body)
     if refusal:
         raise DeliveryError(refusal)

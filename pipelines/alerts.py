@@ -2,13 +2,15 @@
 
 ``AlertPipeline.process_item`` only records (a few state writes per hit); a
 delivery thread sends the queued alerts while the crawl goes on and gets
-``NEWSMON_ALERTS_DRAIN_SECONDS`` at the end of the crawl to finish what is due.
-Whatever is still queued (a mail server down, a retry not yet due) waits in the
-index for the scheduler's delivery job or ``newsmon alerts deliver``. Neither a
-watch nor a delivery can fail the crawl: errors are logged and counted.
+``NEWSMON_ALERTS_DRAIN_SECONDS`` (at most ``MAX_DRAIN_SECONDS``) at the end of the
+crawl to finish what is due; the crawl's exit never waits longer. Whatever is
+still queued -- a mail server down, a retry not yet due, a send cut off by the
+exit (its lease runs out) -- waits in the index for the scheduler's delivery job
+or ``newsmon alerts deliver``. Neither a watch nor a delivery can fail the crawl:
+errors are logged and counted.
 
 Settings: ``NEWSMON_ALERTS_ENABLED`` (default true), ``NEWSMON_ALERTS_DELIVER``
-(deliver during the crawl; default true), ``NEWSMON_ALERTS_DRAIN_SECONDS`` (30).
+(deliver during the crawl; default true), ``NEWSMON_ALERTS_DRAIN_SECONDS`` (5).
 """
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ from pipelines.stages import shared_index
 
 logger = logging.getLogger("newsmon.alerts")
 
+DRAIN_SECONDS = 5.0
+MAX_DRAIN_SECONDS = 8.0    # with the join margin and the close after it, the crawl's exit waits under 10 s
+
 
 class DeliveryWorker:
     """A daemon thread running ``deliver_pending`` whenever woken (and every
@@ -39,6 +44,7 @@ class DeliveryWorker:
         self._stop_by: float | None = None
         self._thread = threading.Thread(target=self._run, name="newsmon-alert-delivery", daemon=True)
         self.sent = 0
+        self.cut_short = False       # the last run ended at the deadline with sends still going
         self._last_error = ""
 
     def start(self) -> None:
@@ -48,10 +54,13 @@ class DeliveryWorker:
         self._wake.set()
 
     def stop(self, drain_seconds: float) -> None:
-        """Deliver what is due (for at most ``drain_seconds``), then end the thread."""
-        self._stop_by = time.monotonic() + drain_seconds
+        """Deliver what is due for at most ``drain_seconds`` (capped at
+        ``MAX_DRAIN_SECONDS``), then end the thread. Sends still running then are
+        left to their daemon threads: their claims come back when the leases end."""
+        drain = max(0.0, min(drain_seconds, MAX_DRAIN_SECONDS))
+        self._stop_by = time.monotonic() + drain
         self._wake.set()
-        self._thread.join(drain_seconds + 5)
+        self._thread.join(drain + 0.5)
 
     def _run(self) -> None:
         while True:
@@ -59,7 +68,10 @@ class DeliveryWorker:
             self._wake.clear()
             stopping = self._stop_by is not None
             try:
-                self.sent += deliver_pending(self.index, deadline=self._stop_by).sent
+                # A function, so a run already going when stop() comes ends by the stop's deadline.
+                report = deliver_pending(self.index, deadline=lambda: self._stop_by)
+                self.sent += report.sent
+                self.cut_short |= report.cut_short     # only a run ended by stop() can be
                 self._last_error = ""
             except Exception as exc:  # noqa: BLE001 - delivery must never take the crawl down
                 # e.g. Elasticsearch down: one line per distinct error, the queue waits in the index
@@ -74,7 +86,7 @@ class AlertPipeline:
     RETRY_LIMIT = 10_000   # pages kept in memory for a second try when the state store failed
 
     def __init__(self, recorder: AlertRecorder, stats, worker: DeliveryWorker | None = None,
-                 drain_seconds: float = 30.0):
+                 drain_seconds: float = DRAIN_SECONDS):
         self.recorder = recorder
         self.stats = stats
         self.worker = worker
@@ -89,7 +101,7 @@ class AlertPipeline:
         index = shared_index(crawler)
         worker = DeliveryWorker(index) if settings.getbool("NEWSMON_ALERTS_DELIVER", True) else None
         return cls(AlertRecorder(index), crawler.stats, worker,
-                   settings.getfloat("NEWSMON_ALERTS_DRAIN_SECONDS", 30.0))
+                   settings.getfloat("NEWSMON_ALERTS_DRAIN_SECONDS", DRAIN_SECONDS))
 
     def open_spider(self):
         if self.worker is not None:
@@ -105,8 +117,13 @@ class AlertPipeline:
         # in a thread, so the reactor is not blocked while the last alerts go out.
         if self.worker is None:
             return
-        await maybe_deferred_to_future(threads.deferToThread(self.worker.stop, self.drain_seconds))
+        drain = min(self.drain_seconds, MAX_DRAIN_SECONDS)
+        logger.info("alert delivery: sending what is due, for at most %g s", drain)
+        await maybe_deferred_to_future(threads.deferToThread(self.worker.stop, drain))
         count(self.stats, "alert_deliveries_sent", n=self.worker.sent)
+        if self.worker.cut_short:
+            logger.warning("alert delivery: receivers still busy after %g s; what they did not "
+                           "take stays queued for `newsmon alerts deliver`", drain)
 
     def process_item(self, item):
         self._observe(item.site, item.record, item.assignment.new_story, item.assignment.match == "url")

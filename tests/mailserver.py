@@ -32,13 +32,16 @@ class Received:
 @dataclass
 class MailServer:
     """Messages received so far in ``messages``; ``refuse`` makes DATA fail with 451
-    (a temporary failure) while true."""
+    (a temporary failure) while true; ``hold`` keeps a received message's answer
+    back until ``release`` is set (the server has it, its sender is still waiting)."""
 
     security: str = "none"               # none | starttls | ssl
     users: dict[str, str] = field(default_factory=dict)
     cert_dir: Path | None = None
     messages: list[Received] = field(default_factory=list)
     refuse: bool = False
+    hold: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
     port: int = 0
 
     def __post_init__(self):
@@ -54,6 +57,8 @@ class MailServer:
                                            policy=email.policy.default)
         login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else session.auth_data
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, login))
+        while self.hold and not self.release.is_set():
+            await asyncio.sleep(0.05)
         return "250 2.0.0 OK"
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -98,6 +103,7 @@ class MailServer:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         # asyncio is not thread-safe: the server is closed on its own loop's thread
         # (closing it from here raced with a connection the loop was just dropping).
         if self._server is not None:
