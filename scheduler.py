@@ -173,14 +173,14 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
     from crawler.child import RUNNING
     from crawler.scheduling import SitesFileWatcher
     from crawler.sites import SitesFileError
-    from index import IndexURLError, open_index
+    from index import IndexURLError, StorageError, open_index
 
     watcher = SitesFileWatcher(config.sites_file)
     try:
         sites = watcher.load()
         specs = build_jobs(config, sites)
         open_index(config.index_url).close()
-    except (SitesFileError, IndexURLError) as exc:
+    except (SitesFileError, IndexURLError, StorageError) as exc:   # (a read-only index: one line)
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     store_url = config.resolved_jobstore()

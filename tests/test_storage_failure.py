@@ -126,8 +126,10 @@ run watch_list watch list --index {index}
 run watch_add watch add flood --query 防汛 --email duty@example.com --index {index}
 run digest digest --dry-run --out {tmp_path}/digest.txt --index {index}
 run serve serve --port 0 --index {index}
+run schedule schedule --sites {crawl.sites_file} --index {index}
 """, tmp_path / "out")
-    assert set(ran) == {"crawl", "search", "export", "status", "watch_list", "watch_add", "digest", "serve"}
+    assert set(ran) == {"crawl", "search", "export", "status", "watch_list", "watch_add", "digest", "serve",
+                        "schedule"}
     for name, result in sorted(ran.items()):
         assert_one_line_failure(result, "只读", str(data))
     assert not ran["export"].out and not ran["search"].out.strip()
