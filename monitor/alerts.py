@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 
 from index.base import ArticleRecord, IndexBackend, story_dict
 from index.query import make_snippet
@@ -90,7 +90,8 @@ def alert_email(watch: Watch, story: dict, to: str, sender: str | None = None,
         message["From"] = sender
     message["Date"] = formatdate(localtime=False)
     # Stable, so a mail client shows a repeat (after a crash mid-send) as one message.
-    message["Message-ID"] = f"<alert.{key}@{(sender or '').rpartition('@')[2] or 'newsmon'}>"
+    domain = parseaddr(sender or "")[1].rpartition("@")[2]
+    message["Message-ID"] = f"<alert.{key}@{domain or 'newsmon'}>"
     message["List-Id"] = f"newsmon watch {watch.name}"
     message["X-Newsmon-Watch"] = watch.name           # for mail filters (and tests)
     message["X-Newsmon-Story"] = story["story_id"]
