@@ -104,6 +104,27 @@ def test_upsert_roundtrip_and_replace(backend):
     assert backend.get_article("0" * 40) is None
 
 
+def test_commit_unit_calls_back_once_the_page_is_durable(index_url, backend):
+    """What a crawl counts is what the index holds (issue 16): ``on_durable`` runs once,
+    by the commit (SQLite) or at the batch's flush (Elasticsearch), and what it
+    vouched for is there for another connection."""
+    stored = []
+    records = [make_record(f"http://www.sihong.gov.cn/t2024070{n}_41234{n}.html", "sihong",
+                           f"泗洪县防汛 {n}", FLOOD + f"（{n}）", f"2024-07-0{n}") for n in (1, 2)]
+    for record in records:
+        backend.upsert_article(record)
+        backend.commit_unit(lambda record=record: stored.append(record.id))
+    backend.flush()
+    backend.commit_unit()                    # nothing new: nothing called twice
+    backend.flush()
+    assert stored == [r.id for r in records]
+    other = open_index(index_url)
+    try:
+        assert [other.get_article(r.id) for r in records] == records
+    finally:
+        other.close()
+
+
 def test_index_survives_reopen(index_url, corpus, backend):
     backend.close()
     reopened = open_index(index_url)
