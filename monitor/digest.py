@@ -31,7 +31,7 @@ from index.query import hit_spans, make_snippet
 from monitor.alerts import NEW_STORY_KIND, key_time, parse_key_time, utc_now
 from monitor.delivery import DeliveryError, SMTPSettings, send_email
 from monitor.text import reach_line, safe_href, when
-from monitor.watches import Watch, WatchStore, in_scope
+from monitor.watches import Watch, WatchStore, in_scope, parsable
 
 logger = logging.getLogger("newsmon.digest")
 
@@ -208,7 +208,7 @@ def build_digests(index: IndexBackend, since: datetime, until: datetime, *, labe
     cache: dict = {}
     digests = []
     for recipient, watches in recipients(WatchStore(index).list(), to).items():
-        sections = [DigestSection(w, watch_stories(index, w, new, cache)) for w in watches]
+        sections = [DigestSection(w, watch_stories(index, w, new, cache)) for w in parsable(watches)]
         digests.append(Digest(recipient, label, since, until, settings.timezone, sections, health))
     return digests
 

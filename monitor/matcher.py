@@ -18,7 +18,7 @@ import ahocorasick
 
 from index.base import ArticleRecord
 from index.query import Not, Or, Query, Term
-from monitor.watches import Watch, in_scope
+from monitor.watches import Watch, in_scope, parsable
 
 
 class _Compiled:
@@ -37,7 +37,7 @@ class WatchMatcher:
     """Match stories against a fixed set of watches (rebuild it when watches change)."""
 
     def __init__(self, watches: Iterable[Watch]):
-        self.watches = list(watches)
+        self.watches = parsable(watches)
         self._term_ids: dict[str, int] = {}
         # Each watch is filed under the terms of ONE clause, its anchor: every
         # positive clause must hold for a match, so a story that contains none of

@@ -12,6 +12,8 @@ name), so the crawler, the scheduler, the CLI and the web UI all see one list.
 """
 from __future__ import annotations
 
+import logging
+
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -22,6 +24,8 @@ from typing import Iterable
 from index.base import ArticleRecord, IndexBackend
 from index.query import Query, QueryLimitError, QuerySyntaxError, parse_query
 from pipelines.normalize import normalize_text
+
+logger = logging.getLogger("newsmon.alerts")
 
 WATCH_KIND = "watch"
 MODES = ("immediate", "digest", "both")
@@ -282,3 +286,18 @@ class WatchStore:
             stories = [s for s in stories
                        if story_matches(watch, self.index.story_copies(s["story_id"]))]
         return stories
+
+
+def parsable(watches: Iterable[Watch]) -> list[Watch]:
+    """The watches whose stored query still parses. One stored before today's query
+    limits is skipped with a warning, so it cannot stop every other watch's alerts."""
+    usable = []
+    for watch in watches:
+        try:
+            watch.parsed
+        except WatchError as exc:
+            logger.warning("监测「%s」的查询无法解析，已跳过（删除后重新添加即可）：%s",
+                           watch.name, str(exc).splitlines()[0])
+            continue
+        usable.append(watch)
+    return usable
