@@ -31,7 +31,12 @@ class Page:
     url: str
     headers: dict
     gold: dict = field(hash=False, compare=False)   # title, published, text, with, without, spam
-    kind: str = "real"        # "real" (stored page) or "fixture"
+    kind: str = "real"        # "real" (stored page), "fixture", or "devdata" (gold/manifest.json)
+    split: str = "tuned"      # "tuned" (tests/pages + fixtures), "dev" or "validation" (gold/manifest.json)
+
+    @property
+    def is_article(self) -> bool:
+        return self.gold.get("kind", "article") == "article"
 
     def body(self) -> bytes:
         return self.path.read_bytes()
@@ -74,6 +79,47 @@ def fixture_pages() -> list[Page]:
 
 def dev_set() -> list[Page]:
     return stored_pages() + fixture_pages()
+
+
+GOLD = Path(__file__).resolve().parent / "gold"
+DEVDATA = ROOT.parent / "shared" / "devdata"
+
+
+def _shipped_gold(entry: dict) -> dict | None:
+    """Gold that ships with a library page (``NNN.gold.txt``: paragraphs split by blank lines)."""
+    html = DEVDATA / entry["file"]
+    gold_txt = html.with_name(html.stem + ".gold.txt")
+    if not gold_txt.exists():
+        return None
+    info = json.loads((html.parent / "manifest.json").read_text(encoding="utf-8"))
+    meta = next((p for p in info.get("pages", []) if p.get("id") == html.stem), {})
+    paragraphs = [" ".join(block.split()) for block in gold_txt.read_text(encoding="utf-8").split("\n\n")]
+    return {"id": entry["id"], "kind": "article", "title": meta.get("title") or "",
+            "published": (meta.get("publish_date") or meta.get("date") or "")[:10] or None,
+            "text": "\n".join(p for p in paragraphs if p), "notes": f"shipped gold {gold_txt.name}"}
+
+
+def manifest_pages(split: str) -> tuple[list[Page], int]:
+    """Pages of ``gold/manifest.json`` in ``split`` ("dev" or "validation") that have gold
+    (``gold/<id>.json``, else gold shipped beside a library page), and how many entries the
+    split has in all (gold is written progressively; the benchmark scores what exists)."""
+    manifest_file = GOLD / "manifest.json"
+    if not manifest_file.exists():
+        return [], 0
+    entries = [e for e in json.loads(manifest_file.read_text(encoding="utf-8")) if e["split"] == split]
+    out = []
+    for e in entries:
+        gold_file = GOLD / f"{e['id']}.json"
+        try:
+            gold = json.loads(gold_file.read_text(encoding="utf-8")) if gold_file.exists() else _shipped_gold(e)
+        except (OSError, ValueError):
+            gold = None   # a gold file being written right now
+        if not gold or "text" not in gold:
+            continue
+        gold.setdefault("title", "")
+        gold.setdefault("published", None)
+        out.append(Page(f"{e['id']}", DEVDATA / e["file"], e["url"], {}, gold, kind="devdata", split=split))
+    return out, len(entries)
 
 
 def corpus_digest(pages: list[Page] | None = None) -> str:
