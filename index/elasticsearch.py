@@ -245,7 +245,10 @@ class ElasticsearchIndex:
         return result
 
     def _spool_actions(self, actions: list[dict]) -> None:
-        self.spool.append(actions)
+        try:
+            self.spool.append(actions)
+        except OSError as exc:       # the spool's own disk is full or read-only: not durable
+            raise os_error(exc, self.spool.path) from exc
         self.overlay.spooled.update(a["_id"] for a in actions if a["_index"] == self.articles)
         logger.warning("Elasticsearch at %s not available (%s): spooled %d actions to %s, replayed "
                        "when it is back", self.conn.url, short_reason(self._last_error or ConnectionError()),
@@ -266,10 +269,7 @@ class ElasticsearchIndex:
     def _flush(self, refresh: bool) -> None:
         with self._lock:
             durable, self._on_durable = self._on_durable, []
-            try:
-                self._send_pending(refresh)
-            except OSError as exc:       # the spool's own disk is full or read-only
-                raise os_error(exc, self.spool.path) from exc
+            self._send_pending(refresh)
         for callback in durable:
             callback()
 
