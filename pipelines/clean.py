@@ -154,6 +154,15 @@ def strip_pinyin_annotations(paragraphs: list[str], ctx: CleanContext | None = N
 
 
 # ---------------------------------------------------------------- 3.
+_DISCLAIMER_WORDS = re.compile(r"本网|本站|版权|版權|转载|轉載|授权|授權|摘编|摘編|追究|不承担|不承擔|文责自负|观点")
+
+
+def _is_disclaimer_clause(line: str) -> bool:
+    """A numbered clause (structure) of a site's legal notice (vocabulary: 本网, 版权, 转载, 授权…),
+    also when an extractor dropped the 免责声明 heading above it."""
+    return bool(_NUMBERED_CLAUSE.match(line)) and len(set(_DISCLAIMER_WORDS.findall(line))) >= 3
+
+
 def drop_disclaimer_block(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
     """免责声明 + its numbered clauses; 转载请注明出处 notices (also letter-spaced ones,
     "人 民 网 版 权 所 有 ，未 经 书 面 授 权"); 暂无关键词."""
@@ -163,7 +172,8 @@ def drop_disclaimer_block(paragraphs: list[str], ctx: CleanContext | None = None
         if _DISCLAIMER.match(line):
             in_block = True
             continue
-        if in_block and _NUMBERED_CLAUSE.match(line):
+        if (in_block and _NUMBERED_CLAUSE.match(line)) or _is_disclaimer_clause(line):
+            in_block = True
             continue
         in_block = False
         if _REPOST.search(re.sub(r"\s+", "", line)) and len(line) < 80:

@@ -147,7 +147,9 @@ def remove_clock_widgets(tree: etree._Element) -> int:
     """Drop "today is …" widgets: an element whose text a script overwrites with the
     current date (``getElementById('head_date').innerHTML = new Date()…``). Their
     static text is the day the page was generated, never the publication date.
-    Must run while the scripts are still in the tree."""
+    Must run while the scripts are still in the tree. Only an element whose whole text is
+    a short date line goes: a script that writes a date *into* the article container
+    (``document.getElementById('article')``) is no evidence that the container is a clock."""
     removed = 0
     for script in tree.iter("script"):
         code = script.text or ""
@@ -155,7 +157,8 @@ def remove_clock_widgets(tree: etree._Element) -> int:
             continue
         for target_id in _SCRIPT_TARGET.findall(code):
             for el in tree.xpath("//*[@id=$i]", i=target_id):
-                if el.getparent() is not None and parse_date(el.text_content()):
+                text = el.text_content().strip()
+                if el.getparent() is not None and len(text) <= 40 and parse_date(text):
                     el.drop_tree()   # lxml.html keeps the tail text
                     removed += 1
     return removed
@@ -201,8 +204,9 @@ def find_published(html_tree_or_text, url: str, meta: Mapping[str, str] | None =
 
 
 def _htmldate(tree: etree._Element, url: str) -> str | None:
+    from pipelines.requirements import import_extractor
+    find_date = import_extractor("htmldate").find_date   # missing: MissingExtractor, not a quiet None
     try:
-        from htmldate import find_date
         found = find_date(tree, url=url, original_date=True, extensive_search=False,
                           min_date=f"{EARLIEST_YEAR}-01-01")
     except Exception:  # htmldate is a helper; its failures are not ours to raise

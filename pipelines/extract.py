@@ -18,20 +18,20 @@ extractor ever sees them.
 """
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 
 import lxml.html
 from lxml import etree
 
-from pipelines import spam, vocabulary as V
+from pipelines import spam
 from pipelines.article import Article, ExtractionError, ExtractOptions
-from pipelines.clean import clean_paragraphs, is_sentence, strip_pinyin_annotations
+from pipelines.clean import clean_paragraphs, strip_pinyin_annotations
 from pipelines.clean_tree import drop_link_list_boxes, drop_related_boxes, strip_ruby_annotations
 from pipelines.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
-from pipelines.htmltext import element_paragraphs, link_text_length, text_length
+from pipelines.extraction.select import choose_body, page_link_texts
+from pipelines.htmltext import element_paragraphs
 from pipelines.pagemeta import meta_value, read_meta, select, select_text
 from pipelines.titles import find_title, page_title as read_page_title
 
@@ -102,11 +102,12 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     page_lines = element_paragraphs(tree)   # once: dates and 来源 both read it
     published = published or find_published(tree, url, meta, title=title, lines=page_lines,
                                              script_date=script_date)
-    if stage in ("trafilatura", "density") and not published and not verdict \
-            and (meta_value(meta, "og:type") or "").lower() != "article":
-        # Without a CMS container, a date (or the publisher's own og:type=article) is what
-        # tells an article from an about/contact page.
-        raise ExtractionError("no_body", f"no article on {url}: no body container and no publication date")
+    if looks_like_list_page(tree, paragraphs):
+        if verdict or spam.is_spam_line(page_title):
+            verdict = verdict + ["link_farm"]     # a spam link farm: quarantined, with its reason
+        else:
+            # Refused on positive evidence only (design.md): a missing date or container is not.
+            raise ExtractionError("no_body", f"no article on {url}: a list of links, not an article")
     return Article(
         url=url, title=title, text=text, published=published,
         source=meta_value(meta, "ContentSource", "source", "来源") or source_from_lines(page_lines),
@@ -166,24 +167,17 @@ def parse_html(text: str) -> etree._Element:
 # ------------------------------------------------------------------ body
 def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions,
                          title: str) -> tuple[list[str], str]:
-    """Paragraphs of the article body and the stage that found them."""
-    # 3. site selector
+    """Paragraphs of the article body and the method that found them."""
+    # 3. site selector: the operator's own word for this site
     if options.body_selector:
         found = [p for el in select(tree, options.body_selector) for p in element_paragraphs(el)]
         if found:
             return found, "site_selector"
-    # 4. known CMS containers
-    if (el := best_container(tree)) is not None:
-        return element_paragraphs(el), "container"
-    # 5. trafilatura, once, on a copy (it rewrites the tree it is given)
-    paragraphs = _trafilatura_paragraphs(copy.deepcopy(tree), url)
-    if sum(len(p) for p in paragraphs) >= 250:
-        return paragraphs, "trafilatura"
-    # 6. density fallback for short notices
-    dense = densest_block(tree)
-    if sum(len(p) for p in dense) > sum(len(p) for p in paragraphs):
-        return dense, "density"
-    return paragraphs, "trafilatura"
+    # 4.–6. candidates (CMS containers, density, trafilatura, readability), one selector
+    best = choose_body(tree, url, title)
+    if best is None:
+        return [], "none"
+    return best.paragraphs, best.method
 
 
 def prose_chars(paragraphs: list[str]) -> int:
@@ -191,70 +185,15 @@ def prose_chars(paragraphs: list[str]) -> int:
     return sum(len(p) for p in paragraphs if _SENTENCE_PUNCT.search(p) and len(p) >= 10)
 
 
-_SIMPLE_SELECTOR = re.compile(r"^([#.]?)([\w-]+)$")
-
-
-def _index_by_id_and_class(tree: etree._Element) -> dict[str, list[etree._Element]]:
-    """One pass over the tree: "#id", ".class" and "tag" -> elements in document order.
-    ~50 container selectors then cost one walk instead of ~50 XPath scans."""
-    index: dict[str, list[etree._Element]] = {}
-    for el in tree.iter():
-        if not isinstance(el.tag, str):
-            continue
-        index.setdefault(el.tag, []).append(el)
-        if el_id := el.get("id"):
-            index.setdefault("#" + el_id.strip(), []).append(el)
-        for cls in (el.get("class") or "").split():
-            index.setdefault("." + cls, []).append(el)
-    return index
-
-
-def best_container(tree: etree._Element) -> etree._Element | None:
-    """First selector (best first) whose best match holds real, mostly unlinked, text."""
-    index = _index_by_id_and_class(tree)
-    for selector in V.BODY_CONTAINER_SELECTORS:
-        best, best_len = None, 0
-        simple = _SIMPLE_SELECTOR.match(selector)
-        matches = index.get(selector, []) if simple else select(tree, selector)
-        for el in matches:
-            total = text_length(el)
-            own = total - link_text_length(el)
-            if own > best_len and own >= MIN_BODY_CHARS and own >= 0.6 * total:
-                best, best_len = el, own
-        if best is not None and _has_sentences(best):
-            return best
-    return None
-
-
-def _has_sentences(el: etree._Element) -> bool:
-    return len(_SENTENCE_PUNCT.findall(el.text_content())) >= 2
-
-
-def _trafilatura_paragraphs(tree: etree._Element, url: str) -> list[str]:
-    import trafilatura
-    try:
-        text = trafilatura.extract(tree, url=url, favor_recall=True, include_comments=False,
-                                   include_tables=True, include_images=False, deduplicate=False,
-                                   output_format="txt", with_metadata=False)
-    except Exception:  # trafilatura is one stage; the cascade goes on without it
-        return []
-    return [line for line in (text or "").split("\n") if line.strip()]
-
-
-def densest_block(tree: etree._Element) -> list[str]:
-    """The block whose own lines carry the most punctuated, unlinked text."""
-    best, best_score = [], 0
-    # Candidates: the blocks that directly hold paragraphs or line breaks (not every div,
-    # which would make this quadratic on deep pages).
-    candidates = {p.getparent() for p in tree.iter("p", "br") if p.getparent() is not None}
-    candidates.update(tree.iter("body"))
-    for el in candidates:
-        lines = element_paragraphs(el)
-        prose = [ln for ln in lines if _SENTENCE_PUNCT.search(ln) and (is_sentence(ln) or len(ln) >= 10)]
-        score = sum(len(ln) for ln in prose) - 2 * link_text_length(el) - 0.3 * sum(len(ln) for ln in lines)
-        if score > best_score:
-            best, best_score = lines, score
-    return best
+def looks_like_list_page(tree: etree._Element, paragraphs: list[str]) -> bool:
+    """Positive evidence that a page is a list of links, not an article: most of the body's
+    lines are link texts of the page and what remains is little prose."""
+    links = page_link_texts(tree)
+    linked = sum(len(p) for p in paragraphs if "".join(p.split()) in links)
+    total = sum(len(p) for p in paragraphs)
+    unlinked_prose = sum(len(p) for p in paragraphs
+                         if "".join(p.split()) not in links and _SENTENCE_PUNCT.search(p) and len(p) >= 10)
+    return total > 0 and linked >= 0.5 * total and unlinked_prose < 200
 
 
 def source_from_lines(lines: list[str]) -> str | None:

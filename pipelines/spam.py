@@ -26,6 +26,7 @@ _RANDOM_ID = re.compile(r"^[a-z]{3,8}$")
 _SPAM_WORD = re.compile(V.pattern(V.SPAM_KEYWORDS), re.I)
 _SPAM_STRONG = re.compile(V.pattern(V.SPAM_STRONG_KEYWORDS), re.I)
 _PIPES = re.compile(r"[|｜]")
+_SENTENCE_END = re.compile(r"[。！？!?]")
 
 
 def remove_junk_tags(tree: etree._Element) -> list[str]:
@@ -55,19 +56,28 @@ def _inside_table(el: etree._Element) -> bool:
 
 
 def remove_hidden_blocks(tree: etree._Element) -> list[str]:
-    """Hidden elements never reach readers; hidden link farms and keyword dumps go first."""
+    """Hidden elements never reach readers, with one exception decided on evidence: a hidden
+    block that holds the article's prose (sentences, few links, no keyword stuffing) is one
+    a script reveals (WeChat's ``<div id="js_content" style="visibility: hidden">``), so it is
+    un-hidden, not deleted. Hidden link farms and keyword dumps go and are reported."""
     spammy = 0
-    hidden = 0
     for el in list(tree.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
             continue
         if not (_HIDDEN_STYLE.search(el.get("style") or "") or el.get("hidden") is not None):
             continue
         text = "".join(el.itertext())
-        links = len(el.findall(".//a"))
-        if links >= 3 or len(_SPAM_WORD.findall(text)) >= 2 or len(text) > 200:
+        links = el.findall(".//a")
+        link_chars = sum(len("".join(a.itertext()).strip()) for a in links)
+        words = len(_SPAM_WORD.findall(text))
+        sentences = len(_SENTENCE_END.findall(text))
+        if sentences >= 3 and len(text.strip()) >= 200 and link_chars < 0.3 * len(text.strip()) \
+                and words * 200 < len(text):
+            el.set("style", _HIDDEN_STYLE.sub("", el.get("style") or ""))
+            el.attrib.pop("hidden", None)
+            continue
+        if len(links) >= 3 or words >= 2 or len(text) > 200:
             spammy += 1
-        hidden += 1
         remove_keeping_tail(el)
     return [f"hidden_spam_blocks:{spammy}"] if spammy else []
 
@@ -77,22 +87,45 @@ def spam_score(text: str) -> int:
     return len(_SPAM_WORD.findall(text)) + len(_SPAM_STRONG.findall(text))
 
 
+_SEGMENTS = re.compile(r"[|｜_,，\s]+")
+
+
+def _keyword_coverage(line: str) -> float:
+    """Share of the line's characters that are spam keywords."""
+    covered = [False] * len(line)
+    for m in _SPAM_WORD.finditer(line):
+        for i in range(m.start(), m.end()):
+            covered[i] = True
+    return sum(covered) / max(len(line.replace(" ", "")), 1)
+
+
+def is_sentence_line(line: str) -> bool:
+    """Prose: a sentence closing on 。！？, or clauses joined by commas."""
+    return bool(re.search(r"[。！？!?]\s*[”」』\"]?\s*$", line)) or line.count("，") >= 2
+
+
 def is_spam_line(line: str) -> bool:
-    """A keyword-stuffed title or line: pipe-separated keyword lists, or several strong words."""
+    """A keyword-stuffed title or line, told by its structure: a list of segments (| _ , or
+    space separated) of which two or more carry spam keywords, or a line that is mostly
+    keywords. A sentence that *mentions* 色情 or 赌博 (a report on 扫黄打非) is not one."""
     line = line.strip()
     if not line:
         return False
     strong = len(_SPAM_STRONG.findall(line))
-    words = len(_SPAM_WORD.findall(line))
-    if _PIPES.search(line) and len(_PIPES.split(line)) >= 3 and (strong >= 1 or words >= 3):
+    if not strong and len(_SPAM_WORD.findall(line)) < 3:
+        return False
+    segments = [seg for seg in _SEGMENTS.split(line) if seg]
+    stuffed = sum(1 for seg in segments if _SPAM_WORD.search(seg))
+    if len(segments) >= 3 and stuffed >= 2 and stuffed >= 0.5 * len(segments) and strong >= 1:
         return True
-    return strong >= 2 or (strong >= 1 and words >= 3 and len(line) < 80)
+    return strong >= 1 and _keyword_coverage(line) >= 0.4
 
 
 def drop_spam_lines(paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    """Keyword lines injected into a good page go; the article's own sentences never do."""
     kept, reasons = [], []
     for p in paragraphs:
-        if is_spam_line(p):
+        if is_spam_line(p) and not (is_sentence_line(p) and _keyword_coverage(p) < 0.4):
             reasons.append(f"spam_line:{p[:30]}")
         else:
             kept.append(p)
@@ -105,8 +138,9 @@ def article_spam_reasons(title: str, text: str) -> list[str]:
     if is_spam_line(title):
         reasons.append("spam_title")
     chars = max(len(text), 1)
-    score = spam_score(text)
-    # Dense keyword stuffing in the body: one keyword per ~60 characters.
+    # Dense keyword stuffing in the body: one keyword per ~60 characters, counted in lines
+    # that are not sentences (a report on pornography or gambling is written in sentences).
+    score = spam_score("\n".join(line for line in text.split("\n") if not is_sentence_line(line)))
     if score >= 6 and score * 60 > chars:
         reasons.append(f"spam_body:{score}")
     return reasons

@@ -127,9 +127,15 @@ def is_related_link_line(line: str) -> bool:
     return len(line) <= 80 and not line.rstrip().endswith("。") and bool(_RELATED_LINK.match(line))
 
 
+_MEDIA_CREDIT = re.compile(r"^([^。！？!?]{6,40}?)\s*[（(]\s*(?:来源|來源)\s*[:：]\s*[^（）()]{1,12}[）)]$")
+
+
 def is_video_label(line: str) -> bool:
-    """``视频-陈同佳出狱 鞠躬说“对不起”``: the title bar of an embedded player, not a caption."""
-    return len(line) <= 80 and not line.rstrip().endswith("。") and bool(_VIDEO_LABEL.match(line))
+    """``视频-陈同佳出狱 鞠躬说“对不起”``: the title bar of an embedded player, not a caption;
+    ``女民警1天拨100个电话，被电信停机 （来源：梨视频）``: a player's headline with its source
+    credit (a short line, no sentence end, closing on a bracketed 来源)."""
+    return len(line) <= 80 and not line.rstrip().endswith("。") and bool(
+        _VIDEO_LABEL.match(line) or _MEDIA_CREDIT.match(line.strip()))
 
 
 def is_prev_next_line(line: str) -> bool:

@@ -1,0 +1,169 @@
+"""Body candidates: the blocks or texts that may be the article, each found by one method.
+
+* ``container_candidates`` – known CMS body containers (``.TRS_Editor``, ``#zoom``,
+  ``#vsb_content``…): the best match of the first selectors that hold real text;
+* ``density_candidate``    – the block whose own lines carry the most punctuated,
+  unlinked text (a DOM text/link-density scorer on the shared tree);
+* ``trafilatura_candidate`` and ``readability_candidate`` – the two libraries, each run
+  on a copy of the one parsed tree (no second parse of the page).
+
+No candidate is an override: ``pipelines.extraction.select`` scores them all. Element
+candidates lose, on a copy, the link-list blocks inside them (``prune_link_blocks``):
+structure (three or more links, mostly link text) *and* vocabulary (no sentence among
+the item texts, no attachment file names) must both say "navigation".
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from pipelines import vocabulary as V
+from pipelines.htmltext import element_paragraphs, link_text_length, text_length
+from pipelines.pagemeta import select
+
+MIN_OWN_CHARS = 40
+_SENTENCE_PUNCT = re.compile(r"[。，；！？、,;!?]")
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
+_FILE_NAME = re.compile(rf"\.(?:{'|'.join(V.ATTACHMENT_EXTENSIONS)})\b", re.I)
+_SIMPLE_SELECTOR = re.compile(r"^([#.]?)([\w-]+)$")
+_LIST_BLOCKS = ("ul", "ol", "dl", "div", "table", "tbody", "p", "td", "section", "nav", "select")
+
+
+@dataclass
+class Candidate:
+    name: str                                   # "container:#zoom", "density", "trafilatura", "readability"
+    paragraphs: list[str]
+    element: etree._Element | None = field(default=None, repr=False)
+
+    @property
+    def method(self) -> str:
+        return self.name.split(":", 1)[0]
+
+
+def _index_by_id_and_class(tree: etree._Element) -> dict[str, list[etree._Element]]:
+    """One pass: "#id", ".class" and "tag" -> elements in document order (one walk for ~50 selectors)."""
+    index: dict[str, list[etree._Element]] = {}
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        index.setdefault(el.tag, []).append(el)
+        if el_id := el.get("id"):
+            index.setdefault("#" + el_id.strip(), []).append(el)
+        for cls in (el.get("class") or "").split():
+            index.setdefault("." + cls, []).append(el)
+    return index
+
+
+def container_candidates(tree: etree._Element, limit: int = 2) -> list[Candidate]:
+    """The best match of each of the first ``limit`` selectors (best first) whose match holds
+    real, mostly unlinked, punctuated text. Sibling matches of the same selector under one
+    parent (a body built from per-paragraph ``<span class="content">``) are taken together."""
+    index = _index_by_id_and_class(tree)
+    out: list[Candidate] = []
+    seen: set = set()
+    for selector in V.BODY_CONTAINER_SELECTORS:
+        matches = index.get(selector, []) if _SIMPLE_SELECTOR.match(selector) else select(tree, selector)
+        best, best_len = None, 0
+        for el in matches:
+            total = text_length(el)
+            own = total - link_text_length(el)
+            if own > best_len and own >= MIN_OWN_CHARS and own >= 0.6 * total:
+                best, best_len = el, own
+        if best is None or best in seen or len(_SENTENCE_PUNCT.findall(best.text_content())) < 2:
+            continue
+        parent = best.getparent()
+        group = [el for el in matches if el.getparent() is parent and parent is not None] or [best]
+        if any(g in seen for g in group):
+            continue
+        seen.update(group)
+        paragraphs = [p for el in group for p in element_paragraphs(prune_link_blocks(el))]
+        out.append(Candidate(f"container:{selector}", paragraphs, best))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def density_candidate(tree: etree._Element) -> Candidate | None:
+    """The block whose own lines carry the most punctuated, unlinked text."""
+    best, best_score = None, 0.0
+    # Candidates: the blocks that directly hold paragraphs or line breaks (not every div,
+    # which would make this quadratic on deep pages), and <body>.
+    blocks = {p.getparent() for p in tree.iter("p", "br") if p.getparent() is not None}
+    blocks.update(tree.iter("body"))
+    for el in blocks:
+        lines = element_paragraphs(el)
+        prose = sum(len(ln) for ln in lines if _SENTENCE_PUNCT.search(ln) and len(ln) >= 10)
+        score = prose - 2 * link_text_length(el) - 0.3 * sum(len(ln) for ln in lines)
+        if score > best_score:
+            best, best_score = el, score
+    if best is None:
+        return None
+    return Candidate("density", element_paragraphs(prune_link_blocks(best)), best)
+
+
+def _is_link_block(el: etree._Element) -> bool:
+    links = [a for a in el.iter("a") if (a.text_content() or "").strip()]
+    if len(links) < 3:
+        return False
+    total = text_length(el)
+    linked = link_text_length(el)
+    if total == 0 or linked < 0.7 * total:
+        return False
+    items = [a.text_content().strip() for a in links]
+    # Vocabulary: navigation items are names and headlines, not sentences or file names.
+    sentences = sum(1 for t in items if _SENTENCE_END.search(t) and len(t) >= 20)
+    files = sum(1 for t in items if _FILE_NAME.search(t))
+    return sentences == 0 and files == 0
+
+
+def prune_link_blocks(el: etree._Element) -> etree._Element:
+    """A copy of ``el`` without its link-list blocks (or ``el`` itself when it has none)."""
+    originals = list(el.iter())
+    drop = {i for i, b in enumerate(originals)
+            if b is not el and isinstance(b.tag, str) and b.tag in _LIST_BLOCKS and _is_link_block(b)}
+    if not drop:
+        return el
+    clone = copy.deepcopy(el)
+    copies = list(clone.iter())   # same structure, same document order
+    for i in sorted(drop):
+        b = copies[i]
+        if b.getparent() is not None and all(a.getparent() is not None or a is clone for a in b.iterancestors()):
+            b.getparent().remove(b)
+    return clone
+
+
+def trafilatura_candidate(tree: etree._Element, url: str) -> Candidate | None:
+    import trafilatura
+    try:
+        text = trafilatura.extract(copy.deepcopy(tree), url=url, favor_recall=True, include_comments=False,
+                                   include_tables=True, include_images=False, deduplicate=False,
+                                   output_format="txt", with_metadata=False)
+    except Exception:  # noqa: BLE001 - one candidate fewer, the others go on
+        return None
+    lines = [line for line in (text or "").split("\n") if line.strip()]
+    return Candidate("trafilatura", lines) if lines else None
+
+
+def readability_candidate(tree: etree._Element, url: str) -> Candidate | None:
+    """readability-lxml's summary of a copy of the shared tree."""
+    try:
+        from readability import Document
+    except ImportError:   # a broken install: one candidate fewer
+        return None
+
+    class _SharedTreeDocument(Document):
+        def _parse(self, input):   # noqa: A002 - readability's signature
+            return super()._parse(copy.deepcopy(tree))
+
+    try:
+        html = _SharedTreeDocument("", url=url).summary(html_partial=True)
+        root = etree.fromstring(html, etree.HTMLParser()) if html and html.strip() else None
+    except Exception:  # noqa: BLE001
+        return None
+    if root is None:
+        return None
+    lines = element_paragraphs(root)
+    return Candidate("readability", lines) if lines else None

@@ -1,0 +1,157 @@
+"""Pick the article body among the candidates (``pipelines.extraction.candidates``).
+
+Each candidate's lines are cleaned first (``pipelines.clean.clean_paragraphs``), so
+boilerplate a rule removes anyway never counts for or against it. Then one score:
+
+    score = supported prose + 0.1 * unsupported prose - 0.5 * other - 1.0 * linked + title bonus
+    (prose of a CMS container counts 1.15 times: a prior, not an override)
+
+* ``prose``   – characters in lines that read as sentences (punctuated, >= 10 characters);
+* ``other``   – characters in the remaining lines (menus, labels, headlines of other pages);
+* ``linked``  – characters in lines that are the text of a link on the page (a list page,
+  a related-news box, a sidebar teaser);
+* supported – a prose line at least half of whose character bigrams a candidate of another
+  method also found (agreement between extractors: a copyright bar, a disclaimer or a
+  hot-news list matched by a generic class is found by nobody else);
+* title bonus – the headline's bigrams found in the text's first lines (position and
+  overlap with the title: the article talks about its headline, a sidebar does not).
+
+Cheap first: when the first CMS container and the density scorer agree (one's text is
+mostly the other's, and the container is not a fragment of the dense block), the
+container is taken without running the libraries. Otherwise trafilatura and
+readability-lxml join and the best score wins.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from lxml import etree
+
+from pipelines.clean import clean_paragraphs
+from pipelines.extraction.candidates import (
+    Candidate, container_candidates, density_candidate, readability_candidate, trafilatura_candidate,
+)
+
+_SENTENCE_PUNCT = re.compile(r"[。，；！？、,;!?]")
+_WS = re.compile(r"\s+")
+
+
+def _key(text: str) -> str:
+    return _WS.sub("", text)
+
+
+def bigrams(lines: list[str]) -> set[str]:
+    out: set[str] = set()
+    for line in lines:
+        k = _key(line)
+        out.update(k[i:i + 2] for i in range(len(k) - 1))
+    return out
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def is_prose(line: str) -> bool:
+    """A sentence: punctuated, or (blogs and forums write without commas) a long run of
+    Chinese text."""
+    if len(line) < 10 or line.count("|") >= 3:   # a layout table's row of cells, as trafilatura prints it
+        return False
+    return bool(_SENTENCE_PUNCT.search(line)) or (len(line) >= 16 and len(_CJK.findall(line)) >= 0.6 * len(line))
+
+
+def page_link_texts(tree: etree._Element) -> set[str]:
+    out = set()
+    for a in tree.iter("a"):
+        t = _key(a.text_content() or "")
+        if len(t) >= 6:
+            out.add(t)
+    return out
+
+
+def _title_bonus(lines: list[str], title: str) -> float:
+    tb = bigrams([title])
+    if not tb:
+        return 0.0
+    head = bigrams(lines[:5])
+    return 60.0 * len(tb & head) / len(tb)
+
+
+UNSUPPORTED = 0.1     # weight of a prose line no other method found
+CONTAINER_PRIOR = 1.15
+
+
+def score(cand: Candidate, cleaned: list[str], others: set[str] | None, links: set[str], title: str) -> float:
+    """``others``: bigrams found by the other methods' candidates (None: no other method)."""
+    prose = other = linked = 0.0
+    for line in cleaned:
+        k = _key(line)
+        if k in links:
+            linked += len(line)
+        elif is_prose(line):
+            if others is None:
+                prose += len(line)
+            else:
+                grams = {k[i:i + 2] for i in range(len(k) - 1)}
+                found = len(grams & others)
+                # a supported line counts the characters the others confirm (a gallery's
+                # "1/10" counter before the text does not), an unsupported one a tenth
+                prose += found + 1 if found >= 0.5 * len(grams) else len(line) * UNSUPPORTED
+        else:
+            other += len(line)
+    if cand.method == "container":
+        prose *= CONTAINER_PRIOR
+    return prose - 0.5 * other - 1.0 * linked + _title_bonus(cleaned, title)
+
+
+def _overlap(a: list[str], b: list[str]) -> tuple[float, float]:
+    """(share of a's bigrams in b, share of b's bigrams in a)."""
+    ba, bb = bigrams(a), bigrams(b)
+    if not ba or not bb:
+        return 0.0, 0.0
+    common = len(ba & bb)
+    return common / len(ba), common / len(bb)
+
+
+def _prose_chars(lines: list[str]) -> int:
+    return sum(len(ln) for ln in lines if is_prose(ln))
+
+
+def choose_body(tree: etree._Element, url: str, title: str,
+                trace: Callable[[str], None] | None = None) -> Candidate | None:
+    """The best candidate (its ``paragraphs`` are not yet cleaned), or None when nothing holds text."""
+    containers = container_candidates(tree)
+    dense = density_candidate(tree)
+    if containers and dense is not None:
+        first = containers[0]
+        in_dense, dense_in = _overlap(first.paragraphs, dense.paragraphs)
+        if (max(in_dense, dense_in) >= 0.8 and min(in_dense, dense_in) >= 0.5
+                and _prose_chars(first.paragraphs) >= 0.6 * _prose_chars(dense.paragraphs)):
+            if trace:
+                trace(f"fast path: {first.name} agrees with density ({in_dense:.2f}/{dense_in:.2f})")
+            return first
+    cands = list(containers)
+    if dense is not None:
+        cands.append(dense)
+    for make in (trafilatura_candidate, readability_candidate):
+        if (c := make(tree, url)) is not None:
+            cands.append(c)
+    if not cands:
+        return None
+    links = page_link_texts(tree)
+    cleaned = [clean_paragraphs(c.paragraphs, title) for c in cands]
+    grams = [bigrams(lines) for lines in cleaned]
+    # A candidate without 40 characters of prose only wins when no candidate has them: a
+    # link farm's or a list page's lines must reach the list-page and spam checks.
+    eligible = [_prose_chars(lines) >= 40 for lines in cleaned]
+    best, best_score = None, float("-inf")
+    for i, c in enumerate(cands):
+        if any(eligible) and not eligible[i]:
+            continue
+        theirs = [g for j, g in enumerate(grams) if cands[j].method != c.method and g]
+        s = score(c, cleaned[i], set().union(*theirs) if theirs else None, links, title)
+        if trace:
+            trace(f"{c.name}: {s:.0f} ({_prose_chars(cleaned[i])} prose chars)")
+        if s > best_score:
+            best, best_score = c, s
+    return best
