@@ -70,7 +70,7 @@ _TAIL_WIDGET = re.compile(rf"^[\s\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKER
 # A heading that is only a widget name ("为你推荐", "相关新闻：", "0相关评论").
 _FOLLOW = re.compile(rf"^\s*(?:{V.pattern(V.FOLLOW_WIDGET_MARKERS)})\s*$")
 _FOOTER_START = _starts(("主办", "承办", "协办", "主管", "邮箱", "网站标识码", "技术支持"), colon=True)
-_FOOTER_ANY = re.compile(r"ICP[备證证]|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]"
+_FOOTER_ANY = re.compile(r"ICP[备證证]|Powered\s+by\s|©\s*(?:19|20)\d{2}|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]"
                          r"|违法和不良信息举报|違法和不良信息舉報|举报邮箱|舉報郵箱", re.I)
 _SERVICE_BAR = _contains(V.SERVICE_BAR_MARKERS)
 _EDITOR_CREDIT = re.compile(rf"^[（(]\s*(?:{V.pattern(V.EDITOR_CREDIT_MARKERS)}){_COLON}[^）)]*[）)]$")

@@ -70,12 +70,30 @@ def drop_related_boxes(tree: etree._Element) -> int:
             box = [el for el in heading.itersiblings() if isinstance(el.tag, str)]
             if not box:
                 continue
+            if _prose_follows(parent):
+                # The box sits inside the article (推荐阅读 between two paragraphs): its title
+                # goes too, or the line rules would cut the article's next paragraphs as tail.
+                box.append(heading)
         else:
             continue
         for el in box:
             el.getparent().remove(el)   # tails too: they are the box's text
         removed += 1
     return removed
+
+
+_SENTENCE = re.compile(r"[。！？]")
+
+
+def _prose_follows(el: etree._Element) -> bool:
+    """The element's next siblings carry a paragraph of prose (a sentence of 30+ characters)."""
+    for sib in el.itersiblings():
+        if not isinstance(sib.tag, str):
+            continue
+        text = sib.text_content().strip()
+        if len(text) >= 30 and _SENTENCE.search(text) and link_text_length(sib) < 0.3 * len(text):
+            return True
+    return False
 
 
 def _first_child(el: etree._Element) -> etree._Element | None:

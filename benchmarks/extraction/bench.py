@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.extraction.corpus import Page, corpus_digest, dev_set, manifest_pages  # noqa: E402
 from benchmarks.extraction.leaks import leaks_in  # noqa: E402
-from benchmarks.extraction.metrics import bigram_f1, char_scores  # noqa: E402
+from benchmarks.extraction.metrics import bigram_f1, char_scores, squeeze  # noqa: E402
 from benchmarks.extraction.peers import load_peers  # noqa: E402
 
 MARGIN, SPEED_RATIO = 0.03, 0.7
@@ -67,8 +67,10 @@ class Run:
         return sum(self.scores[p.name][i] for p in arts) / max(len(arts), 1)
 
     def refused(self, pages: list[Page]) -> list[Page]:
-        """Pages where nothing (or under 10 characters) came out."""
-        return [p for p in pages if p.name in self.errors or len(self.texts.get(p.name, "").strip()) < 10]
+        """Pages where nothing (or under 10 characters) came out; among gold articles, only
+        those whose gold has a body (>= 20 characters: not an image- or video-only page)."""
+        return [p for p in pages if (p.name in self.errors or len(self.texts.get(p.name, "").strip()) < 10)
+                and (not p.is_article or len(squeeze(p.gold["text"])) >= 20)]
 
 
 def run_newsmon(pages: list[Page]) -> tuple[Run, dict[str, dict]]:
@@ -197,7 +199,8 @@ def main() -> int:
         table(name if name != "validation" else "validation (never tuned on; aggregates only)", runs, ps, total)
     for name, reason in missing.items():
         print(f"{name}: {reason}")
-    print("(F1 = mean char-F1 over gold articles; art.refused = gold articles with no text; "
+    print("(F1 = mean char-F1 over gold articles; art.refused = gold articles with a body (>= 20 chars) "
+          "that got no text; "
           "non-art.refused = not-article pages refused)")
     traf = next((r for r in runs if r.name == "trafilatura"), None)
     print(f"\nspeed on all {len(pages)} pages: " + ", ".join(

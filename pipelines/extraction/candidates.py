@@ -138,7 +138,8 @@ def prune_link_blocks(el: etree._Element) -> etree._Element:
 def trafilatura_candidate(tree: etree._Element, url: str) -> Candidate | None:
     import trafilatura
     try:
-        text = trafilatura.extract(copy.deepcopy(tree), url=url, favor_recall=True, include_comments=False,
+        # fast: no fallback comparison inside trafilatura (readability-lxml is a candidate of its own)
+        text = trafilatura.extract(copy.deepcopy(tree), url=url, fast=True, favor_recall=True, include_comments=False,
                                    include_tables=True, include_images=False, deduplicate=False,
                                    output_format="txt", with_metadata=False)
     except Exception:  # noqa: BLE001 - one candidate fewer, the others go on
@@ -156,10 +157,16 @@ def readability_candidate(tree: etree._Element, url: str) -> Candidate | None:
 
     class _SharedTreeDocument(Document):
         def _parse(self, input):   # noqa: A002 - readability's signature
-            return super()._parse(copy.deepcopy(tree))
+            # The shared tree has lost its scripts, styles and comments already, and links
+            # need no rewriting for text: a copy (readability rewrites what it is given)
+            # stands in for readability's own parse + cleaner copy + link pass.
+            doc = copy.deepcopy(tree)
+            for el in doc.xpath("//*[@hidden]"):
+                el.drop_tree()
+            return doc
 
     try:
-        html = _SharedTreeDocument("", url=url).summary(html_partial=True)
+        html = _SharedTreeDocument("").summary(html_partial=True)
         root = etree.fromstring(html, etree.HTMLParser()) if html and html.strip() else None
     except Exception:  # noqa: BLE001
         return None

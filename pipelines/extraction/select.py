@@ -3,7 +3,8 @@
 Each candidate's lines are cleaned first (``pipelines.clean.clean_paragraphs``), so
 boilerplate a rule removes anyway never counts for or against it. Then one score:
 
-    score = supported prose + 0.1 * unsupported prose - 0.5 * other - 1.0 * linked + title bonus
+    score = supported prose + 0.1 * unsupported prose + 0.5 * supported other lines
+            - 0.5 * unsupported other lines - 1.0 * linked + title bonus
     (prose of a CMS container counts 1.15 times: a prior, not an override)
 
 * ``prose``   – characters in lines that read as sentences (punctuated, >= 10 characters);
@@ -18,8 +19,9 @@ boilerplate a rule removes anyway never counts for or against it. Then one score
 
 Cheap first: when the first CMS container and the density scorer agree (one's text is
 mostly the other's, and the container is not a fragment of the dense block), the
-container is taken without running the libraries. Otherwise trafilatura and
-readability-lxml join and the best score wins.
+container is taken without running the libraries. Otherwise trafilatura joins, and
+readability-lxml too unless trafilatura agrees with a DOM candidate; the best score wins.
+All of them read the one parsed tree (copies of it), never the page again.
 """
 from __future__ import annotations
 
@@ -88,15 +90,16 @@ def score(cand: Candidate, cleaned: list[str], others: set[str] | None, links: s
         k = _key(line)
         if k in links:
             linked += len(line)
-        elif is_prose(line):
-            if others is None:
-                prose += len(line)
-            else:
-                grams = {k[i:i + 2] for i in range(len(k) - 1)}
-                found = len(grams & others)
-                # a supported line counts the characters the others confirm (a gallery's
-                # "1/10" counter before the text does not), an unsupported one a tenth
-                prose += found + 1 if found >= 0.5 * len(grams) else len(line) * UNSUPPORTED
+            continue
+        grams = {k[i:i + 2] for i in range(len(k) - 1)}
+        found = len(grams & others) if others is not None else len(grams)
+        supported = found >= 0.5 * len(grams)
+        if is_prose(line):
+            # a supported line counts the characters the others confirm (a gallery's
+            # "1/10" counter before the text does not), an unsupported one a tenth
+            prose += found + 1 if supported else len(line) * UNSUPPORTED
+        elif supported:
+            prose += 0.5 * found     # a list item or a heading the other methods found too
         else:
             other += len(line)
     if cand.method == "container":
@@ -133,9 +136,13 @@ def choose_body(tree: etree._Element, url: str, title: str,
     cands = list(containers)
     if dense is not None:
         cands.append(dense)
-    for make in (trafilatura_candidate, readability_candidate):
-        if (c := make(tree, url)) is not None:
-            cands.append(c)
+    if (traf := trafilatura_candidate(tree, url)) is not None:
+        cands.append(traf)
+    # readability-lxml is asked only when trafilatura agrees with no DOM candidate: two
+    # methods that already agree leave nothing for a third to arbitrate
+    agreed = traf is not None and any(min(_overlap(c.paragraphs, traf.paragraphs)) >= 0.8 for c in cands[:-1])
+    if not agreed and (read := readability_candidate(tree, url)) is not None:
+        cands.append(read)
     if not cands:
         return None
     links = page_link_texts(tree)
