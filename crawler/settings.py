@@ -38,6 +38,10 @@ TELNETCONSOLE_ENABLED = False
 HTTPERROR_ALLOWED_CODES: list[int] = []
 
 DOWNLOADER_MIDDLEWARES = {
+    # First: every hop (redirect, meta refresh) stays inside the site, checked before
+    # robots.txt (100) or DNS is asked about another host; then dead link families.
+    "crawler.scope.ScopeMiddleware": 40,
+    "crawler.budget.BudgetMiddleware": 45,
     # Last before the download (sees the final URL of every hop) and first to see
     # its errors (a refused address is unsafe_url, not a DNS failure to retry).
     "crawler.middlewares.NetworkSafetyMiddleware": 950,
@@ -49,6 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.incremental.SeenPagesRecorder": 500,             # remembers pages for the next run
     "crawler.runs.RunQualityStats": 500,                      # extraction quality, for source health
+    "crawler.shape_memory.ShapeMemory": 500,                  # learned article URL shapes, kept per site
 }
 SPIDER_MIDDLEWARES = {
     "crawler.resume.ResumeMiddleware": 950,   # only with NEWSMON_JOBDIR (newsmon crawl --jobdir)

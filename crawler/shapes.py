@@ -168,6 +168,11 @@ class ShapeBook:
         stats = self.shapes.get(url_shape(url))
         return stats is not None and not stats.refuted and (stats.trusted or stats.votes > 0)
 
+    def trusted(self, url: str) -> bool:
+        """Confirmed: its pages read as articles (this run, or an earlier one)."""
+        stats = self.shapes.get(url_shape(url))
+        return stats is not None and stats.trusted
+
     def is_refuted(self, url: str) -> bool:
         stats = self.shapes.get(url_shape(url))
         return stats is not None and stats.refuted
