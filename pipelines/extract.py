@@ -1,20 +1,22 @@
-"""bytes + url + headers + options -> Article: the extraction cascade.
+"""bytes + url + headers + options -> Article: decode, parse once, choose the body, clean.
 
-Each stage engages only when the previous one under-delivered:
-
-1. decode the bytes (pipelines.decode: one precedence chain)
+1. decode the bytes (pipelines.decode: one precedence chain), parse once (lxml)
 2. government meta tags (ArticleTitle, PubDate, ContentSource, SiteName, ColumnName, Author…);
    the headline itself is pipelines.titles.find_title
-3. site selectors from the sites file (options.title/body/date_selector)
-4. known CMS body containers (.TRS_Editor, #UCAP-CONTENT, #zoom, .pages_content, #content…)
-5. trafilatura on the page (favor_recall), once, when no container held the article
-6. text/punctuation-density fallback for short notices (trafilatura drops texts < ~250 chars)
-7. clean: pipelines.clean.CLEANING_RULES, in order
-8. spam check: spam lines dropped from a good page, a spam article flagged for quarantine
+3. site selectors from the sites file (options.title/body/date_selector): the operator's word
+4. body candidates on the one tree (pipelines.extraction.candidates): known CMS containers,
+   a text/link-density scorer, trafilatura, readability-lxml; pipelines.extraction.select
+   scores them (prose, link lines, agreement between methods, title overlap) and picks one.
+   A CMS container is one candidate among the others, not an override.
+5. clean: pipelines.clean.CLEANING_RULES, in order, after selection
+6. refusal only on positive evidence: no prose at all, or a list of links (list page)
+7. spam from structure: junk tags, hidden link farms, keyword-list lines and titles, link
+   farms; never from words inside the article's sentences (a 扫黄打非 report is an article)
 
-Spam injections (junk tags, hidden link farms), ruby pinyin and related/link-list
-boxes (pipelines.clean_tree) are removed from the tree before stages 3–6 so no
-extractor ever sees them.
+Before 4, the tree loses spam injections (junk tags, hidden link farms), ruby pinyin and
+related/link-list boxes (pipelines.clean_tree); each of these removers acts on evidence
+(a hidden block that a script reveals and that holds prose is un-hidden, a clock widget is
+a short date line, a related box inside the article keeps the paragraphs after it).
 """
 from __future__ import annotations
 
