@@ -54,6 +54,7 @@ EXTENSIONS = {
     "crawler.incremental.SeenPagesRecorder": 500,             # remembers pages for the next run
     "crawler.runs.RunQualityStats": 500,                      # extraction quality, for source health
     "crawler.shape_memory.ShapeMemory": 500,                  # learned article URL shapes, kept per site
+    "crawler.zero_articles.NoArticlesWarning": 500,           # a site with 0 articles: its shapes + a pattern
 }
 SPIDER_MIDDLEWARES = {
     "crawler.resume.ResumeMiddleware": 950,   # only with NEWSMON_JOBDIR (newsmon crawl --jobdir)

@@ -190,6 +190,7 @@ def run_snapshots(workdir: Path, root: Path = DEVDATA_SITES, names=None, echo=pr
     meta = json.loads((root / "sites.json").read_text(encoding="utf-8"))
     serve = server_module()
     scores = []
+    workdir.mkdir(parents=True, exist_ok=True)
     with serve.start_sites(root, access_log=workdir / "snapshots-access.log", offsite=False,
                            host_base=40) as served:
         for name in names or sorted(meta):
