@@ -255,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         ZoneInfo(args.timezone)
     except (KeyError, ValueError):
         parser.error(f"--timezone: unknown time zone {args.timezone!r} (e.g. Asia/Shanghai, UTC)")
+    from pipelines.requirements import MissingExtractor, check_extractors
+    try:
+        check_extractors()      # every crawl would extract worse text, or none
+    except MissingExtractor as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     config = SchedulerConfig(sites_file=args.sites, index_url=args.index, jobstore_url=args.jobstore,
                              timezone=args.timezone, max_crawls=args.max_crawls, time_limit=args.time_limit,
                              jitter=args.jitter, reload_every=args.reload_every)

@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from crawler.runs import CRASHED, MISSED, STOPPED, TIMEOUT, RunInfo, get_run, iso, record_failure
+from crawler.runs import CRASHED, FAILED, MISSED, STOPPED, TIMEOUT, RunInfo, get_run, iso, record_failure
 
 logger = logging.getLogger("newsmon.scheduler")
 
@@ -173,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     except SitesFileError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         record_failure(args.index, args.site, run, CRASHED, f"sites file unusable: {exc}", exit_code=2)
+        return 2
+    from pipelines.requirements import MissingExtractor, check_extractors
+    try:
+        check_extractors()      # (checked when the scheduler started; a package may have gone since)
+    except MissingExtractor as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        record_failure(args.index, args.site, run, FAILED, str(exc), exit_code=2)
         return 2
     summary = run_crawl(sites, args.index, {"CLOSESPIDER_TIMEOUT": args.time_limit}, run=run)
     doc = summary.runs[0] if summary.runs else {}

@@ -71,10 +71,18 @@ class _Commands(click.Group):
 
     def invoke(self, ctx):
         from index import StorageError
+        from pipelines.requirements import MissingExtractor
         try:
             return super().invoke(ctx)
-        except StorageError as exc:
+        except (StorageError, MissingExtractor) as exc:
             raise click.ClickException(str(exc)) from None
+
+
+def _check_extractors() -> None:
+    """Before any work: an extraction package that cannot be imported is one line and
+    exit status 1 (``MissingExtractor``, above), never a crawl of worse text."""
+    from pipelines.requirements import check_extractors
+    check_extractors()
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,6 +106,7 @@ def crawl(sites_file, site_names, index_url, as_json, verbose, quiet, jobdir):
     Example: newsmon crawl --sites sites.yaml --site sucheng-gov
     """
     configure_logging(verbose, quiet)
+    _check_extractors()
     try:
         sites = load_sites(sites_file).select(site_names)
     except SitesFileError as exc:
@@ -108,6 +117,8 @@ def crawl(sites_file, site_names, index_url, as_json, verbose, quiet, jobdir):
     _open_index(index_url).close()   # fail fast, before any fetching, on a bad index URL
     summary = run_crawl(sites, index_url, jobdir=jobdir)
     click.echo(_dump(summary.as_dict()) if as_json else summary.format())
+    if summary.missing_extractor:   # (a package gone after the check above: the crawl stopped)
+        raise click.ClickException(summary.missing_extractor)
     if summary.storage_error:
         raise click.ClickException(f"抓取已停止：{summary.storage_error}（以上摘要只计入已写入索引的文章）")
     if not summary.ok:
@@ -129,6 +140,7 @@ def extract(inputs, from_list, page_url, encoding, as_json, as_jsonl):
 
     Batch: newsmon extract --jsonl --from-list pages.txt (one process for all pages).
     """
+    _check_extractors()
     from crawler.extract_cmd import extract_inputs
     items = list(inputs) + ([line.strip() for line in from_list if line.strip()] if from_list else [])
     items = [tuple(item.split("\t", 1)) if "\t" in item else item for item in items]
@@ -250,6 +262,7 @@ def demo(index_url, verbose):
     """
     from crawler.demo import run_demo
     configure_logging(verbose)
+    _check_extractors()
     try:
         run_demo(index_url, echo=click.echo)
     except RuntimeError as exc:

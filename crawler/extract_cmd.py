@@ -12,13 +12,15 @@ from crawler.fetch import FetchError, fetch_url
 from crawler.netsafety import UnsafeURLError
 from pipelines.article import ExtractionError, ExtractOptions
 from pipelines.extract import extract_article
+from pipelines.requirements import MissingExtractor, raise_missing
 
 # A path or URL, or (path, page URL) from a ``--from-list`` line "PATH<TAB>URL".
 Item = Union[str, tuple[str, str]]
 
 
 def extract_one(item: str, page_url: str | None = None, encoding: str | None = None) -> dict:
-    """One input (path or URL) -> the article dict, or ``{"error": ...}``; never raises."""
+    """One input (path or URL) -> the article dict, or ``{"error": ...}``; raises only
+    ``MissingExtractor`` (then every page would fail or come out worse)."""
     try:
         if item.startswith(("http://", "https://")):
             page = fetch_url(item)
@@ -27,7 +29,9 @@ def extract_one(item: str, page_url: str | None = None, encoding: str | None = N
             path = Path(item)
             body = path.read_bytes()
             url, headers = page_url or path.resolve().as_uri(), {}
-        article = extract_article(body, url, headers, ExtractOptions(encoding=encoding))
+        article = _extract(body, url, headers, ExtractOptions(encoding=encoding))
+    except MissingExtractor:
+        raise   # no page's problem: the command stops with it (one line), never "crash" per page
     except ExtractionError as exc:
         return {"error": f"{exc.reason}: {exc.message}"}
     except (FetchError, UnsafeURLError) as exc:
@@ -39,6 +43,13 @@ def extract_one(item: str, page_url: str | None = None, encoding: str | None = N
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop a batch
         return {"error": f"crash: {type(exc).__name__}: {exc}"}
     return article.to_dict()
+
+
+def _extract(body: bytes, url: str, headers, options: ExtractOptions):
+    try:
+        return extract_article(body, url, headers, options)
+    except ImportError as exc:   # an extractor imported lazily: MissingExtractor, naming the package
+        raise_missing(exc)
 
 
 def extract_inputs(items: list[Item], page_url: str | None = None,

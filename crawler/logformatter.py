@@ -1,7 +1,7 @@
 """Scrapy log formatting: a dropped page is logged once, by the pipeline that
 dropped it (with URL and reason), so Scrapy's own "Dropped:" line — which dumps
 the whole item, raw bytes included — goes to DEBUG; so does its "Error
-processing" line for a page a storage failure kept out of the index."""
+processing" line for a page a storage failure or a missing extractor kept out of the index."""
 from __future__ import annotations
 
 import logging
@@ -17,6 +17,7 @@ class NewsmonLogFormatter(LogFormatter):
         # A storage failure was logged once, in Chinese, by the stage that met it
         # (pipelines/stages.py): not again per page, with the item dumped.
         from index import StorageError
-        if isinstance(exception, StorageError):
+        from pipelines.requirements import MissingExtractor
+        if isinstance(exception, (StorageError, MissingExtractor)):
             return {"level": logging.DEBUG, "msg": "Not stored: %(exception)s", "args": {"exception": exception}}
         return super().item_error(item, exception, response, spider)

@@ -32,20 +32,26 @@ _NUMBER = re.compile(r"""^\s*['"]?(\d{1,4})['"]?\s*$""")
 _KEYED = re.compile(r"""([A-Za-z_]\w*)\s*:\s*(['"][^'"]*['"]|\d+)""")
 _EXTENSIONS = ("html", "htm", "shtml", "jhtml", "php", "asp", "aspx", "jsp")
 _LIST_STEMS = ("index", "list", "default", "more", "node", "page")
-# Keys that hold the page count, best first; "size" is Pager({size:16}) of some TRS sites.
-_COUNT_KEYS = ("pagecount", "pagescount", "totalpage", "totalpages", "countpage", "pages", "pagenum",
-               "total", "count", "size")
+# Keys that hold the page count, best first.
+_COUNT_KEYS = ("pagecount", "pagescount", "totalpage", "totalpages", "countpage", "pages", "pagenum")
+# Pager({size:16, count:45}): records and records per page -> ceil(45/16) pages.
+_RECORD_KEYS = ("count", "total", "records", "recordcount", "totalrecord", "totalrecords", "totalcount")
+_PER_PAGE_KEYS = ("size", "pagesize", "perpage", "limit", "rows")
+_VAR = re.compile(r"\b(?:var|let|const)?\s*([A-Za-z_$][\w$]*)\s*=\s*['\"]?(\d{1,6})['\"]?\s*[;,\n/]")
 _PREFIX_KEYS = ("prefix", "name", "pagename", "filename", "file")
 _SUFFIX_KEYS = ("suffix", "ext", "extension", "type")
 
 
 def script_pages(html: str, url: str) -> list[str]:
     """Pages named by script pagers on the page (``prefix.suffix``, ``prefix_N.suffix``)."""
-    stem = urlsplit(url).path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    stem, _, ext = name.rpartition(".") if "." in name else (name, "", "")
+    stem = stem.lower()
     out: list[str] = []
     for script in _SCRIPT.findall(html):
+        variables = dict(_VAR.findall(script + "\n"))     # createPageHTML(countPage, currentPage, ...)
         for _name, args in _CALL.findall(script):
-            found = _pager_call(args, stem)
+            found = _pager_call(_substitute(args, variables), stem, ext or "html")
             if found is None:
                 continue
             count, prefix, suffix = found
@@ -54,15 +60,33 @@ def script_pages(html: str, url: str) -> list[str]:
     return out
 
 
-def _pager_call(args: str, stem: str) -> tuple[int, str, str] | None:
+def _substitute(args: str, variables: dict[str, str]) -> str:
+    if not variables:
+        return args
+    return ",".join(variables.get(arg.strip(), arg) for arg in args.split(","))
+
+
+def _page_count(keyed: dict[str, str]) -> int | None:
+    for key in _COUNT_KEYS:
+        if keyed.get(key, "").isdigit():
+            return int(keyed[key])
+    records = next((int(keyed[k]) for k in _RECORD_KEYS if keyed.get(k, "").isdigit()), None)
+    per_page = next((int(keyed[k]) for k in _PER_PAGE_KEYS if keyed.get(k, "").isdigit()), None)
+    if records is not None and per_page:
+        return -(-records // per_page)
+    # one number alone: Pager({size:16, prefix:'index'}) names its pages by it
+    return records if records is not None else per_page
+
+
+def _pager_call(args: str, stem: str, page_ext: str = "html") -> tuple[int, str, str] | None:
     """``(page count, prefix, suffix)`` if the call's arguments look like a pager's."""
     keyed = {k.lower(): v.strip("'\"") for k, v in _KEYED.findall(args)}
     if keyed:
-        count = next((keyed[k] for k in _COUNT_KEYS if keyed.get(k, "").isdigit()), None)
+        count = _page_count(keyed)
         prefix = next((keyed[k] for k in _PREFIX_KEYS if k in keyed), None)
-        suffix = next((keyed[k] for k in _SUFFIX_KEYS if k in keyed), "html")
+        suffix = next((keyed[k] for k in _SUFFIX_KEYS if k in keyed), page_ext)
         if count and prefix and _is_prefix(prefix, stem) and suffix.lower() in _EXTENSIONS:
-            return min(int(count), MAX_SCRIPT_PAGES), prefix, suffix
+            return min(count, MAX_SCRIPT_PAGES), prefix, suffix
         return None
     numbers, strings = [], []
     for arg in args.split(","):

@@ -15,7 +15,7 @@ from scrapy.settings import Settings
 from crawler.runs import RunInfo, iso, record_crawl, utc_now
 from crawler.sites import SiteConfig
 from crawler.stats import read_counts
-from pipelines.stages import STORAGE_ERROR_STAT
+from pipelines.stages import MISSING_EXTRACTOR_STAT, STORAGE_ERROR_STAT
 from spiders.government import GovNewsSpider
 
 
@@ -29,6 +29,7 @@ class CrawlSummary:
     errors: dict[str, int] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)     # the run history written for this crawl
     storage_error: str = ""     # why the index could not take the crawl's pages (the crawl stopped)
+    missing_extractor: str = ""     # an extraction package that could not be imported (the crawl stopped)
 
     def get(self, key: str, site: str | None = None) -> int:
         source = self.per_site.get(site, {}) if site else self.totals
@@ -43,10 +44,12 @@ class CrawlSummary:
         """A crawl fails when no site answered at all, the index could not store its
         pages, or it crashed."""
         return (self.finish_reason in ("finished", "") and self.get("pages_fetched") > 0
-                and not self.storage_error)
+                and not self.storage_error and not self.missing_extractor)
 
     def as_dict(self) -> dict:
         extra = {"storage_error": self.storage_error} if self.storage_error else {}
+        if self.missing_extractor:
+            extra["missing_extractor"] = self.missing_extractor
         return {"elapsed_seconds": round(self.elapsed, 2), "finish_reason": self.finish_reason,
                 "totals": self.totals, "sites": self.per_site, **extra}
 
@@ -107,8 +110,12 @@ def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_setti
     storage_error = str(stats.get(STORAGE_ERROR_STAT) or "")
     if storage_error:       # (also when only the last commit, after "finished", failed)
         finish_reason = "storage_error"
+    missing_extractor = str(stats.get(MISSING_EXTRACTOR_STAT) or "")
+    if missing_extractor:
+        finish_reason = "missing_extractor"
     names = [s.name for s in sites]
     runs = record_crawl(settings.get("NEWSMON_INDEX"), run, iso(utc_now()), per_site, names, finish_reason,
-                        message=storage_error or None)
+                        message=storage_error or missing_extractor or None)
     return CrawlSummary(totals=totals, per_site=per_site, sites=names, elapsed=time.monotonic() - started,
-                        finish_reason=finish_reason, runs=runs, storage_error=storage_error)
+                        finish_reason=finish_reason, runs=runs, storage_error=storage_error,
+                        missing_extractor=missing_extractor)

@@ -11,7 +11,8 @@ link, so the per-site page budget is spent on distinct pages only.
   ``/calendar/``), search result pages (``?q=``, ``keyword=``...), pagination past
   ``max_page_number``, paths that repeat a segment (``/a/b/a/b/a/b/``), URLs
   over ``max_url_length``, and more than ``max_query_variants`` query strings
-  on one path (faceted lists, sort orders, filters that multiply);
+  on one path (faceted lists, sort orders, filters that multiply) -- but not
+  one numeric id (``show.asp?id=312``: each is its own page);
 * infinite "下一页" chains are cut by the spider when ``barren_pages_max`` list
   pages in a row brought no new article (``follow_paging``).
 """
@@ -85,6 +86,13 @@ def trap_reason(url: str, max_page_number: int = 200, max_url_length: int = 1000
     return None
 
 
+def _one_id(query: str) -> bool:
+    """``id=312``: one number names one page (``show.asp?id=``, ``?p=``), a family as large
+    as the site; facets and sort orders combine keys or words."""
+    params = parse_qsl(query, keep_blank_values=True)
+    return len(params) == 1 and params[0][1].isdigit()
+
+
 def _sane_year(value: str) -> bool:
     m = _YEAR.search(value)
     return m is None or 1949 <= int(m.group(1)) <= date.today().year + 1
@@ -115,7 +123,7 @@ class TrapGuard:
         if key in seen:
             return None, "duplicate"
         path_key, _, query = key.partition("?")
-        if query:
+        if query and not _one_id(query):
             variants = self._variants.setdefault(site, Counter())
             if variants[path_key] >= self.max_query_variants:
                 return None, "query_variants"

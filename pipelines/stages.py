@@ -28,12 +28,14 @@ from pipelines.article import ExtractionError, ExtractOptions
 from pipelines.dedup import StoryClusterer
 from pipelines.extract import extract_article
 from pipelines.records import build_record
+from pipelines.requirements import MissingExtractor, raise_missing
 
 logger = logging.getLogger("newsmon.crawl")
 T = TypeVar("T")
 
 
 STORAGE_ERROR_STAT = "newsmon_storage_error"   # the failure's message (crawler/runner.py reads it)
+MISSING_EXTRACTOR_STAT = "newsmon_missing_extractor"   # the same, for an extractor that cannot be imported
 
 
 class StorageGuard:
@@ -117,17 +119,25 @@ class _IndexStage:
 
 
 class ExtractPipeline:
-    def __init__(self, stats, options_by_site: dict[str, ExtractOptions]):
+    def __init__(self, stats, options_by_site: dict[str, ExtractOptions], crawler=None):
         self.stats = stats
         self.options_by_site = options_by_site
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, crawler.settings.get("NEWSMON_EXTRACT_OPTIONS") or {})
+        return cls(crawler.stats, crawler.settings.get("NEWSMON_EXTRACT_OPTIONS") or {}, crawler)
 
     def process_item(self, item):
         try:
-            item.article = extract_article(item.body, item.url, item.headers, self.options_by_site.get(item.site))
+            try:
+                item.article = extract_article(item.body, item.url, item.headers,
+                                               self.options_by_site.get(item.site))
+            except ImportError as exc:
+                raise_missing(exc)
+        except MissingExtractor as exc:
+            self._stop(item, exc)
+            raise   # Scrapy's item_error, not a drop: the page is fetched again once the package is back
         except ExtractionError as exc:
             count(self.stats, f"errors/{exc.reason}", item.site)
             logger.warning("[%s] not an article %s: %s (%s)", item.site, item.url, exc.message, exc.reason)
@@ -138,6 +148,17 @@ class ExtractPipeline:
             raise DropItem(f"extract_crash: {item.url}") from None
         item.body = b""   # the raw bytes are not needed past extraction
         return item
+
+    def _stop(self, item, exc: MissingExtractor) -> None:
+        """A missing extractor is no page's fault, and every page would come out worse
+        (or not at all): the crawl stops, once, with the one-line reason."""
+        count(self.stats, "errors/missing_extractor", item.site)
+        if self.stats.get_value(MISSING_EXTRACTOR_STAT) is not None:
+            return
+        self.stats.set_value(MISSING_EXTRACTOR_STAT, str(exc))
+        logger.error("[%s] 抓取停止：%s", item.site, exc)
+        if self.crawler is not None:
+            self._closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason="missing_extractor"))
 
 
 class QuarantinePipeline(_IndexStage):
