@@ -12,9 +12,12 @@ switches all three off):
   A known page whose site sent no validator is not asked for again at all.
   List pages are never conditional: they are where new articles appear.
 * ``StopAtSeenListMiddleware`` (spider middleware): a list page whose article
-  links are all known does not lead to its next page; lists run newest first,
-  so the older pages hold nothing new. "All", not "any", because pinned items
-  (置顶) sit on top of a column forever.
+  links are all known -- and were already known when the site's last complete
+  run ended (``crawler/coverage.py``) -- does not lead to its next page; lists
+  run newest first, so the older pages hold nothing new. "All", not "any",
+  because pinned items (置顶) sit on top of a column forever. Articles first
+  seen by a run that did not reach the end (killed, budget, time limit, errors)
+  do not stop paging: below them may be articles no run has fetched yet.
 
 Scrapy's own HttpCacheMiddleware (RFC2616 policy) was not used: it keeps whole
 responses on disk, serves pages from that cache without asking while
@@ -31,6 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.coverage import Coverage
 from crawler.stats import count
 from crawler.traps import PAGE_PARAMS
 
@@ -51,7 +55,10 @@ class SeenPages:
     durable at once (a commit in SQLite, a refresh wait in Elasticsearch), and a
     crawl sees hundreds of pages. A site's batches merge in key order (newest
     wins) and are compacted into one when they pile up. Pages not yet written
-    when a crawl dies are simply fetched again next time."""
+    when a crawl dies are simply fetched again next time.
+
+    Each page keeps ``seen``: the start of the run that first recorded it (the
+    coverage frontier compares it with the last complete run's start)."""
 
     FLUSH_EVERY = 200
     COMPACT_OVER = 32
@@ -63,6 +70,8 @@ class SeenPages:
         self._batches: dict[str, list[str]] = {}
         self._pending: dict[str, dict[str, dict]] = {}
         self._seq = 0
+        self.run_started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        self.unsaved: set[str] = set()    # sites with a batch this run could not write
 
     @property
     def state(self):
@@ -88,7 +97,9 @@ class SeenPages:
         return self.site(site).get(url)
 
     def remember(self, site: str, url: str, headers: dict[str, str], outcome: str) -> None:
-        entry = {"etag": headers.get("etag"), "last_modified": headers.get("last-modified"), "outcome": outcome}
+        before = self.site(site).get(url)
+        entry = {"etag": headers.get("etag"), "last_modified": headers.get("last-modified"), "outcome": outcome,
+                 "seen": before.get("seen", "") if before else self.run_started}
         self.site(site)[url] = entry
         self._pending.setdefault(site, {})[url] = entry
         if sum(map(len, self._pending.values())) >= self.FLUSH_EVERY:
@@ -106,6 +117,7 @@ class SeenPages:
             except Exception as exc:  # noqa: BLE001 - losing this only means fetching those pages again
                 logger.warning("[%s] could not remember %d fetched pages (%s); the next run fetches them again",
                                site, len(pages), exc)
+                self.unsaved.add(site)
                 continue
             self._batches.setdefault(site, []).append(key)
 
@@ -134,20 +146,33 @@ def _seen_pages(crawler) -> SeenPages:
     if pages is None:
         from pipelines.stages import shared_index
         pages = crawler._newsmon_seen_pages = SeenPages(lambda: shared_index(crawler).state)
+        crawler._newsmon_coverage = Coverage(pages, crawler.stats)
     return pages
 
 
+def _coverage(crawler) -> Coverage:
+    _seen_pages(crawler)
+    return crawler._newsmon_coverage
+
+
 class SeenPagesRecorder:
-    def __init__(self, pages: SeenPages):
+    def __init__(self, pages: SeenPages, coverage: Coverage | None = None):
         self.pages = pages
+        self.coverage = coverage
 
     @classmethod
     def from_crawler(cls, crawler):
-        ext = cls(_seen_pages(crawler))
+        ext = cls(_seen_pages(crawler), _coverage(crawler))
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(ext.item_error, signal=signals.item_error)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
+
+    def spider_opened(self, spider=None, **_kw):
+        if self.coverage is not None and spider is not None:
+            self.coverage.start(list(getattr(spider, "sites", {})))
 
     def item_scraped(self, item, **_kw):
         self.pages.remember(item.site, item.url, item.headers, "indexed")
@@ -156,21 +181,29 @@ class SeenPagesRecorder:
         reason = str(exception or "dropped").split(":", 1)[0]
         self.pages.remember(item.site, item.url, item.headers, f"dropped:{reason}")
 
-    def spider_closed(self, **_kw):
+    def item_error(self, item, **_kw):
+        if self.coverage is not None:     # a page that broke a pipeline is not known: not covered
+            self.coverage.item_failed(getattr(item, "site", None))
+
+    def spider_closed(self, spider=None, reason="finished", **_kw):
         if self.pages._state is None:     # nothing was read or written: no index to open
             return
+        # (coverage.start read the state: a crawl's sites always reach here)
         self.pages.flush()
         self.pages.compact()
+        if self.coverage is not None and spider is not None:
+            self.coverage.finish(list(getattr(spider, "sites", {})), reason)
 
 
 class _UsesSeenPages:
-    def __init__(self, pages: SeenPages, stats):
+    def __init__(self, pages: SeenPages, stats, coverage: Coverage | None = None):
         self.pages = pages
         self.stats = stats
+        self.coverage = coverage
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(_seen_pages(crawler), crawler.stats)
+        return cls(_seen_pages(crawler), crawler.stats, _coverage(crawler))
 
 
 class ConditionalRequestMiddleware(_UsesSeenPages):
@@ -222,6 +255,9 @@ class StopAtSeenListMiddleware(_UsesSeenPages):
         articles = meta.get("article_links") or []
         if not articles or any(self.pages.get(site, url) is None for url in articles):
             return outputs
+        if self.coverage is not None and not self.coverage.at_frontier(site, articles):
+            self.coverage.paging_past_known(site, response.url)
+            return outputs
         kept = []
         for out in outputs:
             if isinstance(out, Request) and out.meta.get("kind") == "list" and is_next_page(response.url, out.url):
@@ -229,7 +265,7 @@ class StopAtSeenListMiddleware(_UsesSeenPages):
                 continue
             kept.append(out)
         if len(kept) < len(outputs):
-            logger.info("[%s] %s lists only known articles: not paging further", site, response.url)
+            logger.info("[%s] %s 列出的文章此前均已完整抓取：不再往后翻页", site, response.url)
         return kept
 
 

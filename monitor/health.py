@@ -10,7 +10,10 @@ flagged when
   articles (3x the median gap, or 7 days while the gap is not known yet);
 * ``degraded``: extraction suddenly got worse: the share of article pages with
   an empty or very short body, or with no date, jumped against the site's own
-  history (a template change, an anti-bot page, a JS-only front end).
+  history (a template change, an anti-bot page, a JS-only front end);
+* ``backfill``: the site's last run did not reach the end of its lists (killed,
+  page budget, time limit, fetch errors; ``index/coverage.py``), so coverage is
+  partial until a later run pages down to what an earlier run completed.
 
 ``source_status`` is the one entry point: ``newsmon status``, the digest and
 alerts (which list sources that went silent or broke) and the web UI call it.
@@ -26,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 from statistics import median
 
 from crawler.runs import NOT_RUN, OK, SITE_KIND, STOPPED, known_sites, recent_runs
+from index.coverage import backfilling, frontier_sites, read_frontier
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class HealthConfig:
 
 @dataclass
 class HealthFlag:
-    kind: str        # "failing" | "silent" | "degraded"
+    kind: str        # "failing" | "silent" | "degraded" | "backfill"
     message: str     # one plain sentence
     since: str       # ISO UTC: when the condition started
 
@@ -74,7 +78,8 @@ def source_status(index, site_names: list[str] | None = None, now: datetime | No
     now = now or datetime.now(timezone.utc)
     now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
     state = index.state
-    names = list(site_names) if site_names is not None else sorted(known_sites(state))
+    names = list(site_names) if site_names is not None else sorted(
+        set(known_sites(state)) | set(frontier_sites(state)))   # a first run killed left no run record
     return [site_status(state, name, now, config) for name in names]
 
 
@@ -100,7 +105,27 @@ def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteSt
     if silent:
         status.health.append(silent)
     status.health.extend(_degraded_flags(runs, config))
+    backfill = _backfill_flag(read_frontier(state, name))
+    if backfill:
+        status.health.append(backfill)
     return status
+
+
+def _backfill_flag(frontier: dict) -> HealthFlag | None:
+    """For the monitoring team, in Chinese, times in Beijing time."""
+    if not backfilling(frontier):
+        return None
+    done = (f"最近一次完整覆盖：{_beijing(frontier['completed_at'])}（北京时间）" if frontier.get("completed_at")
+            else "此前还没有运行完整翻完过列表")
+    return HealthFlag("backfill",
+                      f"补采中…：上次运行没有翻完列表（{frontier.get('reason') or '原因未记录'}），"
+                      f"后续运行会越过已知文章继续翻页，直到此前完整覆盖的深度；{done}。",
+                      frontier.get("since") or frontier.get("run") or "")
+
+
+def _beijing(text: str) -> str:
+    from zoneinfo import ZoneInfo
+    return _time(text).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
 
 
 def _failure_streak(runs: list[dict]) -> list[dict]:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import TextResponse
 
+from crawler.coverage import passes_over
 from crawler.faults import fetch_error_reason
 from crawler.incremental import NotModified
 from crawler.items import RawPage
@@ -93,7 +94,8 @@ class GovNewsSpider(scrapy.Spider):
                 article_links.append(url)
                 for request in self._maybe_request(site, url, "article", depth + 1):
                     new_articles += 1
-                    yield request
+                    if request is not None:
+                        yield request
             elif kind != "article" or link_kind == "list":
                 # Lists and unknown pages are followed from lists (columns, pagers);
                 # from articles only real list URLs (the breadcrumb's column).
@@ -124,6 +126,9 @@ class GovNewsSpider(scrapy.Spider):
         url, trap = self.traps.admit(site.name, url)
         if trap:
             count(self.crawler.stats, "links_duplicate" if trap == "duplicate" else f"traps/{trap}", site.name)
+            return
+        if kind == "article" and passes_over(self.crawler, site.name, url):
+            yield None     # known, passed over while backfilling: a real article (not barren), no budget spent
             return
         if self._scheduled[site.name] >= site.max_pages:
             if self._scheduled[site.name] == site.max_pages:
