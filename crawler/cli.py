@@ -303,6 +303,8 @@ main.add_command(watch_cli.alerts)
 main.add_command(digest_cli.digest)
 from crawler.cli_status import status  # noqa: E402
 main.add_command(status)
+from crawler.sites_cli import sites  # noqa: E402
+main.add_command(sites)
 
 
 if __name__ == "__main__":  # pragma: no cover

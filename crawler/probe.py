@@ -112,7 +112,8 @@ def probe_html(html: str, url: str, status: int = 200, article_pattern: str | No
         report.links.append(row)
         if row.kind != "skipped":
             tally.add(link, anchor)
-    report.top_shapes = [(s.shape, s.links, s.example) for s in tally.top(8)]
+    shown = [s for s in tally.top(8) if s.links > 1] or tally.top(3)    # one-off menu links are noise
+    report.top_shapes = [(s.shape, s.links, s.example) for s in shown]
     if not report.count("article"):
         report.suggested_article_pattern = tally.suggest_article_pattern()
     return report
