@@ -20,7 +20,7 @@ from elasticsearch import Elasticsearch
 
 from index.base import ArticleRecord, story_dict
 from index.es_mapping import record_from_doc, spaced
-from index.query import Not, Or, Query, make_snippet
+from index.query import Query, make_snippet
 
 STORY_ORDER = [{"story_date": "desc"}, {"story_id": "asc"}, {"canonical": "desc"},
                {"sort_date": "asc"}, {"id": "asc"}]
@@ -56,10 +56,9 @@ def _term_query(text: str) -> dict:
 
 def candidate_query(query: Query, sites: list[str] | None, since: str | None, until: str | None) -> dict:
     filters = []
-    for clause in query.root.clauses:
-        if isinstance(clause, Not):
-            continue        # a phrase may match across punctuation: NOT here could drop a true match
-        terms = clause.alternatives if isinstance(clause, Or) else (clause,)
+    # Exclusions (and clauses holding one) are left to verification: a phrase may match
+    # across punctuation, so NOT here could drop a true match.
+    for terms in query.positive_clauses:
         filters.append({"bool": {"should": [_term_query(t.text) for t in terms]}})
     if sites:
         filters.append({"terms": {"site": list(sites)}})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from index.query import Not, Or, Query, Term
+from index.query import Query, Term
 
 # Scripts written without spaces between words: one FTS token per character.
 _UNSPACED_CHAR = re.compile(
@@ -55,9 +55,9 @@ def _fts_phrase(term: Term) -> str | None:
 
 
 def _positive_clauses(query: Query) -> Iterator[tuple[Term, ...]]:
-    for clause in query.root.clauses:
-        if not isinstance(clause, Not):
-            yield tuple(clause.alternatives) if isinstance(clause, Or) else (clause,)
+    # A clause a text can satisfy by lacking a term (an exclusion, or a distributed
+    # parenthesized one) cannot narrow: verification decides it.
+    yield from query.positive_clauses
 
 
 def fts_match_expression(query: Query) -> str | None:

@@ -9,6 +9,7 @@ import pytest
 from index import IndexURLError, open_index
 from index.base import ArticleRecord, IndexBackend, Quarantined
 from index.query import parse_query
+from index.story_search import search_page
 from pipelines.dedup import article_id, canonical_url, text_hash
 from pipelines.normalize import normalize_text
 
@@ -176,6 +177,35 @@ def test_and_or_not_phrase(backend, corpus):
     assert ids("水库 OR 传感器") == [corpus["ai"].story_id, corpus["flood"].story_id]
     assert ids("项目 -激光") == [corpus["ai"].story_id]
     assert ids('"准招商、产业链"') == [corpus["laser"].story_id]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("(水库 OR 传感器) 项目", ["ai"]),
+    ("激光 AND 王建国", ["laser"]),
+    ("水库 or 传感器", ["ai", "flood"]),
+    ("水库 | 传感器", ["ai", "flood"]),
+    ("(激光 OR ai) 项目", ["laser", "ai"]),           # a Latin term in the group: substring filter
+    ("(项目 -激光) OR 水库", ["ai", "flood"]),         # an exclusion distributed into an OR
+    ("项目 -(激光 王建国)", ["ai"]),
+    ("项目 -(激光 防汛)", ["laser", "ai"]),
+    ("（激光 or 水库）NOT 王建国", ["flood"]),          # as a Chinese input method types it
+    ("((激光 OR 水库) (王建国 OR 泗洪)) AND NOT 宿城区", ["flood"]),
+])
+def test_parentheses_and_operators_in_any_case(backend, corpus, text, expected):
+    """The same stories, in the same order, from ``search`` and from a search page
+    (which verifies every candidate from the positions SQLite finds, not the text)."""
+    ids = [corpus[name].story_id for name in expected]
+    assert [s["story_id"] for s in search(backend, text)] == ids
+    page = search_page(backend, parse_query(text), limit=20)
+    assert (page.total, [s["story_id"] for s in page.stories]) == (len(ids), ids)
+
+
+def test_the_largest_expansion_runs(backend, corpus):
+    """Parentheses expanded to the bound (256 term occurrences: 64 clauses of 4): no backend error."""
+    groups = ["(激光 王建国 推进会 宿城区)", "(泗洪 防汛 水库 隐患)", "(无一 无二)", "(无三 无四)"]
+    query = parse_query(" OR ".join(groups))
+    assert sum(len(getattr(c, "alternatives", (c,))) for c in query.root.clauses) == 4 * 4 * 2 * 2 * 4
+    assert [s["story_id"] for s in backend.search(query)] == [corpus["laser"].story_id, corpus["flood"].story_id]
 
 
 def test_fts_phrase_across_punctuation_is_not_a_match(backend, corpus):

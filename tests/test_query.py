@@ -1,7 +1,8 @@
 """The one query language: parsing, errors with positions, substring matching."""
 import pytest
 
-from index.query import And, Not, Or, QuerySyntaxError, Term, make_snippet, parse_query
+from index.query import (MAX_EXPANDED_TERMS, And, Not, Or, QueryLimitError, QuerySyntaxError, Term,
+                         make_snippet, parse_query)
 from pipelines.normalize import normalize_text
 
 
@@ -23,38 +24,81 @@ def test_terms_are_normalized_traditional_fullwidth_case():
     assert query.positive_terms == ["激光产业园", "ai", "smart city"]
 
 
-def test_lowercase_or_is_a_word():
-    assert parse_query("a or b").root == And((Term("a"), Term("or"), Term("b")))
+@pytest.mark.parametrize("text", ["a or b", "a Or b", "a OR b", "a ＯＲ b", "a | b", "a｜b"])
+def test_or_in_any_case_and_the_bar_mean_or(text):
+    assert parse_query(text).root == And((Or((Term("a"), Term("b"))),))
 
 
-def test_quoted_or_is_a_word():
+@pytest.mark.parametrize("text", ["a AND b", "a and b", "a b"])
+def test_and_in_any_case_is_the_space(text):
+    assert parse_query(text).root == And((Term("a"), Term("b")))
+
+
+def test_quoted_operators_are_words():
     assert parse_query('a "OR" b').positive_terms == ["a", "or", "b"]
+    assert parse_query('a "and" “not”').positive_terms == ["a", "and", "not"]
 
 
 def test_hyphen_inside_word_is_not_exclusion():
     assert parse_query("covid-19").root == And((Term("covid-19"),))
 
 
+def test_parentheses_group_or_under_and():
+    assert parse_query("(激光 OR 传感) 宿迁").root == And((Or((Term("激光"), Term("传感"))), Term("宿迁")))
+    # A Chinese input method types full-width parentheses and curly quotes.
+    assert parse_query("（激光 or 传感）“宿迁市”").root == And((Or((Term("激光"), Term("传感"))), Term("宿迁市")))
+
+
+def test_parentheses_are_expanded_into_clauses():
+    assert parse_query("(宿迁 激光) OR 传感").root == And((Or((Term("宿迁"), Term("传感"))),
+                                                       Or((Term("激光"), Term("传感")))))
+    mixed = parse_query("(激光 -招聘) OR 传感")
+    assert mixed.root == And((Or((Term("激光"), Term("传感"))), Or((Not(Term("招聘")), Term("传感")))))
+    assert (mixed.positive_terms, mixed.negative_terms) == (["激光", "传感"], ["招聘"])
+    assert parse_query("宿迁 -(征收 公告)").root == And((Term("宿迁"), Or((Not(Term("征收")), Not(Term("公告"))))))
+    assert parse_query("宿迁 NOT 招聘").root == parse_query("宿迁 -招聘").root
+    assert parse_query("a (a OR b)").root == And((Term("a"),))     # a implies a OR b
+
+
 @pytest.mark.parametrize("text, position, words", [
-    ("", 0, "empty query"),
-    ("   ", 0, "empty query"),
-    ('激光 "产业园', 3, "unterminated quote"),
-    ("激光 OR", 3, "needs a term on its right"),
-    ("OR 激光", 0, "needs a term on its left"),
-    ("激光 OR OR 产业园", 3, "needs a term on its right"),
-    ("激光 - 产业园", 3, "'-' must be followed"),
-    ("激光 -", 3, "'-' must be followed"),
-    ("-征收 -拆迁", 0, "only exclusions"),
-    ("激光 OR -拆迁", 6, "cannot be an OR alternative"),
-    ("-拆迁 OR 激光", 0, "cannot be an OR alternative"),
-    ('激光 ""', 3, "empty phrase"),
+    ("", 0, "查询是空的"),
+    ("   ", 0, "查询是空的"),
+    ('激光 "产业园', 3, "引号没有闭合"),
+    ("激光 OR", 3, "'OR' 右边缺少查询词"),
+    ("OR 激光", 0, "'OR' 左边缺少查询词"),
+    ("激光 or", 3, '要搜索单词 or 本身，请加引号："or"'),
+    ("激光 OR OR 产业园", 3, "'OR' 右边缺少查询词"),
+    ("激光 AND", 3, "'AND' 右边缺少查询词"),
+    ("激光 AND OR 宿迁", 3, "'AND' 右边缺少查询词"),
+    ("宿迁 NOT", 3, "'NOT' 后面缺少要排除的词"),
+    ("激光 - 产业园", 3, "'-' 后面要紧跟要排除的词"),
+    ("激光 -", 3, "'-' 后面要紧跟要排除的词"),
+    ("-征收 -拆迁", 0, "没有必须出现的词"),
+    ("(-征收 -拆迁) OR 激光", 0, "没有必须出现的词"),
+    ("激光 OR -拆迁", 6, "不能单独作为 OR 的一项"),
+    ("-拆迁 OR 激光", 0, "不能单独作为 OR 的一项"),
+    ('激光 ""', 3, "引号里是空的"),
+    ("()", 0, "括号里是空的"),
+    ("宿迁 ()", 3, "括号里是空的"),
+    ("(激光 OR 传感 宿迁", 0, "括号没有闭合"),
+    ("宿迁 (", 3, "括号没有闭合"),
+    ("激光 OR 传感) 宿迁", 8, "多余的 ')'"),
+    ("(激光 OR) 宿迁", 4, "'OR' 右边缺少查询词"),
 ])
 def test_syntax_errors_say_where(text, position, words):
     with pytest.raises(QuerySyntaxError) as caught:
         parse_query(text)
     assert caught.value.position == position
     assert words in caught.value.message
-    assert f"position {position}" in str(caught.value)
+    assert f"第 {position + 1} 个字符处" in str(caught.value)
+
+
+def test_expansion_is_bounded():
+    pairs = " OR ".join(f"(a{i} b{i})" for i in range(9))        # 2^9 clauses of 9 terms
+    with pytest.raises(QueryLimitError) as caught:
+        parse_query(pairs)
+    assert str(caught.value).startswith(f"括号展开后条件太多（超过 {MAX_EXPANDED_TERMS} 个）")
+    assert len(parse_query(" OR ".join(f"(a{i} b{i})" for i in range(5))).root.clauses) == 32
 
 
 BODY = normalize_text(
@@ -74,6 +118,14 @@ BODY = normalize_text(
     ('"ai视觉"', True),
     ("ａｉ", True),
     ('"激光产业园 建设"', False),   # a phrase is a substring, spaces included
+    ("(拆迁 OR 签约) 推进会", True),
+    ("(拆迁 OR 征收) 推进会", False),
+    ("激光产业园 AND 推进会", True),
+    ("拆迁 or 签约", True),
+    ("(签约 -推进会) OR 拆迁", False),
+    ("(签约 -拆迁) OR 征收", True),
+    ("激光 -(签约 推进会)", False),
+    ("激光 -(签约 拆迁)", True),
 ])
 def test_matches_is_substring_on_normalized_text(text, expected):
     assert parse_query(text).matches(BODY) is expected

@@ -207,7 +207,7 @@ def test_create_test_and_delete_a_watch(page, server):
     page.fill("#watch-query", '"激光产业园')
     page.fill("#watch-emails", "team@example.com")
     page.click("#create-watch")
-    assert "unterminated quote" in page.inner_text("#watch-error")
+    assert "引号没有闭合" in page.inner_text("#watch-error")
     assert page.input_value("#watch-query") == '"激光产业园'
     assert page.locator("tr.watch").count() == 1
 

@@ -56,7 +56,7 @@ def test_api_creates_lists_tests_and_deletes_a_watch(client, index_copy):
 def test_api_explains_a_bad_watch_and_takes_json_only(client):
     bad = client.post("/api/watches", json={**LASER, "query": "激光 OR"})
     assert bad.status_code == 400
-    assert "'OR' needs a term on its right" in bad.json()["error"] and "^" in bad.json()["error"]
+    assert "'OR' 右边缺少查询词" in bad.json()["error"] and "^" in bad.json()["error"]
     no_recipient = client.post("/api/watches", json={"name": "x", "query": "激光"})
     assert no_recipient.status_code == 400 and "recipient" in no_recipient.json()["error"]
     form = client.post("/api/watches", data={"name": "x", "query": "激光", "emails": "a@example.com"})
