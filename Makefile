@@ -96,3 +96,11 @@ bench-web: $(STAMP)
 .PHONY: bench-alerts
 bench-alerts: $(STAMP)
 	$(BIN)/python -m benchmarks.alerts.bench $(BENCH_ALERTS_ARGS)
+
+# Discovery (issue 18): real `newsmon crawl`s with only name + start_urls of the six generated CMS
+# families, the 1,500-dead-link variant and the ten ../shared/devdata/sites snapshots, each on its
+# own loopback address; recall, precision, pages, errors and off-scope requests per site.
+# BENCH_DISCOVERY_ARGS="--only fixtures" or "--site NAME" narrows it.
+.PHONY: bench-discovery
+bench-discovery: $(STAMP)
+	$(BIN)/python -m benchmarks.discovery.bench $(BENCH_DISCOVERY_ARGS)
