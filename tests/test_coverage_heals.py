@@ -198,3 +198,31 @@ def test_a_site_reaches_every_article_within_two_runs_after_an_early_end(how, pa
         assert not [path for path, _ in served if path.startswith("/xwdt/index_")], "paged past known articles"
         assert not [path for path, status in served if path.startswith("/xwdt/2") and status == 200]
         assert "不再往后翻页" in again.stderr
+
+
+@pytest.mark.timeout(300)
+def test_new_articles_seen_by_a_killed_run_do_not_hide_the_older_new_ones(tmp_path):
+    """After a complete run, 240 new articles go on top; a run killed right after it
+    saved 200 of them must not make the next run stop at a page of those: the
+    frontier is what the complete run knew, not whatever was seen last."""
+    from crawler.demo import load_fixture_server
+    root = tmp_path / "site"
+    build_paged_site(root, SITE, articles=TOTAL)
+    db = tmp_path / "newsmon.db"
+    with load_fixture_server().start_fixture_sites(root=root) as sites_server:
+        sites = write_sites(tmp_path / "sites.yaml", sites_server.urls[SITE])
+        crawl(sites, db)
+        assert exported(db) == TOTAL and site_status(db)["health"] == []
+        build_paged_site(root, SITE, articles=TOTAL + 240)        # the site publishes; older pages shift down
+        batches = seen_batches(db)
+        crawl_killed_when(sites, db, lambda: seen_batches(db) > batches, "flushed seen pages")
+        after_cut = exported(db)
+        assert after_cut < TOTAL + 240
+        assert "backfill" in {flag["kind"] for flag in site_status(db)["health"]}
+        reached = []
+        while len(reached) < 2 and TOTAL + 240 not in reached:
+            crawl(sites, db)
+            reached.append(exported(db))
+        print(f"\n240 new on top, killed after a flush: {after_cut}/{TOTAL + 240}, then {reached}")
+        assert reached[-1] == TOTAL + 240
+        assert site_status(db)["health"] == []
