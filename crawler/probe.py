@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 from crawler.links import (SKIP_EXTENSIONS, SKIP_PATH_WORDS, classify_url, discover_links, is_paging_anchor,
                            is_skip_anchor, origin_of)
 from crawler.linkshapes import ShapeTally
-from crawler.pagetype import classify_page, parse_html
 from crawler.shapes import ShapeBook, url_shape
 
 KINDS = ("article", "list", "skipped", "other")
@@ -97,21 +96,48 @@ def classify_link(url: str, anchor: str, origins: set, book: ShapeBook, article_
 
 def probe_html(html: str, url: str, status: int = 200, article_pattern: str | None = None,
                list_pattern: str | None = None, allowed_prefixes: tuple[str, ...] = ()) -> ProbeReport:
-    tree = parse_html(html, url)
-    verdict = classify_page(html, url, tree=tree)
+    """The page read as the spider reads a start page (``crawler.discovery.SiteDiscovery``,
+    fetched as a list); links it drops get their reason from ``classify_link``."""
+    from crawler.discovery import PAGE, SiteDiscovery
+    from crawler.scope import Scope
+    from crawler.sites import SiteConfig
+    site = SiteConfig(name="probe", start_urls=(url,), allowed_prefixes=tuple(allowed_prefixes),
+                      article_url_pattern=article_pattern, list_url_pattern=list_pattern)
+    reading = SiteDiscovery(site, Scope.of(site.start_urls, allowed_prefixes)).read(html, url, "list")
+    kept = {link.url: link for link in reading.links}
     book = ShapeBook()
-    for block in verdict.title_blocks:
+    for block in reading.verdict.title_blocks:
         book.vote(block.urls, block.shape)
     art_re = re.compile(article_pattern) if article_pattern else None
     list_re = re.compile(list_pattern) if list_pattern else None
-    origins = {origin_of(url)}
-    report = ProbeReport(url, status, verdict.kind, verdict.reason)
-    tally = ShapeTally()
-    for link, anchor in discover_links(html, url):
-        row = classify_link(link, anchor, origins, book, art_re, list_re, allowed_prefixes)
+    report = ProbeReport(url, status, reading.kind, reading.verdict.reason)
+    tally, seen = ShapeTally(), set()
+    found = discover_links(html, url) + [(u, "") for u in kept if u not in {x for x, _ in discover_links(html, url)}]
+    for link, anchor in found:
+        if link in seen:
+            continue
+        seen.add(link)
+        got = kept.get(link)
+        if got is None:
+            row = classify_link(link, anchor, {origin_of(url)}, book, art_re, list_re, allowed_prefixes)
+            if row.kind != "skipped":        # in scope, but the crawl would not follow it from here
+                row = LinkVerdict(link, anchor, "skipped", row.reason + "（抓取时不跟随）")
+        elif got.kind == "article":
+            row = LinkVerdict(link, anchor, "article", classify_link(
+                link, anchor, {origin_of(url)}, book, art_re, list_re, allowed_prefixes).reason)
+        elif got.kind == "list" or got.paging:
+            why = "脚本分页" if got.hop == "pager" else ("翻页链接" if got.paging else f"列表形状 {url_shape(link)}")
+            row = LinkVerdict(link, anchor, "list", why)
+        elif got.kind == PAGE and got.vouched:
+            row = LinkVerdict(link, anchor, "article",
+                              f"本页标题列表块中的链接，形状 {url_shape(link)}，抓取后按页面内容确认")
+        else:
+            row = LinkVerdict(link, anchor, "other", f"未知形状 {url_shape(link)}，抓取后按页面内容判断")
         report.links.append(row)
         if row.kind != "skipped":
             tally.add(link, anchor)
+    for target, how in reading.offsite:
+        report.links.append(LinkVerdict(target, "", "skipped", f"站外（脚本跳转 {how}）"))
     shown = [s for s in tally.top(8) if s.links > 1] or tally.top(3)    # one-off menu links are noise
     report.top_shapes = [(s.shape, s.links, s.example) for s in shown]
     if not report.count("article"):
