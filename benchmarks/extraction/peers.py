@@ -9,6 +9,7 @@ that raises on a page gets 0 for that page (the benchmark records the error).
   newsmon's decoding (the most favourable input we can give it)
 * readability-lxml: ``Document(body_bytes, url=url).summary()``, its own decoding,
   the summary HTML turned into lines by the same HTML-to-lines helper newsmon uses
+  (before 0.9, which cannot read bytes on Python 3, newsmon's decoding, as gne gets)
 * magic-html: ``GeneralExtractor().extract(html_text, base_url=url)`` when installable
   (its only release needs Python >= 3.12)
 """
@@ -51,9 +52,13 @@ def _gne() -> Extractor:
 
 def _readability() -> Extractor:
     from readability import Document
+    # Before 0.9 readability-lxml cannot read bytes on Python 3 (str regexes in its charset
+    # sniffing: TypeError on every page); it then gets newsmon's decoding, as gne does.
+    own_decoding = tuple(int(n) for n in importlib.metadata.version("readability-lxml").split(".")[:2]) >= (0, 9)
 
     def run(body: bytes, url: str) -> str:
-        return _html_to_text(Document(body, url=url).summary(html_partial=True))
+        page = body if own_decoding else decode_html(body).text
+        return _html_to_text(Document(page, url=url).summary(html_partial=True))
     return run
 
 
