@@ -27,11 +27,12 @@ from pathlib import Path
 from random import uniform
 from typing import Callable
 
+from monitor.clock import show
 from monitor.jobs import alert_jobs, digest_jobs
 
 logger = logging.getLogger("newsmon.scheduler")
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_TIMEZONE = "Asia/Shanghai"      # = monitor.clock.DEFAULT_ZONE; NEWSMON_TZ overrides both
 MAX_JITTER = 120.0          # seconds; 10% of the interval, at most this
 CRAWL_JOB_PREFIX = "crawl:"
 
@@ -201,7 +202,7 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
         logger.info("scheduler running: %d jobs, at most %d crawls at once, jobs in %s (time zone %s)",
                     len(specs), config.max_crawls, config.resolved_jobstore(), config.timezone)
         for job in scheduler.get_jobs():
-            logger.info("  %s: next run %s", job.name, job.next_run_time.strftime("%Y-%m-%d %H:%M:%S %Z"))
+            logger.info("  %s: next run %s", job.name, show(job.next_run_time))
         while not stop.wait(config.reload_every):
             try:
                 changed = watcher.changed()
@@ -230,14 +231,16 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from crawler.cli import configure_logging
+    from monitor.clock import zone_name
 
     parser = argparse.ArgumentParser(prog="newsmon schedule", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sites", default="sites.yaml", help="sites file (YAML); re-read when it changes")
     parser.add_argument("--index", default=os.environ.get("NEWSMON_INDEX"), help="index URL")
     parser.add_argument("--jobstore", default=os.environ.get("NEWSMON_SCHEDULER_DB"),
                         help="SQL URL of the job store (default: an SQLite file next to the SQLite index)")
-    parser.add_argument("--timezone", default=os.environ.get("NEWSMON_TIMEZONE", DEFAULT_TIMEZONE),
-                        help="time zone of cron schedules (default %(default)s)")
+    parser.add_argument("--timezone", default=(os.environ.get("NEWSMON_TZ") or "").strip()
+                        or os.environ.get("NEWSMON_TIMEZONE") or zone_name(),
+                        help="time zone of cron schedules (default NEWSMON_TZ, else %(default)s)")
     parser.add_argument("--max-crawls", type=int, default=2, help="crawls running at once (default 2)")
     parser.add_argument("--time-limit", type=float, default=3600.0, help="seconds per crawl (default 3600)")
     parser.add_argument("--jitter", type=float, default=None,
@@ -245,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reload-every", type=float, default=5.0, help="seconds between sites file checks")
     parser.add_argument("-v", "--verbose", action="store_true", help="also show APScheduler's and Scrapy's logs")
     args = parser.parse_args(argv)
-    configure_logging(args.verbose)
+    # The daemon's log carries dates, in the users' time zone (NEWSMON_TZ) like every time shown.
+    configure_logging(args.verbose, datefmt="%Y-%m-%d %H:%M:%S")
     if not args.verbose:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.max_crawls < 1:

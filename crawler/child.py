@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 from crawler.runs import CRASHED, FAILED, MISSED, STOPPED, TIMEOUT, RunInfo, get_run, iso, record_failure
+from monitor.clock import show
+from monitor.source_alerts import after_runs
 
 logger = logging.getLogger("newsmon.scheduler")
 
@@ -96,10 +98,10 @@ def crawl_site(site: str, sites_file: str, index_url: str | None = None, time_li
     if index_url:
         cmd += ["--index", index_url]
     if RUNNING.stopping.is_set():      # due (or queued for a free slot) as the scheduler stops
-        logger.warning("[%s] run due at %s not started: the scheduler is stopping", site, run.scheduled_for)
+        logger.warning("[%s] run due at %s not started: the scheduler is stopping", site, show(run.scheduled_for))
         record_failure(index_url, site, run, MISSED, "due while the scheduler was stopping; not started")
         return MISSED
-    note = f" (scheduled for {run.scheduled_for}" + (f", {run.coalesced} missed runs folded in)" if run.coalesced
+    note = f" (scheduled for {show(run.scheduled_for)}" + (f", {run.coalesced} missed runs folded in)" if run.coalesced
                                                      else ")") if run.scheduled_for else ""
     logger.info("[%s] crawl %s starting%s", site, run.run_id, note)
     started = time.monotonic()
@@ -135,7 +137,7 @@ def crawl_site(site: str, sites_file: str, index_url: str | None = None, time_li
         status, message = CRASHED, f"crawl process exited with {_describe_exit(code)} and recorded nothing"
     logger.log(logging.WARNING if status == STOPPED else logging.ERROR, "[%s] crawl %s %s: %s",
                site, run.run_id, status, message)
-    record_failure(index_url, site, run, status, message, exit_code=code)
+    after_runs(index_url, [record_failure(index_url, site, run, status, message, exit_code=code)])
     return status
 
 
@@ -185,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = summary.runs[0] if summary.runs else {}
     logger.info("[%s] run %s: %s, %d pages, %d new articles, %d unchanged, finished at %s",
                 args.site, run.run_id, doc.get("status"), doc.get("pages_fetched", 0),
-                doc.get("articles_new", 0), doc.get("not_modified", 0), iso_now())
+                doc.get("articles_new", 0), doc.get("not_modified", 0), show(iso_now()))
     return 0 if doc.get("status") == "ok" else 1
 
 

@@ -20,11 +20,13 @@ DEFAULT_SITES = "sites.yaml"
 _THIRD_PARTY = ("scrapy", "twisted", "py.warnings", "asyncio", "protego", "filelock")
 
 
-def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
+def configure_logging(verbose: bool = False, quiet: bool = False, datefmt: str = "%H:%M:%S") -> None:
     """newsmon's own progress lines at INFO; Scrapy's internals only when -v."""
+    from monitor.clock import LocalTimeFormatter
     level = logging.WARNING if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    # Stamped in NEWSMON_TZ, the users' time zone, whatever zone the server runs in.
+    handler.setFormatter(LocalTimeFormatter("%(asctime)s %(levelname)-7s %(message)s", datefmt))
     if not verbose:
         handler.addFilter(_quiet_third_party)
     root = logging.getLogger()

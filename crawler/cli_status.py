@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import click
 
@@ -61,5 +60,6 @@ def format_status(statuses) -> str:
 
 
 def _local(iso: str) -> str:
-    """A stored UTC time shown in the machine's local time, to the minute."""
-    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    """A stored UTC time shown in NEWSMON_TZ (not the server's zone), to the minute."""
+    from monitor.clock import show
+    return show(iso)

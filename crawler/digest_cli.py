@@ -51,16 +51,21 @@ def _write(digest, out: Path, sender: str) -> None:
               help="With --dry-run: write it here (.html, .txt, or .eml for the whole message).")
 @click.option("--sites", "sites_file", help=f"Sites file whose digest: section sets the time zone "
                                            f"[default: {DEFAULT_SITES} if present].")
+@click.option("--force", is_flag=True, help="Send even if the day's digest already went to that recipient.")
 @click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
-def digest(day, to, dry_run, out, sites_file, index_url):
+def digest(day, to, dry_run, out, sites_file, force, index_url):
     """Build the daily digest: per watch the stories first seen, newest first, with
-    reach and a source-health section; send it by email (NEWSMON_SMTP_*).
+    reach and a source-health section; send it by email (NEWSMON_SMTP_*). Each
+    recipient gets one a day: a second run on the same day sends nothing (--force).
 
     Example: newsmon digest --date 2026-11-23 --to team@example.com --dry-run --out digest.html
     """
     from monitor.alerts import utc_now
+    from monitor.backlog import held_between
+    from monitor.clock import show
     from monitor.delivery import DeliveryError, SMTPSettings
-    from monitor.digest import build_digests, last_digest_until, recipients, send_digest
+    from monitor.digest import (already_sent, build_digests, held_by_recipient, last_digest_until, recipients,
+                                send_digest)
     from monitor.watches import WatchStore
 
     if out and not dry_run:
@@ -83,11 +88,18 @@ def digest(day, to, dry_run, out, sites_file, index_url):
     index = _open_index(index_url)
     try:
         digests = []
-        targets = [to] if to else list(recipients(WatchStore(index).list()))
+        held = held_by_recipient(held_between(index.state, now - timedelta(days=7), now))
+        targets = [to] if to else list(recipients(WatchStore(index).list(), held=held))
         if not targets:
             raise click.ClickException("no watch sends a digest: add one with --mode digest or both "
                                        "and an --email, or name a recipient with --to")
+        label = local_day.isoformat()
         for address in targets:
+            sent = None if dry_run or force else already_sent(index.state, address, label)
+            if sent:
+                click.echo(f"digest {label} for {address}: already sent at {show(sent.get('sent_at'))}; "
+                           "nothing sent (--force sends another)")
+                continue
             if day:
                 since, until = settings.day_window(local_day)
             else:
@@ -107,7 +119,9 @@ def digest(day, to, dry_run, out, sites_file, index_url):
                 continue
             try:
                 smtp = smtp or SMTPSettings.from_env()
-                send_digest(index, built, smtp)
+                if not send_digest(index, built, smtp, once=not force):     # another run got there first
+                    click.echo(f"digest {built.label} for {built.recipient}: already being sent; nothing sent")
+                    continue
             except DeliveryError as exc:
                 raise click.ClickException(f"digest to {built.recipient} not sent: {exc}") from None
             click.echo(f"sent to {built.recipient}")

@@ -31,6 +31,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.stats import count
+from monitor.clock import show
 from pipelines.dedup import article_id, canonical_url
 
 logger = logging.getLogger("newsmon.crawl")
@@ -91,7 +92,7 @@ class ResumeMiddleware:
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         if self.journal.resuming:
             logger.info("resuming the run started %s (attempt %d) from %s",
-                        self.journal.started_at.isoformat(), self.journal.attempt, jobdir)
+                        show(self.journal.started_at), self.journal.attempt, jobdir)
 
     @classmethod
     def from_crawler(cls, crawler):

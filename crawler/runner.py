@@ -15,6 +15,7 @@ from scrapy.settings import Settings
 from crawler.runs import RunInfo, iso, record_crawl, utc_now
 from crawler.sites import SiteConfig
 from crawler.stats import read_counts
+from monitor.source_alerts import after_runs
 from pipelines.stages import MISSING_EXTRACTOR_STAT, STORAGE_ERROR_STAT
 from spiders.government import GovNewsSpider
 
@@ -116,6 +117,7 @@ def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_setti
     names = [s.name for s in sites]
     runs = record_crawl(settings.get("NEWSMON_INDEX"), run, iso(utc_now()), per_site, names, finish_reason,
                         message=storage_error or missing_extractor or None)
+    after_runs(settings.get("NEWSMON_INDEX"), runs)     # a site turned failing or blocked: one alert
     return CrawlSummary(totals=totals, per_site=per_site, sites=names, elapsed=time.monotonic() - started,
                         finish_reason=finish_reason, runs=runs, storage_error=storage_error,
                         missing_extractor=missing_extractor)

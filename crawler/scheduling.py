@@ -15,6 +15,7 @@ from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 
 from crawler.runs import MISSED, SKIPPED, RunInfo, iso
+from monitor.clock import show
 
 logger = logging.getLogger("newsmon.scheduler")
 _current = threading.local()
@@ -93,7 +94,7 @@ def watch_events(scheduler, recorder: RunRecorder) -> None:
         name = job.name if job else event.job_id
         if event.code == EVENT_JOB_MISSED:
             logger.error("run of %s scheduled for %s was missed (later than its grace time)",
-                         name, event.scheduled_run_time)
+                         name, show(event.scheduled_run_time))
             record(job, event.scheduled_run_time, MISSED, "the scheduler could not start this run in its grace time")
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             logger.warning("%s: the previous run is still going, so the run due now is skipped", name)

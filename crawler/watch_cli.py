@@ -1,10 +1,14 @@
-"""``newsmon watch add|list|remove|test`` and ``newsmon alerts deliver|pending|dead``:
-thin click commands over ``monitor.watches`` and ``monitor.alerts``."""
+"""``newsmon watch add|list|remove|snooze|unsnooze|test`` and ``newsmon alerts
+deliver|pending|dead``: thin click commands over ``monitor.watches`` and
+``monitor.alerts``. Times are shown in ``NEWSMON_TZ`` (``monitor.clock``)."""
 from __future__ import annotations
 
 import click
 
 from crawler.cli import _dump, _open_index
+from monitor.alert_policy import DEFAULT_WINDOW_HOURS
+from monitor.clock import parse_local, show, zone_name
+from monitor.outbox import parse_key_time
 from monitor.watches import MODES, Watch, WatchError, WatchStore
 
 INDEX_OPTION = click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
@@ -17,6 +21,16 @@ def _recipients(watch: Watch) -> str:
 def _scope(watch: Watch) -> str:
     parts = ([f"site {s}" for s in watch.sites] + [f"region {r}" for r in watch.regions])
     return ", ".join(parts) or "all sites"
+
+
+def _pacing(watch: Watch) -> str:
+    """Window, quiet hours and snooze, as the list and add show them."""
+    parts = [f"window {watch.window_hours}h"]
+    if watch.quiet_hours:
+        parts.append(f"quiet {watch.quiet_hours}")
+    if watch.snoozed_until:
+        parts.append(f"snoozed until {show(watch.snoozed_until)}")
+    return ", ".join(parts)
 
 
 @click.group()
@@ -38,8 +52,13 @@ def watch():
               help="immediate alerts, the daily digest, or both.")
 @click.option("--site", "sites", multiple=True, help="Only stories with a matching copy on this site (repeatable).")
 @click.option("--region", "regions", multiple=True, help="Only copies whose site region contains this (repeatable).")
+@click.option("--window-hours", type=int, default=DEFAULT_WINDOW_HOURS, show_default=True,
+              help="Immediate alerts only for articles published in the last N hours (and after the "
+                   "watch was created); older matches come as one summary.")
+@click.option("--quiet-hours", default="", help="HH:MM-HH:MM in NEWSMON_TZ (e.g. 22:00-07:00): alerts wait "
+                                                "until it ends.")
 @INDEX_OPTION
-def watch_add(name, query, emails, webhooks, mode, sites, regions, index_url):
+def watch_add(name, query, emails, webhooks, mode, sites, regions, window_hours, quiet_hours, index_url):
     """Add the watch NAME.
 
     Example: newsmon watch add laser --query '"产业园" OR 激光 -招聘' --email team@example.com --mode both
@@ -47,13 +66,14 @@ def watch_add(name, query, emails, webhooks, mode, sites, regions, index_url):
     index = _open_index(index_url)
     try:
         added = WatchStore(index).add(Watch(name, query, list(emails), list(webhooks), mode,
-                                            list(sites), list(regions)))
+                                            list(sites), list(regions), window_hours=window_hours,
+                                            quiet_hours=quiet_hours))
     except WatchError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         index.close()
     click.echo(f"added watch {added.name!r}: {added.query}\n"
-               f"  mode {added.mode}; to {_recipients(added)}; {_scope(added)}")
+               f"  mode {added.mode}; to {_recipients(added)}; {_scope(added)}; {_pacing(added)}")
 
 
 @watch.command("list")
@@ -77,7 +97,7 @@ def watch_list(as_json, index_url):
         return
     for w in watches:
         click.echo(f"{w.name}  [{w.mode}]  {w.query}\n  to {_recipients(w)}; {_scope(w)}; "
-                   f"since {w.created}")
+                   f"{_pacing(w)}; since {show(w.created)}")
 
 
 @watch.command("remove")
@@ -96,6 +116,49 @@ def watch_remove(name, index_url):
     if not removed:
         raise click.ClickException(f"no watch named {name!r} (see: newsmon watch list)")
     click.echo(f"removed watch {name!r}")
+
+
+@watch.command("snooze")
+@click.argument("name")
+@click.option("--until", "until", required=True,
+              help="YYYY-MM-DD (its start) or 'YYYY-MM-DD HH:MM', in NEWSMON_TZ.")
+@INDEX_OPTION
+def watch_snooze(name, until, index_url):
+    """No immediate alerts from the watch NAME until then: its matches go to the digest only.
+
+    Example: newsmon watch snooze laser --until '2026-12-10 08:00'
+    """
+    try:
+        moment = parse_local(until)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--until") from None
+    index = _open_index(index_url)
+    try:
+        snoozed = WatchStore(index).snooze(name, moment)
+    except WatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        index.close()
+    click.echo(f"watch {snoozed.name!r} snoozed until {show(snoozed.snoozed_until)} ({zone_name()}): "
+               "matches go to the digest only until then")
+
+
+@watch.command("unsnooze")
+@click.argument("name")
+@INDEX_OPTION
+def watch_unsnooze(name, index_url):
+    """End the snooze of the watch NAME: immediate alerts again from now on.
+
+    Example: newsmon watch unsnooze laser
+    """
+    index = _open_index(index_url)
+    try:
+        WatchStore(index).snooze(name, None)
+    except WatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        index.close()
+    click.echo(f"watch {name!r}: immediate alerts again")
 
 
 @watch.command("sync")
@@ -198,7 +261,8 @@ def alerts_pending(index_url):
         # Keyed at its lease's end: being sent (or its sender died: it is due again then).
         lease = entry.get("lease") or {}
         sending = f"  sending ({lease.get('by')})" if lease.get("until") == key[:20] else ""
-        click.echo(f"{key[:20]}  {entry['alert']}  {entry['target']}  attempts {entry.get('attempts', 0)}{sending}")
+        click.echo(f"{show(parse_key_time(key))}  {entry['alert']}  {entry['target']}  "
+                   f"attempts {entry.get('attempts', 0)}{sending}")
     click.echo(f"{len(entries)} queued")
 
 
@@ -220,6 +284,6 @@ def alerts_dead(requeue, index_url):
     finally:
         index.close()
     for key, entry in entries:
-        click.echo(f"{entry.get('dead_at', key[:20])}  {entry['alert']}  {entry['target']}  "
+        click.echo(f"{show(entry.get('dead_at', key[:20]))}  {entry['alert']}  {entry['target']}  "
                    f"after {entry.get('attempts')} attempts: {entry.get('reason')}")
     click.echo(f"{len(entries)} dead letters")

@@ -1,4 +1,4 @@
-"""Alerts: one per story per watch, ever, delivered off the crawl's back.
+"""Alerts: one per story per watch, ever, delivered off the crawl's back -- never a flood.
 
 1. At index time (``AlertRecorder.observe``, called by ``pipelines.alerts``) each
    indexed page that is not a re-crawl is matched against every watch with the
@@ -10,6 +10,12 @@
    re-crawls, restarts and a second crawler process find the record and send
    nothing. (A story whose origin did not match but whose later copy does is
    alerted once then -- the same story ``search`` would list.)
+   Then ``monitor.alert_policy`` routes it: a snoozed watch's match goes to the
+   digest only; a match older than the watch's window (or than the watch), or past
+   the crawl's burst cap, goes to the backlog (``monitor.backlog``), which the
+   crawl's end folds into ONE summary message per watch (``flush_backlog``); a
+   fresh match is an alert, due when the watch's quiet hours end, for each
+   recipient still under its daily cap (past it: the digest).
 3. Each recipient of a recorded alert gets an outbox entry (kind
    ``alert_outbox``, key ``<due UTC>/<watch>/<story_id>/<n>``), so delivery never
    blocks or crashes the crawl and survives restarts. The entry carries the
@@ -28,15 +34,20 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 from index.base import ArticleRecord, IndexBackend, story_dict
 from index.query import make_snippet
 from monitor import outbox
+from monitor.alert_policy import (BURST, CAPPED, FRESH, SNOOZED, burst_cap, claim_slot, daily_cap, freshness,
+                                  quiet_until, snoozed)
+from monitor.backlog import add_backlog, claim_backlog, hold
 from monitor.delivery import DeliveryError, SMTPSettings, post_webhook, send_email
 from monitor.matcher import WatchMatcher
+from monitor.notices import (notice_email, source_subject, source_text, summary_doc, summary_subject,
+                             summary_text)
 from monitor.outbox import (BACKOFF, DEAD_LETTER_KIND, OUTBOX_KIND, DeliveryReport,  # noqa: F401 - the alerts API
                             key_time, parse_key_time, utc_now)
 from monitor.text import when
@@ -64,13 +75,17 @@ def alert_story(watch: Watch, record: ArticleRecord) -> dict:
     return story_dict([record], make_snippet(record.text, watch.parsed.positive_terms))
 
 
-def alert_text(watch: Watch, story: dict) -> str:
+def alert_text(watch: Watch, story: dict, cap: int | None = None) -> str:
+    """``cap``: this is the recipient's last alert of the day under that cap."""
     lines = [f"newsmon 监测提醒 · {watch.name}（{watch.query}）",
              story["title"],
              f"{story['site']} · {when(story.get('published'))}",
              story["url"]]
     if story.get("snippet"):
         lines.append(story["snippet"])
+    if cap:
+        lines.append(f"（这是今天第 {cap} 条提醒，已达每日上限 {cap} 条：今天其余的匹配不再逐条提醒，"
+                     "将出现在每日摘要中。）")
     return "\n".join(lines)
 
 
@@ -80,7 +95,7 @@ def message_id(watch: str, story_id: str, target: str) -> str:
 
 
 def alert_email(watch: Watch, story: dict, to: str, sender: str | None = None,
-                key: str | None = None) -> EmailMessage:
+                key: str | None = None, cap: int | None = None) -> EmailMessage:
     """A plain-text alert; the footer and List-Unsubscribe name the watch."""
     key = key or message_id(watch.name, story["story_id"], f"mailto:{to}")
     message = EmailMessage()
@@ -96,7 +111,7 @@ def alert_email(watch: Watch, story: dict, to: str, sender: str | None = None,
     message["X-Newsmon-Watch"] = watch.name           # for mail filters (and tests)
     message["X-Newsmon-Story"] = story["story_id"]
     message["List-Unsubscribe"] = f"<mailto:{sender or 'newsmon'}?subject=unsubscribe%20{watch.name}>"
-    message.set_content(alert_text(watch, story) + "\n\n-- \n"
+    message.set_content(alert_text(watch, story, cap) + "\n\n-- \n"
                         f"You get this because the newsmon watch '{watch.name}' lists {to}.\n"
                         f"Stop it: newsmon watch remove {watch.name}\n")
     return message
@@ -107,16 +122,25 @@ def alert_email(watch: Watch, story: dict, to: str, sender: str | None = None,
 @dataclass
 class Observed:
     new_story: bool = False
-    alerts: list[str] = field(default_factory=list)      # "<watch>/<story_id>" recorded now
+    alerts: list[str] = field(default_factory=list)      # "<watch>/<story_id>" queued as alerts now
+    summarized: list[str] = field(default_factory=list)  # ... kept for the watch's summary
+    to_digest: list[str] = field(default_factory=list)   # ... for the digest only (snoozed, or every recipient capped)
 
 
 class AlertRecorder:
-    """The index-time side: note new stories, record alerts, queue deliveries."""
+    """The index-time side: note new stories, record alerts, route and queue them.
+    One recorder per crawl: its ``run`` tags the backlog it folds at the end."""
 
-    def __init__(self, index: IndexBackend, *, reload_seconds: float = WATCH_RELOAD_SECONDS):
+    def __init__(self, index: IndexBackend, *, reload_seconds: float = WATCH_RELOAD_SECONDS,
+                 burst: int | None = None, cap: int | None = None):
+        self.index = index
         self.state = index.state
         self.watches = WatchStore(index)
         self.reload_seconds = reload_seconds
+        self.burst = burst_cap() if burst is None else burst
+        self.cap = daily_cap() if cap is None else cap
+        self.run = hashlib.sha256(f"{time.time_ns()}/{id(self)}".encode()).hexdigest()[:12]
+        self._sent: dict[str, int] = {}         # watch -> immediate alerts this crawl
         self._matcher: WatchMatcher | None = None
         self._loaded_at = 0.0
 
@@ -140,44 +164,143 @@ class AlertRecorder:
         for watch in self.matcher().match_record(record):
             key = f"{watch.name}/{record.story_id}"
             story = alert_story(watch, record)
+            now = utc_now()
             if not self.state.add(ALERT_KIND, key, {
                     "watch": watch.name, "story_id": record.story_id, "title": story["title"],
-                    "url": story["url"], "site": story["site"], "at": key_time(utc_now())}):
+                    "url": story["url"], "site": story["site"], "at": key_time(now)}):
                 continue
-            seen.alerts.append(key)
-            enqueue(self.state, watch, story, key)
+            self.route(watch, record, story, key, seen_at, now, seen)
         return seen
+
+    def route(self, watch: Watch, record: ArticleRecord, story: dict, key: str, seen_at: datetime,
+              now: datetime, seen: Observed) -> None:
+        """Snoozed -> digest; old or past the burst -> the summary; else an alert (see the module doc)."""
+        if snoozed(watch.snoozed_until, now):
+            for n, target in enumerate(targets(watch)):
+                hold(self.state, watch.name, story, target, n, SNOOZED, now)
+            seen.to_digest.append(key)
+            return
+        reason = freshness(record.published, seen_at, watch.created, watch.window_hours, now)
+        if reason == FRESH and self.burst and self._sent.get(watch.name, 0) >= self.burst:
+            reason = BURST
+        if reason != FRESH:
+            add_backlog(self.state, watch.name, story, reason, self.run, now)
+            seen.summarized.append(key)
+            return
+        self._sent[watch.name] = self._sent.get(watch.name, 0) + 1
+        queued = enqueue(self.state, watch, story, key, quiet_until(watch.quiet_hours, now), cap=self.cap)
+        (seen.alerts if queued else seen.to_digest).append(key)
+
+    def flush(self) -> list[str]:
+        """This crawl's backlog as one summary per watch (the crawl's end calls it)."""
+        return flush_backlog(self.index, run=self.run)
 
 
 def targets(watch: Watch) -> list[str]:
     return [f"mailto:{a}" for a in watch.emails] + list(watch.webhooks)
 
 
-def enqueue(state, watch: Watch, story: dict, alert_key: str, due: datetime | None = None) -> None:
-    due_text = key_time(due or utc_now())
+def enqueue(state, watch: Watch, story: dict, alert_key: str, due: datetime | None = None, *,
+            cap: int = 0) -> int:
+    """Queue the alert for each recipient, due at ``due`` (now). ``cap``: each
+    recipient's alerts per local day (0: no cap); a recipient past it gets the story
+    in the digest instead, and its last alert says so. Returns how many were queued."""
+    due = due or utc_now()
+    due_text = key_time(due)
+    queued = 0
     for n, target in enumerate(targets(watch)):
+        slot = claim_slot(state, target, due, cap)
+        if slot is None:
+            hold(state, watch.name, story, target, n, CAPPED, utc_now())
+            continue
         state.put(OUTBOX_KIND, f"{due_text}/{alert_key}/{n}", {
             "alert": alert_key, "target": target, "attempts": 0, "watch": watch.to_dict(),
             "story": story, "queued": due_text, "errors": [],
-            "id": message_id(watch.name, story["story_id"], target)})
+            "id": message_id(watch.name, story["story_id"], target),
+            **({"last_of_day": cap} if cap and slot == cap - 1 else {})})
+        queued += 1
+    return queued
+
+
+def enqueue_notice(state, name: str, kind: str, body: dict, recipients: list[str], due: datetime | None = None,
+                   *, watch: Watch | None = None, start: int = 0) -> str:
+    """Queue one message that is not a story (``kind`` ``summary`` or ``source``) for
+    each recipient (numbered from ``start``); its id is stable (name + recipient), so
+    a repeat is recognised."""
+    due_text = key_time(due or utc_now())
+    for n, target in enumerate(recipients, start):
+        state.put(OUTBOX_KIND, f"{due_text}/{name}/{n}", {
+            "alert": name, "kind": kind, kind: body, "target": target, "attempts": 0,
+            "watch": watch.to_dict() if watch else None, "queued": due_text, "errors": [],
+            "id": message_id(watch.name if watch else "", name, target)})
+    return name
+
+
+def flush_backlog(index: IndexBackend, *, run: str | None = None,
+                  older_than: timedelta | None = None) -> list[str]:
+    """Fold backlog records (a crawl's own, or any older than ``older_than``) into one
+    summary per watch, due when the watch's quiet hours end. Returns the summaries queued."""
+    now = utc_now()
+    queued = []
+    state, store = index.state, WatchStore(index)
+    for name, docs in claim_backlog(state, run=run, older_than=older_than, now=now).items():
+        watch = store.get(name)
+        if watch is None or not targets(watch):          # removed meanwhile
+            continue
+        stories = [(doc["story"], doc["reason"]) for doc in docs]
+        summary = summary_doc("backfill", stories, watch.window_hours)
+        digest = hashlib.sha256("\n".join(sorted(s["story_id"] for s, _r in stories)).encode()).hexdigest()[:12]
+        queued.append(enqueue_notice(state, f"{name}/summary-{digest}", "summary", summary, targets(watch),
+                                     quiet_until(watch.quiet_hours, now), watch=watch))
+        logger.info("监测「%s」：%d 条匹配不逐条提醒，汇总为一条消息（%s）", name, len(docs),
+                    "，".join(f"{r} {n}" for r, n in summary["reasons"].items()))
+    return queued
 
 
 # -- 4: delivery --------------------------------------------------------------------------------
 
 def deliver(entry: dict, smtp: SMTPSettings | None = None) -> None:
     """One outbox entry to its one target; ``DeliveryError`` if it did not go."""
+    kind = entry.get("kind") or "story"
+    if kind != "story":
+        return _deliver_notice(entry, kind, smtp)
     watch, story, target = Watch.from_dict(entry["watch"]), entry["story"], entry["target"]
     key = entry.get("id") or message_id(watch.name, story["story_id"], target)
+    cap = entry.get("last_of_day")
     if target.startswith("mailto:"):
-        try:      # stored before addresses were checked this strictly
-            address = check_email(target[len("mailto:"):], watch.name)
-        except WatchError as exc:
-            raise DeliveryError(str(exc), permanent=True) from None
+        address = _address(target, watch.name)
         settings = smtp or SMTPSettings.from_env()
-        send_email(alert_email(watch, story, address, settings.sender, key), settings)
+        send_email(alert_email(watch, story, address, settings.sender, key, cap), settings)
     else:
         payload = {"watch": watch.name, "query": watch.query, "story": story, "idempotency_key": key}
-        post_webhook(target, alert_text(watch, story), payload, key=key)
+        if cap:
+            payload["daily_cap_reached"] = cap
+        post_webhook(target, alert_text(watch, story, cap), payload, key=key)
+
+
+def _address(target: str, watch: str = "") -> str:
+    try:      # stored before addresses were checked this strictly
+        return check_email(target[len("mailto:"):], watch)
+    except WatchError as exc:
+        raise DeliveryError(str(exc), permanent=True) from None
+
+
+def _deliver_notice(entry: dict, kind: str, smtp: SMTPSettings | None) -> None:
+    """A summary or a source notice to its one target."""
+    watch = Watch.from_dict(entry["watch"]) if entry.get("watch") else None
+    body, target, key = entry[kind], entry["target"], entry["id"]
+    if kind == "summary":
+        subject, text = summary_subject(watch.name, body), summary_text(watch.name, watch.query, body)
+        payload = {"watch": watch.name, "query": watch.query, "summary": body, "idempotency_key": key}
+    else:
+        subject, text = source_subject(body), source_text(body)
+        payload = {"source": body, "idempotency_key": key, **({"watch": watch.name} if watch else {})}
+    if target.startswith("mailto:"):
+        settings = smtp or SMTPSettings.from_env()
+        send_email(notice_email(subject, text, _address(target, watch.name if watch else ""), settings.sender,
+                                key, watch=watch.name if watch else None), settings)
+    else:
+        post_webhook(target, text, payload, key=key)
 
 
 def deliver_pending(index: IndexBackend, now: datetime | None = None, *, deadline=None,
@@ -201,12 +324,19 @@ def requeue_dead(index: IndexBackend, now: datetime | None = None) -> int:
     return outbox.requeue_dead(index.state, now)
 
 
+ORPHAN_BACKLOG = timedelta(minutes=15)    # a crawl's backlog still unfolded this long after: its crawl died
+
+
 def deliver_pending_job(index_url: str | None = None) -> str:
-    """The scheduler's delivery job: open the index, send what is due, close."""
+    """The scheduler's delivery job: open the index, fold what killed crawls left in
+    the backlog, send what is due, close."""
     from index import open_index
+    from monitor.alert_policy import prune_quota
     index = open_index(index_url)
     try:
+        flush_backlog(index, older_than=ORPHAN_BACKLOG)
         report = deliver_pending(index)
+        prune_quota(index.state)
     finally:
         index.close()
     if report.sent or report.retried or report.dead:

@@ -11,9 +11,19 @@
    markup) and plain text, as one multipart/alternative email per recipient,
    with a footer and ``List-Unsubscribe`` naming each watch.
 
-The schedule (``run_daily_digest``) sends once per recipient and local day
-(``state.add("digest", "<recipient>/<local date>")``), covering everything first
-seen since that recipient's previous digest.
+5. A watch's matches that skipped their immediate alert for a recipient (the
+   watch was snoozed, or the recipient's daily cap was used up; ``monitor.backlog``)
+   are in that recipient's digest too -- in a section of their own for an
+   immediate-only watch. A webhook has no digest: it gets those as one summary
+   message a day (``webhook_summaries``).
+
+Once per recipient and local day (``state.add("digest", "<recipient>/<local
+date>")``), the scheduler's run and ``newsmon digest`` alike: a second run on the
+same day sends nothing (``--force`` sends another). The record says ``sending``
+until the mail went; one left ``sending`` by a process that died (older than
+``STALE_SENDING``) is taken over, and never counts as a digest that went out.
+Each covers what was first seen since the recipient's previous digest. Every time
+it shows is in ``NEWSMON_TZ`` (``monitor.clock``).
 """
 from __future__ import annotations
 
@@ -28,8 +38,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from index.base import IndexBackend, story_dict
 from index.query import hit_spans, make_snippet
-from monitor.alerts import NEW_STORY_KIND, key_time, parse_key_time, utc_now
+from monitor.alerts import NEW_STORY_KIND, enqueue_notice, key_time, parse_key_time, utc_now
+from monitor.backlog import held_between
+from monitor.clock import show, zone_name
 from monitor.delivery import DeliveryError, SMTPSettings, send_email
+from monitor.notices import summary_doc
 from monitor.text import reach_line, safe_href, when
 from monitor.watches import Watch, WatchStore, in_scope, parsable
 
@@ -37,6 +50,7 @@ logger = logging.getLogger("newsmon.digest")
 
 DIGEST_KIND = "digest"
 EXCERPT_CHARS = 110
+STALE_SENDING = timedelta(minutes=15)      # a "sending" record this old: its sender died
 
 
 class DigestConfigError(ValueError):
@@ -45,10 +59,11 @@ class DigestConfigError(ValueError):
 
 @dataclass(frozen=True)
 class DigestSettings:
-    """When the daily digest goes out: ``time`` (HH:MM) in ``timezone``."""
+    """When the daily digest goes out: ``time`` (HH:MM) in ``timezone`` (default
+    ``NEWSMON_TZ``, which is also the zone every time in it is shown in)."""
 
     time: str = "08:00"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = field(default_factory=zone_name)
 
     @classmethod
     def from_config(cls, section: dict | None, where: str = "digest") -> "DigestSettings":
@@ -57,7 +72,7 @@ class DigestSettings:
         if unknown:
             raise DigestConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; "
                                     "known fields: time, timezone")
-        settings = cls(str(section.get("time", cls.time)), str(section.get("timezone", cls.timezone)))
+        settings = cls(str(section.get("time", cls.time)), str(section.get("timezone") or zone_name()))
         try:
             settings.at()
             settings.zone()
@@ -102,6 +117,7 @@ class DigestStory:
 class DigestSection:
     watch: Watch
     stories: list[DigestStory]
+    held: int = 0         # of them, matches that skipped their immediate alert (snoozed, daily cap)
 
 
 @dataclass
@@ -114,6 +130,7 @@ class Digest:
     sections: list[DigestSection]
     health: list[dict] | None            # SiteStatus.to_dict() per site; None: not available
     generated: datetime = field(default_factory=utc_now)
+    shown_zone: str = field(default_factory=zone_name)     # the zone its times are shown in
 
     @property
     def count(self) -> int:
@@ -169,9 +186,7 @@ def watch_stories(index: IndexBackend, watch: Watch, new: list[tuple[str, str]],
         story = story_dict(copies, make_snippet(hit.text, query.positive_terms))
         stories.append(DigestStory(story, seen, excerpt(hit.text, query.positive_terms), reach_line(story)))
     # Newest first, as search orders them: the story's (canonical) date, then first seen.
-    stories.sort(key=lambda s: (s.story.get("published") or s.first_seen[:10], s.first_seen,
-                                s.story["story_id"]), reverse=True)
-    return stories
+    return sorted(stories, key=_newest, reverse=True)
 
 
 def source_health(index: IndexBackend, now: datetime | None = None) -> list[dict] | None:
@@ -186,13 +201,25 @@ def source_health(index: IndexBackend, now: datetime | None = None) -> list[dict
         return None
 
 
-def recipients(watches: list[Watch], to: str | None = None) -> dict[str, list[Watch]]:
-    """Recipient -> the digest watches naming them. ``to`` limits it to one address;
-    an address no watch names gets every digest watch (a preview for an operator)."""
+def held_by_recipient(held: list[dict]) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """Email recipient -> watch -> ``(held at, story_id)`` of matches held for the digest."""
+    out: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for doc in held:
+        if doc["target"].startswith("mailto:"):
+            watches = out.setdefault(doc["target"][len("mailto:"):], {})
+            watches.setdefault(doc["watch"], []).append((doc["at"], doc["story"]["story_id"]))
+    return out
+
+
+def recipients(watches: list[Watch], to: str | None = None,
+               held: dict[str, dict] | None = None) -> dict[str, list[Watch]]:
+    """Recipient -> the digest watches naming them (and an immediate-only watch that
+    held matches for them). ``to`` limits it to one address; an address no watch
+    names gets every digest watch (a preview for an operator)."""
     by_recipient: dict[str, list[Watch]] = {}
     for watch in watches:
-        if watch.in_digest:
-            for address in watch.emails:
+        for address in watch.emails:
+            if watch.in_digest or watch.name in (held or {}).get(address, {}):
                 by_recipient.setdefault(address, []).append(watch)
     if to is not None:
         return {to: by_recipient.get(to) or [w for w in watches if w.in_digest]}
@@ -204,13 +231,25 @@ def build_digests(index: IndexBackend, since: datetime, until: datetime, *, labe
                   now: datetime | None = None) -> list[Digest]:
     settings = settings or DigestSettings()
     new = first_seen_stories(index.state, since, until)
+    held = held_by_recipient(held_between(index.state, since, until))
     health = source_health(index, now or until)
     cache: dict = {}
     digests = []
-    for recipient, watches in recipients(WatchStore(index).list(), to).items():
-        sections = [DigestSection(w, watch_stories(index, w, new, cache)) for w in parsable(watches)]
+    for recipient, watches in recipients(WatchStore(index).list(), to, held).items():
+        sections = []
+        for watch in parsable(watches):
+            kept = list({sid: (at, sid) for at, sid in held.get(recipient, {}).get(watch.name, [])}.values())
+            stories = watch_stories(index, watch, new, cache) if watch.in_digest else []
+            listed = {s.story["story_id"] for s in stories}
+            extra = watch_stories(index, watch, [k for k in kept if k[1] not in listed], cache)
+            stories = sorted(stories + extra, key=_newest, reverse=True)
+            sections.append(DigestSection(watch, stories, held=len(kept)))
         digests.append(Digest(recipient, label, since, until, settings.timezone, sections, health))
     return digests
+
+
+def _newest(item: DigestStory) -> tuple:
+    return (item.story.get("published") or item.first_seen[:10], item.first_seen, item.story["story_id"])
 
 
 # -- 4: rendering and sending ----------------------------------------------------------------------
@@ -219,10 +258,12 @@ _ENV = Environment(loader=PackageLoader("monitor", "templates"),
                    autoescape=select_autoescape(["html", "j2"], default=True),
                    trim_blocks=True, lstrip_blocks=True)
 _ENV.filters["when"] = when
+_ENV.filters["local"] = show
 _ENV.filters["link"] = safe_href
 _TEXT_ENV = Environment(loader=PackageLoader("monitor", "templates"), autoescape=False,
                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 _TEXT_ENV.filters["when"] = when
+_TEXT_ENV.filters["local"] = show
 
 
 def render_html(digest: Digest) -> str:
@@ -251,6 +292,28 @@ def digest_message(digest: Digest, sender: str | None = None) -> EmailMessage:
     return message
 
 
+def claim_day(state, key: str, doc: dict) -> bool:
+    """Record that ``key``'s digest is being sent; False if one was sent (or is being
+    sent) already. A ``sending`` record older than ``STALE_SENDING`` is taken over."""
+    if state.add(DIGEST_KIND, key, {**doc, "status": "sending"}):
+        return True
+    old = state.get(DIGEST_KIND, key) or {}
+    if old.get("status") != "sending" or parse_key_time(old.get("sent_at") or doc["sent_at"]) > \
+            utc_now() - STALE_SENDING:
+        return False
+    logger.warning("digest %s: the previous attempt (%s) never finished; sending it now", key, old.get("sent_at"))
+    return state.delete(DIGEST_KIND, key) and state.add(DIGEST_KIND, key, {**doc, "status": "sending"})
+
+
+def already_sent(state, recipient: str, label: str) -> dict | None:
+    """The record of the recipient's digest of that day, if one went (or is going) out."""
+    doc = state.get(DIGEST_KIND, f"{recipient}/{label}")
+    if doc and doc.get("status") == "sending" and \
+            parse_key_time(doc.get("sent_at") or key_time(utc_now())) <= utc_now() - STALE_SENDING:
+        return None
+    return doc
+
+
 def send_digest(index: IndexBackend, digest: Digest, smtp: SMTPSettings | None = None,
                 *, once: bool = False) -> bool:
     """Send and record it (``digest`` kind, ``<recipient>/<label>``). ``once``: only if
@@ -261,7 +324,7 @@ def send_digest(index: IndexBackend, digest: Digest, smtp: SMTPSettings | None =
     doc = {"recipient": digest.recipient, "label": digest.label, "since": key_time(digest.since),
            "until": key_time(covered), "stories": digest.count,
            "watches": [s.watch.name for s in digest.sections], "sent_at": key_time(utc_now())}
-    if once and not index.state.add(DIGEST_KIND, key, {**doc, "status": "sending"}):
+    if once and not claim_day(index.state, key, doc):
         return False
     settings = smtp or SMTPSettings.from_env()
     try:
@@ -275,9 +338,36 @@ def send_digest(index: IndexBackend, digest: Digest, smtp: SMTPSettings | None =
 
 
 def last_digest_until(state, recipient: str) -> datetime | None:
-    """End of the window the recipient's latest (by day) digest covered."""
-    latest = state.scan(DIGEST_KIND, f"{recipient}/", reverse=True, limit=1)
-    return parse_key_time(latest[0][1]["until"]) if latest else None
+    """End of the window the recipient's latest (by day) digest covered; one that
+    never went out (left ``sending`` by a process that died) does not count."""
+    for _key, doc in state.scan(DIGEST_KIND, f"{recipient}/", reverse=True, limit=5):
+        if doc.get("status") != "sending" or \
+                parse_key_time(doc.get("sent_at") or doc["until"]) > utc_now() - STALE_SENDING:
+            return parse_key_time(doc["until"])
+    return None
+
+
+def webhook_summaries(index: IndexBackend, label: str, now: datetime) -> list[str]:
+    """Each webhook of a watch that held matches back (snoozed, daily cap) since its
+    previous one gets them as one summary message, once per local day."""
+    queued = []
+    watches = {w.name: w for w in WatchStore(index).list()}
+    by_target: dict[tuple[str, str], list[dict]] = {}
+    for doc in held_between(index.state, now - timedelta(days=7), now):
+        if not doc["target"].startswith("mailto:") and doc["watch"] in watches:
+            by_target.setdefault((doc["target"], doc["watch"]), []).append(doc)
+    for (target, name), docs in sorted(by_target.items()):
+        since = last_digest_until(index.state, target) or now - timedelta(days=1)
+        docs = [d for d in docs if parse_key_time(d["at"]) >= since]
+        record = {"recipient": target, "label": label, "since": key_time(since), "until": key_time(now),
+                  "stories": len(docs), "watches": [name], "sent_at": key_time(now)}
+        if not docs or not claim_day(index.state, f"{target}/{label}", record):
+            continue
+        summary = summary_doc("digest", [(d["story"], d["reason"]) for d in docs])
+        queued.append(enqueue_notice(index.state, f"{name}/digest-{label}", "summary", summary, [target],
+                                     now, watch=watches[name]))
+        index.state.put(DIGEST_KIND, f"{target}/{label}", {**record, "status": "sent"})
+    return queued
 
 
 def run_daily_digest(index: IndexBackend, now: datetime | None = None,
@@ -289,7 +379,8 @@ def run_daily_digest(index: IndexBackend, now: datetime | None = None,
     now = now or utc_now()
     label = now.astimezone(settings.zone()).date().isoformat()
     sent = []
-    for recipient in recipients(WatchStore(index).list()):
+    held = held_by_recipient(held_between(index.state, now - timedelta(days=7), now))
+    for recipient in recipients(WatchStore(index).list(), held=held):
         since = last_digest_until(index.state, recipient) or now - timedelta(days=1)
         for digest in build_digests(index, since, now, label=label, settings=settings, to=recipient, now=now):
             try:
@@ -298,6 +389,8 @@ def run_daily_digest(index: IndexBackend, now: datetime | None = None,
                     logger.info("digest %s sent to %s: %d stories", label, recipient, digest.count)
             except DeliveryError as exc:
                 logger.error("digest %s to %s not sent: %s", label, recipient, exc)
+    for name in webhook_summaries(index, label, now):
+        logger.info("digest %s: held matches queued for a webhook as %s", label, name)
     return sent
 
 

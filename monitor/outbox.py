@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from monitor.clock import show
 from monitor.delivery import DeliveryError
 
 logger = logging.getLogger("newsmon.alerts")
@@ -176,7 +177,7 @@ class _Run:
             self.state.delete(OUTBOX_KIND, key)
         self.report.add("retried", f"{entry['alert']} -> {entry['target']}: {exc}")
         logger.warning("alert %s to %s failed (attempt %d), retrying at %s: %s",
-                       entry["alert"], entry["target"], attempts, retry_at, exc)
+                       entry["alert"], entry["target"], attempts, show(retry_at), exc)
 
     # -- 4. lanes --------------------------------------------------------------------------
 

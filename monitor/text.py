@@ -2,6 +2,8 @@
 link filter every rendered page and email uses."""
 from __future__ import annotations
 
+from monitor.clock import show
+
 
 def safe_href(url: str | None) -> str:
     """An article URL as a link target: only http(s); anything else (``javascript:``,
@@ -10,7 +12,8 @@ def safe_href(url: str | None) -> str:
 
 
 def when(published: str | None) -> str:
-    return (published or "----------").replace("T", " ")
+    """A stored time as users read it: ``NEWSMON_TZ``, to the minute (``monitor.clock``)."""
+    return show(published, "----------")
 
 
 def reach_line(story: dict) -> str:

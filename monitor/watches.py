@@ -9,6 +9,12 @@ digests on either backend.
 
 Watches live in the index database (``backend.state``, kind ``watch``, keyed by
 name), so the crawler, the scheduler, the CLI and the web UI all see one list.
+
+What keeps alerts from flooding is per watch too (``monitor.alert_policy``):
+``window_hours`` (an immediate alert only for articles first published in the
+last N hours, default 48, and after the watch was created), ``quiet_hours``
+(``"22:00-07:00"`` in ``NEWSMON_TZ``: alerts wait until it ends) and
+``snoozed_until`` (until then, matches go to the digest only).
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from typing import Iterable
 
 from index.base import ArticleRecord, IndexBackend
 from index.query import Query, QueryLimitError, QuerySyntaxError, parse_query
+from monitor.alert_policy import DEFAULT_WINDOW_HOURS, MAX_WINDOW_HOURS, parse_quiet_hours
 from pipelines.normalize import normalize_text
 
 logger = logging.getLogger("newsmon.alerts")
@@ -53,6 +60,9 @@ class Watch:
     sites: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     created: str = ""                # ISO datetime, UTC; set by WatchStore.add
+    window_hours: int = DEFAULT_WINDOW_HOURS   # immediate alerts for articles published this recently
+    quiet_hours: str = ""            # "22:00-07:00" in NEWSMON_TZ: alerts wait until it ends
+    snoozed_until: str = ""          # ISO datetime, UTC: until then, matches go to the digest only
 
     @cached_property
     def parsed(self) -> Query:
@@ -77,7 +87,10 @@ class Watch:
         return cls(name=str(data["name"]), query=str(data["query"]),
                    emails=list(data.get("emails") or []), webhooks=list(data.get("webhooks") or []),
                    mode=str(data.get("mode") or DEFAULT_MODE), sites=list(data.get("sites") or []),
-                   regions=list(data.get("regions") or []), created=str(data.get("created") or ""))
+                   regions=list(data.get("regions") or []), created=str(data.get("created") or ""),
+                   window_hours=data.get("window_hours") or DEFAULT_WINDOW_HOURS,
+                   quiet_hours=str(data.get("quiet_hours") or ""),
+                   snoozed_until=str(data.get("snoozed_until") or ""))
 
 
 # -- validation ----------------------------------------------------------------------
@@ -155,6 +168,19 @@ def validate_watch(watch: Watch) -> Watch:
         raise WatchError(f"watch {name!r}: digests go by email; add --email ADDR or use --mode immediate")
     watch.sites = _clean(watch.sites)
     watch.regions = _clean(watch.regions)
+    try:
+        hours = int(str(watch.window_hours).strip() or DEFAULT_WINDOW_HOURS)
+    except ValueError:
+        hours = 0
+    if not 1 <= hours <= MAX_WINDOW_HOURS:
+        raise WatchError(f"watch {name!r}: window_hours {watch.window_hours!r}: a whole number of hours "
+                         f"from 1 to {MAX_WINDOW_HOURS} (default {DEFAULT_WINDOW_HOURS})")
+    watch.window_hours = hours
+    try:
+        parse_quiet_hours(watch.quiet_hours)
+    except ValueError as exc:
+        raise WatchError(f"watch {name!r}: {exc}") from None
+    watch.quiet_hours = (watch.quiet_hours or "").replace(" ", "")
     watch.__dict__.pop("parsed", None)   # the query may have been edited: re-parse on next use
     return watch
 
@@ -170,7 +196,8 @@ def _clean(values: Iterable[str] | str | None) -> list[str]:
 # Field names as in the CLI (--email, --webhook, --site, --region, repeatable) or plural lists.
 _CONFIG_FIELDS = {"name": "name", "query": "query", "mode": "mode", "email": "emails", "emails": "emails",
                   "webhook": "webhooks", "webhooks": "webhooks", "site": "sites", "sites": "sites",
-                  "region": "regions", "regions": "regions"}
+                  "region": "regions", "regions": "regions", "window_hours": "window_hours",
+                  "quiet_hours": "quiet_hours"}
 
 
 def watches_from_config(entries: list, path: str = "<sites>", lines: list[int] | None = None) -> list[Watch]:
@@ -256,11 +283,15 @@ class WatchStore:
 
     def sync(self, watches: Iterable[Watch]) -> list[str]:
         """Store the sites file's watches (adding new ones, replacing changed ones);
-        watches added by the CLI or the web UI stay. Returns the names written."""
+        watches added by the CLI or the web UI stay, and so does a snooze set by hand.
+        Returns the names written."""
         written = []
         for watch in watches:
             old = self.get(watch.name)
-            if old is None or {**old.to_dict(), "created": ""} != {**watch.to_dict(), "created": ""}:
+            if old is not None:
+                watch.snoozed_until = old.snoozed_until
+            runtime = {"created": "", "snoozed_until": ""}
+            if old is None or {**old.to_dict(), **runtime} != {**watch.to_dict(), **runtime}:
                 self.replace(watch)
                 written.append(watch.name)
         return written
@@ -274,6 +305,18 @@ class WatchStore:
 
     def remove(self, name: str) -> bool:
         return self.state.delete(WATCH_KIND, name)
+
+    def snooze(self, name: str, until: datetime | None) -> Watch:
+        """Snooze the watch until ``until`` (aware), or end its snooze (None);
+        ``WatchError`` for an unknown watch or a time already past."""
+        watch = self.get(name)
+        if watch is None:
+            raise WatchError(f"no watch named {name!r} (see: newsmon watch list)")
+        if until is not None and until <= datetime.now(timezone.utc):
+            raise WatchError(f"watch {name!r}: snooze until a time still to come")
+        watch.snoozed_until = until.astimezone(timezone.utc).isoformat(timespec="seconds") if until else ""
+        self.state.put(WATCH_KIND, watch.name, watch.to_dict())
+        return watch
 
     def matches(self, watch: Watch, days: int, now: datetime | None = None) -> list[dict]:
         """Stories (``search --json`` dicts, newest first) the watch matches among

@@ -3,14 +3,17 @@
 ``AlertPipeline.process_item`` only records (a few state writes per hit); a
 delivery thread sends the queued alerts while the crawl goes on and gets
 ``NEWSMON_ALERTS_DRAIN_SECONDS`` (at most ``MAX_DRAIN_SECONDS``) at the end of the
-crawl to finish what is due; the crawl's exit never waits longer. Whatever is
-still queued -- a mail server down, a retry not yet due, a send cut off by the
-exit (its lease runs out) -- waits in the index for the scheduler's delivery job
-or ``newsmon alerts deliver``. Neither a watch nor a delivery can fail the crawl:
+crawl to finish what is due -- first of all the crawl's summaries: matches that
+were too old (a first crawl's backfill) or past the crawl's burst cap become ONE
+message per watch when the crawl ends (``AlertRecorder.flush``); the crawl's exit
+never waits longer. Whatever is still queued -- a mail server down, a retry not
+yet due, a send cut off by the exit (its lease runs out) -- waits in the index for
+the scheduler's delivery job or ``newsmon alerts deliver``. Neither a watch nor a delivery can fail the crawl:
 errors are logged and counted.
 
 Settings: ``NEWSMON_ALERTS_ENABLED`` (default true), ``NEWSMON_ALERTS_DELIVER``
-(deliver during the crawl; default true), ``NEWSMON_ALERTS_DRAIN_SECONDS`` (5).
+(deliver during the crawl; default true), ``NEWSMON_ALERTS_DRAIN_SECONDS`` (5);
+``NEWSMON_ALERT_BURST`` and ``NEWSMON_ALERT_DAILY_CAP`` (``monitor.alert_policy``).
 """
 from __future__ import annotations
 
@@ -113,6 +116,13 @@ class AlertPipeline:
         failed, self._failed = self._failed, []
         for site, record, new_story, recrawl in failed:
             self._observe(site, record, new_story, recrawl, retry=True)
+        try:
+            summaries = self.recorder.flush()
+        except Exception as exc:  # noqa: BLE001 - the scheduler's delivery job folds them later
+            logger.error("alert summaries not queued now (the delivery job will): %s", exc)
+            summaries = []
+        if summaries:
+            count(self.stats, "alert_summaries_queued", n=len(summaries))
         # Before the shared index closes (pipelines close before spider_closed fires);
         # in a thread, so the reactor is not blocked while the last alerts go out.
         if self.worker is None:
@@ -141,6 +151,10 @@ class AlertPipeline:
             count(self.stats, "errors/alert_record", site)
             logger.error("[%s] alerts for %s not recorded: %s", site, record.url, exc)
             return
+        if seen.summarized:
+            count(self.stats, "alerts_summarized", site, len(seen.summarized))
+        if seen.to_digest:
+            count(self.stats, "alerts_to_digest", site, len(seen.to_digest))
         if seen.alerts:
             count(self.stats, "alerts_queued", site, len(seen.alerts))
             for key in seen.alerts:

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from alert_helpers import NO_BURST, add_archive_watch
 from conftest import REPO, newsmon_env, run_newsmon
 from index import open_index
 from mailserver import MailServer
@@ -172,20 +173,21 @@ def test_a_hanging_receiver_holds_the_crawl_exit_at_most_10_s(fixture_sites, tmp
     import re
     from datetime import datetime
 
+    from monitor.clock import zone
+
     hang = SlowReceiver("hang").start()
     trickle = SlowReceiver("trickle", every=3).start()
     hooks = WebhookReceiver().start()
     index_url = f"sqlite:///{tmp_path}/newsmon.db"
     query = '"产业园" OR 激光 -招聘'
     try:
-        added = run_newsmon("watch", "add", "laser", "--query", query, "--mode", "immediate",
-                            "--webhook", f"{hang.url}/hook", "--webhook", f"{trickle.url}/hook",
-                            "--webhook", f"{hooks.url}/ok", "--index", index_url)
-        assert added.returncode == 0, added.stderr
+        add_archive_watch(index_url, "laser", "--query", query, "--mode", "immediate",
+                          "--webhook", f"{hang.url}/hook", "--webhook", f"{trickle.url}/hook",
+                          "--webhook", f"{hooks.url}/ok")
         sites_file = tmp_path / "sites.yaml"
         fixture_sites.write_sites_file(sites_file)
-        crawl = run_newsmon("crawl", "--sites", sites_file, "--index", index_url, "--json")
-        ended = datetime.now()
+        crawl = run_newsmon("crawl", "--sites", sites_file, "--index", index_url, "--json", **NO_BURST)
+        ended = datetime.now(zone()).replace(tzinfo=None)      # the log's clock: NEWSMON_TZ
     finally:
         for receiver in (hang, trickle, hooks):
             receiver.stop()

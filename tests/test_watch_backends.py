@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from alert_helpers import NO_BURST, add_archive_watch
 from conftest import crawl_into, es_index_url, run_newsmon
 from webhook_receiver import WebhookReceiver
 
@@ -59,10 +60,9 @@ def test_elasticsearch_search_alerts_and_digest_agree_and_match_sqlite(
     hooks = WebhookReceiver().start()
     try:
         index_url = es_index_url(elasticsearch_node, "watch")
-        added = run_newsmon("watch", "add", "laser", "--query", QUERY, "--webhook", f"{hooks.url}/es",
-                            "--email", "team@example.com", "--index", index_url)
-        assert added.returncode == 0, added.stderr
-        crawl_into(fixture_sites, tmp_path, index_url=index_url)
+        add_archive_watch(index_url, "laser", "--query", QUERY, "--webhook", f"{hooks.url}/es",
+                          "--email", "team@example.com")
+        crawl_into(fixture_sites, tmp_path, index_url=index_url, **NO_BURST)
         assert_agree(matched_everywhere(index_url, hooks, "/es"))
     finally:
         hooks.stop()

@@ -25,7 +25,7 @@ def test_add_list_remove(newsmon):
     assert added.exit_code == 0, added.output
     assert added.output == ("added watch 'laser': \"产业园\" OR 激光 -招聘\n"
                             "  mode both; to team@example.com, https://oapi.dingtalk.com/robot/send?access_token=t; "
-                            "site sucheng-gov\n")
+                            "site sucheng-gov; window 48h\n")
     listed = newsmon("watch", "list", "--json")
     (watch,) = json.loads(listed.output)
     assert {k: watch[k] for k in ("name", "query", "emails", "mode", "sites", "regions")} == {

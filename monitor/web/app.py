@@ -27,6 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from index import open_index
 from index.base import IndexBackend
+from monitor.clock import show
 from monitor.text import reach_line, safe_href
 from monitor.web.auth import Credentials, LoginRequired, session_secret
 from monitor.web.cache import DEFAULT_TTL, CachedMatches
@@ -94,7 +95,7 @@ def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["highlight"] = highlight
-    env.filters["when"] = lambda value: (value or "—").replace("T", " ")
+    env.filters["when"] = lambda value: show(value, "—")        # NEWSMON_TZ, to the minute
     env.filters["link"] = safe_href
     env.globals["reach_line"] = reach_line
     return Jinja2Templates(env=env)

@@ -88,7 +88,14 @@ WATCH_SCHEMAS = {
         "mode": {"type": "string", "enum": ["immediate", "digest", "both"]},
         "sites": {"type": "array", "items": {"type": "string"}},
         "regions": {"type": "array", "items": {"type": "string"}},
-        "created": {"type": "string", "description": "ISO datetime, UTC (set by the server)"}}},
+        "created": {"type": "string", "description": "ISO datetime, UTC (set by the server)"},
+        "window_hours": {"type": "integer", "minimum": 1, "default": 48,
+                         "description": "immediate alerts only for articles published this many hours back "
+                                        "(and after the watch was created); older matches come as one summary"},
+        "quiet_hours": {"type": "string", "description": "HH:MM-HH:MM in NEWSMON_TZ, e.g. 22:00-07:00: "
+                                                         "alerts wait until it ends"},
+        "snoozed_until": {"type": "string", "description": "ISO datetime, UTC; until then matches go to the "
+                                                           "digest only (set with /snooze)"}}},
 }
 _WATCH = {"$ref": "#/components/schemas/Watch"}
 WATCH_PATHS = {
@@ -112,6 +119,17 @@ WATCH_PATHS = {
             "watch": {"type": "string"}, "days": {"type": "integer"},
             "stories": {"type": "array", "items": {"$ref": "#/components/schemas/Story"}}}}, "matching stories"),
             "404": _json(_ERR, "no such watch")}}},
+    "/api/watches/{name}/snooze": {
+        "post": {"summary": "Snooze a watch: no immediate alerts until `until`, matches go to the digest only",
+                 "parameters": [_WATCH_NAME],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["until"], "properties": {"until": {
+                         "type": "string", "description": "YYYY-MM-DD (its start) or YYYY-MM-DD HH:MM, "
+                                                          "in NEWSMON_TZ"}}}}}},
+                 "responses": {"200": _json(_WATCH, "the snoozed watch"), "400": _json(_ERR, "bad time"),
+                               "404": _json(_ERR, "no such watch"), "415": _json(_ERR, "not application/json")}},
+        "delete": {"summary": "End a watch's snooze", "parameters": [_WATCH_NAME],
+                   "responses": {"200": _json(_WATCH, "the watch"), "404": _json(_ERR, "no such watch")}}},
 }
 
 _FLAG = {"type": "object", "properties": {

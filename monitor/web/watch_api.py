@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from monitor.clock import parse_local
 from monitor.watches import Watch, WatchError
 from monitor.web.watch_pages import TEST_DAYS, _store
 from monitor.web.api import ChineseJSON, bad_request
@@ -54,6 +55,30 @@ def api_watch_delete(request: Request) -> Response:
     return ChineseJSON({"removed": name})
 
 
+async def api_watch_snooze(request: Request) -> Response:
+    """``POST {"until": "YYYY-MM-DD[ HH:MM]"}`` (NEWSMON_TZ, or with an offset): no
+    immediate alerts until then, matches go to the digest only. ``DELETE`` ends it."""
+    name = request.path_params["name"]
+    until = None
+    if request.method == "POST":
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return ChineseJSON({"error": "send {\"until\": \"YYYY-MM-DD HH:MM\"} as application/json"},
+                               status_code=415)
+        try:
+            body = json.loads(await request.body())
+            until = parse_local(str(body["until"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            return bad_request(f"until: {exc}")
+    store = _store(request)
+    if store.get(name) is None:
+        return _not_found(name)
+    try:
+        watch = store.snooze(name, until)
+    except WatchError as exc:
+        return bad_request(str(exc))
+    return ChineseJSON(watch.to_dict())
+
+
 def api_watch_test(request: Request) -> ChineseJSON:
     name = request.path_params["name"]
     store = _store(request)
@@ -80,4 +105,5 @@ def routes() -> list[Route]:
         Route("/api/watches/{name}", api_watch, methods=["GET"], name="api_watch"),
         Route("/api/watches/{name}", api_watch_delete, methods=["DELETE"]),
         Route("/api/watches/{name}/test", api_watch_test, methods=["GET"], name="api_watch_test"),
+        Route("/api/watches/{name}/snooze", api_watch_snooze, methods=["POST", "DELETE"], name="api_watch_snooze"),
     ]

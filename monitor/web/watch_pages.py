@@ -46,13 +46,16 @@ async def watch_create(request: Request) -> Response:
     values = {"name": str(form.get("name") or ""), "query": str(form.get("query") or ""),
               "emails": str(form.get("emails") or ""), "webhooks": str(form.get("webhooks") or ""),
               "mode": str(form.get("mode") or "both"), "sites": [str(s) for s in form.getlist("sites") if s],
-              "regions": str(form.get("regions") or "")}
+              "regions": str(form.get("regions") or ""),
+              "window_hours": str(form.get("window_hours") or "").strip(),
+              "quiet_hours": str(form.get("quiet_hours") or "").strip()}
     if not check_csrf(request, form.get("csrf")):
         return _watches_page(request, form=values, error="the form expired: please submit it again",
                              status_code=400)
     watch = Watch(name=values["name"], query=values["query"], emails=_values(values["emails"]),
                   webhooks=_values(values["webhooks"]), mode=values["mode"], sites=values["sites"],
-                  regions=_values(values["regions"]))
+                  regions=_values(values["regions"]), quiet_hours=values["quiet_hours"],
+                  **({"window_hours": values["window_hours"]} if values["window_hours"] else {}))
     try:
         _store(request).add(watch)
     except WatchError as exc:
