@@ -99,7 +99,7 @@ def list_priority(depth: int, page_number: int | None) -> int:
 
 def article_priority(page_number: int | None, position: int) -> int:
     """The newest articles first: from a list's first page, from the top of the list."""
-    return ARTICLE_PRIORITY - min(page_number or 0, 40) - min(position // 10, 9)
+    return ARTICLE_PRIORITY - 10 * min(page_number or 0, 4) - min(position // 10, 9)
 
 
 class DeadFamily(IgnoreRequest):

@@ -39,7 +39,7 @@ ARTICLE, LIST, OTHER = "article", "list", "other"
 
 # Thresholds, counted in "characters": one per CJK character, one per latin word.
 MIN_PROSE = 180            # a notice with a paragraph or two; less needs a date or a block vote
-MIN_DATED_PROSE = 60       # an attachment-only notice: title, date, one sentence
+MIN_DATED_PROSE = 30       # an attachment-only notice: title, date, one sentence
 MAX_PROSE_LINK_DENSITY = 0.35
 MIN_BLOCK_LINKS = 4
 MIN_TITLE_ANCHOR = 6       # mean anchor length of a block of article titles (menus: 2-4)
@@ -49,7 +49,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 DATE = re.compile(r"(?<!\d)(19|20)\d{2}\s*(?:[-/.]|年)\s*\d{1,2}\s*(?:[-/.]|月)\s*\d{1,2}(?!\d)")
 _PARA_TAGS = frozenset("p div li td th pre blockquote h1 h2 h3 h4 h5 h6 tr dd dt".split())
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "select", "option", "textarea", "head")
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "select", "option", "textarea")
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def _block_of(el):
     None inside a link."""
     while el is not None:
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag == "a":
+        if tag in ("a", "head"):
             return None
         if tag in _PARA_TAGS or tag in ("body", "html", "table", "tbody", "ul", "ol", "section",
                                          "article", "main", "form", "center"):

@@ -30,6 +30,7 @@ from statistics import median
 
 from crawler.runs import NOT_RUN, OK, SITE_KIND, STOPPED, known_sites, recent_runs
 from index.coverage import backfilling, frontier_sites, read_frontier
+from index.site_shapes import article_shapes
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,13 @@ class SiteStatus:
     last_new_article: str | None = None
     failure_streak: int = 0
     health: list[HealthFlag] = field(default_factory=list)
+    # the URL shapes discovery learned the site's articles by (index/site_shapes.py), most used first
+    article_shapes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "runs": self.runs, "last_run": self.last_run,
                 "last_new_article": self.last_new_article, "failure_streak": self.failure_streak,
-                "health": [flag.to_dict() for flag in self.health]}
+                "health": [flag.to_dict() for flag in self.health], "article_shapes": self.article_shapes}
 
 
 def source_status(index, site_names: list[str] | None = None, now: datetime | None = None, *,
@@ -108,6 +111,7 @@ def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteSt
     backfill = _backfill_flag(read_frontier(state, name))
     if backfill:
         status.health.append(backfill)
+    status.article_shapes = article_shapes(state, name)
     return status
 
 

@@ -1,28 +1,31 @@
 """The one generic government-news spider, driven by site configs.
 
-It only navigates: it asks ``crawler.links`` which links are lists and which are
-articles, and hands every article page to the pipelines as a raw ``RawPage``.
-It never parses an article body.
+It only navigates: ``crawler.discovery`` reads each page (is it an article, by
+its URL or its own signals; which links lead on, and as what), and the spider
+hands every article page to the pipelines as a raw ``RawPage``. It never parses
+an article body. ``crawler.budget`` keeps the page budget from dead links and
+orders the queue (lists, then the newest articles); ``crawler.scope`` keeps
+every hop inside the site.
 """
 from __future__ import annotations
 
 import logging
-import re
-from collections import Counter
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import TextResponse
 
+from crawler.budget import DeadFamily, SiteBudget, article_priority, list_priority
 from crawler.coverage import passes_over
+from crawler.discovery import PAGE, SiteDiscovery
 from crawler.faults import fetch_error_reason
 from crawler.incremental import NotModified
 from crawler.items import RawPage
-from crawler.links import classify_url, discover_links, is_paging_anchor, is_skip_anchor, origin_of
+from crawler.scope import OffsiteHop, Scope
 from crawler.sites import SiteConfig, load_sites
 from crawler.stats import count
-from crawler.traps import TrapGuard
+from crawler.traps import TrapGuard, page_number
 from pipelines.article import ExtractionError
 from pipelines.decode import decode_html
 
@@ -39,12 +42,11 @@ class GovNewsSpider(scrapy.Spider):
             sites = load_sites(sites_file).sites
         self.sites = {s.name: s for s in (sites or [])}
         self.max_list_depth = max_list_depth
-        self._origins = {s.name: {origin_of(u) for u in s.start_urls} for s in self.sites.values()}
-        self._patterns = {
-            s.name: (re.compile(s.article_url_pattern) if s.article_url_pattern else None,
-                     re.compile(s.list_url_pattern) if s.list_url_pattern else None)
-            for s in self.sites.values()}
-        self._scheduled: Counter[str] = Counter()
+        # read by crawler.scope.ScopeMiddleware (every redirect and meta refresh)
+        self.scopes = {s.name: Scope.of(s.start_urls, s.allowed_prefixes) for s in self.sites.values()}
+        # crawler.shape_memory fills each site's shapes from the last run
+        self.discovery = {s.name: SiteDiscovery(s, self.scopes[s.name]) for s in self.sites.values()}
+        self.budgets = {s.name: SiteBudget(max_pages=s.max_pages) for s in self.sites.values()}
         self.traps = TrapGuard()
 
     @property
@@ -58,71 +60,77 @@ class GovNewsSpider(scrapy.Spider):
             logger.info("[%s] starting at %s", site.name, ", ".join(site.start_urls))
             for url in site.start_urls:
                 self.traps.admit(site.name, url)   # so its other spellings are not fetched again
-                yield self._request(site, url, kind="list", depth=0)
+                self.budgets[site.name].take()
+                yield self._request(site, url, kind="list", depth=0, priority=list_priority(0, None))
 
     # -- navigation ---------------------------------------------------------
     def parse_page(self, response):
         site = self.sites[response.meta["site"]]
         kind = response.meta["kind"]
+        self.budgets[site.name].answered(response.url)
         count(self.crawler.stats, "pages_fetched", site.name)
         headers = self._headers(response)
         if kind == "article":
-            count(self.crawler.stats, "article_pages_fetched", site.name)
-            yield RawPage(
-                url=response.url, site=site.name, status=response.status,
-                headers=headers,
-                body=response.body, fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                region=site.region)
+            yield self._raw_page(site, response, headers)
         if not isinstance(response, TextResponse):
             return
         try:   # the one decoder, so anchor text (下一页) reads right on mis-declared pages too
             html = decode_html(response.body, headers).text
         except ExtractionError:
             return   # binary or empty: no links to follow (the pipeline records article pages)
+        reading = self.discovery[site.name].read(html, response.url, kind, response.meta.get("vouched", False))
+        if kind == PAGE and reading.article:
+            count(self.crawler.stats, "articles_by_content", site.name)
+            yield self._raw_page(site, response, headers)
+        for url, how in reading.offsite:
+            count(self.crawler.stats, f"offsite/{how}", site.name)
+            logger.info("[%s] not following %s to %s: outside the site", site.name, how.replace("_", " "), url)
+        if reading.skipped:
+            count(self.crawler.stats, "links_skipped", site.name, reading.skipped)
         depth = response.meta["depth_in_site"]
+        here = page_number(response.url)
         new_articles, list_links = 0, []
         # What this page links to, for spider middlewares (incremental crawls stop paging on it).
         article_links = response.meta["article_links"] = []
-        for url, anchor in discover_links(html, response.url):
-            if not self._in_scope(site, url):
-                continue
-            link_kind = classify_url(url, *self._patterns[site.name])
-            if link_kind == "skip" or (link_kind == "other" and is_skip_anchor(anchor)):
-                count(self.crawler.stats, "links_skipped", site.name)
-                continue
-            if link_kind == "article":
-                article_links.append(url)
-                for request in self._maybe_request(site, url, "article", depth + 1):
+        for link in reading.links:
+            if link.kind == "article" or (link.kind == PAGE and link.vouched):
+                article_links.append(link.url)
+                for request in self._maybe_request(site, link.url, link.kind, depth + 1,
+                                                   article_priority(here, link.position), link.vouched):
                     new_articles += 1
                     if request is not None:
                         yield request
-            elif kind != "article" or link_kind == "list":
-                # Lists and unknown pages are followed from lists (columns, pagers);
-                # from articles only real list URLs (the breadcrumb's column).
-                if link_kind == "other" and depth >= 2 and not is_paging_anchor(anchor):
-                    continue
-                if depth < self.max_list_depth or is_paging_anchor(anchor):
-                    list_links.append((url, is_paging_anchor(anchor)))
+                continue
+            # Lists and unknown pages are followed from lists (columns, pagers); unknown
+            # pages only near the start, pagers at any depth.
+            if link.kind == PAGE and depth >= 2 and not link.paging:
+                continue
+            if depth < self.max_list_depth or link.paging:
+                list_links.append(link)
         # An endless 下一页 chain: stop after a few list pages in a row with no new article.
-        barren = 0 if new_articles or kind == "article" else response.meta.get("barren_pages", 0) + 1
-        for url, paging in list_links:
-            if paging and not self.traps.follow_paging(barren):
+        barren = 0 if new_articles or reading.article else response.meta.get("barren_pages", 0) + 1
+        for link in list_links:
+            if link.paging and not self.traps.follow_paging(barren):
                 count(self.crawler.stats, "traps/barren_pagination", site.name)
                 continue
-            for request in self._maybe_request(site, url, "list", depth + 1):
+            priority = list_priority(depth + 1, page_number(link.url)) - (20 if link.kind == PAGE else 0)
+            for request in self._maybe_request(site, link.url, link.kind, depth + 1, priority):
                 request.meta["barren_pages"] = barren
                 yield request
+
+    def _raw_page(self, site: SiteConfig, response, headers: dict[str, str]) -> RawPage:
+        count(self.crawler.stats, "article_pages_fetched", site.name)
+        return RawPage(
+            url=response.url, site=site.name, status=response.status, headers=headers,
+            body=response.body, fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            region=site.region)
 
     @staticmethod
     def _headers(response) -> dict[str, str]:
         return {k.decode("latin-1").lower(): b",".join(v).decode("latin-1") for k, v in response.headers.items()}
 
-    def _in_scope(self, site: SiteConfig, url: str) -> bool:
-        if site.allowed_prefixes:
-            return url.startswith(site.allowed_prefixes)
-        return origin_of(url) in self._origins[site.name]
-
-    def _maybe_request(self, site: SiteConfig, url: str, kind: str, depth: int):
+    def _maybe_request(self, site: SiteConfig, url: str, kind: str, depth: int, priority: int = 0,
+                       vouched: bool = False):
         url, trap = self.traps.admit(site.name, url)
         if trap:
             count(self.crawler.stats, "links_duplicate" if trap == "duplicate" else f"traps/{trap}", site.name)
@@ -130,30 +138,51 @@ class GovNewsSpider(scrapy.Spider):
         if kind == "article" and passes_over(self.crawler, site.name, url):
             yield None     # known, passed over while backfilling: a real article (not barren), no budget spent
             return
-        if self._scheduled[site.name] >= site.max_pages:
-            if self._scheduled[site.name] == site.max_pages:
+        budget = self.budgets[site.name]
+        if budget.family_dead(url):
+            count(self.crawler.stats, "dead_family_skipped", site.name)
+            return
+        if budget.exhausted():
+            if not getattr(budget, "announced", False):
+                budget.announced = True
                 logger.warning("[%s] page budget of %d reached; not following more links",
                                site.name, site.max_pages)
                 count(self.crawler.stats, "errors/page_budget_reached", site.name)
-                self._scheduled[site.name] += 1
             return
-        yield self._request(site, url, kind=kind, depth=depth)
+        budget.take()
+        yield self._request(site, url, kind=kind, depth=depth, priority=priority, vouched=vouched)
 
-    def _request(self, site: SiteConfig, url: str, kind: str, depth: int) -> scrapy.Request:
-        self._scheduled[site.name] += 1
-        return scrapy.Request(
-            url, callback=self.parse_page, errback=self.on_error,
-            # list pages must be re-fetched every run; articles are deduped by URL
-            priority=1 if kind == "list" else 0,
-            meta={"site": site.name, "kind": kind, "depth_in_site": depth,
-                  "download_slot": site.name, "allow_private": site.allow_private})
+    def _request(self, site: SiteConfig, url: str, kind: str, depth: int, priority: int = 0,
+                 vouched: bool = False) -> scrapy.Request:
+        # list pages must be re-fetched every run; articles are deduped by URL
+        meta = {"site": site.name, "kind": kind, "depth_in_site": depth,
+                "download_slot": site.name, "allow_private": site.allow_private}
+        if vouched:
+            meta["vouched"] = True
+        return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, priority=priority, meta=meta)
+
+    def budget_refuses(self, request) -> bool:
+        """For crawler.budget.BudgetMiddleware: a queued request of a link family given up since."""
+        budget = self.budgets.get(request.meta.get("site"))
+        return budget is not None and request.meta.get("kind") != "list" and budget.family_dead(request.url)
 
     def on_error(self, failure):
         request = failure.request
         site = request.meta.get("site")
+        budget = self.budgets.get(site)
         if failure.check(NotModified):   # incremental crawl: known and unchanged, already counted
+            if budget is not None:
+                budget.answered(request.url)
+            return
+        if failure.check(OffsiteHop, DeadFamily):   # counted where it was refused
+            if budget is not None:
+                budget.failed(request.url, "not_fetched")
             return
         reason = fetch_error_reason(failure)
         count(self.crawler.stats, f"errors/{reason}", site)
+        dead = budget.failed(request.url, reason) if budget is not None else None
+        if dead:
+            count(self.crawler.stats, "dead_families", site)
+            logger.warning("[%s] links shaped %s keep answering 404: not following them any more", site, dead)
         level = logging.INFO if reason == "robots_txt" else logging.WARNING
         logger.log(level, "[%s] %s %s: %s", site, request.meta.get("kind", "page"), request.url, reason)
