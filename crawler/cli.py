@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from crawler.cli_common import DEMO_INDEX_URL, BadInput, dump as _dump, open_for_command  # noqa: F401 - for the command modules
+from crawler.logformatter import fold_scrapy_record
 from crawler.serve_cmd import serve
 from crawler.sites import SitesFileError, load_sites
 
@@ -46,25 +48,12 @@ def _quiet_third_party(record: logging.LogRecord) -> bool:
     if record.levelno < logging.WARNING:
         return False
     record.exc_info, record.exc_text = None, None
-    return True
+    return fold_scrapy_record(record) if record.name.startswith("scrapy") else True
 
 
-def _open_index(url: str | None):
-    from index import IndexURLError, open_index
-    try:
-        return open_index(url)
-    except IndexURLError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-class BadInput(click.ClickException):
-    """A value typed on the command line that cannot be used: one line, exit 2 as
-    click's own usage errors (without their usage block)."""
-    exit_code = 2
-
-
-def _dump(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2)
+def _open_index(url: str | None, read_only: bool = False):
+    """The index for a command; ``read_only``: refuse one that does not exist (one line)."""
+    return open_for_command(url, read_only=read_only)
 
 
 class _Commands(click.Group):
@@ -125,6 +114,11 @@ def crawl(sites_file, site_names, index_url, as_json, verbose, quiet, jobdir):
         raise click.ClickException(f"抓取已停止：{summary.storage_error}（以上摘要只计入已写入索引的文章）")
     if not summary.ok:
         raise click.ClickException("no page could be fetched from any site (see the errors above)")
+    if summary.failed_sites:
+        raise click.ClickException(
+            f"{len(summary.failed_sites)} 个站点没有抓到任何文章页：" + "；".join(
+                f"{site}（{', '.join(f'{k} {v}' for k, v in sorted(summary.errors_for(site).items()))}）"
+                for site in summary.failed_sites) + "。其余站点的结果已写入索引，见上方摘要")
 
 
 @main.command()
@@ -167,43 +161,6 @@ def extract(inputs, from_list, page_url, encoding, as_json, as_jsonl):
 
 
 @main.command()
-@click.argument("query")
-@click.option("--site", "site_names", multiple=True, help="Only stories with a copy on this site (repeatable).")
-@click.option("--since", help="Published on or after YYYY-MM-DD.")
-@click.option("--until", help="Published on or before YYYY-MM-DD.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--json", "as_json", is_flag=True, help="Print stories as JSON.")
-@click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
-def search(query, site_names, since, until, limit, as_json, index_url):
-    """Stories matching QUERY, newest first, each once with its copies.
-
-    Query language: terms are ANDed, OR between terms, -term excludes,
-    "quoted phrase" is one term. Simplified finds traditional and back.
-
-    Example: newsmon search '激光产业园 -招聘' --since 2016-01-01
-    """
-    from index.query import QuerySyntaxError, parse_query
-    from monitor.text import format_stories
-    try:
-        parsed = parse_query(query)
-    except QuerySyntaxError as exc:
-        shown = query if len(query) <= 60 else query[:60] + "…"    # echo the start, not kilobytes
-        raise BadInput(f"bad query {shown!r}: {exc}") from None
-    for label, value in (("--since", since), ("--until", until)):
-        if value and not _is_date(value):
-            raise click.BadParameter(f"{value!r} is not YYYY-MM-DD", param_hint=label)
-    from index import IndexURLError
-    index = _open_index(index_url)
-    try:
-        stories = index.search(parsed, sites=list(site_names) or None, since=since, until=until, limit=limit)
-    except IndexURLError as exc:     # e.g. Elasticsearch went away after the index was opened
-        raise click.ClickException(str(exc)) from None
-    finally:
-        index.close()
-    click.echo(_dump(stories) if as_json else format_stories(query, stories))
-
-
-@main.command()
 @click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
 def export(index_url):
     """Every indexed article page as JSON lines (id, url, site, title, published, text, story_id, canonical).
@@ -211,7 +168,7 @@ def export(index_url):
     Example: newsmon export --index sqlite:///data/newsmon.db > articles.jsonl
     """
     from index import IndexURLError
-    index = _open_index(index_url)
+    index = _open_index(index_url, read_only=True)
     try:
         for line in index.export():
             click.echo(json.dumps(line, ensure_ascii=False))
@@ -254,7 +211,7 @@ def index_replay(index_url):
 
 
 @main.command()
-@click.option("--index", "index_url", default="sqlite:///data/demo.db", show_default=True,
+@click.option("--index", "index_url", default=DEMO_INDEX_URL, show_default=True,
               help="Where the demo's fresh embedded index goes.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show Scrapy's own log.")
 def demo(index_url, verbose):
@@ -289,15 +246,6 @@ def schedule(ctx):
 main.add_command(serve)
 
 
-def _is_date(text: str) -> bool:
-    from datetime import date
-    try:
-        date.fromisoformat(text)
-        return len(text) == 10
-    except ValueError:
-        return False
-
-
 # Command groups kept in their own modules (imported last: they use the helpers above).
 from crawler import digest_cli, watch_cli  # noqa: E402
 main.add_command(watch_cli.watch)
@@ -305,6 +253,8 @@ main.add_command(watch_cli.alerts)
 main.add_command(digest_cli.digest)
 from crawler.cli_status import status  # noqa: E402
 main.add_command(status)
+from crawler.search_cmd import search  # noqa: E402
+main.add_command(search)
 from crawler.sites_cli import sites  # noqa: E402
 main.add_command(sites)
 

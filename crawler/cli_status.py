@@ -21,10 +21,10 @@ def status(as_json, index_url, site_names, failing_after):
 
     Example: newsmon status --index sqlite:///data/newsmon.db
     """
-    from crawler.cli import _open_index
+    from crawler.cli_common import open_for_command
     from index import IndexURLError
     from monitor.health import HealthConfig, source_status
-    index = _open_index(index_url)
+    index = open_for_command(index_url, read_only=True)
     try:
         statuses = source_status(index, list(site_names) or None,
                                  config=HealthConfig(failing_after=failing_after))

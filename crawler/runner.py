@@ -47,8 +47,23 @@ class CrawlSummary:
         return (self.finish_reason in ("finished", "") and self.get("pages_fetched") > 0
                 and not self.storage_error and not self.missing_extractor)
 
+    @property
+    def failed_sites(self) -> list[str]:
+        """Sites that had errors and not one article page to show for them: every
+        article page (or the list pages leading to them) failed. The crawl exits 1."""
+        answered = ("article_pages_fetched", "not_modified", "unchanged_skipped")
+        return [site for site in self.sites
+                if self.errors_for(site) and not any(self.get(key, site) for key in answered)]
+
+    def unchanged(self, site: str | None = None) -> int:
+        """Known article pages not fetched again: 304 Not Modified, or known and the
+        site sends no validators (``crawler/incremental.py``)."""
+        return self.get("not_modified", site) + self.get("unchanged_skipped", site)
+
     def as_dict(self) -> dict:
         extra = {"storage_error": self.storage_error} if self.storage_error else {}
+        if self.failed_sites:
+            extra["failed_sites"] = self.failed_sites
         if self.missing_extractor:
             extra["missing_extractor"] = self.missing_extractor
         return {"elapsed_seconds": round(self.elapsed, 2), "finish_reason": self.finish_reason,
@@ -56,16 +71,21 @@ class CrawlSummary:
 
     def format(self) -> str:
         cols = ("pages_fetched", "articles_indexed", "stories_new", "duplicates", "spam_quarantined")
-        heads = ("pages", "articles", "stories", "duplicates", "spam")
+        heads = ("pages", "articles", "stories", "duplicates", "spam", "unchanged")
         width = max([len(s) for s in self.sites] + [5])
+        failed = self.failed_sites
         lines = [f"{'site':<{width}}  " + "  ".join(f"{h:>10}" for h in heads) + "  errors"]
         for site in self.sites + ["TOTAL"]:
             key = None if site == "TOTAL" else site
             errs = self.errors_for(key)
             err_text = ", ".join(f"{k} {v}" for k, v in sorted(errs.items())) or "-"
-            lines.append(f"{site:<{width}}  " + "  ".join(f"{self.get(c, key):>10}" for c in cols)
-                         + f"  {err_text}")
-        lines.append(f"crawl {self.finish_reason or 'finished'} in {self.elapsed:.1f}s")
+            if site in failed:
+                err_text = "FAILED: " + err_text
+            counts = [self.get(c, key) for c in cols] + [self.unchanged(key)]
+            lines.append(f"{site:<{width}}  " + "  ".join(f"{n:>10}" for n in counts) + f"  {err_text}")
+        lines.append(f"crawl {self.finish_reason or 'finished'} in {self.elapsed:.1f}s"
+                     + (f"; {len(failed)} of {len(self.sites)} sites FAILED (no article page fetched): "
+                        + ", ".join(failed) if failed else ""))
         return "\n".join(lines)
 
 

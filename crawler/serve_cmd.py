@@ -6,6 +6,8 @@ import socket
 
 import click
 
+from crawler.cli_common import open_for_command
+
 
 def _bare(host: str) -> str:
     """``[::1]`` -> ``::1``: the address as bound (brackets belong in URLs only)."""
@@ -72,6 +74,7 @@ def serve(host, port, index_url, cache_seconds, readers, allowed_hosts, behind_p
 
     host = _bare(host)
     index_url = index_url or os.environ.get(INDEX_ENV) or DEFAULT_INDEX_URL
+    open_for_command(index_url, read_only=True).close()    # a missing index: one line, none created
     hosts = HostPolicy.build(bound=host, extra=allowed_hosts)
     try:
         credentials = Credentials.from_env()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from crawler.cli import _dump, _open_index
+from crawler.search_cmd import check_filters
 from monitor.alert_policy import DEFAULT_WINDOW_HOURS
 from monitor.clock import parse_local, show, zone_name
 from monitor.outbox import parse_key_time
@@ -65,6 +66,7 @@ def watch_add(name, query, emails, webhooks, mode, sites, regions, window_hours,
     """
     index = _open_index(index_url)
     try:
+        check_filters(index, sites, regions, f"watch {name!r}: ")   # a misspelt site would match nothing
         added = WatchStore(index).add(Watch(name, query, list(emails), list(webhooks), mode,
                                             list(sites), list(regions), window_hours=window_hours,
                                             quiet_hours=quiet_hours))
@@ -84,7 +86,7 @@ def watch_list(as_json, index_url):
 
     Example: newsmon watch list --json
     """
-    index = _open_index(index_url)
+    index = _open_index(index_url, read_only=True)
     try:
         watches = WatchStore(index).list()
     finally:
@@ -199,7 +201,7 @@ def watch_test(name, days, as_json, index_url):
     Example: newsmon watch test laser --days 30
     """
     from monitor.text import format_stories
-    index = _open_index(index_url)
+    index = _open_index(index_url, read_only=True)
     try:
         store = WatchStore(index)
         found = store.get(name)

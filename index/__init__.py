@@ -23,16 +23,32 @@ class IndexURLError(ValueError):
     """An ``--index`` / ``NEWSMON_INDEX`` value that names no usable backend."""
 
 
-def _open_sqlite(url: str) -> IndexBackend:
-    from index.sqlite import SQLiteIndex
+class IndexMissing(IndexURLError):
+    """A command that only reads named an index that does not exist (``create=False``):
+    it says so rather than creating an empty one and answering "no match"."""
 
-    # sqlite:///relative/path.db -> "relative/path.db"; sqlite:////abs/path.db -> "/abs/path.db"
-    # (SQLAlchemy's convention: three slashes, then the path).
+
+def missing_index(url: str, where: str) -> IndexMissing:
+    return IndexMissing(f"没有找到索引 {url}：{where}。请检查 --index 或 NEWSMON_INDEX，"
+                        "或先运行 newsmon crawl 建立索引")
+
+
+def sqlite_path(url: str) -> Path:
+    """The file of a ``sqlite:///`` URL: sqlite:///relative/path.db -> "relative/path.db",
+    sqlite:////abs/path.db -> "/abs/path.db" (SQLAlchemy's convention: three slashes, then the path)."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
         raise IndexURLError(f"bad SQLite index URL {url!r}: use sqlite:///relative/path.db "
                             "or sqlite:////absolute/path.db")
-    path = Path(url[len(prefix):])
+    return Path(url[len(prefix):])
+
+
+def _open_sqlite(url: str, create: bool = True) -> IndexBackend:
+    from index.sqlite import SQLiteIndex
+
+    path = sqlite_path(url)
+    if not create and not path.is_file():
+        raise missing_index(url, f"文件 {path.resolve()} 不存在")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:        # e.g. a read-only mount: one line, not a traceback
@@ -41,21 +57,32 @@ def _open_sqlite(url: str) -> IndexBackend:
     return SQLiteIndex(path)
 
 
-def _open_elasticsearch(url: str) -> IndexBackend:
+def _open_elasticsearch(url: str, create: bool = True) -> IndexBackend:
     from index.elasticsearch import ElasticsearchIndex
 
-    return ElasticsearchIndex(url)
+    index = ElasticsearchIndex(url, create=create)
+    if not create:
+        try:
+            index.require()          # a reader needs the server now: one line naming the URL
+        except BaseException:
+            index.close()
+            raise
+    return index
 
 
-INDEX_SCHEMES: dict[str, Callable[[str], IndexBackend]] = {
+INDEX_SCHEMES: dict[str, Callable[..., IndexBackend]] = {
     "sqlite": _open_sqlite,
     "http": _open_elasticsearch,
     "https": _open_elasticsearch,
 }
 
 
-def open_index(url: str | None = None) -> IndexBackend:
-    """Open the index named by ``url``, else ``$NEWSMON_INDEX``, else the default."""
+def open_index(url: str | None = None, *, create: bool = True) -> IndexBackend:
+    """Open the index named by ``url``, else ``$NEWSMON_INDEX``, else the default.
+
+    ``create=False`` (commands that only read: search, export, status, ...): an index
+    that does not exist is ``IndexMissing`` and is not created, and an Elasticsearch
+    server that cannot be reached is ``IndexUnavailable`` at once."""
     url = url or os.environ.get(INDEX_ENV) or DEFAULT_INDEX_URL
     scheme = urlsplit(url).scheme.lower()
     factory = INDEX_SCHEMES.get(scheme)
@@ -63,7 +90,7 @@ def open_index(url: str | None = None) -> IndexBackend:
         accepted = ", ".join(f"{s}://" for s in INDEX_SCHEMES)
         raise IndexURLError(f"unknown index URL {url!r}: accepted schemes are {accepted} "
                             f"(e.g. {DEFAULT_INDEX_URL} or http://localhost:9200)")
-    return factory(url)
+    return factory(url, create=create)
 
 
 def replay_spool(url: str | None = None):
@@ -77,6 +104,6 @@ def replay_spool(url: str | None = None):
         index.close()
 
 
-__all__ = ["ArticleRecord", "IndexBackend", "IndexURLError", "Quarantined", "Query",
+__all__ = ["ArticleRecord", "IndexBackend", "IndexMissing", "IndexURLError", "Quarantined", "Query",
            "QuerySyntaxError", "StorageBusy", "StorageError", "open_index", "parse_query", "replay_spool",
            "INDEX_SCHEMES"]

@@ -26,8 +26,8 @@ from typing import Callable, Iterator
 from elastic_transport import TlsError
 from elasticsearch import NotFoundError
 
-from index import IndexURLError, es_dedup
-from index.base import ArticleRecord, Quarantined, order_copies
+from index import IndexURLError, es_dedup, missing_index
+from index.base import ArticleRecord, Quarantined, founder_prefix, order_copies
 from index.errors import os_error
 from index.es_bulk import send_actions
 from index.es_client import (ESOptions, ReplayResult, is_down as _is_down, make_client, parse_url,
@@ -51,7 +51,8 @@ class ElasticsearchIndex:
 
     local_lsh_lookups = False
 
-    def __init__(self, url: str, options: ESOptions | None = None):
+    def __init__(self, url: str, options: ESOptions | None = None, create: bool = True):
+        self.create = create        # False: a reader; indices that do not exist are an error, not made
         self.conn = parse_url(url)
         self.options = options or ESOptions.from_env()
         self.client = make_client(self.conn, self.options)
@@ -80,7 +81,12 @@ class ElasticsearchIndex:
         self._closed = False
         self._lock = threading.RLock()
         with self._lock:
-            if self._connect() and self.spool.has_entries():
+            try:
+                connected = self._connect()
+            except BaseException:
+                self.client.close()
+                raise
+            if connected and self.spool.has_entries():
                 self.replay()
             elif self.spool.has_entries():
                 self._load_spool_into_overlay()
@@ -95,6 +101,8 @@ class ElasticsearchIndex:
             return False
         try:
             self.version = server_version(self.client, self.conn)
+            if not self.create and not self.client.indices.exists_alias(name=self.articles):
+                raise self._missing()
             ensure_indices(self.client, self.conn.prefix)
             for alias in (self.articles, self.quarantine_index):
                 for concrete in self.client.indices.get_alias(name=alias):
@@ -139,6 +147,20 @@ class ElasticsearchIndex:
         """Search and export need the server: a one-line error when it is not there."""
         if not self._connect():
             raise unreachable(self.conn, self._last_error or ConnectionError("down"))
+
+    require = _require
+
+    def _missing(self) -> IndexURLError:
+        """No newsmon index under this URL's prefix: say which prefixes the server has."""
+        try:
+            found = self.client.indices.get_alias(name="*-articles").body
+            others = sorted({alias.removesuffix("-articles") for entry in found.values()
+                             for alias in entry.get("aliases", {}) if alias.endswith("-articles")})
+        except Exception:  # noqa: BLE001 - only a hint (none there answers 404)
+            others = []
+        shown = "、".join(others[:10]) + ("…" if len(others) > 10 else "")
+        hint = f"（这台服务器上有的前缀：{shown}）" if others else ""
+        return missing_index(self.conn.url, f"服务器上没有 {self.articles}{hint}")
 
     def _docs(self, query: dict) -> list[dict]:
         return all_docs(self.client, self.articles, query)
@@ -418,7 +440,15 @@ class ElasticsearchIndex:
     def story_copies(self, story_id: str, *, full_text: bool = True) -> list[ArticleRecord]:
         with self._lock:       # full_text=False: the whole documents anyway
             stored = self._read(lambda: self._docs({"term": {"story_id": story_id}}), [])
-            return order_copies(self._merged(stored, self.overlay.in_story(story_id)))
+            copies = self._merged(stored, self.overlay.in_story(story_id))
+            prefix = None if copies else founder_prefix(story_id)
+            if prefix:         # a former id: the story is where the copy it names is now
+                named = [d for d in self.overlay.docs.values() if d["id"].startswith(prefix)] or self._read(
+                    lambda: self._docs({"prefix": {"id": prefix}}), [])
+                moved = next((d["story_id"] for d in named if d.get("story_id") not in ("", story_id)), None)
+                if moved:
+                    return self.story_copies(moved)
+            return order_copies(copies)
 
     def quarantined(self) -> list[Quarantined]:
         self.flush()

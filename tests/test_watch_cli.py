@@ -23,7 +23,9 @@ def test_add_list_remove(newsmon):
     added = newsmon("watch", "add", "laser", "--query", '"产业园" OR 激光 -招聘', "--email", "team@example.com",
                     "--webhook", "https://oapi.dingtalk.com/robot/send?access_token=t", "--site", "sucheng-gov")
     assert added.exit_code == 0, added.output
-    assert added.output == ("added watch 'laser': \"产业园\" OR 激光 -招聘\n"
+    # A fresh index knows no site yet: the site name cannot be checked, and it says so.
+    assert added.stderr == "注意：索引里还没有任何站点，无法核对 sucheng-gov 是否写对\n"
+    assert added.stdout == ("added watch 'laser': \"产业园\" OR 激光 -招聘\n"
                             "  mode both; to team@example.com, https://oapi.dingtalk.com/robot/send?access_token=t; "
                             "site sucheng-gov; window 48h\n")
     listed = newsmon("watch", "list", "--json")
@@ -102,6 +104,10 @@ def test_sync_from_the_sites_file(newsmon, tmp_path):
 
 
 def test_digest_without_watches_says_what_to_do(newsmon):
+    missing = newsmon("digest", "--dry-run")          # no index yet: said, and none is created
+    assert missing.exit_code == 1 and missing.output.startswith("Error: 没有找到索引 sqlite:///")
+    assert newsmon("watch", "add", "hook", "--query", "激光", "--webhook", "https://hooks.example.com/n",
+                   "--mode", "immediate").exit_code == 0
     out = newsmon("digest", "--dry-run")
     assert out.exit_code == 1
     assert out.output == ("Error: no watch sends a digest: add one with --mode digest or both and an "

@@ -6,7 +6,6 @@ Every value from an article reaches HTML through Jinja2's autoescape (or the
 from __future__ import annotations
 
 import html
-import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -19,13 +18,12 @@ from index.errors import StorageBusy, StorageError
 from index.query import QuerySyntaxError, parse_query
 from index.story_search import search_page
 from monitor.web.auth import SESSION_USER, check_csrf, csrf_token, safe_next, too_many_attempts
-from monitor.web.params import BadSearch, SearchParams, read_search
+from monitor.web.params import BadSearch, SearchParams, read_search, region_levels
 from monitor.web.sessions import SESSION_ID
 from monitor.web.throttle import keys
 from monitor.web.transport import client_ip
 
 PAGE_LINKS = 9            # page numbers shown around the current one
-_REGION_UNIT = re.compile(r"[^省市区县州盟旗]+[省市区县州盟旗]?")
 
 
 def render(request: Request, name: str, context: dict, status_code: int = 200) -> Response:
@@ -42,7 +40,7 @@ def page_numbers(current: int, last: int) -> list[int]:
 
 def search(request: Request) -> Response:
     state = request.app.state.web
-    error, result, params = None, None, SearchParams()
+    error, result, params, pointer = None, None, SearchParams(), None
     try:
         params = read_search(request.query_params)
         if params.query is not None:
@@ -52,24 +50,21 @@ def search(request: Request) -> Response:
                                      sort=params.sort, offset=params.offset, limit=params.limit)
     except BadSearch as exc:
         error = str(exc)
+        params = exc.search or params          # what was typed stays in the form
+        if exc.position is not None:          # point at where the query breaks
+            pointer = (params.q[:exc.position], params.q[exc.position:exc.position + 1] or " ",
+                       params.q[exc.position + 1:])
     sites = state.site_regions()
     last_page = max(1, -(-result.total // params.limit)) if result else 1
-    context = {"params": params, "result": result, "error": error, "sites": sites,
+    context = {"params": params, "result": result, "error": error, "pointer": pointer, "sites": sites,
                "regions": region_options(sites), "terms": params.query.positive_terms if params.query else [],
                "pages": page_numbers(params.page, last_page), "last_page": last_page}
     return render(request, "search.html", context, status_code=400 if error else 200)
 
 
 def region_options(sites: dict[str, str | None]) -> list[tuple[str, int]]:
-    """Every region and each level above it (江苏省, 江苏省宿迁市, 江苏省宿迁市宿城区), with its
-    depth, sorted; a filter on a level takes everything under it."""
-    levels: set[tuple[str, int]] = set()
-    for region in filter(None, sites.values()):
-        prefix = ""
-        for depth, unit in enumerate(_REGION_UNIT.findall(region)):
-            prefix += unit
-            levels.add((prefix, depth))
-    return sorted(levels)
+    """Every region and each level above it, with its depth (``params.region_levels``)."""
+    return region_levels(sites.values())
 
 
 def story(request: Request) -> Response:

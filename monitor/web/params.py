@@ -1,14 +1,20 @@
 """A search as the URL carries it (``?q=&site=&region=&since=&until=&sort=&page=``),
-read once for the HTML page and the JSON API, with plain errors for bad values."""
+read once for the HTML page and the JSON API, with plain errors for bad values.
+
+``build_search`` checks plain values, so ``newsmon search`` checks its options
+with the same code and says the same thing; ``check_scope`` says which site or
+region filter names nothing the index knows, with the close matches."""
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from index.query import Query, QuerySyntaxError, parse_query
+from index.query import Query, QueryLimitError, QuerySyntaxError, parse_query
 from index.story_search import SORTS
 
 PAGE_SIZE = 20
@@ -16,7 +22,14 @@ MAX_LIMIT = 1000          # as `newsmon search --limit`
 
 
 class BadSearch(ValueError):
-    """A parameter the user can fix; the message says which and how."""
+    """A parameter the user can fix; the message says which and how. ``search`` is
+    what was read (a page keeps the typed query in its box); ``position`` is where
+    the query breaks, when that is the problem."""
+
+    def __init__(self, message: str, position: int | None = None):
+        super().__init__(message)
+        self.position = position
+        self.search: SearchParams | None = None
 
 
 @dataclass
@@ -75,27 +88,89 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
 
 def read_search(params: QueryParams, *, api: bool = False) -> SearchParams:
     """Parse the URL's search; ``api`` reads ``limit``/``offset``, a page reads ``page``."""
-    search = SearchParams(
-        q=(params.get("q") or "").strip(),
-        sites=[s for s in params.getlist("site") if s],
-        regions=[r for r in params.getlist("region") if r],
-        since=_day(params.get("since"), "since"),
-        until=_day(params.get("until"), "until"),
-        sort=params.get("sort") or "date")
-    if search.sort not in SORTS:
-        raise BadSearch(f"sort: {search.sort!r} is not one of {', '.join(SORTS)}")
-    if search.since and search.until and search.since > search.until:
-        raise BadSearch(f"since {search.since} is after until {search.until}")
-    if api:
-        search.limit = _int(params.get("limit"), "limit", PAGE_SIZE, 1, MAX_LIMIT)
-        search.offset = _int(params.get("offset"), "offset", 0, 0, 10**9)
-    else:
-        search.offset = (_int(params.get("page"), "page", 1, 1, 10**6) - 1) * PAGE_SIZE
-    if search.q:
-        try:
-            search.query = parse_query(search.q)
-        except QuerySyntaxError as exc:
-            raise BadSearch(f"query: {exc}") from None
-    elif api:
-        raise BadSearch("q: give a query (same language as `newsmon search`)")
+    q = (params.get("q") or "").strip()
+    try:
+        if api:
+            limit = _int(params.get("limit"), "limit", PAGE_SIZE, 1, MAX_LIMIT)
+            offset = _int(params.get("offset"), "offset", 0, 0, 10**9)
+        else:
+            limit = PAGE_SIZE
+            offset = (_int(params.get("page"), "page", 1, 1, 10**6) - 1) * PAGE_SIZE
+    except BadSearch as exc:
+        exc.search = SearchParams(q=q, sites=params.getlist("site"), regions=params.getlist("region"))
+        raise
+    return build_search(q, sites=params.getlist("site"), regions=params.getlist("region"),
+                        since=params.get("since"), until=params.get("until"), sort=params.get("sort") or "date",
+                        offset=offset, limit=limit, require_query=api)
+
+
+def build_search(q: str, *, sites=(), regions=(), since: str | None = None, until: str | None = None,
+                 sort: str = "date", offset: int = 0, limit: int = PAGE_SIZE,
+                 require_query: bool = False) -> SearchParams:
+    """A search from plain values (the web's parameters, the CLI's options), checked;
+    ``BadSearch`` carries what was read in ``search``."""
+    search = SearchParams(q=(q or "").strip(), sites=[s for s in sites if s], regions=[r for r in regions if r],
+                          sort=sort or "date", offset=offset, limit=limit)
+    try:
+        search.since = _day(since, "since")
+        search.until = _day(until, "until")
+        if search.sort not in SORTS:
+            raise BadSearch(f"sort: {search.sort!r} is not one of {', '.join(SORTS)}")
+        if search.since and search.until and search.since > search.until:
+            raise BadSearch(f"since {search.since} is after until {search.until}")
+        if search.q:
+            try:
+                search.query = parse_query(search.q)
+            except QueryLimitError as exc:       # the whole query: no position to point at
+                raise BadSearch(f"query: {exc}") from None
+            except QuerySyntaxError as exc:
+                raise BadSearch(f"query: {exc}", exc.position) from None
+        elif require_query:
+            raise BadSearch("q: give a query (same language as `newsmon search`)")
+    except BadSearch as exc:
+        exc.search = search
+        raise
     return search
+
+
+# -- filters that name nothing the index knows ----------------------------------------------
+
+_REGION_UNIT = re.compile(r"[^省市区县州盟旗]+[省市区县州盟旗]?")
+
+
+def region_levels(regions) -> list[tuple[str, int]]:
+    """Every region and each level above it (江苏省, 江苏省宿迁市, 江苏省宿迁市宿城区), with its
+    depth, sorted; a filter on a level takes everything under it."""
+    levels: set[tuple[str, int]] = set()
+    for region in filter(None, regions):
+        prefix = ""
+        for depth, unit in enumerate(_REGION_UNIT.findall(region)):
+            prefix += unit
+            levels.add((prefix, depth))
+    return sorted(levels)
+
+
+def _close(value: str, known: list[str], what: str) -> str:
+    close = difflib.get_close_matches(value, known, n=5, cutoff=0.5)
+    close += [k for k in known if value.lower() in k.lower() and k not in close][:5 - len(close)]
+    if close:
+        return f"；相近的有：{'、'.join(close)}"
+    if not known:
+        return f"；索引里还没有任何{what}（先运行 newsmon crawl）"
+    shown = "、".join(known[:12]) + ("…" if len(known) > 12 else "")
+    return f"；已知的{what}有：{shown}"
+
+
+def check_scope(sites, regions, known: dict[str, str | None]) -> None:
+    """``BadSearch`` for a site the index does not know (``known``: site -> region, as
+    ``IndexBackend.site_regions``) or a region no known site's region contains (a region
+    filter matches any region containing it, as the search does)."""
+    names = sorted(known)
+    for site in sites:
+        if site not in known:
+            raise BadSearch(f"未知站点 {site!r}：索引里没有这个站点{_close(site, names, '站点')}")
+    areas = [r for r in known.values() if r]
+    for region in regions:
+        if not any(region in area for area in areas):
+            levels = [level for level, _depth in region_levels(areas)]
+            raise BadSearch(f"未知地区 {region!r}：索引里没有哪个站点的地区包含它{_close(region, levels, '地区')}")
