@@ -100,6 +100,10 @@ def _check_body(body: bytes, max_bytes: int) -> None:
         raise ExtractionError("binary", "NUL bytes: binary content served as a page")
 
 
+_HIGH_BYTES = bytes(range(128, 256))
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def looks_like_text(text: str, raw_nonascii: int) -> bool:
     """A decoding is believable when U+FFFD is rare and non-ASCII bytes became CJK, not mojibake."""
     if not text:
@@ -110,7 +114,7 @@ def looks_like_text(text: str, raw_nonascii: int) -> bool:
     if raw_nonascii < 20:
         return True
     cjk = len(_CJK.findall(text))
-    nonascii_chars = sum(1 for ch in text if ord(ch) > 127)
+    nonascii_chars = len(_NON_ASCII.findall(text))
     # Chinese pages: most non-ASCII characters are CJK (punctuation aside).
     # A wrong single-byte decoding turns them into Latin-1 letters instead.
     return cjk >= 0.5 * nonascii_chars or nonascii_chars < 10
@@ -139,7 +143,8 @@ def decode_html(body: bytes, headers: Mapping | None = None, override: str | Non
                 max_bytes: int = DEFAULT_MAX_BYTES) -> DecodedPage:
     """Decode a page; raises ExtractionError(empty/too_large/binary/undecodable)."""
     _check_body(body, max_bytes)
-    nonascii = sum(1 for b in body[:65536] if b > 127)
+    head = body[:65536]
+    nonascii = len(head) - len(head.translate(None, _HIGH_BYTES))
 
     # 1. override
     codec = normalize_codec(override)

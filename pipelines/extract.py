@@ -51,6 +51,20 @@ _SENTENCE_PUNCT = re.compile(r"[。，；！？、,;!?]")
 _NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "object", "embed")
 
 
+def _html_parser() -> etree.HTMLParser:
+    """lxml.html's parser picks each element's class with a Python callback (forms, inputs…),
+    paid on every element proxy (a million calls on the dev set, ~10% of extraction); one C
+    lookup giving every element ``HtmlElement`` (text_content, drop_tree) is all we use."""
+    parser = etree.HTMLParser()
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity))
+    return parser
+
+
+_PARSER = _html_parser()
+
+
 def extract_article(body: bytes, url: str, headers: Mapping | None = None,
                     options: ExtractOptions | None = None) -> Article:
     options = options or ExtractOptions()
@@ -148,7 +162,7 @@ def _depth(tree: etree._Element) -> int:
 def parse_html(text: str) -> etree._Element:
     text = _NOT_XML_CHARS.sub("", _XML_DECL.sub("", text, count=1))
     try:
-        root = lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError("no_body", f"unparseable HTML: {exc}") from exc
     # Some CMS templates emit a second <html> after the first; libxml2 keeps it as a

@@ -3,6 +3,11 @@
 Block elements and ``<br>`` start new lines, table cells of one row share a
 line, and what a browser never shows (scripts, styles, comments, form
 controls, hidden elements) is skipped. Shared by extraction and date finding.
+
+``TextMap`` reads a whole tree once: its visible text as one string with each
+element's span in it, and each element's text and link-text lengths. The body
+candidates ask it for many blocks of one tree (lines, lines without some link
+blocks, lengths) instead of walking each block again.
 """
 from __future__ import annotations
 
@@ -65,3 +70,96 @@ def text_length(el: etree._Element) -> int:
 
 def link_text_length(el: etree._Element) -> int:
     return sum(sum(len(t.strip()) for t in a.itertext()) for a in el.iter("a"))
+
+
+class TextMap:
+    """One walk of a tree that will not change while the map is used.
+
+    ``paragraphs(el)`` equals ``element_paragraphs(el)`` for an element the walk reached
+    (not inside a hidden or skipped element), ``text_length``/``link_text_length`` equal the
+    functions of those names, ``links(el)`` counts the non-empty links inside ``el``."""
+
+    def __init__(self, root: etree._Element):
+        self._parts: list[str] = []
+        self._pos = 0
+        self._span: dict[etree._Element, tuple[int, int, int]] = {}   # start, end, end with tail
+        self._chars: dict[etree._Element, int] = {}
+        self._linked: dict[etree._Element, int] = {}
+        self._links: dict[etree._Element, int] = {}
+        self._visit(root, True, True)
+        self.text = "".join(self._parts)
+
+    def _add(self, text: str) -> None:
+        self._parts.append(text)
+        self._pos += len(text)
+
+    def _visit(self, el: etree._Element, top: bool, visible: bool) -> None:
+        """Walk ``el``; ``visible``: its text reaches the string (no hidden/skipped ancestor)."""
+        tag = el.tag if isinstance(el.tag, str) else None
+        start = self._pos
+        shown = visible and tag is not None and tag not in SKIP_TAGS and (top or not is_hidden(el))
+        block = shown and (tag in BLOCK_TAGS or tag == "br")
+        if block:
+            self._add("\n")
+        elif shown and tag in ("td", "th"):
+            self._add(" ")
+        text = el.text if tag is not None else None
+        chars = len(text.strip()) if text else 0
+        if shown and text and tag != "br":
+            self._add(_WS.sub(" ", text))
+        linked = links = 0
+        for child in el:
+            self._visit(child, False, shown)
+            tail = child.tail
+            if tail:
+                chars += len(tail.strip())
+            if isinstance(child.tag, str):
+                chars += self._chars[child]
+                linked += self._linked[child]
+                links += self._links[child]
+        if shown and tag in BLOCK_TAGS:
+            self._add("\n")
+        end = self._pos
+        if not top and el.tail and visible:
+            self._add(_WS.sub(" ", el.tail))
+        if tag is None:
+            return
+        if tag == "a":
+            linked += chars
+            links += chars > 0
+        self._chars[el], self._linked[el], self._links[el] = chars, linked, links
+        if shown:
+            self._span[el] = (start, end, self._pos)
+
+    def reached(self, el: etree._Element) -> bool:
+        return el in self._span
+
+    def paragraphs(self, el: etree._Element, without: list[etree._Element] = ()) -> list[str] | None:
+        """``element_paragraphs(el)``, minus the elements ``without`` (inside ``el``) and their
+        tails; None when one of ``without`` is one the walk did not reach."""
+        if el not in self._span or not all(b in self._span for b in without):
+            return element_paragraphs(el) if not without else None
+        start, end, _ = self._span[el]
+        if not without:
+            text = self.text[start:end]
+        else:
+            pieces, at = [], start
+            for b_start, _, b_tail_end in sorted(self._span[b] for b in without):
+                if b_start > at:
+                    pieces.append(self.text[at:b_start])
+                at = max(at, b_tail_end)
+            pieces.append(self.text[at:end])
+            text = "".join(pieces)
+        return [line.strip() for line in text.split("\n") if line.strip()]
+
+    def text_length(self, el: etree._Element) -> int:
+        n = self._chars.get(el)
+        return text_length(el) if n is None else n
+
+    def link_text_length(self, el: etree._Element) -> int:
+        n = self._linked.get(el)
+        return link_text_length(el) if n is None else n
+
+    def links(self, el: etree._Element) -> int:
+        n = self._links.get(el)
+        return sum(1 for a in el.iter("a") if (a.text_content() or "").strip()) if n is None else n

@@ -88,7 +88,7 @@ SERVICE_BAR_MARKERS = (
 ATTACHMENT_MARKERS = ("附件下载", "附件", "下载附件", "相关附件", "相关下载")
 ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "zip", "rar", "ppt", "pptx", "ofd", "txt", "jpg", "png")
 # Credit lines under the text: "采写：南都记者 …", "执笔/叨叨姐", "摄影/张艳 编辑/苏芳", "出品︱…".
-BYLINE_MARKERS = ("采写", "执笔", "撰文", "摄影", "编辑", "责编", "出品", "记者", "通讯员", "供稿")
+BYLINE_MARKERS = ("采写", "执笔", "撰文", "摄影", "编辑", "责编", "出品", "记者", "作者", "通讯员", "供稿")
 # Contact blocks of site footers: "地 址：", "邮政编码：", "电子信箱：", "传 真：".
 CONTACT_MARKERS = ("地址", "邮政编码", "邮编", "电子信箱", "电子邮箱", "电话", "传真", "联系电话")
 # Lines that introduce a notice's own contact details ("联系人：张三"): those stay.

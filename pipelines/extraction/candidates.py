@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from pipelines import vocabulary as V
-from pipelines.htmltext import element_paragraphs, link_text_length, text_length
+from pipelines.htmltext import TextMap, element_paragraphs
 from pipelines.pagemeta import select
 
 MIN_OWN_CHARS = 40
@@ -57,10 +57,11 @@ def _index_by_id_and_class(tree: etree._Element) -> dict[str, list[etree._Elemen
     return index
 
 
-def container_candidates(tree: etree._Element, limit: int = 2) -> list[Candidate]:
+def container_candidates(tree: etree._Element, limit: int = 2, tmap: TextMap | None = None) -> list[Candidate]:
     """The best match of each of the first ``limit`` selectors (best first) whose match holds
     real, mostly unlinked, punctuated text. Sibling matches of the same selector under one
     parent (a body built from per-paragraph ``<span class="content">``) are taken together."""
+    tmap = tmap or TextMap(tree)
     index = _index_by_id_and_class(tree)
     out: list[Candidate] = []
     seen: set = set()
@@ -68,8 +69,8 @@ def container_candidates(tree: etree._Element, limit: int = 2) -> list[Candidate
         matches = index.get(selector, []) if _SIMPLE_SELECTOR.match(selector) else select(tree, selector)
         best, best_len = None, 0
         for el in matches:
-            total = text_length(el)
-            own = total - link_text_length(el)
+            total = tmap.text_length(el)
+            own = total - tmap.link_text_length(el)
             if own > best_len and own >= MIN_OWN_CHARS and own >= 0.6 * total:
                 best, best_len = el, own
         if best is None or best in seen or len(_SENTENCE_PUNCT.findall(best.text_content())) < 2:
@@ -79,51 +80,63 @@ def container_candidates(tree: etree._Element, limit: int = 2) -> list[Candidate
         if any(g in seen for g in group):
             continue
         seen.update(group)
-        paragraphs = [p for el in group for p in element_paragraphs(prune_link_blocks(el))]
+        paragraphs = [p for el in group for p in pruned_paragraphs(el, tmap)]
         out.append(Candidate(f"container:{selector}", paragraphs, best))
         if len(out) >= limit:
             break
     return out
 
 
-def density_candidate(tree: etree._Element) -> Candidate | None:
+def density_candidate(tree: etree._Element, tmap: TextMap | None = None) -> Candidate | None:
     """The block whose own lines carry the most punctuated, unlinked text."""
+    tmap = tmap or TextMap(tree)
     best, best_score = None, 0.0
     # Candidates: the blocks that directly hold paragraphs or line breaks (not every div,
     # which would make this quadratic on deep pages), and <body>.
     blocks = {p.getparent() for p in tree.iter("p", "br") if p.getparent() is not None}
     blocks.update(tree.iter("body"))
     for el in blocks:
-        lines = element_paragraphs(el)
+        lines = tmap.paragraphs(el)
         prose = sum(len(ln) for ln in lines if _SENTENCE_PUNCT.search(ln) and len(ln) >= 10)
-        score = prose - 2 * link_text_length(el) - 0.3 * sum(len(ln) for ln in lines)
+        score = prose - 2 * tmap.link_text_length(el) - 0.3 * sum(len(ln) for ln in lines)
         if score > best_score:
             best, best_score = el, score
     if best is None:
         return None
-    return Candidate("density", element_paragraphs(prune_link_blocks(best)), best)
+    return Candidate("density", pruned_paragraphs(best, tmap), best)
 
 
-def _is_link_block(el: etree._Element) -> bool:
-    links = [a for a in el.iter("a") if (a.text_content() or "").strip()]
-    if len(links) < 3:
+def _is_link_block(el: etree._Element, tmap: TextMap) -> bool:
+    if tmap.links(el) < 3:
         return False
-    total = text_length(el)
-    linked = link_text_length(el)
-    if total == 0 or linked < 0.7 * total:
+    total = tmap.text_length(el)
+    if total == 0 or tmap.link_text_length(el) < 0.7 * total:
         return False
-    items = [a.text_content().strip() for a in links]
+    items = [t for a in el.iter("a") if (t := a.text_content().strip())]
     # Vocabulary: navigation items are names and headlines, not sentences or file names.
     sentences = sum(1 for t in items if _SENTENCE_END.search(t) and len(t) >= 20)
     files = sum(1 for t in items if _FILE_NAME.search(t))
     return sentences == 0 and files == 0
 
 
-def prune_link_blocks(el: etree._Element) -> etree._Element:
+def _link_blocks(el: etree._Element, tmap: TextMap) -> list[etree._Element]:
+    return [b for b in el.iterdescendants(*_LIST_BLOCKS) if _is_link_block(b, tmap)]
+
+
+def pruned_paragraphs(el: etree._Element, tmap: TextMap | None = None) -> list[str]:
+    """``element_paragraphs`` of ``el`` without its link-list blocks, read off the map (no copy)."""
+    tmap = tmap or TextMap(el)
+    drop = _link_blocks(el, tmap)
+    found = tmap.paragraphs(el, drop)
+    return found if found is not None else element_paragraphs(prune_link_blocks(el, tmap))
+
+
+def prune_link_blocks(el: etree._Element, tmap: TextMap | None = None) -> etree._Element:
     """A copy of ``el`` without its link-list blocks (or ``el`` itself when it has none)."""
+    tmap = tmap or TextMap(el)
     originals = list(el.iter())
     drop = {i for i, b in enumerate(originals)
-            if b is not el and isinstance(b.tag, str) and b.tag in _LIST_BLOCKS and _is_link_block(b)}
+            if b is not el and isinstance(b.tag, str) and b.tag in _LIST_BLOCKS and _is_link_block(b, tmap)}
     if not drop:
         return el
     clone = copy.deepcopy(el)
@@ -150,9 +163,10 @@ def trafilatura_candidate(tree: etree._Element, url: str) -> Candidate | None:
 
 def readability_candidate(tree: etree._Element, url: str) -> Candidate | None:
     """readability-lxml's summary of a copy of the shared tree."""
-    from pipelines.requirements import import_extractor
-    # Not importable: MissingExtractor (the crawl or command stops), never one candidate fewer.
-    Document = import_extractor("readability").Document   # noqa: N806
+    try:
+        from readability import Document
+    except ImportError:   # a broken install: one candidate fewer
+        return None
 
     class _SharedTreeDocument(Document):
         def _parse(self, input):   # noqa: A002 - readability's signature

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from pipelines.clean import clean_paragraphs
+from pipelines.htmltext import TextMap
 from pipelines.extraction.candidates import (
     Candidate, container_candidates, density_candidate, readability_candidate, trafilatura_candidate,
 )
@@ -120,11 +121,28 @@ def _prose_chars(lines: list[str]) -> int:
     return sum(len(ln) for ln in lines if is_prose(ln))
 
 
+DOMINANT_SHARE = 0.85   # of the page's prose in the dense block: nothing else to choose from
+DOMINANT_LINKS = 0.1    # at most this share of the dense block's text is link text
+
+
+def _dominant(dense: Candidate, tree: etree._Element, tmap: TextMap) -> float | None:
+    """The share of the page's prose that the dense block holds, when it is nearly all of it
+    in a block of few links (the libraries could only re-cut that same block), else None."""
+    body = next(tree.iter("body"), tree)
+    page = _prose_chars(tmap.paragraphs(body))
+    share = _prose_chars(dense.paragraphs) / page if page else 0.0
+    el = dense.element
+    if share >= DOMINANT_SHARE and tmap.link_text_length(el) <= DOMINANT_LINKS * tmap.text_length(el):
+        return share
+    return None
+
+
 def choose_body(tree: etree._Element, url: str, title: str,
-                trace: Callable[[str], None] | None = None) -> Candidate | None:
+                trace: Callable[[str], None] | None = None, tmap: TextMap | None = None) -> Candidate | None:
     """The best candidate (its ``paragraphs`` are not yet cleaned), or None when nothing holds text."""
-    containers = container_candidates(tree)
-    dense = density_candidate(tree)
+    tmap = tmap or TextMap(tree)   # one walk: every block's lines and lengths
+    containers = container_candidates(tree, tmap=tmap)
+    dense = density_candidate(tree, tmap)
     if containers and dense is not None:
         first = containers[0]
         in_dense, dense_in = _overlap(first.paragraphs, dense.paragraphs)
@@ -133,6 +151,10 @@ def choose_body(tree: etree._Element, url: str, title: str,
             if trace:
                 trace(f"fast path: {first.name} agrees with density ({in_dense:.2f}/{dense_in:.2f})")
             return first
+    if not containers and dense is not None and (share := _dominant(dense, tree, tmap)) is not None:
+        if trace:
+            trace(f"fast path: density holds {share:.2f} of the page's prose")
+        return dense
     cands = list(containers)
     if dense is not None:
         cands.append(dense)
