@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=3600.0)
     parser.add_argument("--period", type=float)
     args = parser.parse_args(argv)
-    configure_logging(quiet=os.environ.get("NEWSMON_CHILD_QUIET") == "1")
+    # Its lines join the scheduler's log: the same stamp (date and time in NEWSMON_TZ).
+    configure_logging(quiet=os.environ.get("NEWSMON_CHILD_QUIET") == "1", datefmt="%Y-%m-%d %H:%M:%S")
     run = RunInfo(run_id=args.run_id, started=args.started, trigger=args.trigger,
                   scheduled_for=args.scheduled_for, coalesced=args.coalesced, period_s=args.period)
     try:

@@ -30,6 +30,7 @@ from typing import Iterable
 from index.base import ArticleRecord, IndexBackend
 from index.query import Query, QueryLimitError, QuerySyntaxError, parse_query
 from monitor.alert_policy import DEFAULT_WINDOW_HOURS, MAX_WINDOW_HOURS, parse_quiet_hours
+from monitor.clock import parse as parse_time
 from pipelines.normalize import normalize_text
 
 logger = logging.getLogger("newsmon.alerts")
@@ -181,6 +182,8 @@ def validate_watch(watch: Watch) -> Watch:
     except ValueError as exc:
         raise WatchError(f"watch {name!r}: {exc}") from None
     watch.quiet_hours = (watch.quiet_hours or "").replace(" ", "")
+    if watch.snoozed_until and not isinstance(parse_time(watch.snoozed_until), datetime):
+        raise WatchError(f"watch {name!r}: snoozed_until {watch.snoozed_until!r} is not an ISO date and time")
     watch.__dict__.pop("parsed", None)   # the query may have been edited: re-parse on next use
     return watch
 
