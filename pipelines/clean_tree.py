@@ -25,6 +25,19 @@ def strip_ruby_annotations(tree: etree._Element) -> int:
     return removed
 
 
+def short_text(el: etree._Element, limit: int, stripped: bool = False) -> str | None:
+    """``el.text_content()`` when it is at most ``limit`` characters (``stripped``: counting
+    each text piece without its surrounding whitespace), else None, without building the
+    text of a large element (every div of a page is asked)."""
+    pieces, size = [], 0
+    for piece in el.itertext():
+        size += len(piece.strip()) if stripped else len(piece)
+        if size > limit:
+            return None
+        pieces.append(piece)
+    return "".join(pieces)
+
+
 def remove_keeping_tail(el: etree._Element) -> None:
     parent = el.getparent()
     if parent is None:
@@ -57,8 +70,8 @@ def drop_related_boxes(tree: etree._Element) -> int:
         parent = heading.getparent()
         if parent is None or len(heading) > 2:
             continue
-        text = heading.text_content()
-        if len(text) > 30 or not _RELATED_HEADING.match(comparison_key(text)):
+        text = short_text(heading, 30)
+        if text is None or not _RELATED_HEADING.match(comparison_key(text)):
             continue
         if heading.tag in _HEADINGS:
             box = [heading]
@@ -119,9 +132,12 @@ def drop_link_list_boxes(tree: etree._Element) -> int:
     the title as a line of text. Returns how many boxes were removed."""
     removed = 0
     for title in list(tree.iter(*_HEADINGS, *_TITLE_BLOCKS)):
-        if title.getparent() is None or title.find(".//a") is not None:
+        if title.getparent() is None:
             continue
-        text = title.text_content().strip()
+        text = short_text(title, 12, stripped=True)   # a page-sized div stops early
+        if text is None or title.find(".//a") is not None:
+            continue
+        text = text.strip()
         if not (2 <= len(text) <= 12) or re.search(r"[。，,；;！？!?]", text):
             continue
         nxt = title.getnext()

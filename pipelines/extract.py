@@ -33,8 +33,8 @@ from pipelines.clean_tree import drop_link_list_boxes, drop_related_boxes, strip
 from pipelines.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
 from pipelines.extraction.select import choose_body, page_link_texts
-from pipelines.htmltext import element_paragraphs
-from pipelines.pagemeta import meta_value, read_meta, select, select_text
+from pipelines.htmltext import TextMap, element_paragraphs
+from pipelines.pagemeta import SelectorIndex, meta_value, read_meta, select, select_text, selector_index
 from pipelines.titles import find_title, page_title as read_page_title
 
 MIN_BODY_CHARS = 40
@@ -63,6 +63,7 @@ def _html_parser() -> etree.HTMLParser:
 
 
 _PARSER = _html_parser()
+_COUNT_NODES = etree.XPath("count(//*|//comment()|//processing-instruction())")   # no element objects
 
 
 def extract_article(body: bytes, url: str, headers: Mapping | None = None,
@@ -71,7 +72,7 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     # 1. decode
     page = decode_html(body, headers, override=options.encoding, max_bytes=options.max_bytes)
     tree = parse_html(page.text)
-    elements = sum(1 for _ in tree.iter())
+    elements = int(_COUNT_NODES(tree))
     if elements > MAX_ELEMENTS:
         raise ExtractionError("too_many_elements", f"{elements} elements on {url}, limit {MAX_ELEMENTS}: "
                               "not an article page")
@@ -93,12 +94,16 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     # ("[if !IE]>|xGv00|…<![endif]", qq.com) as if they were; drop them, keep their tails.
     etree.strip_elements(tree, etree.Comment, with_tail=False)
 
+    # The tree is final from here on: one selector index and one text map serve the title,
+    # the body candidates and the page's lines (dates, 来源).
+    index, tmap = selector_index(tree), TextMap(tree)
+
     # 2. government meta / 3. site selector / headline in the page
-    title = find_title(tree, meta, options, page_title)
+    title = find_title(tree, meta, options, page_title, index, tmap)
     title = strip_pinyin_annotations([title])[0]
 
     # 3.–6. the body paragraphs, and which stage found them
-    paragraphs, stage = find_body_paragraphs(tree, url, options, title)
+    paragraphs, stage = find_body_paragraphs(tree, url, options, title, index, tmap)
 
     # 7. clean
     paragraphs = clean_paragraphs(paragraphs, title, removed)
@@ -115,7 +120,7 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     published = None
     if options.date_selector:
         published = parse_date(" ".join(select_text(tree, options.date_selector)))
-    page_lines = element_paragraphs(tree)   # once: dates and 来源 both read it
+    page_lines = tmap.paragraphs(tree)   # once: dates and 来源 both read it
     published = published or find_published(tree, url, meta, title=title, lines=page_lines,
                                              script_date=script_date)
     if looks_like_list_page(tree, paragraphs):
@@ -181,8 +186,8 @@ def parse_html(text: str) -> etree._Element:
 
 
 # ------------------------------------------------------------------ body
-def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions,
-                         title: str) -> tuple[list[str], str]:
+def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions, title: str,
+                         index: SelectorIndex | None = None, tmap: TextMap | None = None) -> tuple[list[str], str]:
     """Paragraphs of the article body and the method that found them."""
     # 3. site selector: the operator's own word for this site
     if options.body_selector:
@@ -190,7 +195,7 @@ def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions
         if found:
             return found, "site_selector"
     # 4.–6. candidates (CMS containers, density, trafilatura, readability), one selector
-    best = choose_body(tree, url, title)
+    best = choose_body(tree, url, title, tmap=tmap, index=index)
     if best is None:
         return [], "none"
     return best.paragraphs, best.method

@@ -29,14 +29,18 @@ _PIPES = re.compile(r"[|｜]")
 _SENTENCE_END = re.compile(r"[。！？!?]")
 
 
+# The junk tags, and every childless element whose only attribute is an id.
+_JUNK_CANDIDATES = etree.XPath("|".join([f"//{t}" for t in V.SPAM_JUNK_TAGS] + ["//*[@id and count(@*) = 1 and not(*)]"]))
+
+
 def remove_junk_tags(tree: etree._Element) -> list[str]:
     """Drop tags that only spam kits use, and empty random-id tags outside their context."""
     reasons: list[str] = []
     junk = set(V.SPAM_JUNK_TAGS)
     id_tags = set(V.SPAM_JUNK_ID_TAGS)
     count = 0
-    for el in list(tree.iter()):
-        tag = el.tag if isinstance(el.tag, str) else ""
+    for el in _JUNK_CANDIDATES(tree):   # filtered by XPath: no Python object per other element
+        tag = el.tag
         if tag in junk:
             remove_keeping_tail(el)
             count += 1
@@ -55,6 +59,9 @@ def _inside_table(el: etree._Element) -> bool:
     return any(a.tag == "table" for a in el.iterancestors())
 
 
+_STYLED = etree.XPath("//*[@style or @hidden]")
+
+
 def remove_hidden_blocks(tree: etree._Element) -> list[str]:
     """Hidden elements never reach readers, with one exception decided on evidence: a hidden
     block that holds the article's prose (sentences, few links, no keyword stuffing) is one
@@ -63,8 +70,8 @@ def remove_hidden_blocks(tree: etree._Element) -> list[str]:
     block waits under ``visibility: hidden`` with several paragraphs of prose. Hidden link farms and keyword dumps go and are reported."""
     spammy = 0
     scripts = " ".join(sc.text or "" for sc in tree.iter("script"))
-    for el in list(tree.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
+    for el in _STYLED(tree):   # only elements with a style or hidden attribute, in document order
+        if el.getparent() is None:
             continue
         style = el.get("style") or ""
         if not (_HIDDEN_STYLE.search(style) or el.get("hidden") is not None):

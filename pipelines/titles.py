@@ -20,8 +20,8 @@ from lxml import etree
 
 from pipelines import spam, vocabulary as V
 from pipelines.article import ExtractOptions
-from pipelines.htmltext import element_paragraphs, link_text_length
-from pipelines.pagemeta import meta_value, select, select_text
+from pipelines.htmltext import TextMap, element_paragraphs, link_text_length
+from pipelines.pagemeta import SelectorIndex, meta_value, select, select_text
 
 
 def page_title(tree: etree._Element) -> str:
@@ -40,6 +40,7 @@ _SEGMENT_BOUNDARY = re.compile(
     r"\s*(?:--+|::|@|" + "|".join(re.escape(s) for s in V.TITLE_SEPARATORS) + r")\s*|\s+")
 _BREADCRUMB_HEADING = re.compile(r"^\s*(?:首页|首頁|主页|主頁|网站首页|網站首頁|Home)\s*(?:[-—>»›/|｜]|&gt;)", re.I)
 _MIN_SHOWN = 6
+_TEXT_NODES = etree.XPath("descendant-or-self::*/text()")
 
 
 def _squeeze(text: str) -> str:
@@ -78,13 +79,13 @@ def headline_shown_in_title(tree: etree._Element, title: str, site_name: str | N
         return ""
     body = tree.find(".//body")
     shown: set[str] = set()
-    # One pass over text nodes (not text_content() per element, which is quadratic on deep pages).
-    for el in (body if body is not None else tree).iter():
-        for text in (el.text, el.tail):
-            if text and len(text) <= 300:
-                key = _squeeze(text)
-                if key in heads or key in tails:
-                    shown.add(key)
+    # One pass over the text nodes (not text_content() per element, which is quadratic on
+    # deep pages; an XPath over text() makes no element objects either).
+    for text in _TEXT_NODES(body if body is not None else tree):
+        if len(text) <= 300:
+            key = _squeeze(text)
+            if key in heads or key in tails:
+                shown.add(key)
     for candidates in (heads, tails):
         found = [key for key in candidates if key in shown]
         if found:
@@ -103,9 +104,10 @@ def _overlap(a: str, b: str) -> float:
 
 
 def find_title(tree: etree._Element, meta: Mapping[str, str], options: ExtractOptions,
-               title: str) -> str:
+               title: str, index: SelectorIndex | None = None, tmap: TextMap | None = None) -> str:
     """ArticleTitle meta -> site selector -> <title> segment shown in the page / best heading
-    -> <title> minus site name (see the module docstring)."""
+    -> <title> minus site name (see the module docstring). ``index`` and ``tmap``: the
+    page's selector index and text map, when the caller has them (the same answers, faster)."""
     if (value := meta_value(meta, "ArticleTitle")) and not spam.is_spam_line(value):
         return value.strip()
     if options.title_selector:
@@ -118,15 +120,16 @@ def find_title(tree: etree._Element, meta: Mapping[str, str], options: ExtractOp
     site_part = _squeeze(title[len(stripped):]) if stripped and title.startswith(stripped) else ""
     best, best_score, longest, title_is_column = "", 0.0, "", False
     for rank, selector in enumerate(("h1", *V.TITLE_SELECTORS, "h2", "h3", "h4", "h5")):
-        for el in select(tree, selector)[:5]:
-            text = re.sub(r"\s+", " ", " ".join(element_paragraphs(el))).strip()
+        for el in select(tree, selector, index)[:5]:
+            lines = tmap.paragraphs(el) if tmap is not None else element_paragraphs(el)
+            text = re.sub(r"\s+", " ", " ".join(lines)).strip()
             if _BREADCRUMB_HEADING.match(text):
                 title_is_column |= bool(stripped) and _squeeze(text).endswith(_squeeze(stripped))
                 continue
             if not (4 <= len(text) <= 120) or spam.is_spam_line(text):
                 continue
             if (site_name and text in site_name or (site_part and _squeeze(text) in site_part)
-                    or link_text_length(el) > 0.8 * len(text)):
+                    or (tmap.link_text_length(el) if tmap is not None else link_text_length(el)) > 0.8 * len(text)):
                 continue
             if len(text) > len(longest):
                 longest = text

@@ -22,13 +22,12 @@ from lxml import etree
 
 from pipelines import vocabulary as V
 from pipelines.htmltext import TextMap, element_paragraphs
-from pipelines.pagemeta import select
+from pipelines.pagemeta import SelectorIndex, select, selector_index
 
 MIN_OWN_CHARS = 40
 _SENTENCE_PUNCT = re.compile(r"[。，；！？、,;!?]")
 _SENTENCE_END = re.compile(r"[。！？!?；;]")
 _FILE_NAME = re.compile(rf"\.(?:{'|'.join(V.ATTACHMENT_EXTENSIONS)})\b", re.I)
-_SIMPLE_SELECTOR = re.compile(r"^([#.]?)([\w-]+)$")
 _LIST_BLOCKS = ("ul", "ol", "dl", "div", "table", "tbody", "p", "td", "section", "nav", "select")
 
 
@@ -43,30 +42,17 @@ class Candidate:
         return self.name.split(":", 1)[0]
 
 
-def _index_by_id_and_class(tree: etree._Element) -> dict[str, list[etree._Element]]:
-    """One pass: "#id", ".class" and "tag" -> elements in document order (one walk for ~50 selectors)."""
-    index: dict[str, list[etree._Element]] = {}
-    for el in tree.iter():
-        if not isinstance(el.tag, str):
-            continue
-        index.setdefault(el.tag, []).append(el)
-        if el_id := el.get("id"):
-            index.setdefault("#" + el_id.strip(), []).append(el)
-        for cls in (el.get("class") or "").split():
-            index.setdefault("." + cls, []).append(el)
-    return index
-
-
-def container_candidates(tree: etree._Element, limit: int = 2, tmap: TextMap | None = None) -> list[Candidate]:
+def container_candidates(tree: etree._Element, limit: int = 2, tmap: TextMap | None = None,
+                         index: SelectorIndex | None = None) -> list[Candidate]:
     """The best match of each of the first ``limit`` selectors (best first) whose match holds
     real, mostly unlinked, punctuated text. Sibling matches of the same selector under one
     parent (a body built from per-paragraph ``<span class="content">``) are taken together."""
     tmap = tmap or TextMap(tree)
-    index = _index_by_id_and_class(tree)
+    index = index if index is not None else selector_index(tree)
     out: list[Candidate] = []
     seen: set = set()
     for selector in V.BODY_CONTAINER_SELECTORS:
-        matches = index.get(selector, []) if _SIMPLE_SELECTOR.match(selector) else select(tree, selector)
+        matches = select(tree, selector, index)
         best, best_len = None, 0
         for el in matches:
             total = tmap.text_length(el)

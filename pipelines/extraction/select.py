@@ -32,6 +32,7 @@ from lxml import etree
 
 from pipelines.clean import clean_paragraphs
 from pipelines.htmltext import TextMap
+from pipelines.pagemeta import SelectorIndex
 from pipelines.extraction.candidates import (
     Candidate, container_candidates, density_candidate, readability_candidate, trafilatura_candidate,
 )
@@ -138,10 +139,12 @@ def _dominant(dense: Candidate, tree: etree._Element, tmap: TextMap) -> float | 
 
 
 def choose_body(tree: etree._Element, url: str, title: str,
-                trace: Callable[[str], None] | None = None, tmap: TextMap | None = None) -> Candidate | None:
-    """The best candidate (its ``paragraphs`` are not yet cleaned), or None when nothing holds text."""
+                trace: Callable[[str], None] | None = None, tmap: TextMap | None = None,
+                index: SelectorIndex | None = None) -> Candidate | None:
+    """The best candidate (its ``paragraphs`` are not yet cleaned), or None when nothing holds
+    text. ``tmap``/``index``: the page's text map and selector index, when the caller has them."""
     tmap = tmap or TextMap(tree)   # one walk: every block's lines and lengths
-    containers = container_candidates(tree, tmap=tmap)
+    containers = container_candidates(tree, tmap=tmap, index=index)
     dense = density_candidate(tree, tmap)
     if containers and dense is not None:
         first = containers[0]
