@@ -14,6 +14,9 @@ class RawPage:
     body: bytes
     fetched_at: str                   # ISO datetime, UTC
     region: str | None = None
+    # the page's attachment files (pipelines.attachments.AttachmentFile), fetched with it
+    # (crawler.attachments); AttachmentPipeline replaces them with the Attachments read
+    attachments: list = field(default_factory=list)
     # filled in by the pipelines, in order:
     article: Any = None               # pipelines.article.Article (extract)
     record: Any = None                # index.base.ArticleRecord (normalize)

@@ -59,9 +59,12 @@ EXTENSIONS = {
 SPIDER_MIDDLEWARES = {
     "crawler.resume.ResumeMiddleware": 950,   # only with NEWSMON_JOBDIR (newsmon crawl --jobdir)
     "crawler.incremental.StopAtSeenListMiddleware": 940,      # stop paging at known articles
+    # Last on the spider's output: an article page waits for its attachment files.
+    "crawler.attachments.AttachmentMiddleware": 30,
 }
 ITEM_PIPELINES = {
-    "pipelines.stages.ExtractPipeline": 100,      # decode -> extract -> clean
+    "pipelines.attachment_stage.AttachmentPipeline": 90,   # attachment files -> text (worker processes)
+    "pipelines.stages.ExtractPipeline": 100,      # decode -> extract -> clean (+ attachment texts)
     "pipelines.stages.QuarantinePipeline": 200,   # spam pages recorded, never indexed
     "pipelines.stages.NormalizePipeline": 300,    # simplified/folded form for matching
     "pipelines.stages.DedupPipeline": 400,        # exact + near-duplicate -> story_id
@@ -77,6 +80,13 @@ NEWSMON_JOBDIR = None              # crash-safe resume directory (crawler/resume
 NEWSMON_CHECKPOINT_ITEMS = 20      # with a jobdir: flush the index every N items
 # Conditional requests for known articles, no paging past known ones; NEWSMON_INCREMENTAL=0
 # makes one crawl fetch and re-extract everything (e.g. after an extractor upgrade).
+# Attachments (PDF, DOC/DOCX, WPS, XLS/XLSX) of article pages: fetched, read, searched with
+# the article (crawler/attachments.py, pipelines/attachments/). Limits per file and page:
+NEWSMON_ATTACHMENTS_ENABLED = os.environ.get("NEWSMON_ATTACHMENTS", "1") != "0"
+NEWSMON_ATTACHMENT_MAX_FILES = 5                   # per article page
+NEWSMON_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024    # per file (its download_maxsize)
+NEWSMON_ATTACHMENT_MAX_PAGES = 50                  # PDF pages read
+NEWSMON_ATTACHMENT_TIMEOUT = float(os.environ.get("NEWSMON_ATTACHMENT_TIMEOUT", "20"))   # s per file
 NEWSMON_INCREMENTAL_ENABLED = os.environ.get("NEWSMON_INCREMENTAL", "1") != "0"
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -45,6 +45,8 @@ class ArticleRecord:
     story_id: str = ""
     canonical: bool = False
     lsh_bands: list[str] = field(default_factory=list)   # dedup state, stored with the article
+    # files the page links to ({name,url,type,size,sha256,status}); their text is in ``text``
+    attachments: list[dict] = field(default_factory=list)
 
     @property
     def match_text(self) -> str:
@@ -63,6 +65,7 @@ class ArticleRecord:
             "id": self.id, "url": self.url, "site": self.site, "title": self.title,
             "published": self.published, "text": self.text,
             "story_id": self.story_id, "canonical": self.canonical,
+            "attachments": [dict(a) for a in self.attachments],
         }
 
     def to_dict(self) -> dict:

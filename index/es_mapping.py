@@ -27,7 +27,7 @@ from index.es_state import STATE_MAPPING
 
 logger = logging.getLogger("newsmon.index")
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2     # v2: attachments (kept in _source, not indexed: their text is in text)
 DEFAULT_PREFIX = "newsmon"
 
 _KEYWORD = {"type": "keyword"}
@@ -46,6 +46,7 @@ ARTICLE_MAPPING = {
         "search_title": _SEARCH, "search_text": _SEARCH,
         "text_hash": _KEYWORD, "lsh_bands": _KEYWORD, "story_id": _KEYWORD,
         "canonical": {"type": "boolean"},
+        "attachments": {"type": "object", "enabled": False},   # [{name,url,type,size,sha256,status}]
         # Dates as the crawler wrote them, compared as strings exactly like the SQLite
         # backend does (keyword sort = UTF-8 byte order = SQLite's BINARY collation).
         "published": _KEYWORD, "fetched_at": _KEYWORD,
@@ -100,6 +101,7 @@ def article_doc(record: ArticleRecord, story_date: str | None = None) -> dict:
 def record_from_doc(source: dict) -> ArticleRecord:
     values = {name: source.get(name) for name in _RECORD_FIELDS}
     values["lsh_bands"] = list(values["lsh_bands"] or [])
+    values["attachments"] = list(values["attachments"] or [])
     values["canonical"] = bool(values["canonical"])
     values["story_id"] = values["story_id"] or ""
     values["fetched_at"] = values["fetched_at"] or ""

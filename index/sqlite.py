@@ -22,6 +22,7 @@ unfinished batch and leaves as ``index.errors.StorageError``.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -50,7 +51,8 @@ CREATE TABLE IF NOT EXISTS articles (
     story_id TEXT NOT NULL DEFAULT '', canonical INTEGER NOT NULL DEFAULT 0,
     sort_date TEXT NOT NULL,   -- published, else fetched_at: orders stories
     day TEXT NOT NULL,         -- sort_date[:10]: since/until and the dedup window
-    lsh_bands TEXT NOT NULL DEFAULT ''   -- dedup keys as given, space-joined
+    lsh_bands TEXT NOT NULL DEFAULT '',  -- dedup keys as given, space-joined
+    attachments TEXT NOT NULL DEFAULT '' -- JSON list of {name,url,type,size,sha256,status}; '' = none
 );
 CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
 CREATE INDEX IF NOT EXISTS articles_site_url ON articles(site, url, id);
@@ -73,7 +75,7 @@ _ARTICLE_COLUMNS = ("id", "url", "canonical_url", "site", "title", "text", "norm
                     "norm_text", "text_hash", "published", "fetched_at", "region", "source",
                     "author", "column_name", "story_id", "canonical")   # ArticleRecord's field order
 _TIES_READ = 4          # find_by_lsh_bands: tied candidates past the limit read as rows, not ids
-_RECORD_COLUMNS = "rowid, " + ", ".join(_ARTICLE_COLUMNS) + ", lsh_bands"
+_RECORD_COLUMNS = "rowid, " + ", ".join(_ARTICLE_COLUMNS) + ", lsh_bands, attachments"
 # The same positions with the text cut to its opening and no normalized text
 # (``full_text=False``): what dedup reads of candidates and of a story's copies.
 # Decoding the two texts is most of reading a row (~15 -> ~6 us).
@@ -144,6 +146,9 @@ class SQLiteIndex:
         # article in an index that grows with the corpus.
         self._conn.execute("PRAGMA cache_size=-65536")
         self._conn.executescript(_SCHEMA + sqlite_dedup.SCHEMA)
+        if "attachments" not in {row[1] for row in self._conn.execute("PRAGMA table_info(articles)")}:
+            # an index made before attachments were read: additive, no version change
+            self._conn.execute("ALTER TABLE articles ADD COLUMN attachments TEXT NOT NULL DEFAULT ''")
         row = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()
         version = row[0]
         if version is None:
@@ -175,6 +180,7 @@ class SQLiteIndex:
         sort_date = record.published or record.fetched_at or ""
         new_fts = fts_text(record.match_text)
         bands = sqlite_dedup.joined(record.lsh_bands)
+        attachments = json.dumps(record.attachments, ensure_ascii=False) if record.attachments else ""
         with self._lock:
             old = self._conn.execute(
                 "SELECT rowid, norm_title, norm_text, day FROM articles WHERE id = ?", (record.id,)
@@ -182,15 +188,15 @@ class SQLiteIndex:
             assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS[1:])
             if old is None:
                 cursor = self._conn.execute(
-                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, sort_date, day, lsh_bands) "
-                    f"VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?, ?)",
-                    (*values, sort_date, sort_date[:10], bands))
+                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, sort_date, day, lsh_bands, attachments) "
+                    f"VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?, ?, ?)",
+                    (*values, sort_date, sort_date[:10], bands, attachments))
                 rowid = cursor.lastrowid
             else:
                 rowid = old["rowid"]
                 self._conn.execute(
-                    f"UPDATE articles SET {assignments}, sort_date = ?, day = ?, lsh_bands = ? WHERE id = ?",
-                    (*values[1:], sort_date, sort_date[:10], bands, record.id))
+                    f"UPDATE articles SET {assignments}, sort_date = ?, day = ?, lsh_bands = ?, attachments = ? "
+                    "WHERE id = ?", (*values[1:], sort_date, sort_date[:10], bands, attachments, record.id))
                 old_fts = fts_text(old["norm_title"] + "\n" + old["norm_text"])
                 self._conn.execute(
                     "INSERT INTO articles_fts(articles_fts, rowid, body) VALUES ('delete', ?, ?)",
@@ -274,8 +280,9 @@ class SQLiteIndex:
     def _record(row: sqlite3.Row) -> ArticleRecord:
         """A ``SELECT _RECORD_COLUMNS`` row as a record (by position: dedup reads
         several per article, and a dict of named fields per row costs more)."""
-        bands = row[18]
-        return ArticleRecord(*row[1:17], bool(row[17]), bands.split(" ") if bands else [])
+        bands, attachments = row[18], row[19]
+        return ArticleRecord(*row[1:17], bool(row[17]), bands.split(" ") if bands else [],
+                             json.loads(attachments) if attachments else [])
 
     @guarded
     def _select(self, where: str, params: tuple | list, order: str = "",

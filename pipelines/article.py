@@ -34,6 +34,7 @@ class Article:
     spam: bool = False             # the page's article itself is spam: quarantine it
     spam_reasons: list[str] = field(default_factory=list)  # also spam removed from a good page
     removed: list[str] = field(default_factory=list)       # names of cleaning rules that fired
+    attachments: list = field(default_factory=list)        # pipelines.attachments.Attachment, text joined to ``text``
 
     def to_dict(self) -> dict:
         return asdict(self)

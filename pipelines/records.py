@@ -19,4 +19,5 @@ def build_record(article: Article, *, site: str, fetched_at: str, region: str | 
         title=article.title, text=article.text,
         norm_title=normalize_text(article.title), norm_text=norm_text,
         text_hash=normalized_text_hash(norm_text), published=article.published, fetched_at=fetched_at,
-        region=region, source=article.source, author=article.author, column=article.column)
+        region=region, source=article.source, author=article.author, column=article.column,
+        attachments=[a.export_dict() for a in article.attachments])

@@ -26,6 +26,7 @@ from crawler.stats import count
 from index import IndexBackend, Quarantined, StorageError, open_index
 from pipelines.article import ExtractionError, ExtractOptions
 from pipelines.dedup import StoryClusterer
+from pipelines.attachments.notice import extract_page
 from pipelines.extract import extract_article
 from pipelines.records import build_record
 from pipelines.requirements import MissingExtractor, raise_missing
@@ -131,8 +132,10 @@ class ExtractPipeline:
     def process_item(self, item):
         try:
             try:
-                item.article = extract_article(item.body, item.url, item.headers,
-                                               self.options_by_site.get(item.site))
+                # (extract_article, plus the text of the page's attachments: a "见附件" notice too)
+                item.article = extract_page(item.body, item.url, item.headers,
+                                            self.options_by_site.get(item.site), item.attachments,
+                                            extract=extract_article)
             except ImportError as exc:
                 raise_missing(exc)
         except MissingExtractor as exc:

@@ -192,7 +192,7 @@ def test_open_index_errors_are_one_line(elasticsearch_node, fixture_sites, tmp_p
 
 
 def test_mapping_upgrade_reindexes_into_a_new_version_behind_the_alias(elasticsearch_node, tmp_path, monkeypatch):
-    from index.es_mapping import ensure_indices
+    from index.es_mapping import MAPPING_VERSION as v, ensure_indices
     monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path))
     url = es_index_url(elasticsearch_node)
     prefix = url.rsplit("/", 1)[1]
@@ -202,18 +202,18 @@ def test_mapping_upgrade_reindexes_into_a_new_version_behind_the_alias(elasticse
     before = index.search(parse_query("激光 OR 防汛"))
     index.close()
     client = Elasticsearch(elasticsearch_node.url)
-    ensure_indices(client, prefix, version=2)          # what a newsmon with mapping v2 does at open
-    assert list(client.indices.get_alias(name=f"{prefix}-articles")) == [f"{prefix}-articles-v2"]
-    assert not client.indices.exists(index=f"{prefix}-articles-v1")
+    ensure_indices(client, prefix, version=v + 1)      # what a newsmon with the next mapping does at open
+    assert list(client.indices.get_alias(name=f"{prefix}-articles")) == [f"{prefix}-articles-v{v + 1}"]
+    assert not client.indices.exists(index=f"{prefix}-articles-v{v}")
     assert client.count(index=f"{prefix}-articles")["count"] == 3
     # the search fields (not kept in _source) were rebuilt, so search still works
     assert client.count(index=f"{prefix}-articles",
                         query={"match_phrase": {"search_text": "激 光 产 业 园"}})["count"] == 2
-    with pytest.raises(IndexURLError, match="mapping v2; this newsmon knows v1: upgrade newsmon"):
+    with pytest.raises(IndexURLError, match=f"mapping v{v + 1}; this newsmon knows v{v}: upgrade newsmon"):
         open_index(url)
-    monkeypatch.setattr("index.es_mapping.MAPPING_VERSION", 3)
+    monkeypatch.setattr("index.es_mapping.MAPPING_VERSION", v + 2)
     upgraded = open_index(url)                          # a newer newsmon upgrades at open
-    assert list(client.indices.get_alias(name=f"{prefix}-quarantine")) == [f"{prefix}-quarantine-v3"]
+    assert list(client.indices.get_alias(name=f"{prefix}-quarantine")) == [f"{prefix}-quarantine-v{v + 2}"]
     assert upgraded.search(parse_query("激光 OR 防汛")) == before
     upgraded.close()
 
