@@ -156,6 +156,21 @@ class IndexBackend(Protocol):
 
 # -- story results: one shape for every backend ---------------------------------
 
+def story_key(origin_id: str) -> str:
+    """A story's id: its origin copy's article id, shortened (``pipelines/dedup.py``)."""
+    return "s-" + origin_id[:16]
+
+
+def founder_prefix(story_id: str) -> str | None:
+    """The article-id prefix a story id was made from, or None for another shape. A
+    story renamed when a later-found copy became its origin keeps the copy its former
+    id names, so ``story_copies`` finds it by a former id too (links in sent alerts,
+    digest records)."""
+    if story_id.startswith("s-") and len(story_id) == 18:
+        return story_id[2:]
+    return None
+
+
 def order_copies(copies: list[ArticleRecord]) -> list[ArticleRecord]:
     """Canonical copy first, then the reposts by date (then URL, so the order is stable)."""
     return sorted(copies, key=lambda r: (not r.canonical, r.published or r.fetched_at or "", r.url))

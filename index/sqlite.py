@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 
 from index import sqlite_dedup
 from index.band_window import BandWindow
-from index.base import ArticleRecord, Quarantined, order_copies
+from index.base import ArticleRecord, Quarantined, founder_prefix, order_copies
 from index.errors import StorageError, guarded, sqlite_error
 from index.query import Query
 from index.sqlite_fts import fts_text
@@ -320,7 +320,15 @@ class SQLiteIndex:
 
     def story_copies(self, story_id: str, *, full_text: bool = True) -> list[ArticleRecord]:
         columns = _RECORD_COLUMNS if full_text else _OPENING_COLUMNS
-        return order_copies(self._select("story_id = ?", (story_id,), columns=columns))
+        copies = self._select("story_id = ?", (story_id,), columns=columns)
+        prefix = None if copies else founder_prefix(story_id)
+        if prefix:      # a former id: the story is where the copy it names is now
+            with self._lock:
+                row = self._conn.execute("SELECT story_id FROM articles WHERE id >= ? AND id < ? LIMIT 1",
+                                         (prefix, prefix + "~")).fetchone()
+            if row and row[0] != story_id:
+                copies = self._select("story_id = ?", (row[0],), columns=columns)
+        return order_copies(copies)
 
     @guarded
     def quarantined(self) -> list[Quarantined]:

@@ -14,10 +14,16 @@ machine"); the clusterer keeps only a bounded cache of shingle sets.
    lead) find candidates in the backend within ``window_days``; each is verified
    by exact Jaccard or containment of the character shingles, and rejected when
    the two texts state different facts (``pipelines/similarity.py``);
-4. otherwise a new story, whose id comes from its first-seen copy and never changes.
+4. otherwise a new story.
 
 The story's canonical copy is its origin (``choose_origin``), recomputed from all
-copies whenever one joins, so it does not depend on crawl order.
+copies whenever one joins, and the story's id is its origin's (``story_key``): so
+neither depends on crawl order, and a crawl resumed after a kill, or run again,
+gives every story the id an uninterrupted crawl gives it. When a later-crawled
+copy turns out to be the origin, the story takes that copy's id
+(``StoryAssignment.renamed_from`` names the former one); a former id still finds
+the story (the backends look up the copy it was made from), and the crawl
+carries the story's sent-alert marks over (``monitor/story_moves.py``).
 """
 from __future__ import annotations
 
@@ -30,7 +36,7 @@ from datetime import date, timedelta
 from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from index.base import ArticleRecord, IndexBackend
+from index.base import ArticleRecord, IndexBackend, story_key
 from pipelines.minhash import band_keys, shingle_hashes
 from pipelines.normalize import dedup_codepoints, dedup_form, normalize_text
 from pipelines.similarity import TextFeatures, similarity
@@ -156,7 +162,8 @@ def choose_origin(copies: list[ArticleRecord]) -> ArticleRecord:
     1. the earliest publication day (the fetch day for an undated page);
     2. among those, a copy whose site another copy's 来源 line names;
     3. the earliest time of day, when every remaining copy gives one;
-    4. a copy without a relay lead-in ("宿迁网讯："), then the first fetched, then the id."""
+    4. a copy without a relay lead-in ("宿迁网讯："), then the first fetched (by day: within
+       one day fetch order is crawl order, which must not decide), then the id."""
     first_day = min(_first_day(c) for c in copies)
     pool = [c for c in copies if _first_day(c) == first_day]
     if len(pool) == 1:      # the usual case: the rules below only break ties
@@ -166,7 +173,7 @@ def choose_origin(copies: list[ArticleRecord]) -> ArticleRecord:
     if all(len(c.published or "") > 10 for c in pool):
         first_time = min(c.published[11:16] for c in pool)
         pool = [c for c in pool if c.published[11:16] == first_time]
-    return min(pool, key=lambda c: (bool(_LEAD_IN.match(c.text)), c.fetched_at or "", c.id))
+    return min(pool, key=lambda c: (bool(_LEAD_IN.match(c.text)), (c.fetched_at or "")[:10], c.id))
 
 
 def origin_stays(origin: ArticleRecord, record: ArticleRecord) -> bool:
@@ -201,6 +208,7 @@ class StoryAssignment:
     match: Match | None
     canonical_id: str             # the story's canonical copy after this assignment
     similarity: float | None = None   # near matches: max(Jaccard, containment)
+    renamed_from: str | None = None   # the story's id before its origin changed to another copy
 
 
 class StoryClusterer:
@@ -345,7 +353,7 @@ class StoryClusterer:
             if near is not None:
                 return self._join(record, near[0], "near", near[1])
 
-        record.story_id = "s-" + record.id[:16]
+        record.story_id = story_key(record.id)
         record.canonical = True
         return StoryAssignment(record.story_id, True, None, None, record.id)
 
@@ -375,9 +383,12 @@ class StoryClusterer:
         copies = [c for c in self.backend.story_copies(story_id, full_text=False)
                   if c.id != record.id] or [match]
         origin = choose_origin(copies + [record])
-        record.story_id = story_id
         record.canonical = origin is record
         current = next((c.id for c in copies if c.canonical), None)
-        if origin.id != current:   # a later-crawled copy turned out to be the origin
-            self.backend.set_story([c.id for c in copies] + [record.id], story_id, origin.id)
-        return StoryAssignment(story_id, False, match.id, how, origin.id, similarity_)
+        new_id = story_id
+        if origin.id != current:   # a later-crawled copy turned out to be the origin: the story is its
+            new_id = story_key(origin.id)
+            self.backend.set_story([c.id for c in copies] + [record.id], new_id, origin.id)
+        record.story_id = new_id
+        return StoryAssignment(new_id, False, match.id, how, origin.id, similarity_,
+                               renamed_from=story_id if new_id != story_id else None)

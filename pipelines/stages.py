@@ -24,6 +24,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.stats import count
 from index import IndexBackend, Quarantined, StorageError, open_index
+from monitor.story_moves import carry_alert_marks
 from pipelines.article import ExtractionError, ExtractOptions
 from pipelines.dedup import StoryClusterer
 from pipelines.attachments.notice import extract_page
@@ -197,6 +198,10 @@ class DedupPipeline:
 
     def process_item(self, item):
         item.assignment = self.guard.run(item, lambda: self.clusterer.assign(item.record))
+        former = item.assignment.renamed_from
+        if former:      # the story took its new origin's id: its alerts stay sent
+            self.guard.run(item, lambda: carry_alert_marks(self.clusterer.backend.state, former,
+                                                           item.assignment.story_id))
         return item
 
 

@@ -23,9 +23,10 @@ def indexed_count(db_path) -> int:
 
 
 def comparable(export: list[dict]) -> tuple[dict, set]:
-    """Each page's fields, and the partition of pages into stories (story ids come from
-    whichever copy was seen first, so two crawls agree on the grouping, not the ids)."""
-    pages = {line["url"]: {k: line[k] for k in ("id", "site", "title", "published", "text", "canonical")}
+    """Each page's fields, its story id included (a story is named after its origin, so
+    the order pages came in does not matter), and the partition of pages into stories."""
+    pages = {line["url"]: {k: line[k] for k in ("id", "site", "title", "published", "text", "canonical",
+                                                 "story_id")}
              for line in export}
     stories: dict[str, set] = {}
     for line in export:

@@ -209,13 +209,17 @@ def test_later_crawled_earlier_copy_becomes_canonical(clusterer, index):
     original = make_record("http://www.sczf.gov.cn/art/1.html", text(LASER), "2024-07-12",
                            fetched_at="2024-07-20T10:00:00+00:00")
     assignment = add(clusterer, original)
-    assert assignment.story_id == first.story_id          # story id stays the first-seen copy's
+    # the story takes its origin's id, as if the origin had been crawled first
+    assert assignment.story_id == "s-" + original.id[:16] != first.story_id
+    assert assignment.renamed_from == first.story_id
     assert assignment.canonical_id == original.id and original.canonical
-    assert canonical_ids(index) == {first.story_id: [original.id]}
+    assert canonical_ids(index) == {assignment.story_id: [original.id]}
+    assert {c.id for c in index.story_copies(first.story_id)} == {repost.id, original.id}  # a former id finds it
     later = make_record("http://www.tw.example/a.htm", variants(LASER)["traditional"], "2024-07-15",
                         site="tw-news")
-    assert add(clusterer, later).canonical_id == original.id
-    assert canonical_ids(index) == {first.story_id: [original.id]}
+    joined = add(clusterer, later)
+    assert joined.canonical_id == original.id and joined.renamed_from is None
+    assert canonical_ids(index) == {assignment.story_id: [original.id]}
 
 
 def test_same_day_copy_without_lead_in_wins_tie(clusterer, index):

@@ -7,13 +7,14 @@ import opencc
 import pytest
 
 from index import IndexURLError, open_index
-from index.base import ArticleRecord, IndexBackend, Quarantined
+from index.base import ArticleRecord, IndexBackend, Quarantined, story_key
 from index.query import parse_query
 from index.story_search import search_page
 from pipelines.dedup import article_id, canonical_url, text_hash
 from pipelines.normalize import normalize_text
 
-EXPORT_KEYS = {"id", "url", "site", "title", "published", "text", "story_id", "canonical"}
+EXPORT_KEYS = {"id", "url", "site", "title", "published", "text", "story_id", "canonical",
+               "attachments"}   # (issue 20 item 4: the files the page links to, added compatibly)
 STORY_KEYS = {"story_id", "title", "url", "site", "published", "snippet", "copies", "reach"}
 
 LASER = (
@@ -251,10 +252,25 @@ def test_story_copies_and_set_story(backend, corpus):
     backend.set_story([laser.id, repost.id, corpus["laser_tw"].id], laser.story_id, repost.id)
     copies = backend.story_copies(laser.story_id)
     assert copies[0].id == repost.id and [c.canonical for c in copies] == [True, False, False]
-    # moving an article into another story
+    # moving an article into another story: its former story id finds it there
     backend.set_story([corpus["ai"].id], laser.story_id, repost.id)
     assert len(backend.story_copies(laser.story_id)) == 4
-    assert backend.story_copies(corpus["ai"].story_id) == []
+    assert {c.story_id for c in backend.story_copies(corpus["ai"].story_id)} == {laser.story_id}
+    assert backend.story_copies(story_key("f" * 40)) == []
+
+
+def test_a_story_named_after_a_new_origin_is_found_by_its_former_id(backend, corpus):
+    """Dedup names a story after its origin; a copy crawled later that turns out to be the
+    origin renames the story (set_story to ``story_key(origin)``). Alert links and digest
+    records made before still name the former id."""
+    laser, tw, repost = corpus["laser"], corpus["laser_tw"], corpus["laser_repost"]
+    renamed = story_key(tw.id)
+    backend.set_story([laser.id, tw.id, repost.id], renamed, tw.id)
+    backend.flush()
+    for story_id in (renamed, laser.story_id):
+        copies = backend.story_copies(story_id)
+        assert [c.id for c in copies][0] == tw.id and {c.id for c in copies} == {laser.id, tw.id, repost.id}
+        assert {c.story_id for c in copies} == {renamed}
 
 
 def test_find_by_text_hash_and_lsh_bands(backend, corpus):

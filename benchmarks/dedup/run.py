@@ -86,7 +86,7 @@ def run_newsmon(size: int, seed: int, workdir: Path) -> dict:
     index = open_index(f"sqlite:///{db}")
     clusterer = StoryClusterer(index)
     store_keys = sqlite_dedup.store = _Timed(sqlite_dedup.store)
-    truth, families, predicted, ids, origins = [], [], [], [], set()
+    truth, families, ids, origins = [], [], [], set()
     assign_s = total_s = assign_cpu = total_cpu = 0.0
     for n, article in enumerate(generate(size, seed), 1):
         record = record_of(article)
@@ -101,7 +101,6 @@ def run_newsmon(size: int, seed: int, workdir: Path) -> dict:
         total_cpu += end_cpu - start_cpu
         truth.append(article.story)
         families.append(article.family)
-        predicted.append(assignment.story_id)   # story ids never change once given
         ids.append(record.id)
         if article.origin:
             origins.add(record.id)
@@ -110,8 +109,11 @@ def run_newsmon(size: int, seed: int, workdir: Path) -> dict:
     index.flush()
     total_s += time.perf_counter() - start
     total_cpu += time.process_time() - start_cpu
-    canonical = {line["id"] for line in index.export() if line["canonical"]}
+    exported = [(line["id"], line["story_id"], line["canonical"]) for line in index.export()]
     index.close()
+    canonical = {article for article, _story, is_canonical in exported if is_canonical}
+    story_of = {article: story for article, story, _canonical in exported}
+    predicted = [story_of[i] for i in ids]   # as stored at the end: a story takes its origin's id
     size_of_story = {}
     for story in truth:
         size_of_story[story] = size_of_story.get(story, 0) + 1
