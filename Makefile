@@ -34,7 +34,14 @@ $(CJK_FONT):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei
 
-test: $(STAMP) $(CHROMIUM) $(CJK_FONT)
+# Old Word/WPS attachments are read with Debian's catdoc (antiword when catdoc gives nothing).
+CATDOC ?= /usr/bin/catdoc
+ANTIWORD ?= /usr/bin/antiword
+$(CATDOC) $(ANTIWORD):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq catdoc antiword
+
+test: $(STAMP) $(CHROMIUM) $(CJK_FONT) $(CATDOC) $(ANTIWORD)
 	NEWSMON_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

@@ -26,7 +26,9 @@ def exported_by_url(crawl):
 def test_export_lines_follow_the_contract(crawl):
     assert crawl.export, "nothing was indexed"
     for line in crawl.export:
-        assert set(line) == {"id", "url", "site", "title", "published", "text", "story_id", "canonical"}
+        assert set(line) == {"id", "url", "site", "title", "published", "text", "story_id", "canonical",
+                             "attachments"}   # attachments: added by issue 20 item 4
+        assert all(set(a) >= {"name", "url", "type", "size", "sha256"} for a in line["attachments"])
 
 
 def test_every_gold_article_is_indexed_and_no_other_page(crawl, gold):
@@ -168,8 +170,8 @@ def test_recrawl_changes_nothing(crawl, fixture_sites, tmp_path):
 
 
 def test_crawl_is_polite_and_skips_what_monitoring_never_needs(crawl, gold):
-    """robots.txt read first and obeyed; no attachments, images, about/contact pages;
-    every article fetched once."""
+    """robots.txt read first and obeyed; no images, styles, about/contact pages; every
+    article fetched once, and each PDF an article links to once, as its attachment."""
     from collections import Counter
     assert crawl.requests, "the access log is empty"
     fetched = Counter(crawl.requests)
@@ -181,7 +183,9 @@ def test_crawl_is_polite_and_skips_what_monitoring_never_needs(crawl, gold):
     for page in gold["non_articles"]:
         if page["kind"] in ("about", "contact"):
             assert (page["site"], page["path"]) not in fetched, page
-    assert not [p for _, p in fetched if p.lower().split("?")[0].endswith((".pdf", ".png", ".jpg", ".css"))]
+    assert not [p for _, p in fetched if p.lower().split("?")[0].endswith((".png", ".jpg", ".css"))]
+    # (until issue 20 item 4 no PDF was fetched; now an article's attachments are, once each)
+    assert all(n == 1 for (_site, p), n in fetched.items() if p.lower().endswith(".pdf"))
     for article in gold["articles"]:
         assert fetched[(article["site"], article["path"])] == 1, article["path"]
 

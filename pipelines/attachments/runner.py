@@ -101,7 +101,11 @@ class AttachmentWorkers:
         worker = self._idle.get()
         try:
             if worker is None or not worker.alive:
-                worker = _Worker(self.limits)
+                try:
+                    worker = _Worker(self.limits)
+                except (RuntimeError, OSError):   # e.g. a reader package missing: the file, not the crawl
+                    worker = None
+                    return self._failed(file, "worker_failed"), {}
                 self._all.append(worker)
             header = {"url": file.url, "name": file.name, "content_type": file.content_type,
                       "disposition": file.disposition}
