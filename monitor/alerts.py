@@ -41,8 +41,8 @@ from email.utils import formatdate, parseaddr
 from index.base import ArticleRecord, IndexBackend, story_dict
 from index.query import make_snippet
 from monitor import outbox
-from monitor.alert_policy import (BURST, CAPPED, FRESH, SNOOZED, burst_cap, claim_slot, daily_cap, freshness,
-                                  quiet_until, snoozed)
+from monitor.alert_policy import (BURST, CAPPED, FRESH, REASONS, SNOOZED, burst_cap, claim_slot, daily_cap,
+                                  freshness, quiet_until, snoozed)
 from monitor.backlog import add_backlog, claim_backlog, hold
 from monitor.delivery import DeliveryError, SMTPSettings, post_webhook, send_email
 from monitor.matcher import WatchMatcher
@@ -253,7 +253,7 @@ def flush_backlog(index: IndexBackend, *, run: str | None = None,
         queued.append(enqueue_notice(state, f"{name}/summary-{digest}", "summary", summary, targets(watch),
                                      quiet_until(watch.quiet_hours, now), watch=watch))
         logger.info("监测「%s」：%d 条匹配不逐条提醒，汇总为一条消息（%s）", name, len(docs),
-                    "，".join(f"{r} {n}" for r, n in summary["reasons"].items()))
+                    "，".join(f"{REASONS.get(r, r)} {n} 条" for r, n in summary["reasons"].items()))
     return queued
 
 

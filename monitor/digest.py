@@ -15,15 +15,13 @@
    watch was snoozed, or the recipient's daily cap was used up; ``monitor.backlog``)
    are in that recipient's digest too -- in a section of their own for an
    immediate-only watch. A webhook has no digest: it gets those as one summary
-   message a day (``webhook_summaries``).
+   message a day (``monitor.digest_days.webhook_summaries``).
 
-Once per recipient and local day (``state.add("digest", "<recipient>/<local
-date>")``), the scheduler's run and ``newsmon digest`` alike: a second run on the
-same day sends nothing (``--force`` sends another). The record says ``sending``
-until the mail went; one left ``sending`` by a process that died (older than
-``STALE_SENDING``) is taken over, and never counts as a digest that went out.
-Each covers what was first seen since the recipient's previous digest. Every time
-it shows is in ``NEWSMON_TZ`` (``monitor.clock``).
+Once per recipient and local day (``monitor.digest_days``), the scheduler's run
+and ``newsmon digest`` alike: a second run on the same day sends nothing
+(``--force`` sends another). Each covers what was first seen since the
+recipient's previous digest. Every time it shows is in ``NEWSMON_TZ``
+(``monitor.clock``).
 """
 from __future__ import annotations
 
@@ -38,19 +36,18 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from index.base import IndexBackend, story_dict
 from index.query import hit_spans, make_snippet
-from monitor.alerts import NEW_STORY_KIND, enqueue_notice, key_time, parse_key_time, utc_now
+from monitor.alerts import NEW_STORY_KIND, key_time, parse_key_time, utc_now
 from monitor.backlog import held_between
 from monitor.clock import show, zone_name
 from monitor.delivery import DeliveryError, SMTPSettings, send_email
-from monitor.notices import summary_doc
+from monitor.digest_days import (DIGEST_KIND, STALE_SENDING, already_sent, claim_day,  # noqa: F401 - the digest API
+                                 last_digest_until, webhook_summaries)
 from monitor.text import reach_line, safe_href, when
 from monitor.watches import Watch, WatchStore, in_scope, parsable
 
 logger = logging.getLogger("newsmon.digest")
 
-DIGEST_KIND = "digest"
 EXCERPT_CHARS = 110
-STALE_SENDING = timedelta(minutes=15)      # a "sending" record this old: its sender died
 
 
 class DigestConfigError(ValueError):
@@ -292,28 +289,6 @@ def digest_message(digest: Digest, sender: str | None = None) -> EmailMessage:
     return message
 
 
-def claim_day(state, key: str, doc: dict) -> bool:
-    """Record that ``key``'s digest is being sent; False if one was sent (or is being
-    sent) already. A ``sending`` record older than ``STALE_SENDING`` is taken over."""
-    if state.add(DIGEST_KIND, key, {**doc, "status": "sending"}):
-        return True
-    old = state.get(DIGEST_KIND, key) or {}
-    if old.get("status") != "sending" or parse_key_time(old.get("sent_at") or doc["sent_at"]) > \
-            utc_now() - STALE_SENDING:
-        return False
-    logger.warning("digest %s: the previous attempt (%s) never finished; sending it now", key, old.get("sent_at"))
-    return state.delete(DIGEST_KIND, key) and state.add(DIGEST_KIND, key, {**doc, "status": "sending"})
-
-
-def already_sent(state, recipient: str, label: str) -> dict | None:
-    """The record of the recipient's digest of that day, if one went (or is going) out."""
-    doc = state.get(DIGEST_KIND, f"{recipient}/{label}")
-    if doc and doc.get("status") == "sending" and \
-            parse_key_time(doc.get("sent_at") or key_time(utc_now())) <= utc_now() - STALE_SENDING:
-        return None
-    return doc
-
-
 def send_digest(index: IndexBackend, digest: Digest, smtp: SMTPSettings | None = None,
                 *, once: bool = False) -> bool:
     """Send and record it (``digest`` kind, ``<recipient>/<label>``). ``once``: only if
@@ -335,39 +310,6 @@ def send_digest(index: IndexBackend, digest: Digest, smtp: SMTPSettings | None =
         raise
     index.state.put(DIGEST_KIND, key, {**doc, "status": "sent"})
     return True
-
-
-def last_digest_until(state, recipient: str) -> datetime | None:
-    """End of the window the recipient's latest (by day) digest covered; one that
-    never went out (left ``sending`` by a process that died) does not count."""
-    for _key, doc in state.scan(DIGEST_KIND, f"{recipient}/", reverse=True, limit=5):
-        if doc.get("status") != "sending" or \
-                parse_key_time(doc.get("sent_at") or doc["until"]) > utc_now() - STALE_SENDING:
-            return parse_key_time(doc["until"])
-    return None
-
-
-def webhook_summaries(index: IndexBackend, label: str, now: datetime) -> list[str]:
-    """Each webhook of a watch that held matches back (snoozed, daily cap) since its
-    previous one gets them as one summary message, once per local day."""
-    queued = []
-    watches = {w.name: w for w in WatchStore(index).list()}
-    by_target: dict[tuple[str, str], list[dict]] = {}
-    for doc in held_between(index.state, now - timedelta(days=7), now):
-        if not doc["target"].startswith("mailto:") and doc["watch"] in watches:
-            by_target.setdefault((doc["target"], doc["watch"]), []).append(doc)
-    for (target, name), docs in sorted(by_target.items()):
-        since = last_digest_until(index.state, target) or now - timedelta(days=1)
-        docs = [d for d in docs if parse_key_time(d["at"]) >= since]
-        record = {"recipient": target, "label": label, "since": key_time(since), "until": key_time(now),
-                  "stories": len(docs), "watches": [name], "sent_at": key_time(now)}
-        if not docs or not claim_day(index.state, f"{target}/{label}", record):
-            continue
-        summary = summary_doc("digest", [(d["story"], d["reason"]) for d in docs])
-        queued.append(enqueue_notice(index.state, f"{name}/digest-{label}", "summary", summary, [target],
-                                     now, watch=watches[name]))
-        index.state.put(DIGEST_KIND, f"{target}/{label}", {**record, "status": "sent"})
-    return queued
 
 
 def run_daily_digest(index: IndexBackend, now: datetime | None = None,
