@@ -95,6 +95,21 @@ def test_filters_narrow_the_results_and_stay_in_the_url(page, server):
     shot(page, "search-filtered")
 
 
+def test_a_query_that_does_not_parse_stays_in_the_box_with_the_spot_marked(page, server):
+    page.goto(server + "/")
+    page.fill("#q", "（激光 or 传感 宿迁")                 # as a Chinese input method types it
+    page.click("#search-button")
+    page.wait_for_selector("#search-error")
+    assert "括号没有闭合" in page.inner_text("#search-error")
+    assert page.input_value("#q") == "（激光 or 传感 宿迁"
+    assert page.locator("#query-pointer mark").inner_text() == "（"
+    page.fill("#q", "（激光 or 传感） 宿迁")
+    page.click("#search-button")
+    page.wait_for_selector("#total")
+    assert story_titles(page) and page.locator("#search-error").count() == 0
+    shot(page, "search-bad-query")
+
+
 def test_pages_and_sort_by_relevance(page, server):
     search_for(page, server, "的")
     assert "第 1 / 2 页" in page.inner_text("#total")

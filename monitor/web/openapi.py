@@ -54,7 +54,8 @@ PATHS = {
         "summary": "Stories matching a query, newest first (or by relevance), each once",
         "description": "Same stories, same order, as `newsmon search --json` for the same q/site/since/until/limit.",
         "parameters": [
-            _q("q", "query: terms ANDed, OR between terms, -term excludes, \"quoted phrase\"; "
+            _q("q", "query: terms ANDed (also AND), OR between terms, -term or NOT term excludes, "
+                    "\"quoted phrase\", parentheses group; AND/OR/NOT in any case; "
                     "simplified finds traditional", required=True),
             _q("site", "only stories with a matching copy on this site (repeatable)", many=True),
             _q("region", "only stories with a matching copy in this region or under it (repeatable)", many=True),
