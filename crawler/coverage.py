@@ -95,6 +95,7 @@ class Coverage:
         if entry is None or entry.get("outcome", "").startswith("gone"):
             return False
         count(self.stats, "backfill_known_passed", site)
+        count(self.stats, "unchanged_skipped", site)     # known, not fetched again: the summary's "unchanged"
         return True
 
     def paging_past_known(self, site: str, list_url: str) -> None:

@@ -226,3 +226,30 @@ def test_new_articles_seen_by_a_killed_run_do_not_hide_the_older_new_ones(tmp_pa
         print(f"\n240 new on top, killed after a flush: {after_cut}/{TOTAL + 240}, then {reached}")
         assert reached[-1] == TOTAL + 240
         assert site_status(db)["health"] == []
+
+
+def frontier_status(db: Path) -> str | None:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            row = conn.execute("SELECT doc FROM state WHERE kind = 'crawl_frontier'").fetchone()
+    except sqlite3.Error:
+        return None
+    return json.loads(row[0])["status"] if row else None
+
+
+def test_a_run_killed_on_a_covered_site_costs_the_next_run_nothing_more(paged_site, tmp_path):
+    """Killed as it starts: the site is in backfill, but the frontier is where it was, so
+    the next run stops at the first list page, asks for no known article again (they
+    count as unchanged), and succeeds."""
+    db = tmp_path / "newsmon.db"
+    sites = write_sites(tmp_path / "sites.yaml", paged_site.urls[SITE])
+    crawl(sites, db)
+    assert frontier_status(db) == "complete"
+    crawl_killed_when(sites, db, lambda: frontier_status(db) == "incomplete", "marked the run incomplete")
+    assert "backfill" in {flag["kind"] for flag in site_status(db)["health"]}
+    mark = len(paged_site.requests())
+    again = crawl(sites, db)
+    served = [(path, status) for _site, _method, path, status in paged_site.requests()[mark:]]
+    assert not [path for path, _ in served if path.startswith(("/xwdt/index_", "/xwdt/2"))], served
+    assert json.loads(again.stdout)["sites"][SITE]["unchanged_skipped"] >= 8
+    assert frontier_status(db) == "complete" and site_status(db)["health"] == []
