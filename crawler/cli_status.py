@@ -56,6 +56,10 @@ def format_status(statuses) -> str:
     for s in statuses:
         for flag in s.health:
             lines.append(f"  {s.name}: {flag.kind} since {_local(flag.since)}: {flag.message}")
+    for s in statuses:      # what discovery learned the site's articles by (issue 18)
+        if s.article_shapes:
+            lines.append(f"  {s.name}: 文章网址形态 article URL shapes: {', '.join(s.article_shapes[:5])}"
+                         + (f" (+{len(s.article_shapes) - 5})" if len(s.article_shapes) > 5 else ""))
     return "\n".join(lines)
 
 

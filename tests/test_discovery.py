@@ -275,3 +275,32 @@ def test_errors_have_a_budget_of_their_own():
 def test_lists_and_the_newest_articles_come_first():
     assert list_priority(1, None) > list_priority(1, 5) > article_priority(None, 0)
     assert article_priority(None, 0) > article_priority(None, 30) > article_priority(3, 0)
+
+
+# -- learned shapes are kept for the next run and shown in status ---------------------------
+
+def test_learned_shapes_are_kept_and_shown_by_status(tmp_path):
+    from crawler.cli_status import format_status
+    from crawler.shape_memory import ShapeMemory
+    from index import open_index
+    from monitor.health import source_status
+
+    index = open_index(f"sqlite:///{tmp_path}/newsmon.db")
+    try:
+        class Spider:
+            discovery = {"xixiang": discovery()}
+        memory = ShapeMemory(lambda: index.state)
+        memory.spider_opened(Spider)
+        d = Spider.discovery["xixiang"]
+        for n in (1466823, 1466824):
+            d.read(article_page(), f"http://xixiang.example/d/{n}.html", PAGE)
+        memory.spider_closed(Spider)
+
+        nextrun = type("Spider", (), {"discovery": {"xixiang": discovery()}})
+        ShapeMemory(lambda: index.state).spider_opened(nextrun)
+        assert nextrun.discovery["xixiang"].link_kind("http://xixiang.example/d/1.html") == "article"
+        [status] = source_status(index, ["xixiang"])
+        assert status.to_dict()["article_shapes"] == ["/d/{n}.html"]
+        assert "xixiang: 文章网址形态 article URL shapes: /d/{n}.html" in format_status([status])
+    finally:
+        index.close()
