@@ -4,10 +4,10 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from crawler.runner import run_crawl
 from crawler.sites import load_sites
+from index import IndexURLError, sqlite_path as path_of
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_SERVER = REPO / "tests" / "fixtures" / "server.py"
@@ -25,16 +25,19 @@ def load_fixture_server():
 
 
 def sqlite_path(index_url: str) -> Path | None:
-    """``sqlite:///data/x.db`` -> ``data/x.db``; ``sqlite:////tmp/x.db`` -> ``/tmp/x.db``."""
-    if not index_url.startswith("sqlite:///"):
+    """``sqlite:///data/x.db`` -> ``data/x.db``; ``sqlite:////tmp/x.db`` -> ``/tmp/x.db``; None
+    for another kind of index."""
+    try:
+        return path_of(index_url)
+    except IndexURLError:
         return None
-    return Path(urlsplit(index_url).path[1:])
 
 
 def run_demo(index_url: str, echo=print) -> None:
     from index import open_index
     from index.query import parse_query
-    from monitor.text import format_stories
+    from index.story_search import search_page
+    from monitor.text import format_page
 
     db = sqlite_path(index_url)
     if db is None:
@@ -58,8 +61,8 @@ def run_demo(index_url: str, echo=print) -> None:
     try:
         echo(f"\n{index.count_articles()} article pages indexed.")
         for query in DEMO_QUERIES:
-            echo(f"\n$ newsmon search {query!r} --index {index_url}")
-            echo(format_stories(query, index.search(parse_query(query), limit=5)))
+            echo(f"\n$ newsmon search {query!r} --limit 5 --index {index_url}")
+            echo(format_page(query, search_page(index, parse_query(query), limit=5)))
     finally:
         index.close()
     echo(f"\nTry your own: newsmon search '激光 OR 传感' --index {index_url}")

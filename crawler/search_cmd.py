@@ -120,28 +120,10 @@ def search(query, site_names, regions, since, until, sort, page, limit, as_json,
         raise click.ClickException(str(exc)) from None
     finally:
         index.close()
+    from monitor.text import format_page
     if as_json_total:
         click.echo(dump(result.as_dict()))
     elif as_json:
         click.echo(dump(result.stories))
     else:
-        click.echo(format_page(query, result, page))
-
-
-def format_page(query: str, result, page: int) -> str:
-    """``共 N 条报道，显示第 a–b 条：`` and the stories, numbered from a."""
-    from monitor.text import format_story
-    total, first = result.total, result.offset + 1
-    if not total:
-        return f"没有找到与 {query!r} 匹配的报道"
-    if not result.stories:
-        last = -(-total // result.limit)
-        return f"共 {total} 条报道；第 {page} 页没有报道（每页 {result.limit} 条，共 {last} 页）"
-    end = result.offset + len(result.stories)
-    order = "，按相关度" if result.sort == "relevance" else ""
-    shown = f"第 {first} 条" if first == end else f"第 {first}–{end} 条"
-    lines = [f"共 {total} 条报道，显示{shown}{order}（{query!r}）："]
-    lines += [format_story(n, story) for n, story in enumerate(result.stories, first)]
-    if end < total:
-        lines.append(f"（还有 {total - end} 条：加 --page {page + 1} 看下一页）")
-    return "\n".join(lines)
+        click.echo(format_page(query, result))

@@ -50,3 +50,21 @@ def format_stories(query: str, stories: list[dict]) -> str:
         return f"no stories match {query!r}"
     head = f"{len(stories)} {'story' if len(stories) == 1 else 'stories'} for {query!r}:"
     return "\n".join([head] + [format_story(i, s) for i, s in enumerate(stories, 1)])
+
+
+def format_page(query: str, result) -> str:
+    """A page of search results (``index.story_search.SearchPage``) for the terminal:
+    ``共 N 条报道，显示第 a–b 条：``, the stories numbered from a, and how to see more."""
+    total, first, end = result.total, result.offset + 1, result.offset + len(result.stories)
+    page = result.offset // result.limit + 1
+    if not total:
+        return f"没有找到与 {query!r} 匹配的报道"
+    if not result.stories:
+        return f"共 {total} 条报道；第 {page} 页没有报道（每页 {result.limit} 条，共 {-(-total // result.limit)} 页）"
+    shown = f"第 {first} 条" if first == end else f"第 {first}–{end} 条"
+    order = "，按相关度" if result.sort == "relevance" else ""
+    lines = [f"共 {total} 条报道，显示{shown}{order}（{query!r}）："]
+    lines += [format_story(n, story) for n, story in enumerate(result.stories, first)]
+    if end < total:
+        lines.append(f"（还有 {total - end} 条：加 --page {page + 1} 看下一页）")
+    return "\n".join(lines)

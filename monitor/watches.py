@@ -96,10 +96,6 @@ class Watch:
 
 # -- validation ----------------------------------------------------------------------
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def parse_watch_query(query: str, name: str = "") -> Query:
     """``parse_query`` with an error that points at the spot: the query, and a caret
     under the character where it breaks (CJK characters count double width)."""
@@ -109,9 +105,8 @@ def parse_watch_query(query: str, name: str = "") -> Query:
     except QueryLimitError as exc:   # the whole query is the problem: one line, no echo of it
         raise WatchError(f"{label}bad query: {exc}") from None
     except QuerySyntaxError as exc:
-        pointer = " " * _display_width(query[:exc.position]) + "^"
         raise WatchError(f"{label}bad query: {exc.message} (at character {exc.position + 1})\n"
-                         f"  {query}\n  {pointer}") from None
+                         f"{exc.pointer(query)}") from None
 
 
 def check_email(address: str, watch: str = "") -> str:
