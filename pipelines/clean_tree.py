@@ -147,3 +147,73 @@ def drop_link_list_boxes(tree: etree._Element) -> int:
             el.getparent().remove(el)
         removed += 1
     return removed
+
+
+_FORUM_MESSAGE_ID = re.compile(
+    rf"^(?:(?:{'|'.join(re.escape(p) for p in V.FORUM_MESSAGE_ID_PREFIXES)})\d+|{'|'.join(V.FORUM_FIRST_POST_IDS)})$")
+
+
+def drop_forum_replies(tree: etree._Element) -> int:
+    """Tree-level: a forum thread's replies. Posts are found by structure, the id forum
+    software gives each post's message (``postmessage_1001``, ``read_tpc``…); with two or
+    more, the first is the thread's post (the article) and every later one a comment: the
+    unit holding it (the child of the posts' common ancestor: author, date, message,
+    signature) goes. Returns how many replies were removed."""
+    messages = [el for el in _IDS(tree) if _FORUM_MESSAGE_ID.match(el.get("id", ""))]
+    if len(messages) < 2:
+        return 0
+    common = set(messages[0].iterancestors())
+    for el in messages[1:]:
+        common &= set(el.iterancestors())
+    top = next((a for a in messages[0].iterancestors() if a in common), None)
+    if top is None:
+        return 0
+    units = []
+    for el in messages[1:]:
+        unit = next((a for a in [el, *el.iterancestors()] if a.getparent() is top), None)
+        if unit is not None and unit not in units and messages[0] not in set(unit.iter()):
+            units.append(unit)
+    for unit in units:
+        top.remove(unit)    # with its tail: the unit's own text
+    return len(units)
+
+
+_IDS = etree.XPath("//*[@id]")
+
+
+_COMMENT_NAME = re.compile("|".join(V.COMMENT_BLOCK_NAMES))
+_NAMED = etree.XPath("//*[@id or @class]")
+_MIN_COMMENT_CHARS = 10
+
+
+def _comment_units(el: etree._Element) -> int:
+    """The most siblings of one kind (tag and class) inside ``el`` that each hold text: the
+    comments of a list."""
+    best = 0
+    for parent in el.iter():
+        kinds: dict[tuple, int] = {}
+        for child in parent:
+            if isinstance(child.tag, str) and text_length(child) >= _MIN_COMMENT_CHARS:
+                key = (child.tag, child.get("class"))
+                kinds[key] = kinds.get(key, 0) + 1
+        best = max(best, *kinds.values(), 0)
+    return best
+
+
+def drop_comment_sections(tree: etree._Element) -> int:
+    """Tree-level: readers' comments under a post (blogs, news). Structure and naming must
+    agree: an element named a comment section (``id/class`` comment, pinglun, Sina's revert)
+    that holds two or more comments (siblings of one kind with text) and no headline
+    (``<h1>``) of the page. Returns how many sections were removed."""
+    removed = 0
+    root = tree.getroottree().getroot()
+    for el in _NAMED(tree):
+        if el.tag in ("body", "html") or not _COMMENT_NAME.search(f"{el.get('id', '')} {el.get('class', '')}"):
+            continue
+        if not any(a is root for a in el.iterancestors()):   # inside a section removed already
+            continue
+        if el.find(".//h1") is not None or _comment_units(el) < 2:
+            continue
+        remove_keeping_tail(el)
+        removed += 1
+    return removed

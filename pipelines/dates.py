@@ -4,7 +4,8 @@
 
 1. publication meta tags (PubDate, firstpublishedtime, article:published_time, …)
 2. a labelled line near the title (发布时间：/ 發布日期: / 日期：), then any
-   date on the lines right under the title (the meta line "2021-07-12 来源:…")
+   date on the lines right under the title (the meta line "2021-07-12 来源:…"), then a
+   short date line just above it (blogs: "Dec 28 Sat 2013 00:28")
 3. a labelled date anywhere in the visible text (scripts are not visible text)
 4. the URL (t20210712_, /2021/7/12/art_, /2020-06/28/content_, /202107/)
 5. a publish-time script variable (``var ct = "1581418070"``, ``pubtime = '2021-07-12'``),
@@ -36,6 +37,11 @@ _META_KEYS = (
 _DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})(?!\d)\s*日?"
     r"(?:[\sT]*(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2}))?)?")
+# Blog templates in English: "Dec 28 Sat 2013 00:28", "March 5, 2019 10:02" (pixnet, WordPress).
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_EN_DATE = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+"
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?((?:19|20)\d{2})(?:\s+(\d{1,2}):(\d{2}))?\b")
 _LABEL = re.compile(rf"(?:{V.pattern(V.DATE_LABELS)})\s*[:：]?\s*")
 _URL_DATES = (
     re.compile(r"[/_]t((?:19|20)\d{2})(\d{2})(\d{2})_"),                        # TRS t20210712_123.html
@@ -67,6 +73,10 @@ def parse_date(text: str) -> str | None:
         found = _valid(*m.groups())
         if found:
             return found
+    for m in _EN_DATE.finditer(text or ""):
+        month, day, year, hh, mm = m.groups()
+        if found := _valid(year, str(_MONTHS.index(month.lower()) + 1), day, hh, mm):
+            return found
     return None
 
 
@@ -96,6 +106,11 @@ def date_from_lines(lines: list[str], title: str = "") -> str | None:
                 return found
     for line in near[1:8] if title else []:
         if len(line) <= 120 and (found := parse_date(line)):
+            return found
+    # Blog templates put the post's date just above its headline ("Dec 28 Sat 2013 00:28"):
+    # a short line that is little more than a date.
+    for line in lines[max(0, start - 3):start] if start else []:
+        if len(line) <= 40 and (found := parse_date(line)):
             return found
     for line in lines:
         for m in _LABEL.finditer(line):

@@ -29,15 +29,21 @@ from lxml import etree
 from pipelines import spam
 from pipelines.article import Article, ExtractionError, ExtractOptions
 from pipelines.clean import clean_paragraphs, strip_pinyin_annotations
-from pipelines.clean_tree import drop_link_list_boxes, drop_related_boxes, strip_ruby_annotations
+from pipelines.clean_tree import (
+    drop_comment_sections, drop_forum_replies, drop_link_list_boxes, drop_related_boxes, strip_ruby_annotations,
+)
 from pipelines.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
-from pipelines.extraction.select import choose_body, page_link_texts
+from pipelines.extraction.evidence import (
+    footer_lines, looks_like_list_page, media_player, prose_chars, table_body_chars, without_footer,
+)
+from pipelines.extraction.select import choose_body
 from pipelines.htmltext import TextMap, element_paragraphs
 from pipelines.pagemeta import SelectorIndex, meta_value, read_meta, select, select_text, selector_index
 from pipelines.titles import find_title, page_title as read_page_title
 
 MIN_BODY_CHARS = 40
+MIN_TABLE_CHARS = 100   # of rows of a data table, for a body without prose
 # Real pages stay under ~3,500 elements (largest in tests/pages and ../shared/realpages);
 # a 10 MB page of 400,000 tiny elements kept the extractors busy for minutes, blocking
 # the crawl, so a tree this large is refused before any extractor runs.
@@ -47,7 +53,6 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # text (ValueError on the next .tail/.text assignment, e.g. in drop_tree): C0
 # controls other than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF. Found by fuzzing.
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_SENTENCE_PUNCT = re.compile(r"[。，；！？、,;!?]")
 _NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "object", "embed")
 
 
@@ -86,8 +91,13 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
         removed.append("drop_related_boxes")
     if drop_link_list_boxes(tree):
         removed.append("drop_link_list_boxes")
+    if drop_forum_replies(tree):
+        removed.append("drop_forum_replies")
+    if drop_comment_sections(tree):
+        removed.append("drop_comment_sections")
     remove_clock_widgets(tree)   # needs the scripts, so before they go
     script_date = date_from_scripts(tree)
+    player = media_player(tree)    # a video player's script or <embed> goes with the noise
     for el in list(tree.iter(*_NOISE_TAGS)):
         el.drop_tree()
     # Comments are never text, but trafilatura prints IE conditional comments
@@ -97,22 +107,25 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     # The tree is final from here on: one selector index and one text map serve the title,
     # the body candidates and the page's lines (dates, 来源).
     index, tmap = selector_index(tree), TextMap(tree)
+    footer = footer_lines(tree, tmap, index)   # never a body, whichever candidate holds them
 
     # 2. government meta / 3. site selector / headline in the page
     title = find_title(tree, meta, options, page_title, index, tmap)
     title = strip_pinyin_annotations([title])[0]
 
     # 3.–6. the body paragraphs, and which stage found them
-    paragraphs, stage = find_body_paragraphs(tree, url, options, title, index, tmap)
+    paragraphs, stage = find_body_paragraphs(tree, url, options, title, index, tmap, footer)
 
     # 7. clean
-    paragraphs = clean_paragraphs(paragraphs, title, removed)
+    paragraphs = without_footer(clean_paragraphs(paragraphs, title, removed), footer)
     # 8. spam: lines injected into a good page go; a spam article is flagged
     paragraphs, line_reasons = spam.drop_spam_lines(paragraphs)
     spam_reasons += line_reasons
     text = "\n".join(paragraphs)
-    if prose_chars(paragraphs) < MIN_BODY_CHARS:
-        raise _no_body_error(tree, url, page_title)
+    # A body is prose, or a data table of text (a timetable, a list of names): refusal
+    # needs evidence, and a table of unlinked text is evidence of an article, not against.
+    if prose_chars(paragraphs) < MIN_BODY_CHARS and table_body_chars(tree, tmap, paragraphs) < MIN_TABLE_CHARS:
+        raise _no_body_error(tree, url, page_title, player)
     verdict = spam.article_spam_reasons(title, text)
     if spam.is_spam_line(page_title) and not verdict and title != page_title:
         spam_reasons.append("spam_page_title")
@@ -144,14 +157,16 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
 _PARSER_MAX_DEPTH = 255
 
 
-def _no_body_error(tree: etree._Element, url: str, page_title: str) -> ExtractionError:
-    """Say *why* there is no article: too deep to parse, only spam, or just no text."""
+def _no_body_error(tree: etree._Element, url: str, page_title: str, player: bool = False) -> ExtractionError:
+    """Say *why* there is no article: too deep to parse, only spam, a video page, or just no text."""
     if _depth(tree) >= _PARSER_MAX_DEPTH:
         return ExtractionError("too_deep", f"tags nested over {_PARSER_MAX_DEPTH} levels deep on {url}; "
                                            "the HTML parser stops there, so the text below is lost")
     words = spam.spam_score(page_title + " " + " ".join(element_paragraphs(tree)))
     if spam.is_spam_line(page_title) or words >= 10:
         return ExtractionError("spam_cloud", f"only spam keywords on {url} ({words} spam words), no article")
+    if player:   # still "no_body": a page whose text is elsewhere (attachments) may be rescued
+        return ExtractionError("no_body", f"no article text on {url}: a video page (a player, no text)")
     return ExtractionError("no_body", f"no article text on {url} (list, navigation or empty page)")
 
 
@@ -187,7 +202,8 @@ def parse_html(text: str) -> etree._Element:
 
 # ------------------------------------------------------------------ body
 def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions, title: str,
-                         index: SelectorIndex | None = None, tmap: TextMap | None = None) -> tuple[list[str], str]:
+                         index: SelectorIndex | None = None, tmap: TextMap | None = None,
+                         footer: set[str] | None = None) -> tuple[list[str], str]:
     """Paragraphs of the article body and the method that found them."""
     # 3. site selector: the operator's own word for this site
     if options.body_selector:
@@ -195,26 +211,10 @@ def find_body_paragraphs(tree: etree._Element, url: str, options: ExtractOptions
         if found:
             return found, "site_selector"
     # 4.–6. candidates (CMS containers, density, trafilatura, readability), one selector
-    best = choose_body(tree, url, title, tmap=tmap, index=index)
+    best = choose_body(tree, url, title, tmap=tmap, index=index, footer=footer)
     if best is None:
         return [], "none"
     return best.paragraphs, best.method
-
-
-def prose_chars(paragraphs: list[str]) -> int:
-    """Characters in lines that read as prose (punctuated), so link lists and menus count 0."""
-    return sum(len(p) for p in paragraphs if _SENTENCE_PUNCT.search(p) and len(p) >= 10)
-
-
-def looks_like_list_page(tree: etree._Element, paragraphs: list[str]) -> bool:
-    """Positive evidence that a page is a list of links, not an article: most of the body's
-    lines are link texts of the page and what remains is little prose."""
-    links = page_link_texts(tree)
-    linked = sum(len(p) for p in paragraphs if "".join(p.split()) in links)
-    total = sum(len(p) for p in paragraphs)
-    unlinked_prose = sum(len(p) for p in paragraphs
-                         if "".join(p.split()) not in links and _SENTENCE_PUNCT.search(p) and len(p) >= 10)
-    return total > 0 and linked >= 0.5 * total and unlinked_prose < 200
 
 
 def source_from_lines(lines: list[str]) -> str | None:

@@ -34,15 +34,45 @@ def is_hidden(el: etree._Element) -> bool:
     return bool(_HIDDEN.search(el.get("style") or "")) or el.get("hidden") is not None
 
 
+# A data table's cell holds a value, not a paragraph: at most this many characters, in a row
+# of two or more cells, and no table inside it. Its <p>/<br> breaks read as spaces, so the
+# row stays one line ("星 期 四 二（5）班 田径场 周雯 谭覃"); a layout table's cell, which
+# holds a whole article or a menu, keeps its lines.
+DATA_CELL_CHARS = 50
+
+
+def is_data_cell(el: etree._Element) -> bool:
+    row = el.getparent()
+    if el.tag not in ("td", "th") or row is None or el.find(".//table") is not None:
+        return False
+    if sum(1 for cell in row if cell.tag in ("td", "th")) < 2:
+        return False
+    size = 0
+    for piece in el.itertext():
+        size += len(piece.strip())
+        if size > DATA_CELL_CHARS:
+            return False
+    return True
+
+
+def _in_data_cell(el: etree._Element) -> bool:
+    for anc in el.iterancestors():
+        if anc.tag in ("td", "th"):
+            return is_data_cell(anc)
+        if anc.tag in ("table", "tr", "body"):
+            return False
+    return False
+
+
 def element_paragraphs(el: etree._Element) -> list[str]:
     """Visible text of ``el`` as lines (paragraphs), whitespace collapsed, empties dropped."""
     parts: list[str] = []
-    _walk(el, parts, top=True)
+    _walk(el, parts, top=True, inline=_in_data_cell(el))
     text = "".join(parts)
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
-def _walk(el: etree._Element, parts: list[str], top: bool = False) -> None:
+def _walk(el: etree._Element, parts: list[str], top: bool = False, inline: bool = False) -> None:
     tag = el.tag if isinstance(el.tag, str) else None
     if tag is None or tag in SKIP_TAGS or (not top and is_hidden(el)):
         if not top and el.tail:
@@ -50,16 +80,17 @@ def _walk(el: etree._Element, parts: list[str], top: bool = False) -> None:
         return
     tag = tag.lower()
     block = tag in BLOCK_TAGS
-    if block or tag == "br":
-        parts.append("\n")
-    elif tag in ("td", "th"):
+    if tag in ("td", "th"):
         parts.append(" ")
+        inline = inline or is_data_cell(el)
+    elif block or tag == "br":
+        parts.append(" " if inline else "\n")
     if el.text and tag != "br":
         parts.append(_WS.sub(" ", el.text))
     for child in el:
-        _walk(child, parts)
+        _walk(child, parts, inline=inline)
     if block:
-        parts.append("\n")
+        parts.append(" " if inline else "\n")
     if not top and el.tail:
         parts.append(_WS.sub(" ", el.tail))
 
@@ -86,30 +117,31 @@ class TextMap:
         self._chars: dict[etree._Element, int] = {}
         self._linked: dict[etree._Element, int] = {}
         self._links: dict[etree._Element, int] = {}
-        self._visit(root, True, True)
+        self._visit(root, True, True, _in_data_cell(root))
         self.text = "".join(self._parts)
 
     def _add(self, text: str) -> None:
         self._parts.append(text)
         self._pos += len(text)
 
-    def _visit(self, el: etree._Element, top: bool, visible: bool) -> None:
-        """Walk ``el``; ``visible``: its text reaches the string (no hidden/skipped ancestor)."""
+    def _visit(self, el: etree._Element, top: bool, visible: bool, inline: bool = False) -> None:
+        """Walk ``el``; ``visible``: its text reaches the string (no hidden/skipped ancestor);
+        ``inline``: inside a data cell, where line breaks read as spaces."""
         tag = el.tag if isinstance(el.tag, str) else None
         start = self._pos
         shown = visible and tag is not None and tag not in SKIP_TAGS and (top or not is_hidden(el))
-        block = shown and (tag in BLOCK_TAGS or tag == "br")
-        if block:
-            self._add("\n")
-        elif shown and tag in ("td", "th"):
+        if shown and tag in ("td", "th"):
             self._add(" ")
+            inline = inline or is_data_cell(el)
+        elif shown and (tag in BLOCK_TAGS or tag == "br"):
+            self._add(" " if inline else "\n")
         text = el.text if tag is not None else None
         chars = len(text.strip()) if text else 0
         if shown and text and tag != "br":
             self._add(_WS.sub(" ", text))
         linked = links = 0
         for child in el:
-            self._visit(child, False, shown)
+            self._visit(child, False, shown, inline)
             tail = child.tail
             if tail:
                 chars += len(tail.strip())
@@ -118,7 +150,7 @@ class TextMap:
                 linked += self._linked[child]
                 links += self._links[child]
         if shown and tag in BLOCK_TAGS:
-            self._add("\n")
+            self._add(" " if inline else "\n")
         end = self._pos
         if not top and el.tail and visible:
             self._add(_WS.sub(" ", el.tail))

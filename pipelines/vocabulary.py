@@ -79,6 +79,8 @@ FOOTER_MARKERS = (
     "版权所有", "Copyright", "copyright", "技术支持", "联系电话", "网站地图", "联系我们", "政府网站找错",
     "建议使用", "分辨率",
 )
+# id/class words of the elements that hold a site footer (<div id="footer">, .copyright, .bottom, .banquan).
+FOOTER_BLOCK_NAMES = ("footer", "foot", "copyright", "copy_right", "bottom", "banquan", "bq")
 # Service bars at the top of Hanweb/TRS pages (区长信箱 | 区长热线).
 SERVICE_BAR_MARKERS = (
     "区长信箱", "区长热线", "市长信箱", "市长热线", "县长信箱", "书记信箱", "政务服务", "无障碍",
@@ -93,6 +95,15 @@ BYLINE_MARKERS = ("采写", "执笔", "撰文", "摄影", "编辑", "责编", "�
 CONTACT_MARKERS = ("地址", "邮政编码", "邮编", "电子信箱", "电子邮箱", "电话", "传真", "联系电话")
 # Lines that introduce a notice's own contact details ("联系人：张三"): those stay.
 CONTACT_INTRO_MARKERS = ("联系人", "联系方式", "咨询", "报名", "受理", "监督", "举报")
+# Forum software's id for the element that holds one post's message: Discuz! X/7
+# (postmessage_123), Discuz! 4-5 (message123), vBulletin (post_message_123), phpwind
+# (read_tpc for the first post, read_123), dvbbs (textstyle_1), phpBB (message_123).
+FORUM_MESSAGE_ID_PREFIXES = ("postmessage_", "message", "post_message_", "read_", "textstyle_", "message_")
+FORUM_FIRST_POST_IDS = ("read_tpc",)
+# id/class words of a comment section under a post (WordPress comment-list, Sina blog allComm /
+# SG_cmp_revert, 评论 pinglun). Not "reply": a 领导信箱 page's reply is its body.
+# Case matters: "comment" after no letter, or camel-case "allComm"; never "recommend", "common".
+COMMENT_BLOCK_NAMES = (r"(?:(?<![A-Za-z])comm|Comm)(?!on)", "pinglun", "revert")
 # Words that make a "（...）" line an editor credit: （责任编辑：张三）.
 EDITOR_CREDIT_MARKERS = ("责任编辑", "编辑", "责编", "审核", "校对", "来源")
 

@@ -145,6 +145,7 @@ def test_undated_forum_post_is_not_refused():
     assert art.text.startswith("上周六天气不错，带孩子去了城东的湿地公园")
     assert "第三，园里小卖部东西偏贵，最好自己带水和零食，垃圾记得带走，保护环境人人有责。" in art.text
     assert "Powered by" not in art.text and "论坛首页" not in art.text
+    assert "谢谢楼主分享" not in art.text and "小鱼儿" not in art.text   # a reply is a comment
 
 
 def test_undated_blog_post_is_not_refused():

@@ -30,7 +30,8 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from pipelines.clean import clean_paragraphs
+from pipelines.clean import clean_paragraphs, comparison_key
+from pipelines.extraction.evidence import page_link_texts, without_footer
 from pipelines.htmltext import TextMap
 from pipelines.pagemeta import SelectorIndex
 from pipelines.extraction.candidates import (
@@ -62,15 +63,6 @@ def is_prose(line: str) -> bool:
     if len(line) < 10 or line.count("|") >= 3:   # a layout table's row of cells, as trafilatura prints it
         return False
     return bool(_SENTENCE_PUNCT.search(line)) or (len(line) >= 16 and len(_CJK.findall(line)) >= 0.6 * len(line))
-
-
-def page_link_texts(tree: etree._Element) -> set[str]:
-    out = set()
-    for a in tree.iter("a"):
-        t = _key(a.text_content() or "")
-        if len(t) >= 6:
-            out.add(t)
-    return out
 
 
 def _title_bonus(lines: list[str], title: str) -> float:
@@ -133,19 +125,29 @@ def _dominant(dense: Candidate, tree: etree._Element, tmap: TextMap) -> float | 
     page = _prose_chars(tmap.paragraphs(body))
     share = _prose_chars(dense.paragraphs) / page if page else 0.0
     el = dense.element
+    if el.tag in ("body", "html"):   # the dense "block" is the whole page: nothing was isolated
+        return None
     if share >= DOMINANT_SHARE and tmap.link_text_length(el) <= DOMINANT_LINKS * tmap.text_length(el):
         return share
     return None
 
 
+def _all_footer(cand: Candidate, footer: set[str]) -> bool:
+    return bool(footer) and all(comparison_key(p) in footer for p in cand.paragraphs)
+
+
 def choose_body(tree: etree._Element, url: str, title: str,
                 trace: Callable[[str], None] | None = None, tmap: TextMap | None = None,
-                index: SelectorIndex | None = None) -> Candidate | None:
+                index: SelectorIndex | None = None, footer: set[str] | None = None) -> Candidate | None:
     """The best candidate (its ``paragraphs`` are not yet cleaned), or None when nothing holds
-    text. ``tmap``/``index``: the page's text map and selector index, when the caller has them."""
+    text. ``tmap``/``index``: the page's text map and selector index, when the caller has them;
+    ``footer``: the footer's lines (``evidence.footer_lines``), which never count for a candidate."""
     tmap = tmap or TextMap(tree)   # one walk: every block's lines and lengths
-    containers = container_candidates(tree, tmap=tmap, index=index)
+    footer = footer or set()
+    containers = [c for c in container_candidates(tree, tmap=tmap, index=index) if not _all_footer(c, footer)]
     dense = density_candidate(tree, tmap)
+    if dense is not None and _all_footer(dense, footer):
+        dense = None
     if containers and dense is not None:
         first = containers[0]
         in_dense, dense_in = _overlap(first.paragraphs, dense.paragraphs)
@@ -171,7 +173,9 @@ def choose_body(tree: etree._Element, url: str, title: str,
     if not cands:
         return None
     links = page_link_texts(tree)
-    cleaned = [clean_paragraphs(c.paragraphs, title) for c in cands]
+    cleaned = [without_footer(clean_paragraphs(c.paragraphs, title), footer) for c in cands]
+    if not any(cleaned):   # nothing but boilerplate (a video page's footer): no body
+        return None
     grams = [bigrams(lines) for lines in cleaned]
     # A candidate without 40 characters of prose only wins when no candidate has them: a
     # link farm's or a list page's lines must reach the list-page and spam checks.
