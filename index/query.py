@@ -90,7 +90,8 @@ def _too_many_terms(position: int) -> QueryLimitError:
 
 
 def _is_operator_word(word: str) -> bool:
-    return normalize_text(word) in OPERATORS or all(c in "()（）|｜" for c in word)
+    bare = word.strip("()（）|｜-－")
+    return not bare or normalize_text(bare) in OPERATORS
 
 
 def check_query_bounds(text: str) -> None:

@@ -148,3 +148,11 @@ def test_snippet_maps_positions_through_nfkc_expansion():
 
 def test_snippet_without_hit_starts_at_beginning():
     assert make_snippet("宿城区召开推进会。\n会议强调。", ["标题里的词"]) == "宿城区召开推进会。 会议强调。"
+
+
+def test_deep_nesting_within_the_length_bound_parses():
+    assert parse_query("(" * 249 + "激光" + ")" * 249).root == And((Term("激光"),))
+    assert parse_query("宿迁 " + "-(" * 165 + "激光" + ")" * 165).root == And((Term("宿迁"), Not(Term("激光"))))
+    with pytest.raises(QueryLimitError) as caught:           # long because of its operators, not its terms
+        parse_query("宿迁 " + "NOT (" * 99 + "激光" + ")" * 99)
+    assert str(caught.value).startswith("查询太长：")
