@@ -24,7 +24,8 @@ Rules 3–4 run before 5–6 so a disclaimer's clauses (which contain 来源) ar
 removed as one block, and 7 runs late so boilerplate between two copies of the
 article is gone before the copies are compared. Marker words are data in
 ``pipelines.vocabulary``; the regexes below are built from it with traditional
-spellings included.
+spellings included. What a single line *is* (a meta line, a byline, a footer line,
+boilerplate) is asked of ``pipelines.linekinds``; this module decides what to drop.
 """
 from __future__ import annotations
 
@@ -33,65 +34,34 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-
 from pipelines import vocabulary as V
+from pipelines.linekinds import (  # noqa: F401 - comparison_key, is_byline…: this module's API too
+    CJK_CHAR, SENTENCE_END, SERVICE_BAR, comparison_key, contains, is_boilerplate_line, is_byline, is_footer_line,
+    is_meta_line, is_sentence, starts,
+)
 from pipelines.widgets import (
-    drop_prev_next_links, drop_trailing_widgets, is_banner_line, is_related_link_line, is_slash_byline,
-    is_source_notice, is_video_label, is_widget_line, strip_source_notice_suffix,
+    drop_prev_next_links, drop_trailing_widgets, is_banner_line, is_widget_line, strip_source_notice_suffix,
     unwrap_single_cell_rows,
 )
 
-_CJK_CHAR = r"[\u3400-\u9fff\uf900-\ufaff]"
-_SENTENCE_END = re.compile(r"[。！？!?；;…”」』\"]\s*$")
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
-_COLON = r"\s*[:：]"
-
-
-def _starts(markers: tuple[str, ...], colon: bool = False) -> re.Pattern:
-    tail = _COLON if colon else ""
-    return re.compile(rf"^[\s【\[\(（<《|｜]*(?:{V.pattern(markers)}){tail}")
-
-
-def _contains(markers: tuple[str, ...]) -> re.Pattern:
-    return re.compile(V.pattern(markers))
-
-
-_BREADCRUMB = _starts(V.BREADCRUMB_MARKERS)
-_META_START = _starts(V.META_LINE_MARKERS, colon=True)
-_META_ANY = re.compile(rf"(?:{V.pattern(V.META_LINE_MARKERS)}){_COLON}")
-_TOOLBAR = _contains(V.TOOLBAR_MARKERS)
-_TOOLBAR_START = _starts(("分享到", "分享至", "自动播放", "打印本页", "关闭窗口", "【打印", "【关闭", "【大", "字号", "字体"))
-_PREV_NEXT = _starts(V.PREV_NEXT_MARKERS)
-_DISCLAIMER = _starts(V.DISCLAIMER_MARKERS)
-_REPOST = _contains(V.REPOST_NOTICE_MARKERS)
-_EMPTY_WIDGET = _starts(V.EMPTY_WIDGET_MARKERS)
+_BREADCRUMB = starts(V.BREADCRUMB_MARKERS)
+_PREV_NEXT = starts(V.PREV_NEXT_MARKERS)
+_DISCLAIMER = starts(V.DISCLAIMER_MARKERS)
+_REPOST = contains(V.REPOST_NOTICE_MARKERS)
+_EMPTY_WIDGET = starts(V.EMPTY_WIDGET_MARKERS)
 # "0相关评论": comment widgets lead with their count.
 _TAIL_WIDGET = re.compile(rf"^[\s\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKERS)})")
 # A heading that is only a widget name ("为你推荐", "相关新闻：", "0相关评论").
 _FOLLOW = re.compile(rf"^\s*(?:{V.pattern(V.FOLLOW_WIDGET_MARKERS)})\s*$")
-_FOOTER_START = _starts(("主办", "承办", "协办", "主管", "邮箱", "网站标识码", "技术支持"), colon=True)
-_FOOTER_ANY = re.compile(r"ICP[备證证]|Powered\s+by\s|©\s*(?:19|20)\d{2}|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]"
-                         r"|违法和不良信息举报|違法和不良信息舉報|举报邮箱|舉報郵箱", re.I)
-_SERVICE_BAR = _contains(V.SERVICE_BAR_MARKERS)
-_EDITOR_CREDIT = re.compile(rf"^[（(]\s*(?:{V.pattern(V.EDITOR_CREDIT_MARKERS)}){_COLON}[^）)]*[）)]$")
-_ATTACHMENT = re.compile(
-    rf"^(?:(?:{V.pattern(V.ATTACHMENT_MARKERS)})\s*[:：]?\s*)?[^。；;]{{0,80}}\.(?:{'|'.join(V.ATTACHMENT_EXTENSIONS)})$", re.I)
 _NUMBERED_CLAUSE = re.compile(r"^\s*(?:[①②③④⑤⑥⑦⑧⑨⑩]|\d{1,2}[、.．]|[（(]\d{1,2}[)）])")
-# "2020-06-05 20:35 叨叨姐 胡一刀": a timestamp and a few names, no sentence.
-_DATE_TIME_NAMES = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s+\d{1,2}:\d{2}(?::\d{2})?\s+[^。，,；;！？!?：:]{1,30}$")
 _CONTACT = re.compile(rf"^(?:{V.pattern(V.CONTACT_MARKERS)}):")
-_CONTACT_INTRO = _contains(V.CONTACT_INTRO_MARKERS)
-_DATE_ONLY = re.compile(r"^[\s\[【(（]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\s\]】)）]*$")
-# Credit lines: "采写：南都记者 余毅菁", "执笔/叨叨姐", "摄影/张艳 编辑/苏芳", "扬子晚报记者 张楠".
-_BYLINE = re.compile(rf"(?:^|[\s，、])(?:{V.pattern(V.BYLINE_MARKERS)})\s*[:：/︱丨|]")
-# "扬子晚报记者 张楠", "《棱镜》作者 周纯", "本報記者 陳明": a role and names, closing a short line.
-_REPORTER = re.compile(rf"(?:{V.pattern(('记者', '作者', '通讯员'))})(?:\s*[\u4e00-\u9fff]{{2,4}})+$")
+_CONTACT_INTRO = contains(V.CONTACT_INTRO_MARKERS)
 _WIDGET_NUMBER = re.compile(r"^[\s\-+]*\d+\s*(?:文章|瀏覽量|浏览量|粉丝|粉絲|评论|評論|阅读|閱讀)?[\s\-+]*$")
 
 # 2. pinyin: a syllable in brackets right after a CJK character.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
-_PINYIN_ANNOTATION = re.compile(rf"(?<={_CJK_CHAR})\s?[(（]\s*([a-zA-Zü{_TONED}]{{1,6}})\s*[)）]")
-
+_PINYIN_ANNOTATION = re.compile(rf"(?<={CJK_CHAR})\s?[(（]\s*([a-zA-Zü{_TONED}]{{1,6}})\s*[)）]")
 
 
 @dataclass
@@ -101,15 +71,6 @@ class CleanContext:
 
 
 Rule = Callable[[list[str], CleanContext], list[str]]
-
-
-def comparison_key(text: str) -> str:
-    """Comparison key: no whitespace, NFKC (full-width punctuation folded)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-def is_sentence(line: str) -> bool:
-    return bool(_SENTENCE_END.search(line)) or len(line) >= 60
 
 
 # ---------------------------------------------------------------- 1.
@@ -189,7 +150,7 @@ def _is_tail_start(line: str) -> bool:
     short = len(line) <= 40
     return bool(
         (short and (_TAIL_WIDGET.match(line) or _PREV_NEXT.match(line) or _FOLLOW.match(line)))
-        or (len(line) <= 200 and (_FOOTER_START.match(line) or _FOOTER_ANY.search(line)))
+        or is_footer_line(line)
     )
 
 
@@ -245,46 +206,12 @@ def drop_contact_footer(paragraphs: list[str], ctx: CleanContext | None = None) 
 
 def _drop_trailing_crumbs(paragraphs: list[str]) -> list[str]:
     """Close buttons and separators left at the very end ("X", "-", ",")."""
-    while paragraphs and len(paragraphs[-1]) <= 3 and not re.search(_CJK_CHAR, paragraphs[-1]):
+    while paragraphs and len(paragraphs[-1]) <= 3 and not re.search(CJK_CHAR, paragraphs[-1]):
         paragraphs = paragraphs[:-1]
     return paragraphs
 
 
 # ---------------------------------------------------------------- 5. / 6.
-def is_meta_line(line: str) -> bool:
-    """来源：… / 2021-07-12 来源：… 作者：… / 发布时间：… (short, not a sentence)."""
-    if len(line) > 90 or line.endswith("。"):
-        return False
-    if _DATE_ONLY.match(line) or _DATE_TIME_NAMES.match(line):
-        return True
-    hits = len(_META_ANY.findall(line))
-    if hits >= 2:
-        return True
-    if _META_START.match(line):
-        return len(line) <= 60
-    # "来源:宿迁经信网2016-11-14 我要评论(0 )"
-    return hits == 1 and bool(re.search(r"\d{4}[-/年.]\d{1,2}", line)) and len(line) <= 60
-
-
-def is_byline(line: str) -> bool:
-    """A short credit line (not a sentence): 采写：… / 执笔/… / 摄影/… 编辑/… / XX记者 张三."""
-    return (len(line) <= 50 and not _SENTENCE_END.search(line)
-            and bool(_BYLINE.search(line) or _REPORTER.search(line)))
-
-
-def is_boilerplate_line(line: str) -> bool:
-    """A line that is page furniture wherever it appears."""
-    if (_EDITOR_CREDIT.match(line) or _ATTACHMENT.match(line) or is_byline(line) or is_slash_byline(line)
-            or is_source_notice(line) or is_related_link_line(line) or is_video_label(line)):
-        return True
-    if len(line) <= 50 and (_TOOLBAR_START.match(line) or (_SERVICE_BAR.search(line) and not is_sentence(line))):
-        return True
-    if len(line) <= 50 and _TOOLBAR.search(line):
-        leftover = re.sub(rf"{V.pattern(V.TOOLBAR_MARKERS)}|[\W_\d]+", "", line)
-        return len(leftover) <= 4
-    return len(line) <= 200 and bool(_FOOTER_START.match(line) or _FOOTER_ANY.search(line))
-
-
 def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
     """Before the first real paragraph: breadcrumbs, bars, the title, meta lines, short headings
     like 今日要闻 that name a column rather than the article."""
@@ -299,7 +226,7 @@ def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None
             break
         k = comparison_key(line)
         if (_BREADCRUMB.match(line) or is_meta_line(line) or is_boilerplate_line(line)
-                or _SERVICE_BAR.search(line) or is_widget_line(line) or (title_key and k == title_key)
+                or SERVICE_BAR.search(line) or is_widget_line(line) or (title_key and k == title_key)
                 # the headline and its meta line in one layout-table cell ("标题 来源于：东区办事处")
                 or (title_key and line.startswith(ctx.title.strip()) and is_meta_line(line[len(ctx.title.strip()):].strip()))
                 # a headline broken over several lines by <br>: each piece is part of the title
@@ -317,13 +244,13 @@ def drop_head_boilerplate(paragraphs: list[str], ctx: CleanContext | None = None
 def drop_meta_lines(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
     return [p for p in paragraphs
             if not (is_boilerplate_line(p) or _BREADCRUMB.match(p) and len(p) < 60
-                    or (is_meta_line(p) and not _SENTENCE_END.search(p)))]
+                    or (is_meta_line(p) and not SENTENCE_END.search(p)))]
 
 
 # ---------------------------------------------------------------- 7.
 def _is_prose_paragraph(key: str) -> bool:
     """Long enough, and written in Chinese: a paragraph, not a line of a code listing."""
-    return len(key) >= 40 and len(re.findall(_CJK_CHAR, key)) >= 10
+    return len(key) >= 40 and len(re.findall(CJK_CHAR, key)) >= 10
 
 
 def drop_repeated_article(paragraphs: list[str], ctx: CleanContext | None = None) -> list[str]:
