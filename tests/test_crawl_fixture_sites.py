@@ -226,8 +226,11 @@ def test_dead_and_private_sites_are_recorded_and_the_crawl_goes_on(fixture_sites
     (tmp_path / "sites.yaml").write_text(yaml.safe_dump(sites), encoding="utf-8")
     proc = run_newsmon("crawl", "--sites", tmp_path / "sites.yaml", "--index", f"sqlite:///{tmp_path}/n.db",
                        "--json", NEWSMON_ALLOW_HOSTS="127.0.0.1")
-    assert proc.returncode == 0, proc.stderr
-    per_site = json.loads(proc.stdout)["sites"]
+    # The crawl goes on past them, and its exit status says two sites got nothing (issue 21).
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert sorted(summary["failed_sites"]) == ["dead-site", "intranet"]
+    per_site = summary["sites"]
     assert per_site["dead-site"]["errors/connection_refused"] == 1
     assert per_site["intranet"]["errors/unsafe_url"] == 1
     assert "10.20.30.40 resolves to non-public address" in proc.stderr
