@@ -118,7 +118,7 @@ class Coverage:
         those of a complete run, until this one ends complete."""
         for site in sites:
             try:
-                mark_incomplete(self.pages.state, site, self.run, RUNNING, before=self.frontier(site))
+                mark_incomplete(self.pages.state, site, self.run, RUNNING, before=self.frontier(site), running=True)
             except Exception as exc:  # noqa: BLE001 - only health reads it before the run ends
                 logger.warning("[%s] coverage state not saved (%s)", site, exc)
 

@@ -30,10 +30,12 @@ def frontier_sites(state) -> list[str]:
     return [key for key, _doc in state.scan(FRONTIER_KIND)]
 
 
-def mark_incomplete(state, site: str, run: str, reason: str | None = None, before: dict | None = None) -> dict:
-    """``run`` (its start) changes what is known without having reached the end (yet)."""
+def mark_incomplete(state, site: str, run: str, reason: str | None = None, before: dict | None = None,
+                    running: bool = False) -> dict:
+    """``run`` (its start) changes what is known without having reached the end (yet:
+    ``running`` while it goes, and after it died without a word)."""
     before = read_frontier(state, site) if before is None else before
-    doc = {"site": site, "status": INCOMPLETE, "run": run, "reason": reason,
+    doc = {"site": site, "status": INCOMPLETE, "run": run, "reason": reason, "running": running,
            "complete_run": before.get("complete_run"), "completed_at": before.get("completed_at"),
            # when backfill began: kept across a row of incomplete runs
            "since": before.get("since") if before.get("status") == INCOMPLETE else run}
@@ -42,7 +44,7 @@ def mark_incomplete(state, site: str, run: str, reason: str | None = None, befor
 
 
 def mark_complete(state, site: str, run: str, ended: str) -> dict:
-    doc = {"site": site, "status": COMPLETE, "run": run, "reason": None,
+    doc = {"site": site, "status": COMPLETE, "run": run, "reason": None, "running": False,
            "complete_run": run, "completed_at": ended, "since": None}
     state.put(FRONTIER_KIND, site, doc)
     return doc

@@ -45,6 +45,9 @@ class HealthConfig:
     history: int = 50                    # runs read per site
     overdue_periods: float = 3.0         # scheduled, but no run for this many periods: failing
     overdue_slack: timedelta = timedelta(seconds=60)
+    # a run on a covered site that began this recently may still be going: no backfill flag yet
+    # (longer than the scheduler's default time limit of 1 h and its grace)
+    running_grace: timedelta = timedelta(hours=2)
 
 
 @dataclass
@@ -108,16 +111,20 @@ def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteSt
     if silent:
         status.health.append(silent)
     status.health.extend(_degraded_flags(runs, config))
-    backfill = _backfill_flag(read_frontier(state, name))
+    backfill = _backfill_flag(read_frontier(state, name), now, config)
     if backfill:
         status.health.append(backfill)
     status.article_shapes = article_shapes(state, name)
     return status
 
 
-def _backfill_flag(frontier: dict) -> HealthFlag | None:
-    """For the monitoring team, in Chinese, times in Beijing time."""
+def _backfill_flag(frontier: dict, now: datetime, config: HealthConfig) -> HealthFlag | None:
+    """For the monitoring team, in Chinese, times in Beijing time. A site covered before
+    is not flagged while its run may still be going; one never covered is."""
     if not backfilling(frontier):
+        return None
+    if (frontier.get("running") and frontier.get("complete_run") and frontier.get("run")
+            and now - _time(frontier["run"]) < config.running_grace):
         return None
     done = (f"最近一次完整覆盖：{_beijing(frontier['completed_at'])}（北京时间）" if frontier.get("completed_at")
             else "此前还没有运行完整翻完过列表")
