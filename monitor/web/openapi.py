@@ -134,7 +134,7 @@ WATCH_PATHS = {
 }
 
 _FLAG = {"type": "object", "properties": {
-    "kind": {"type": "string", "enum": ["failing", "silent", "degraded"]},
+    "kind": {"type": "string", "enum": ["failing", "silent", "degraded", "backfill"]},
     "message": {"type": "string"}, "since": {"type": "string", "description": "ISO datetime, UTC"}}}
 SOURCE_PATHS = {
     "/api/sources": {"get": {
