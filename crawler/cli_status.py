@@ -17,7 +17,8 @@ def status(as_json, index_url, site_names, failing_after):
 
     Flags: failing (N failed runs in a row), silent (no new articles for much
     longer than usual), degraded (extraction suddenly worse: empty/short bodies
-    or missing dates).
+    or missing dates), backfill (补采中: the last run did not reach the end of
+    the site's lists; the next runs page on until one does).
 
     Example: newsmon status --index sqlite:///data/newsmon.db
     """
