@@ -54,6 +54,10 @@ def remove_keeping_tail(el: etree._Element) -> None:
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Elements that serve as a box title when their whole text is a widget name (<div class="ttl">).
 _TITLE_BLOCKS = ("div", "p", "span", "strong", "b", "dt", "em")
+_TITLE_TEST = " or ".join(f"self::{t}" for t in (*_HEADINGS, *_TITLE_BLOCKS))
+# Preselected in C (no Python object per other element), in document order.
+_BOX_TITLES = etree.XPath(f"//*[({_TITLE_TEST}) and count(*) <= 2]")
+_LIST_TITLES = etree.XPath(f"//*[({_TITLE_TEST}) and following-sibling::*[1][self::ul or self::ol or self::dl or self::div]]")
 _SMALL_BOX = 400   # a titled box with more text than this is a section of the page, not a widget
 
 
@@ -66,7 +70,7 @@ def drop_related_boxes(tree: etree._Element) -> int:
     but keeps the title, which the line rules then use as the place to cut the tail (163).
     Returns how many boxes were removed."""
     removed = 0
-    for heading in list(tree.iter(*_HEADINGS, *_TITLE_BLOCKS)):
+    for heading in _BOX_TITLES(tree):   # headings and title blocks of at most two children
         parent = heading.getparent()
         if parent is None or len(heading) > 2:
             continue
@@ -131,7 +135,7 @@ def drop_link_list_boxes(tree: etree._Element) -> int:
     a sidebar or column box whatever its title says. Extractors drop the links but keep
     the title as a line of text. Returns how many boxes were removed."""
     removed = 0
-    for title in list(tree.iter(*_HEADINGS, *_TITLE_BLOCKS)):
+    for title in _LIST_TITLES(tree):   # title-like elements whose next sibling is a list or a div
         if title.getparent() is None:
             continue
         text = short_text(title, 12, stripped=True)   # a page-sized div stops early
@@ -182,7 +186,9 @@ _IDS = etree.XPath("//*[@id]")
 
 
 _COMMENT_NAME = re.compile("|".join(V.COMMENT_BLOCK_NAMES))
-_NAMED = etree.XPath("//*[@id or @class]")
+# A superset of the comment-named elements, found in C; the regex then decides.
+_NAMED = etree.XPath("//*[contains(@id, 'omm') or contains(@class, 'omm') or contains(@id, 'pinglun') "
+                     "or contains(@class, 'pinglun') or contains(@id, 'revert') or contains(@class, 'revert')]")
 _MIN_COMMENT_CHARS = 10
 
 

@@ -139,11 +139,25 @@ _SCRIPT_VAR = re.compile(
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 
 
+_LONG_VARS = tuple(v for v in V.PUBLISH_TIME_SCRIPT_VARS if len(v) > 2)
+_SHORT_VARS = re.compile(rf"\b(?:{'|'.join(v for v in V.PUBLISH_TIME_SCRIPT_VARS if len(v) <= 2)})\s*=", re.I)
+
+
+def _may_name_publish_time(code: str) -> bool:
+    """A cheap test before the full pattern: most scripts name no publish-time variable
+    (substring search in C; "ct" is in every "function", so it is looked for as "ct =")."""
+    low = code.lower()
+    return any(v in low for v in _LONG_VARS) or bool(_SHORT_VARS.search(code))
+
+
 def date_from_scripts(tree: etree._Element) -> str | None:
     """The first plausible publish-time variable in the page's scripts: a date string, or a
     Unix time in seconds read in China time (UTC+8), as the page's own clock shows it."""
     for script in tree.iter("script"):
-        for m in _SCRIPT_VAR.finditer(script.text or ""):
+        code = script.text or ""
+        if not _may_name_publish_time(code):
+            continue
+        for m in _SCRIPT_VAR.finditer(code):
             value = m.group(1).strip()
             if re.fullmatch(r"\d{10}", value):
                 when = dt.datetime.fromtimestamp(int(value), CHINA_TZ)

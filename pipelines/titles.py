@@ -43,8 +43,11 @@ _MIN_SHOWN = 6
 _TEXT_NODES = etree.XPath("descendant-or-self::*/text()")
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return _SPACES.sub("", text)
 
 
 def strip_site_suffix(title: str, site_name: str | None = None) -> str:

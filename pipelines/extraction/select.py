@@ -46,11 +46,14 @@ def _key(text: str) -> str:
     return _WS.sub("", text)
 
 
+def _grams(k: str) -> set[str]:
+    return set(map(str.__add__, k, k[1:]))   # the character bigrams of k
+
+
 def bigrams(lines: list[str]) -> set[str]:
     out: set[str] = set()
     for line in lines:
-        k = _key(line)
-        out.update(k[i:i + 2] for i in range(len(k) - 1))
+        out |= _grams(_key(line))
     return out
 
 
@@ -85,7 +88,7 @@ def score(cand: Candidate, cleaned: list[str], others: set[str] | None, links: s
         if k in links:
             linked += len(line)
             continue
-        grams = {k[i:i + 2] for i in range(len(k) - 1)}
+        grams = _grams(k)
         found = len(grams & others) if others is not None else len(grams)
         supported = found >= 0.5 * len(grams)
         if is_prose(line):
