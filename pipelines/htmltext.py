@@ -166,6 +166,11 @@ class TextMap:
     def reached(self, el: etree._Element) -> bool:
         return el in self._span
 
+    def span(self, el: etree._Element) -> tuple[int, int]:
+        """Where ``el``'s text starts and ends in ``text`` (an element the walk reached)."""
+        start, end, _ = self._span[el]
+        return start, end
+
     def paragraphs(self, el: etree._Element, without: list[etree._Element] = ()) -> list[str] | None:
         """``element_paragraphs(el)``, minus the elements ``without`` (inside ``el``) and their
         tails; None when one of ``without`` is one the walk did not reach."""

@@ -134,11 +134,19 @@ def prune_link_blocks(el: etree._Element, tmap: TextMap | None = None) -> etree.
     return clone
 
 
-def trafilatura_candidate(tree: etree._Element, url: str) -> Candidate | None:
+def trafilatura_candidate(tree: etree._Element, url: str, scope: etree._Element | None = None) -> Candidate | None:
+    """trafilatura on a copy of the tree, or of ``scope`` alone (the part of the page that holds
+    the headline and the block under it: trafilatura then only says how to trim that block)."""
     import trafilatura
+    if scope is not None:
+        doc = etree.Element("html")
+        etree.SubElement(doc, "body").append(copy.deepcopy(scope))
+        doc[0][0].tail = None
+    else:
+        doc = copy.deepcopy(tree)
     try:
         # fast: no fallback comparison inside trafilatura (readability-lxml is a candidate of its own)
-        text = trafilatura.extract(copy.deepcopy(tree), url=url, fast=True, favor_recall=True, include_comments=False,
+        text = trafilatura.extract(doc, url=url, fast=True, favor_recall=True, include_comments=False,
                                    include_tables=True, include_images=False, deduplicate=False,
                                    output_format="txt", with_metadata=False)
     except Exception:  # noqa: BLE001 - one candidate fewer, the others go on

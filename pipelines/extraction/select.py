@@ -135,6 +135,38 @@ def _dominant(dense: Candidate, tree: etree._Element, tmap: TextMap) -> float | 
     return None
 
 
+HEADLINE_GAP = 80   # non-space characters (date, source, share bar) between headline and body
+
+
+def _follows_headline(dense: Candidate, title: str, tmap: TextMap) -> int | None:
+    """How many non-space characters separate the page's headline from the dense block that
+    follows it (its meta line), when it is at most ``HEADLINE_GAP``: the block right under
+    the headline is the article's (position, the selector's structural prior), else None."""
+    el, key = dense.element, _key(title)[:12]
+    if el is None or el.tag in ("body", "html") or not tmap.reached(el) or len(key) < 4:
+        return None
+    before = _key(tmap.text[:tmap.span(el)[0]])
+    at = before.rfind(key)
+    if at < 0:
+        return None
+    gap = len(before) - at - len(_key(title))
+    return gap if gap <= HEADLINE_GAP else None
+
+
+def _headline_scope(el: etree._Element, title: str, tmap: TextMap) -> etree._Element | None:
+    """The smallest ancestor of ``el`` that also holds the headline's last showing before it."""
+    start = tmap.span(el)[0]
+    at = tmap.text.rfind(" ".join(title.split())[:12], 0, start)
+    if at < 0:
+        return None
+    for anc in el.iterancestors():
+        if anc.tag in ("body", "html") or not tmap.reached(anc):
+            return None
+        if tmap.span(anc)[0] <= at:
+            return anc
+    return None
+
+
 def _all_footer(cand: Candidate, footer: set[str]) -> bool:
     return bool(footer) and all(comparison_key(p) in footer for p in cand.paragraphs)
 
@@ -163,10 +195,15 @@ def choose_body(tree: etree._Element, url: str, title: str,
         if trace:
             trace(f"fast path: density holds {share:.2f} of the page's prose")
         return dense
+    scope = None
+    if not containers and dense is not None and _follows_headline(dense, title, tmap) is not None:
+        scope = _headline_scope(dense.element, title, tmap)
+        if trace and scope is not None:
+            trace(f"trafilatura on <{scope.tag} {dict(scope.attrib)}> only: the dense block is under the headline")
     cands = list(containers)
     if dense is not None:
         cands.append(dense)
-    if (traf := trafilatura_candidate(tree, url)) is not None:
+    if (traf := trafilatura_candidate(tree, url, scope)) is not None:
         cands.append(traf)
     # readability-lxml is asked only when trafilatura agrees with no DOM candidate: two
     # methods that already agree leave nothing for a third to arbitrate
