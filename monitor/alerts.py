@@ -34,7 +34,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
@@ -43,7 +43,7 @@ from index.query import make_snippet
 from monitor import outbox
 from monitor.alert_policy import (BURST, CAPPED, FRESH, REASONS, SNOOZED, burst_cap, claim_slot, daily_cap,
                                   freshness, quiet_until, snoozed)
-from monitor.backlog import add_backlog, claim_backlog, hold
+from monitor.backlog import add_backlog, claim_backlog, hold, summarized
 from monitor.delivery import DeliveryError, SMTPSettings, post_webhook, send_email
 from monitor.matcher import WatchMatcher
 from monitor.notices import (notice_email, source_subject, source_text, summary_doc, summary_subject,
@@ -169,7 +169,12 @@ class AlertRecorder:
                     "watch": watch.name, "story_id": record.story_id, "title": story["title"],
                     "url": story["url"], "site": story["site"], "at": key_time(now)}):
                 continue
-            self.route(watch, record, story, key, seen_at, now, seen)
+            try:
+                self.route(watch, record, story, key, seen_at, now, seen)
+            except Exception:
+                # Not routed: drop the mark, so the pipeline's second try routes it (never lost).
+                self.state.delete(ALERT_KIND, key)
+                raise
         return seen
 
     def route(self, watch: Watch, record: ArticleRecord, story: dict, key: str, seen_at: datetime,
@@ -236,14 +241,14 @@ def enqueue_notice(state, name: str, kind: str, body: dict, recipients: list[str
     return name
 
 
-def flush_backlog(index: IndexBackend, *, run: str | None = None,
-                  older_than: timedelta | None = None) -> list[str]:
-    """Fold backlog records (a crawl's own, or any older than ``older_than``) into one
-    summary per watch, due when the watch's quiet hours end. Returns the summaries queued."""
-    now = utc_now()
+def flush_backlog(index: IndexBackend, *, run: str | None = None, now: datetime | None = None) -> list[str]:
+    """Fold backlog records (a crawl's own at its end; else what has settled,
+    ``monitor.backlog.claim_backlog``) into one summary per watch, due when the
+    watch's quiet hours end. Returns the summaries queued."""
+    now = now or utc_now()
     queued = []
     state, store = index.state, WatchStore(index)
-    for name, docs in claim_backlog(state, run=run, older_than=older_than, now=now).items():
+    for name, docs in claim_backlog(state, run=run, now=now).items():
         watch = store.get(name)
         if watch is None or not targets(watch):          # removed meanwhile
             continue
@@ -252,6 +257,7 @@ def flush_backlog(index: IndexBackend, *, run: str | None = None,
         digest = hashlib.sha256("\n".join(sorted(s["story_id"] for s, _r in stories)).encode()).hexdigest()[:12]
         queued.append(enqueue_notice(state, f"{name}/summary-{digest}", "summary", summary, targets(watch),
                                      quiet_until(watch.quiet_hours, now), watch=watch))
+        summarized(state, name, now)
         logger.info("监测「%s」：%d 条匹配不逐条提醒，汇总为一条消息（%s）", name, len(docs),
                     "，".join(f"{REASONS.get(r, r)} {n} 条" for r, n in summary["reasons"].items()))
     return queued
@@ -324,17 +330,14 @@ def requeue_dead(index: IndexBackend, now: datetime | None = None) -> int:
     return outbox.requeue_dead(index.state, now)
 
 
-ORPHAN_BACKLOG = timedelta(minutes=15)    # a crawl's backlog still unfolded this long after: its crawl died
-
-
 def deliver_pending_job(index_url: str | None = None) -> str:
-    """The scheduler's delivery job: open the index, fold what killed crawls left in
-    the backlog, send what is due, close."""
+    """The scheduler's delivery job: open the index, fold what crawls left in the
+    backlog once it settled (``monitor.backlog``), send what is due, close."""
     from index import open_index
     from monitor.alert_policy import prune_quota
     index = open_index(index_url)
     try:
-        flush_backlog(index, older_than=ORPHAN_BACKLOG)
+        flush_backlog(index)
         report = deliver_pending(index)
         prune_quota(index.state)
     finally:

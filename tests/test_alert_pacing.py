@@ -32,6 +32,8 @@ def capped(fixture_sites, tmp_path_factory):
         add_archive_watch(index_url, "laser", "--query", LASER, "--email", "team@example.com",
                           "--webhook", f"{hooks.url}/laser", "--mode", "immediate", **env)
         crawl = crawl_into(fixture_sites, directory, index_url=index_url, **env)
+        # what the crawl's 5 s drain did not get out on a busy machine (the scheduler does this every minute)
+        assert run_newsmon("alerts", "deliver", "--index", index_url, **env).returncode == 0
         found = run_newsmon("search", LASER, "--json", "--limit", "1000", "--index", index_url, **env)
         yield crawl, env, mail, hooks, {s["story_id"]: s for s in json.loads(found.stdout)}
     finally:
@@ -133,6 +135,39 @@ def test_a_second_digest_run_on_the_same_day_sends_nothing(crawl, tmp_path):
         assert "already sent" in run_newsmon("digest", "--index", index_url, **env).stdout
     finally:
         mail.stop()
+
+
+def test_crawls_of_many_new_sites_make_one_summary_per_watch_not_one_per_crawl(tmp_path):
+    """The scheduler runs one crawl per site: the first crawl's end sends its summary,
+    the next ones' matches wait until they settle and go as one more."""
+    from index import open_index
+    from monitor.alerts import flush_backlog, pending
+    from monitor.backlog import add_backlog
+    from monitor.watches import Watch, WatchStore
+
+    index = open_index(f"sqlite:///{tmp_path}/newsmon.db")
+    try:
+        WatchStore(index).add(Watch("laser", "激光", emails=["team@example.com"], mode="immediate"))
+        start = datetime.now(timezone.utc)
+
+        def crawl(n: int, at: datetime) -> list[str]:
+            for i in range(5):
+                add_backlog(index.state, "laser", {"story_id": f"s-{n}-{i}", "title": f"激光 {n}-{i}",
+                                                   "url": f"http://example.gov.cn/{n}/{i}.html", "site": f"site{n}",
+                                                   "published": "2023-01-01"}, "old", f"run{n}", at)
+            return flush_backlog(index, run=f"run{n}", now=at)         # the crawl's end
+
+        assert len(crawl(0, start)) == 1                                 # the first: its summary at once
+        for n in range(1, 20):                                           # 19 more sites, a minute apart
+            assert crawl(n, start + timedelta(minutes=n)) == []
+        last = start + timedelta(minutes=19)
+        assert flush_backlog(index, now=last + timedelta(minutes=5)) == []        # still coming in
+        (summary,) = flush_backlog(index, now=last + timedelta(minutes=11))       # settled: one for all
+        assert flush_backlog(index, now=last + timedelta(hours=2)) == []
+        entries = [e for _k, e in pending(index) if e.get("kind") == "summary"]
+        assert sorted(e["summary"]["total"] for e in entries) == [5, 95]
+    finally:
+        index.close()
 
 
 # -- the watch fields, in the CLI, the sites file and the web API -----------------------------
