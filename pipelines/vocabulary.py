@@ -8,8 +8,10 @@ never article text. Adding a marker changes data here, not logic in clean.py.
 """
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import opencc
 
@@ -189,18 +191,58 @@ def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
+# OpenCC's s2t, s2tw and s2hk dictionaries take ~0.3 s to load, paid by every process that
+# imports the cleaning rules (each `newsmon extract`). The spellings of the words above are
+# kept in vocabulary_variants.json (``python -m pipelines.vocabulary`` rewrites it; a test
+# checks it against OpenCC); OpenCC is loaded only for a word the table lacks.
+_TABLE_FILE = Path(__file__).with_name("vocabulary_variants.json")
+_TABLE: dict[str, list[str]] = (json.loads(_TABLE_FILE.read_text(encoding="utf-8"))
+                                if _TABLE_FILE.exists() else {})
+MISSING: dict[str, list[str]] = {}    # words asked for that the table lacks (computed with OpenCC)
+
+
+def opencc_spellings(word: str) -> list[str]:
+    """s2t, s2tw, s2hk and a naive per-character s2t of ``word``, in that order."""
+    s2t = _converter("s2t")
+    return [_converter(config).convert(word) for config in ("s2t", "s2tw", "s2hk")] + \
+        ["".join(s2t.convert(ch) for ch in word)]   # naive per-character form
+
+
 def variants(words: tuple[str, ...]) -> tuple[str, ...]:
     """The simplified words plus every traditional spelling of them, deduplicated."""
     out: dict[str, None] = {}
-    s2t = _converter("s2t")
     for word in words:
         out[word] = None
-        for config in ("s2t", "s2tw", "s2hk"):
-            out[_converter(config).convert(word)] = None
-        out["".join(s2t.convert(ch) for ch in word)] = None  # naive per-character form
+        spellings = _TABLE.get(word)
+        if spellings is None:
+            spellings = MISSING[word] = opencc_spellings(word)
+        for spelling in spellings:
+            out[spelling] = None
     return tuple(out)
 
 
 def pattern(words: tuple[str, ...]) -> str:
     """A regex alternation of all variants, longest first so 转载请注明出处 beats 转载请注明."""
     return "|".join(re.escape(w) for w in sorted(variants(words), key=len, reverse=True))
+
+
+def write_variants_table() -> int:
+    """Rewrite vocabulary_variants.json for every word the pipelines modules ask for at import."""
+    import importlib
+    global _TABLE
+    _TABLE = {}
+    MISSING.clear()
+    for module in ("pipelines.extract", "pipelines.clean", "pipelines.linekinds", "pipelines.widgets",
+                   "pipelines.spam", "pipelines.clean_tree", "pipelines.titles", "pipelines.dates",
+                   "pipelines.extraction.evidence"):
+        importlib.reload(importlib.import_module(module))
+    table = dict(sorted(MISSING.items()))
+    rows = [f"{json.dumps(word, ensure_ascii=False)}: {json.dumps(spellings, ensure_ascii=False)}"
+            for word, spellings in table.items()]
+    _TABLE_FILE.write_text("{\n" + ",\n".join(rows) + "\n}\n", encoding="utf-8")
+    return len(table)
+
+
+if __name__ == "__main__":   # run as __main__, this is a second copy: use the imported module
+    from pipelines import vocabulary
+    print(f"{vocabulary.write_variants_table()} words written to {_TABLE_FILE.name}")
