@@ -34,7 +34,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
@@ -43,7 +43,7 @@ from index.query import make_snippet
 from monitor import outbox
 from monitor.alert_policy import (BURST, CAPPED, FRESH, REASONS, SNOOZED, burst_cap, claim_slot, daily_cap,
                                   freshness, quiet_until, snoozed)
-from monitor.backlog import add_backlog, claim_backlog, hold, summarized
+from monitor.backlog import add_backlog, claim_backlog, hold, prune_held, summarized
 from monitor.delivery import DeliveryError, SMTPSettings, post_webhook, send_email
 from monitor.matcher import WatchMatcher
 from monitor.notices import (notice_email, source_subject, source_text, summary_doc, summary_subject,
@@ -340,6 +340,7 @@ def deliver_pending_job(index_url: str | None = None) -> str:
         flush_backlog(index)
         report = deliver_pending(index)
         prune_quota(index.state)
+        prune_held(index.state, utc_now() - timedelta(days=8))     # digests look back 7 days at most
     finally:
         index.close()
     if report.sent or report.retried or report.dead:
