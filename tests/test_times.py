@@ -165,3 +165,39 @@ def test_the_scheduler_log_is_in_beijing_time(utc_server, tmp_path):
     for line in lines:
         message = line[20:]
         assert not re.search(r"\+00:00|\d\d:\d\d:\d\d|\bUTC\b|\bCST\b", message), line
+
+
+def test_a_watch_made_in_the_browser_shows_its_pacing_and_beijing_time(utc_server, chromium_browser, monkeypatch,
+                                                                       tmp_path):
+    """Headless Chromium on the Watches page of a server in UTC: the form takes the
+    window and quiet hours, and the new row says when it was created in Beijing time."""
+    from browser import ARTIFACTS
+    from web_server import copy_of, serving
+
+    index_url, _env = utc_server
+    monkeypatch.delenv("NEWSMON_TZ", raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+    context = chromium_browser.new_context(locale="zh-CN", viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    try:
+        with serving(copy_of(index_url, tmp_path)) as base:
+            page.goto(base + "/watches")
+            page.fill("#watch-name", "night-shift")
+            page.fill("#watch-query", "激光 产业园")
+            page.fill("#watch-emails", "night@example.com")
+            page.select_option("#watch-mode", "immediate")
+            page.fill("#watch-window-hours", "24")
+            page.fill("#watch-quiet-hours", "22:00-07:00")
+            page.click("#create-watch")
+            assert "已创建监测 “night-shift”" in page.inner_text("#flash")
+            row = page.locator("tr.watch[data-name=night-shift]")
+            assert row.locator("td.pacing").inner_text() == "24 小时内发布；免打扰 22:00-07:00"
+            created = row.locator("time").last.inner_text()
+            beijing = datetime.now(timezone(timedelta(hours=8)))
+            assert created in {f"{beijing - timedelta(minutes=m):%Y-%m-%d %H:%M}" for m in range(3)}
+            snoozed = page.locator("tr.watch[data-name=laser] td.pacing").inner_text()
+            assert snoozed.startswith("48 小时内发布；免打扰 22:00-07:00；暂停提醒至 ")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "web-watches-pacing.png"), full_page=True)
+    finally:
+        context.close()
