@@ -17,7 +17,8 @@ def status(as_json, index_url, site_names, failing_after):
 
     Flags: failing (N failed runs in a row), silent (no new articles for much
     longer than usual), degraded (extraction suddenly worse: empty/short bodies
-    or missing dates), backfill (补采中: the last run did not reach the end of
+    or missing dates), blocked (被反爬验证拦截: the last run met an anti-bot
+    challenge and got no article page), backfill (补采中: the last run did not reach the end of
     the site's lists; the next runs page on until one does).
 
     Example: newsmon status --index sqlite:///data/newsmon.db
@@ -57,6 +58,9 @@ def format_status(statuses) -> str:
     for s in statuses:
         for flag in s.health:
             lines.append(f"  {s.name}: {flag.kind} since {_local(flag.since)}: {flag.message}")
+    for s in statuses:      # the fetch ladder's rung (crawler/ladder.py), when it is not plain HTTP
+        if s.fetch_rung != "plain":
+            lines.append(f"  {s.name}: 抓取方式 fetched with: {s.fetch_rung}（真实浏览器 Chromium）")
     for s in statuses:      # what discovery learned the site's articles by (issue 18)
         if s.article_shapes:
             lines.append(f"  {s.name}: 文章网址形态 article URL shapes: {', '.join(s.article_shapes[:5])}"

@@ -55,6 +55,11 @@ class CrawlSummary:
         return [site for site in self.sites
                 if self.errors_for(site) and not any(self.get(key, site) for key in answered)]
 
+    def blocked_for(self, site: str | None = None) -> dict[str, int]:
+        """Pages an anti-bot challenge kept from the crawl, by kind (crawler/challenge.py)."""
+        source = self.per_site.get(site, {}) if site else self.totals
+        return {k.split("/", 1)[1]: v for k, v in source.items() if k.startswith("blocked/") and v}
+
     def unchanged(self, site: str | None = None) -> int:
         """Known article pages not fetched again: 304 Not Modified, or known and the
         site sends no validators (``crawler/incremental.py``)."""
@@ -81,6 +86,11 @@ class CrawlSummary:
             err_text = ", ".join(f"{k} {v}" for k, v in sorted(errs.items())) or "-"
             if site in failed:
                 err_text = "FAILED: " + err_text
+            blocked = self.blocked_for(key)
+            if blocked:
+                from crawler.challenge import LABELS
+                err_text = ("BLOCKED 被反爬验证拦截: " + ", ".join(f"{LABELS.get(k, k)} {v}" for k, v in blocked.items())
+                            + ("" if err_text == "-" else "; " + err_text))
             counts = [self.get(c, key) for c in cols] + [self.unchanged(key)]
             lines.append(f"{site:<{width}}  " + "  ".join(f"{n:>10}" for n in counts) + f"  {err_text}")
         lines.append(f"crawl {self.finish_reason or 'finished'} in {self.elapsed:.1f}s"

@@ -29,6 +29,7 @@ SITE_KIND = "run_site"
 SHORT_BODY_CHARS = 120          # a news body shorter than this is a template leftover, not an article
 # Exit statuses of a site's run; only "ok" breaks a failure streak.
 OK, FAILED, STOPPED, TIMEOUT, CRASHED = "ok", "failed", "stopped", "timeout", "crashed"
+BLOCKED = "blocked"     # every page it tried answered with an anti-bot challenge (crawler/challenge.py)
 MISSED = "missed"       # the scheduler could not start it in time: not the site's failure
 SKIPPED = "skipped"     # due while the site's previous run was still going (one run per site)
 NOT_RUN = (MISSED, SKIPPED)
@@ -70,7 +71,21 @@ def site_status(counts: dict, finish_reason: str) -> str:
         return FAILED
     # A site answered when it sent any page, or said "not changed" for one.
     answered = counts.get("pages_fetched", 0) + counts.get("not_modified", 0)
+    # Challenged and no article page to show: blocked, never "empty" and never "no new article".
+    if blocked_kinds(counts) and not any(counts.get(k, 0) for k in ("article_pages_fetched", "not_modified",
+                                                                    "unchanged_skipped")):
+        return BLOCKED
     return OK if answered else FAILED
+
+
+def blocked_kinds(counts: dict) -> dict[str, int]:
+    """``{kind: pages}`` of the challenges that stopped pages (``blocked/<kind>`` counts)."""
+    return {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("blocked/") and v}
+
+
+def fetch_rung(counts: dict) -> str:
+    """How the site was read: ``browser`` when any page needed the real browser, else ``plain``."""
+    return "browser" if counts.get("browser/pages") else "plain"
 
 
 def run_doc(site: str, info: RunInfo, ended: str, counts: dict, status: str, **extra) -> dict:
@@ -82,6 +97,8 @@ def run_doc(site: str, info: RunInfo, ended: str, counts: dict, status: str, **e
         **{key: counts.get(key, 0) for key in _COUNTS},
         "errors": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("errors/")},
         "quality": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("quality/")},
+        "blocked": blocked_kinds(counts), "rung": fetch_rung(counts),
+        "browser": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("browser/")},
     }
     doc.update(extra)
     return doc
@@ -100,6 +117,8 @@ def record_run(state, doc: dict) -> None:
     totals.pop("retired", None)
     if not totals.get("last_run") or doc["started"] >= totals["last_run"]["started"]:
         totals["last_run"] = {k: doc[k] for k in ("run_id", "started", "ended", "status")}
+        if doc["status"] not in (BLOCKED, FAILED, CRASHED, TIMEOUT, STOPPED):    # the rung that read it
+            totals["rung"] = doc.get("rung", "plain")
     if doc.get("articles_new"):
         totals["last_new_article"] = max(filter(None, (totals.get("last_new_article"), doc["ended"])))
     state.put(SITE_KIND, site, totals)

@@ -49,6 +49,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.backoff.BackoffRetryMiddleware": 550,
     "crawler.incremental.ConditionalRequestMiddleware": 60,   # known articles: only if changed
+    # Anti-bot challenges: seen after decompression (590), before meta refresh (580) and retry;
+    # a challenged site moves up to a real browser (crawler/ladder.py, crawler/browser.py).
+    "crawler.ladder.FetchLadder": 585,
 }
 EXTENSIONS = {
     "crawler.incremental.SeenPagesRecorder": 500,             # remembers pages for the next run
@@ -87,6 +90,12 @@ NEWSMON_ATTACHMENT_MAX_FILES = 5                   # per article page
 NEWSMON_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024    # per file (its download_maxsize)
 NEWSMON_ATTACHMENT_MAX_PAGES = 50                  # PDF pages read
 NEWSMON_ATTACHMENT_TIMEOUT = float(os.environ.get("NEWSMON_ATTACHMENT_TIMEOUT", "20"))   # s per file
+# The fetch ladder (crawler/ladder.py): a site whose plain fetches meet an anti-bot challenge
+# moves up to Debian's chromium (Playwright, started only when a site needs it); NEWSMON_BROWSER=0
+# records such sites as blocked instead. The timeout waits through the challenge's reload.
+NEWSMON_BROWSER_ENABLED = os.environ.get("NEWSMON_BROWSER", "1") != "0"
+NEWSMON_BROWSER_TIMEOUT = float(os.environ.get("NEWSMON_BROWSER_TIMEOUT", "60"))   # s per page
+NEWSMON_CHROMIUM = os.environ.get("NEWSMON_CHROMIUM", "/usr/bin/chromium")
 NEWSMON_INCREMENTAL_ENABLED = os.environ.get("NEWSMON_INCREMENTAL", "1") != "0"
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

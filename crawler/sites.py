@@ -22,8 +22,11 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _KNOWN_FIELDS = {
     "name", "start_urls", "region", "schedule", "allowed_prefixes", "article_url_pattern",
     "list_url_pattern", "encoding", "selectors", "allow_private", "max_pages",
-    "download_delay", "concurrency",
+    "download_delay", "concurrency", "render",
 }
+# How a site's pages are fetched (crawler/ladder.py): plain HTTP that moves up to a real
+# browser when challenged (auto), never a browser (plain), or a browser for its lists (browser).
+RENDER_MODES = ("auto", "plain", "browser")
 _SELECTOR_FIELDS = {"title", "body", "date"}
 _TEXT_FIELDS = {"name", "region", "schedule", "article_url_pattern", "list_url_pattern", "encoding"}
 _LIST_FIELDS = {"start_urls", "allowed_prefixes"}
@@ -48,6 +51,7 @@ class SiteConfig:
     max_pages: int = 2000
     download_delay: float | None = None
     concurrency: int | None = None
+    render: str = "auto"
 
     def extract_options(self) -> ExtractOptions:
         return ExtractOptions(
@@ -280,6 +284,12 @@ def _parse_site(loader: BoundedLoader, node: yaml.Node, path: str) -> SiteConfig
         if not isinstance(values["allow_private"], bool):
             raise fail("allow_private", "must be true or false", fields["allow_private"][1])
         kwargs["allow_private"] = values["allow_private"]
+    if values.get("render") is not None:
+        render = values["render"]
+        if not isinstance(render, str) or render.strip().lower() not in RENDER_MODES:
+            raise fail("render", f"{_short(render)} is not one of {', '.join(RENDER_MODES)} "
+                                 "(browser: open the site's pages in Chromium)", fields["render"][1])
+        kwargs["render"] = render.strip().lower()
     for key, kind in (("max_pages", int), ("concurrency", int), ("download_delay", float)):
         if values.get(key) is not None:
             try:

@@ -22,6 +22,8 @@ from crawler.discovery import PAGE, SiteDiscovery
 from crawler.faults import fetch_error_reason
 from crawler.incremental import NotModified
 from crawler.items import RawPage
+from crawler.ladder import Challenged, RenderFailed
+from crawler.script_lists import filled_by_script
 from crawler.scope import OffsiteHop, Scope
 from crawler.sites import SiteConfig, load_sites
 from crawler.stats import count
@@ -79,6 +81,9 @@ class GovNewsSpider(scrapy.Spider):
         except ExtractionError:
             return   # binary or empty: no links to follow (the pipeline records article pages)
         reading = self.discovery[site.name].read(html, response.url, kind, response.meta.get("vouched", False))
+        if self._script_list(site, response, kind, html, reading):
+            yield self._render_in_browser(site, response)     # its links appear only after scripts run
+            return
         if kind == PAGE and reading.article:
             count(self.crawler.stats, "articles_by_content", site.name)
             yield self._raw_page(site, response, headers)
@@ -117,6 +122,21 @@ class GovNewsSpider(scrapy.Spider):
             for request in self._maybe_request(site, link.url, link.kind, depth + 1, priority):
                 request.meta["barren_pages"] = barren
                 yield request
+
+    def _script_list(self, site: SiteConfig, response, kind: str, html: str, reading) -> bool:
+        """A list page with no article link whose scripts load its list (crawler.ladder opens it in a browser)."""
+        return (kind != "article" and not reading.article and response.meta.get("rendered") != "browser"
+                and site.render != "plain" and self.settings.getbool("NEWSMON_BROWSER_ENABLED", True)
+                and not any(link.kind == "article" or link.vouched for link in reading.links)
+                and filled_by_script(html))
+
+    def _render_in_browser(self, site: SiteConfig, response) -> scrapy.Request:
+        count(self.crawler.stats, "script_lists", site.name)
+        logger.info("[%s] %s: the list is filled by script; opening it in the browser", site.name, response.url)
+        meta = response.meta
+        request = self._request(site, response.url, meta["kind"], meta["depth_in_site"], list_priority(0, None))
+        request.meta["render"] = "browser"
+        return request.replace(dont_filter=True)
 
     def _raw_page(self, site: SiteConfig, response, headers: dict[str, str]) -> RawPage:
         count(self.crawler.stats, "article_pages_fetched", site.name)
@@ -174,7 +194,7 @@ class GovNewsSpider(scrapy.Spider):
             if budget is not None:
                 budget.answered(request.url)
             return
-        if failure.check(OffsiteHop, DeadFamily):   # counted where it was refused
+        if failure.check(OffsiteHop, DeadFamily, Challenged, RenderFailed):   # counted where it was refused
             if budget is not None:
                 budget.failed(request.url, "not_fetched")
             return

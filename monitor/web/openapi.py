@@ -134,7 +134,7 @@ WATCH_PATHS = {
 }
 
 _FLAG = {"type": "object", "properties": {
-    "kind": {"type": "string", "enum": ["failing", "silent", "degraded", "backfill"]},
+    "kind": {"type": "string", "enum": ["failing", "blocked", "silent", "degraded", "backfill"]},
     "message": {"type": "string"}, "since": {"type": "string", "description": "ISO datetime, UTC"}}}
 SOURCE_PATHS = {
     "/api/sources": {"get": {
@@ -145,7 +145,10 @@ SOURCE_PATHS = {
                 "last_run": {"type": ["object", "null"], "description": "run_id, started, ended, status"},
                 "last_new_article": {"type": ["string", "null"]},
                 "failure_streak": {"type": "integer"},
-                "health": {"type": "array", "items": _FLAG}}}}}}, "every site with history")}}},
+                "health": {"type": "array", "items": _FLAG},
+                "fetch_rung": {"type": "string", "enum": ["plain", "browser"],
+                               "description": "how the site's pages are fetched (plain HTTP or a real browser)"}}}}}},
+            "every site with history")}}},
 }
 
 

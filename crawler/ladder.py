@@ -1,0 +1,185 @@
+"""The fetch ladder: plain HTTP first, a real browser for the sites that need one.
+
+``FetchLadder`` (a downloader middleware, next to the download) looks at every
+response of a site with ``crawler.challenge.challenge_kind``:
+
+1. An ordinary response passes untouched (a crawl of ordinary sites never starts
+   Playwright or Chromium).
+2. A challenge (瑞数 412, 加速乐 521, a script-only 200 page, a WAF 403, a
+   captcha) never reaches the spider as a page. It is counted
+   ``challenges/<kind>``; if the site may use a browser (``render`` is not
+   ``plain`` and ``NEWSMON_BROWSER`` is not ``0``) the site moves up a rung and the
+   page is opened in Chromium (``crawler.browser``), which waits through the
+   challenge's reload for real text. Otherwise -- or when the browser does not get
+   through either -- the page is counted ``blocked/<kind>`` and dropped
+   (``Challenged``), and the run is recorded ``blocked`` (``crawler.runs``).
+3. The cookies the browser earned go with the site's later plain requests (with
+   the browser's User-Agent, which they are bound to), until a plain request is
+   challenged again: then they are dropped and the browser earns new ones.
+4. ``render: browser`` sites, and list pages whose links only appear after
+   scripts run (the spider asks with ``meta["render"] = "browser"``), are opened
+   in the browser: links come from the rendered DOM and from the JSON/XML answers
+   the page's scripts loaded (added to the page as a list of links).
+
+Counts per site: ``browser/pages``, ``browser/seconds``, ``browser/cookie_reuse``,
+``browser/cookies_expired``, ``browser/refused`` (requests of the page that network
+safety or scope stopped). Which rung a site ended on is in its run record.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import HtmlResponse
+from scrapy.utils.defer import deferred_from_coro
+
+from crawler.browser import CHROMIUM, Browser, RenderError
+from crawler.challenge import LABELS, challenge_kind
+from crawler.netsafety import AllowList
+from crawler.script_lists import links_block
+from crawler.stats import count
+
+logger = logging.getLogger("newsmon.crawl")
+
+PLAIN, BROWSER = "plain", "browser"
+
+
+class Challenged(IgnoreRequest):
+    """A page that answered with an anti-bot challenge (counted ``blocked/<kind>``)."""
+
+    def __init__(self, kind: str, url: str):
+        super().__init__(f"anti-bot challenge ({kind}): {url}")
+        self.kind = kind
+
+
+class RenderFailed(IgnoreRequest):
+    """A page the browser opened but that never showed real text."""
+
+
+class FetchLadder:
+    def __init__(self, stats, browser: Browser | None):
+        self.stats = stats
+        self.browser = browser            # None: browsers are off (NEWSMON_BROWSER=0)
+        self.modes: dict[str, str] = {}   # site -> render: auto | plain | browser
+        self.scopes: dict = {}
+        self.rung: dict[str, str] = {}
+        self.cookies: dict[str, tuple[str, str]] = {}   # site -> (Cookie header, User-Agent)
+        self.earning: dict[str, asyncio.Lock] = {}      # one challenge answered at a time per site
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        if not settings.getbool("NEWSMON_LADDER_ENABLED", True):
+            raise NotConfigured("the fetch ladder is off (NEWSMON_LADDER_ENABLED)")
+        browser = None
+        if settings.getbool("NEWSMON_BROWSER_ENABLED", True):
+            browser = Browser(settings.get("NEWSMON_CHROMIUM") or os.environ.get("NEWSMON_CHROMIUM") or CHROMIUM,
+                              AllowList.parse(settings.get("NEWSMON_ALLOW_HOSTS")),
+                              settings.getfloat("NEWSMON_BROWSER_TIMEOUT", 60.0))
+        ladder = cls(crawler.stats, browser)
+        crawler.signals.connect(ladder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ladder.spider_closed, signal=signals.spider_closed)
+        return ladder
+
+    def spider_opened(self, spider):
+        sites = getattr(spider, "sites", {}) or {}
+        self.modes = {name: getattr(site, "render", "auto") for name, site in sites.items()}
+        self.scopes = dict(getattr(spider, "scopes", {}) or {})
+        self.rung = {name: BROWSER if mode == BROWSER else PLAIN for name, mode in self.modes.items()}
+
+    def spider_closed(self, spider):
+        if self.browser is not None and self.browser.started:
+            return deferred_from_coro(self.browser.close())
+        return None
+
+    def may_climb(self, site: str) -> bool:
+        return self.browser is not None and self.modes.get(site, "auto") != PLAIN
+
+    async def process_request(self, request):
+        site = request.meta.get("site")
+        if site not in self.modes:
+            return None
+        wants = request.meta.get("render") == BROWSER or (
+            self.modes[site] == BROWSER and request.meta.get("kind") != "article")
+        if wants and self.may_climb(site):
+            return await self._render(request, site, None)
+        earned = self.cookies.get(site)
+        if earned:
+            request.headers["Cookie"], request.headers["User-Agent"] = earned
+            request.meta["earned_cookies"] = True
+            count(self.stats, "browser/cookie_reuse", site)
+        return None
+
+    async def process_response(self, request, response):
+        site = request.meta.get("site")
+        if site not in self.modes or "browser" in response.flags:
+            return response
+        headers = {"content-type": (response.headers.get(b"Content-Type") or b"").decode("latin-1")}
+        kind = challenge_kind(response.status, headers, response.body)
+        if kind is None:
+            return response
+        count(self.stats, f"challenges/{kind}", site)
+        sent = request.headers.get("Cookie")
+        if not self.may_climb(site):
+            return self._blocked(site, kind, request.url)
+        async with self.earning.setdefault(site, asyncio.Lock()):
+            earned = self.cookies.get(site)
+            if request.meta.pop("earned_cookies", False) and earned and sent != earned[0].encode():
+                # newer cookies came while this request was out: try them before the browser
+                return request.replace(dont_filter=True, headers={**request.headers, "Cookie": earned[0]})
+            if sent and earned and sent == earned[0].encode():
+                self.cookies.pop(site, None)
+                count(self.stats, "browser/cookies_expired", site)
+                logger.info("[%s] the cookies the browser earned stopped working (%s): back to the browser",
+                            site, LABELS[kind])
+            if self.rung.get(site) != BROWSER:
+                self.rung[site] = BROWSER
+                logger.warning("[%s] %s at %s: moving up to a real browser", site, LABELS[kind], request.url)
+            return await self._render(request, site, kind)
+
+    def _blocked(self, site: str, kind: str, url: str):
+        count(self.stats, f"blocked/{kind}", site)
+        logger.warning("[%s] blocked by an anti-bot challenge (%s): %s", site, LABELS[kind], url)
+        raise Challenged(kind, url)
+
+    async def _render(self, request, site: str, challenged: str | None):
+        try:
+            rendered = await self.browser.render(site, request.url, self.scopes.get(site),
+                                                 bool(request.meta.get("allow_private")))
+        except RenderError as exc:
+            if challenged:
+                logger.warning("[%s] the browser did not get through either: %s", site, exc)
+                return self._blocked(site, challenged, request.url)
+            count(self.stats, "errors/browser_no_text", site)
+            raise RenderFailed(str(exc)) from None
+        self.rung[site] = BROWSER
+        count(self.stats, "browser/pages", site)
+        count(self.stats, "browser/milliseconds", site, int(rendered.seconds * 1000))
+        for url, why in rendered.refused:
+            count(self.stats, "browser/refused", site)
+            logger.info("[%s] browser request not sent: %s (%s)", site, url, why)
+        header = "; ".join(f"{c['name']}={c['value']}" for c in rendered.cookies
+                           if _cookie_for(c, request.url))
+        if header:
+            self.cookies[site] = (header, rendered.user_agent)
+        html = rendered.html
+        if request.meta.get("kind") != "article" and rendered.captured:
+            block = links_block(rendered.captured, rendered.url, html)
+            if block:
+                count(self.stats, "browser/script_list_links", site, block.count("<a "))
+                html = html.replace("</body>", block + "</body>", 1) if "</body>" in html else html + block
+        request.meta["rendered"] = BROWSER
+        logger.info("[%s] opened in the browser in %.1fs: %s", site, rendered.seconds, rendered.url)
+        return HtmlResponse(url=rendered.url, status=200, body=html.encode("utf-8"), encoding="utf-8",
+                            headers={"Content-Type": "text/html; charset=utf-8"}, request=request,
+                            flags=["browser"])
+
+
+def _cookie_for(cookie: dict, url: str) -> bool:
+    from urllib.parse import urlsplit
+    host = (urlsplit(url).hostname or "").lower()
+    domain = (cookie.get("domain") or "").lstrip(".").lower()
+    return not domain or host == domain or host.endswith("." + domain)
