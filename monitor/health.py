@@ -11,6 +11,10 @@ flagged when
 * ``degraded``: extraction suddenly got worse: the share of article pages with
   an empty or very short body, or with no date, jumped against the site's own
   history (a template change, an anti-bot page, a JS-only front end);
+* ``blocked``: its last run met an anti-bot challenge (瑞数 412, 加速乐 521, a
+  script-only page, a WAF 403, a captcha) and got no article page: not failing,
+  not silent, not empty (``crawler/challenge.py``; the message is in Chinese, the
+  time in ``NEWSMON_TZ``);
 * ``backfill``: the site's last run did not reach the end of its lists (killed,
   page budget, time limit, fetch errors; ``index/coverage.py``), so coverage is
   partial until a later run pages down to what an earlier run completed.
@@ -28,7 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from statistics import median
 
-from crawler.runs import NOT_RUN, OK, SITE_KIND, STOPPED, known_sites, recent_runs
+from crawler.challenge import LABELS
+from crawler.runs import BLOCKED, NOT_RUN, OK, SITE_KIND, STOPPED, known_sites, recent_runs
 from index.coverage import backfilling, frontier_sites, read_frontier
 from index.site_shapes import article_shapes
 
@@ -52,7 +57,7 @@ class HealthConfig:
 
 @dataclass
 class HealthFlag:
-    kind: str        # "failing" | "silent" | "degraded" | "backfill"
+    kind: str        # "failing" | "blocked" | "silent" | "degraded" | "backfill"
     message: str     # one plain sentence
     since: str       # ISO UTC: when the condition started
 
@@ -70,11 +75,14 @@ class SiteStatus:
     health: list[HealthFlag] = field(default_factory=list)
     # the URL shapes discovery learned the site's articles by (index/site_shapes.py), most used first
     article_shapes: list[str] = field(default_factory=list)
+    # how its pages are fetched (crawler/ladder.py): "plain" HTTP or a real "browser"
+    fetch_rung: str = "plain"
 
     def to_dict(self) -> dict:
         return {"name": self.name, "runs": self.runs, "last_run": self.last_run,
                 "last_new_article": self.last_new_article, "failure_streak": self.failure_streak,
-                "health": [flag.to_dict() for flag in self.health], "article_shapes": self.article_shapes}
+                "health": [flag.to_dict() for flag in self.health], "article_shapes": self.article_shapes,
+                "fetch_rung": self.fetch_rung}
 
 
 def source_status(index, site_names: list[str] | None = None, now: datetime | None = None, *,
@@ -99,11 +107,16 @@ def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteSt
         last = runs[0]
         status.last_run = {"started": last["started"], "ended": last.get("ended"), "status": last["status"],
                            "pages_fetched": last.get("pages_fetched", 0),
-                           "articles_new": last.get("articles_new", 0), "errors": last.get("errors", {})}
+                           "articles_new": last.get("articles_new", 0), "errors": last.get("errors", {}),
+                           "blocked": last.get("blocked", {})}
     failed = _failure_streak(runs)
     status.failure_streak = len(failed)
     if len(failed) >= config.failing_after:
         status.health.append(_failing_flag(failed))
+    blocked = _blocked_flag(runs)
+    if blocked:
+        status.health.append(blocked)
+    status.fetch_rung = totals.get("rung") or (runs[0].get("rung") if runs else None) or "plain"
     overdue = None if totals.get("retired") else _overdue_flag(docs, now, config)
     if overdue:
         status.health.append(overdue)
@@ -144,7 +157,7 @@ def _failure_streak(runs: list[dict]) -> list[dict]:
     scheduler, or missed by it, says nothing about the site)."""
     streak = []
     for run in runs:
-        if run["status"] == STOPPED:
+        if run["status"] in (STOPPED, BLOCKED):    # blocked is its own flag, not a failure
             continue
         if run["status"] == OK:
             break
@@ -158,6 +171,24 @@ def _failing_flag(failed: list[dict]) -> HealthFlag:
     message = (f"The last {len(failed)} runs failed in a row (last run: {last['status']}"
                + (f", {why}" if why else "") + ").")
     return HealthFlag("failing", message, failed[-1]["started"])
+
+
+def _blocked_flag(runs: list[dict]) -> HealthFlag | None:
+    """The last run was blocked by an anti-bot challenge: since the first of those runs in a row."""
+    from monitor.clock import show
+    streak = []
+    for run in runs:
+        if run["status"] == STOPPED:
+            continue
+        if run["status"] != BLOCKED:
+            break
+        streak.append(run)
+    if not streak:
+        return None
+    kinds = "、".join(LABELS.get(kind, kind) for kind in streak[0].get("blocked") or {}) or "反爬验证"
+    since = streak[-1]["started"]
+    return HealthFlag("blocked", f"被反爬验证拦截，自 {show(since)} 起（{kinds}；连续 {len(streak)} 次运行未取得文章，"
+                                 "不是“没有新文章”）。", since)
 
 
 def _overdue_flag(docs: list[dict], now: datetime, config: HealthConfig) -> HealthFlag | None:
