@@ -22,7 +22,9 @@ blank200   a 200 script page whose script wipes the page blank and never lets
 waf        every page is a WAF's 403 (网站防火墙), for browsers too
 xhrlist    a Hanweb column page: no article links in its HTML; a script fetches
            the list as JSON (XHR) and writes the first six of its eight items;
-           the articles are plain pages
+           the articles are plain pages; the page also tries to fetch a
+           metadata address and another site (``/_canary``), which a crawler's
+           browser must never let out
 =========  ================================================================
 
 ``GET /_hits`` (any site) returns ``{"hits": [{"site", "path", "status", "cookie",
@@ -74,7 +76,7 @@ def home(paths: list[str]) -> str:
 <div class="footer">主办：宿迁市宿城区人民政府办公室</div></body></html>"""
 
 
-def hanweb_column() -> str:
+def hanweb_column(other_site: str) -> str:
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>工作动态_宿城区人民政府</title></head>
 <body><div class="top"><a href="/col/col1229/index.html">工作动态</a> <a href="/about.html">走进宿城</a></div>
 <div class="position">当前位置：首页 &gt; 工作动态</div>
@@ -89,6 +91,8 @@ xhr.onload = function () {{
   document.getElementById("list").innerHTML = html;
 }};
 xhr.send();
+fetch("http://169.254.169.254/latest/meta-data/").catch(function () {{}});   // must never leave the browser
+fetch("{other_site}_canary").catch(function () {{}});                        // another site: out of scope
 </script>
 <div class="footer">主办：宿迁市宿城区人民政府办公室 版权所有 苏ICP备05006838号</div></body></html>"""
 
@@ -193,7 +197,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _hanweb(self, path: str, query: str) -> int:
         if path == "/col/col1229/index.html":
-            return self._send(200, hanweb_column())
+            return self._send(200, hanweb_column(self.server.shared["urls"]["ruishu"]))
         if path == "/module/web/jpage/dataproxy.jsp":
             data = [{"title": t, "url": p, "date": d} for p, t, d, _ in HANWEB]
             return self._send(200, json.dumps({"total": len(data), "data": data}, ensure_ascii=False),
@@ -219,10 +223,10 @@ def main(argv=None) -> int:
     shared = {"lock": threading.Lock(), "hits": [], "earned": {}, "delay": args.delay,
               "cookie_uses": args.cookie_uses}
     servers = {site: ChallengeServer((args.host, 0), site, shared) for site in SITES}
+    shared["urls"] = {site: f"http://{args.host}:{s.server_address[1]}/" for site, s in servers.items()}
     for server in servers.values():
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    print(json.dumps({"sites": {site: f"http://{args.host}:{s.server_address[1]}/" for site, s in servers.items()}}),
-          flush=True)
+    print(json.dumps({"sites": shared["urls"]}), flush=True)
     deadline = time.monotonic() + args.lifetime
     while time.monotonic() < deadline:
         ready, _, _ = select.select([sys.stdin], [], [], 0.5)

@@ -1,0 +1,212 @@
+"""Sites that fight back (issue 20): anti-bot challenges and lists filled by script, crawled
+for real against ``tests/challenge_server.py`` on loopback, with Debian's chromium.
+
+* plain fetching: every challenged site is recorded ``blocked`` (never "empty", never
+  "no new article"), nothing is indexed, and health, status, the Sources page and the
+  digest say 被反爬验证拦截;
+* the fetch ladder: the same sites are read with a real browser, every article is
+  indexed, and the server sees the later fetches come with the cookies it earned;
+* a challenge "passed" into a blank page, and a WAF page, stay blocked: only real text
+  counts;
+* a Hanweb column filled by an XHR: every article is found, the ones its script does
+  not show too; the browser's stray requests (a metadata address, another site) never
+  leave it.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import REPO, run_newsmon
+
+sys.path.insert(0, str(REPO / "tests"))
+from challenge_server import ARTICLES, HANWEB, SHOWN, TRS_PATHS  # noqa: E402
+
+CHALLENGED = ("ruishu", "jsl", "script200")
+KINDS = {"ruishu": "ruishu", "jsl": "jiasule", "script200": "script_page", "blank200": "script_page", "waf": "waf"}
+ENV = {"NEWSMON_TZ": "Asia/Shanghai", "NEWSMON_BROWSER_TIMEOUT": "8", "NEWSMON_CHROMIUM": "/usr/bin/chromium"}
+
+
+@pytest.fixture(scope="module")
+def challenge_sites():
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "challenge_server.py"), "--lifetime", "900",
+                             "--delay", "800", "--cookie-uses", "5"], cwd=REPO / "tests",
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline()
+    if not line:
+        proc.kill()
+        raise RuntimeError("challenge server did not start: " + proc.stderr.read().decode(errors="replace"))
+    try:
+        yield json.loads(line)["sites"]
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def hits(urls: dict, since: int = 0) -> list[dict]:
+    with urllib.request.urlopen(urls["ruishu"] + "_hits", timeout=10) as answer:
+        return json.loads(answer.read())["hits"][since:]
+
+
+def sites_file(path, urls: dict, names, render: str | None = None):
+    lines = ["sites:"]
+    for name in names:
+        start = urls[name] + ("col/col1229/index.html" if name == "xhrlist" else "")
+        lines.append(f"  - name: {name}\n    start_urls: [\"{start}\"]\n    download_delay: 0")
+        if render:
+            lines.append(f"    render: {render}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def crawl(tmp_path, urls, names, **env):
+    index = f"sqlite:///{tmp_path}/newsmon.db"
+    before = len(hits(urls))
+    proc = run_newsmon("crawl", "--sites", sites_file(tmp_path / "sites.yaml", urls, names), "--index", index,
+                       "--json", timeout=300, **{**ENV, **env})
+    summary = json.loads(proc.stdout)
+    exported = run_newsmon("export", "--index", index)
+    status = json.loads(run_newsmon("status", "--json", "--index", index, **ENV).stdout)
+    return {"proc": proc, "summary": summary, "index": index, "hits": hits(urls, before),
+            "export": [json.loads(x) for x in exported.stdout.splitlines() if x.strip()],
+            "status": {s["name"]: s for s in status["sites"]}}
+
+
+@pytest.fixture(scope="module")
+def plain(challenge_sites, tmp_path_factory):
+    """Plain fetching only (NEWSMON_BROWSER=0): what a crawler without a browser records."""
+    return crawl(tmp_path_factory.mktemp("plain"), challenge_sites, [*CHALLENGED, "waf", "blank200"],
+                 NEWSMON_BROWSER="0")
+
+
+@pytest.fixture(scope="module")
+def ladder(challenge_sites, tmp_path_factory):
+    return crawl(tmp_path_factory.mktemp("ladder"), challenge_sites,
+                 [*CHALLENGED, "waf", "blank200", "xhrlist"])
+
+
+def test_plain_fetching_records_blocked_and_indexes_nothing(plain):
+    assert plain["export"] == []
+    for name, kind in KINDS.items():
+        site = plain["summary"]["sites"][name]
+        assert site.get(f"blocked/{kind}") == 1, site
+        assert not any(key.startswith(("errors/", "quality/")) for key in site), site   # not "empty"
+        entry = plain["status"][name]
+        assert entry["last_run"]["status"] == "blocked" and entry["last_run"]["blocked"] == {kind: 1}
+        assert entry["fetch_rung"] == "plain"
+    assert not any(hit["browser"] for hit in plain["hits"])        # no browser was started
+
+
+def test_health_says_blocked_in_chinese_in_beijing_time(plain):
+    from monitor.clock import show
+    for name in KINDS:
+        entry = plain["status"][name]
+        [flag] = entry["health"]                                  # not failing, not silent
+        assert flag["kind"] == "blocked"
+        assert flag["message"].startswith(f"被反爬验证拦截，自 {show(entry['last_run']['started'])} 起")
+    assert "瑞数 412 验证" in plain["status"]["ruishu"]["health"][0]["message"]
+    assert "加速乐 521 验证" in plain["status"]["jsl"]["health"][0]["message"]
+    text = run_newsmon("status", "--index", plain["index"], NEWSMON_TZ="Asia/Shanghai").stdout
+    assert "ruishu: blocked since" in text and "被反爬验证拦截" in text
+
+
+def test_sources_page_and_digest_show_blocked(plain):
+    from starlette.testclient import TestClient
+
+    from index import open_index
+    from monitor.digest import build_digests, render_text
+    from monitor.web.app import create_app
+    from monitor.web.auth import Credentials
+    from web_server import LOOPBACK
+
+    with TestClient(create_app(plain["index"], credentials=Credentials()), base_url=LOOPBACK) as client:
+        page = client.get("/sources").text
+    assert page.count("flag-blocked") == len(KINDS) and "被反爬验证拦截，自" in page
+    assert "普通请求 plain" in page
+    assert run_newsmon("watch", "add", "flood", "--query", "防汛", "--email", "team@example.com",
+                       "--index", plain["index"]).returncode == 0
+    index = open_index(plain["index"])
+    try:
+        now = datetime.now(timezone.utc)
+        (digest,) = build_digests(index, now - timedelta(hours=1), now + timedelta(seconds=1), label="d")
+    finally:
+        index.close()
+    assert {site["name"] for site in digest.problem_sites} == set(KINDS)
+    assert render_text(digest).count("被反爬验证拦截") == len(KINDS)
+
+
+def test_the_ladder_indexes_every_article_with_a_real_browser(ladder):
+    by_site = Counter(doc["site"] for doc in ladder["export"])
+    titles = {ARTICLES[path][0] for path in TRS_PATHS}
+    for name in CHALLENGED:
+        assert by_site[name] == len(TRS_PATHS), by_site
+        assert {doc["title"] for doc in ladder["export"] if doc["site"] == name} == titles
+        entry = ladder["status"][name]
+        assert entry["last_run"]["status"] == "ok" and entry["fetch_rung"] == "browser"
+        assert entry["health"] == []
+        stats = ladder["summary"]["sites"][name]
+        assert stats.get("browser/pages", 0) >= 1 and not any(k.startswith("blocked/") for k in stats)
+
+
+def test_later_fetches_reuse_the_cookies_the_browser_earned(ladder):
+    """Counted at the server: a page is the browser's (Sec-Fetch-* headers) or a plain request
+    that carried a cookie the challenge script computed. A cookie opens 5 pages here."""
+    for name in CHALLENGED:
+        pages = [h for h in ladder["hits"] if h["site"] == name and not h["path"].startswith(("/robots", "/favicon"))]
+        in_browser = [h for h in pages if h["browser"] and h["cookie"]]      # served for real
+        with_cookie = [h for h in pages if not h["browser"] and h["cookie"]]
+        plain_challenged = [h for h in pages if not h["browser"] and not h["cookie"]]
+        assert len(in_browser) + len(with_cookie) == 1 + len(TRS_PATHS), pages    # every page once
+        assert len(with_cookie) >= len(TRS_PATHS) - 2, pages    # the first page and one re-earn in the browser
+        assert len(in_browser) <= 3
+        # challenged without a cookie: the first request, and the ones out when the cookie ran out
+        assert 1 <= len(plain_challenged) <= 3, pages
+        stats = ladder["summary"]["sites"][name]
+        assert stats.get("browser/cookie_reuse", 0) >= len(with_cookie)
+
+
+def test_only_real_text_passes_a_challenge(ladder):
+    for name, kind in (("blank200", "script_page"), ("waf", "waf")):
+        entry = ladder["status"][name]
+        assert entry["last_run"]["status"] == "blocked", entry
+        assert [flag["kind"] for flag in entry["health"]] == ["blocked"]
+        assert ladder["summary"]["sites"][name].get(f"blocked/{kind}") == 1
+    assert not [doc for doc in ladder["export"] if doc["site"] in ("blank200", "waf")]
+    # the browser did try them
+    assert any(h["browser"] for h in ladder["hits"] if h["site"] == "blank200")
+
+
+def test_a_list_filled_by_script_finds_every_article(ladder):
+    found = {doc["url"].split("/", 3)[3] for doc in ladder["export"] if doc["site"] == "xhrlist"}
+    assert found == {path.lstrip("/") for path, *_ in HANWEB}
+    assert len(HANWEB) > SHOWN        # two only in the JSON the page loaded, never in its DOM
+    stats = ladder["summary"]["sites"]["xhrlist"]
+    assert stats.get("script_lists") == 1 and stats.get("browser/pages") == 1
+    assert ladder["status"]["xhrlist"]["fetch_rung"] == "browser"
+
+
+def test_the_browser_never_bypasses_network_safety_or_scope(ladder):
+    """The column page's script also fetches a metadata address and another site: both are
+    stopped by the route check, so no other site sees a request from it."""
+    stats = ladder["summary"]["sites"]["xhrlist"]
+    assert stats.get("browser/refused", 0) >= 2
+    assert not [h for h in ladder["hits"] if h["path"].startswith("/_canary")]
+    assert "169.254.169.254" in ladder["proc"].stderr and "outside the site" in ladder["proc"].stderr
+
+
+def test_render_must_be_a_known_mode(tmp_path):
+    from crawler.sites import SitesFileError, load_sites
+    path = tmp_path / "sites.yaml"
+    path.write_text("sites:\n  - name: a\n    start_urls: [http://a.example/]\n    render: chrome\n", encoding="utf-8")
+    with pytest.raises(SitesFileError) as err:
+        load_sites(path)
+    assert str(err.value).startswith(f"{path}:4: site 'a': field 'render': 'chrome' is not one of auto, plain, browser")
+    assert "\n" not in str(err.value)
+    path.write_text("sites:\n  - name: a\n    start_urls: [http://a.example/]\n    render: browser\n", encoding="utf-8")
+    assert load_sites(path).sites[0].render == "browser"
