@@ -165,24 +165,49 @@ def drop_forum_replies(tree: etree._Element) -> int:
     signature) goes. Returns how many replies were removed."""
     messages = [el for el in _IDS(tree) if _FORUM_MESSAGE_ID.match(el.get("id", ""))]
     if len(messages) < 2:
-        return 0
+        messages = _post_headers(tree)   # no known software: posts by their header lines
+        if len(messages) < 3:
+            return 0
     common = set(messages[0].iterancestors())
     for el in messages[1:]:
         common &= set(el.iterancestors())
     top = next((a for a in messages[0].iterancestors() if a in common), None)
-    if top is None:
+    if top is None or top.tag in ("body", "html"):   # posts share a list, never the whole page
         return 0
+    first = next(a for a in [messages[0], *messages[0].iterancestors()] if a.getparent() is top)
     units = []
     for el in messages[1:]:
         unit = next((a for a in [el, *el.iterancestors()] if a.getparent() is top), None)
-        if unit is not None and unit not in units and messages[0] not in set(unit.iter()):
+        if unit is not None and unit is not first and unit not in units:
             units.append(unit)
+    if any(unit.tag != first.tag for unit in units):   # posts are units of one kind
+        return 0
     for unit in units:
         top.remove(unit)    # with its tail: the unit's own text
     return len(units)
 
 
 _IDS = etree.XPath("//*[@id]")
+# A post's header: a date and time, and forum words (发表于, 楼主, 沙发, 2楼, #3, 回复, 作者).
+_TIMED_TEXT = etree.XPath("//body//text()[contains(., ':') or contains(., '：')]")
+_POST_TIME = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*\d{1,2}[:：]\d{2}")
+_POST_WORDS = re.compile(rf"{V.pattern(V.FORUM_POST_MARKERS)}|\d+\s*[楼樓]|#\d+")
+
+
+def _post_headers(tree: etree._Element) -> list[etree._Element]:
+    """The elements holding each post's header line (date and time with forum words in the
+    element's own text), in document order, one per post; [] when fewer than three."""
+    found: list[etree._Element] = []
+    for text in _TIMED_TEXT(tree):
+        el = text.getparent()
+        if el is None or not _POST_TIME.search(text):
+            continue
+        own = " ".join(t for t in (el.text, *(c.tail for c in el)) if t)
+        parent = el.getparent()
+        context = own + " " + (short_text(parent, 200) or "") if parent is not None else own
+        if _POST_WORDS.search(context) and (not found or found[-1] is not el):
+            found.append(el)
+    return found if len(found) >= 3 else []
 
 
 _COMMENT_NAME = re.compile("|".join(V.COMMENT_BLOCK_NAMES))

@@ -34,12 +34,13 @@ def page_title(tree: etree._Element) -> str:
 
 
 _SITE_LIKE = re.compile(r"(政府|网|網|网站|網站|门户|門戶|区|區|县|縣|市|省|局|委|办|辦|厅|廳|中心|频道|頻道|"
-                        r"新闻|新聞|首页|首頁|平台|官网|公报|公報|报|報|在线|在線)$")
+                        r"新闻|新聞|首页|首頁|平台|官网|公报|公報|报|報|在线|在線|论坛|論壇|社区|社區|BBS|bbs)$")
 # Where a <title> splits into headline, column and site: the separators, "@" (blog name) and spaces.
 _SEGMENT_BOUNDARY = re.compile(
     r"\s*(?:--+|::|@|" + "|".join(re.escape(s) for s in V.TITLE_SEPARATORS) + r")\s*|\s+")
 _BREADCRUMB_HEADING = re.compile(r"^\s*(?:首页|首頁|主页|主頁|网站首页|網站首頁|Home)\s*(?:[-—>»›/|｜]|&gt;)", re.I)
 _MIN_SHOWN = 6
+_FORUM_SITE = re.compile(r"(?:论坛|論壇|社区|社區|BBS|bbs)$")
 _TEXT_NODES = etree.XPath("descendant-or-self::*/text()")
 
 
@@ -74,8 +75,8 @@ def headline_shown_in_title(tree: etree._Element, title: str, site_name: str | N
     heads, tails = {}, {}
     for m in _SEGMENT_BOUNDARY.finditer(title):
         head, tail = title[:m.start()].strip(), title[m.end():].strip(" :|_-")
-        if len(_squeeze(head)) >= _MIN_SHOWN:
-            heads[_squeeze(head)] = head
+        if len(_squeeze(head)) >= _MIN_SHOWN and not (_FORUM_SITE.search(head) and len(head) <= 20):
+            heads[_squeeze(head)] = head    # "某某论坛 -- 帖子标题": the forum's name comes first
         if len(_squeeze(tail)) >= _MIN_SHOWN and not _is_site_part(tail, site_name):
             tails[_squeeze(tail)] = tail
     if not heads and not tails:

@@ -23,6 +23,8 @@ META_LINE_MARKERS = (
     "来源于", "来源", "作者", "责任编辑", "编辑", "浏览次数", "阅读次数", "点击数", "点击量", "访问量",
     "发布时间", "发布日期", "发表时间", "更新时间", "日期", "时间", "信息来源", "文章来源",
     "稿件来源", "发布机构", "发布者", "字号", "字体", "审核", "校对", "供稿", "录入", "原创",
+    # a forum post's header and its author's profile card (发表于：…, 等级：… 积分：… 注册：…)
+    "发表于", "等级", "积分", "威望", "精华", "帖子",
 )
 # Share / print / close / font-size bars.
 TOOLBAR_MARKERS = (
@@ -102,6 +104,8 @@ CONTACT_INTRO_MARKERS = ("联系人", "联系方式", "咨询", "报名", "受�
 # (read_tpc for the first post, read_123), dvbbs (textstyle_1), phpBB (message_123).
 FORUM_MESSAGE_ID_PREFIXES = ("postmessage_", "message", "post_message_", "read_", "textstyle_", "message_")
 FORUM_FIRST_POST_IDS = ("read_tpc",)
+# Words of a post's header line in forums without known ids (天涯, dvbbs-style tables).
+FORUM_POST_MARKERS = ("发表于", "发表时间", "楼主", "沙发", "板凳", "地板", "回复于", "回复时间", "引用", "只看该作者")
 # id/class words of a comment section under a post (WordPress comment-list, Sina blog allComm /
 # SG_cmp_revert, 评论 pinglun). Not "reply": a 领导信箱 page's reply is its body.
 # Case matters: "comment" after no letter, or camel-case "allComm"; never "recommend", "common".
@@ -183,7 +187,8 @@ TITLE_SEPARATORS = ("_", "-", "|", "—", "－", "–", "｜", "::", "·")
 PUBLISH_TIME_SCRIPT_VARS = ("publish_time", "publishtime", "pubtime", "pub_time", "pubdate", "pub_date",
                             "publishdate", "publish_date", "create_time", "createtime", "ct", "ptime", "post_time")
 # Date labels (发布时间：2021-07-12).
-DATE_LABELS = ("发布时间", "发布日期", "发表时间", "发表日期", "成文日期", "发文日期", "日期", "时间", "印发日期", "更新时间")
+DATE_LABELS = ("发布时间", "发布日期", "发表时间", "发表日期", "成文日期", "发文日期", "日期", "时间", "印发日期", "更新时间",
+               "发表于")
 
 
 @lru_cache(maxsize=8)

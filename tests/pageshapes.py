@@ -6,6 +6,7 @@ prose written for the tests (no page is copied):
 * ``old_portal_page``  – a 2005-era county portal: a Dreamweaver table layout (778 px
   banner, a left column of links, the article in a ``<td>`` whose paragraphs are
   ``&nbsp;`` indents and ``<br>`` breaks, a footer table), GB2312;
+* ``dvbbs_thread``     – a 2005 dvbbs thread: a table per post, no message ids, GB2312;
 * ``discuz_thread``    – a Discuz! X3.4 thread (``#postlist``, ``div#post_N`` /
   ``td.t_f#postmessage_N``, 楼主/沙发 floors, a reply quoting the first post), GBK;
 * ``sina_blog``        – a 2008 Sina blog post (``.articalContent``) with readers' comments
@@ -346,3 +347,45 @@ def video_page() -> bytes:
 <div id="footer"><div id="copyright"><p>地址：某某市文化路二段十号&nbsp; 邮编：610000&nbsp;&nbsp;技术支持：信息技术中心</p>
 <p>电话：028-12345678&nbsp;&nbsp;传真：028-12345679&nbsp;&nbsp;E-mail：xxzx@example.edu.cn</p></div></div>
 </body></html>""".encode("utf-8")
+
+
+DVBBS_POST = [
+    "各位乡亲：本人在县城东关开了一家农资店，现将今年夏季化肥、种子的价格和几点购买建议贴出来，供大家参考。",
+    "一、复合肥（45%含量）每袋120元，比去年同期上涨8元左右；尿素每袋95元，基本持平。建议需要量大的农户可以几家联合订购，能便宜一些。",
+    "二、玉米种子今年主推郑单958和浚单20，每斤14元到16元不等，请认准正规包装和经营许可证，谨防假种子。",
+    "三、购买农资一定要索要发票或收据，出了问题才好维权。有什么不明白的可以跟帖问我，看到就回。",
+]
+DVBBS_REPLIES = [
+    "谢谢楼主，正准备这几天去买化肥，看了心里有数了。",
+    "顶一个！楼主说得对，去年我们村就有人买到了假种子，出苗率不到一半。",
+    "请问楼主，店里有没有送货上门的服务？我们村离县城有二十多里路。",
+]
+
+
+def dvbbs_thread() -> bytes:
+    """A 2005 dvbbs (动网论坛) thread: one table per post, no ids on the messages, GB2312."""
+    def post(floor, user, when, title, lines):
+        body = "<br>".join(lines)
+        return f"""<table cellpadding=3 cellspacing=1 align=center class=tableborder1 style="table-layout:fixed;word-break:break-all">
+<tr><td class=tablebody1 valign=top width=175 rowspan=2><b>{user}</b><br><img src="images/userface/image{len(user)}.gif" width=32 height=32><br>等级：新手上路<br>文章：{len(body) % 90 + 3}<br>积分：{len(body) % 300}<br>注册：2004-11-3</td>
+<td class=tablebody1 valign=top width=*><table width=100% cellpadding=0 cellspacing=0><tr><td><img src="skins/default/topicface/face1.gif"> <b>{title}</b></td>
+<td align=right nowrap>发表于：{when} &nbsp; {floor}</td></tr></table>
+<hr size=1 color=#cccccc><span style="font-size:9pt;line-height:15pt">{body}</span></td></tr>
+<tr><td class=tablebody1 valign=bottom align=right><a href="reply.asp?boardid=8&amp;replyid=1">回复</a> | <a href="reply.asp?boardid=8&amp;quote=1">引用</a> | <a href="#top">TOP</a></td></tr></table>
+"""
+    first = post("楼主", "东关农资", "2005-6-8 9:12:33", "今年夏季化肥、种子价格和购买建议", DVBBS_POST)
+    replies = "".join(post(f"第{i + 2}楼", user, f"2005-6-8 {10 + i}:0{i}:15", "回复：今年夏季化肥、种子价格和购买建议", [text])
+                      for i, (user, text) in enumerate(zip(("老王头", "种粮大户", "北乡小李"), DVBBS_REPLIES)))
+    html = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<title>某某县在线论坛 -- 今年夏季化肥、种子价格和购买建议</title>
+<link rel="stylesheet" type="text/css" href="skins/default/style.css"></head>
+<body leftmargin=0 topmargin=0>
+<table cellspacing=0 cellpadding=0 width=778 align=center border=0><tr><td><a href="index.asp"><img src="images/logo.gif" border=0></a></td>
+<td align=right><a href="reg.asp">注册</a> | <a href="login.asp">登录</a> | <a href="search.asp">搜索</a> | <a href="help.asp">帮助</a></td></tr></table>
+<table cellpadding=3 cellspacing=1 align=center class=tableborder1><tr><td class=tablebody2>&nbsp;<a href="index.asp">某某县在线论坛</a> → <a href="list.asp?boardid=8">农业天地</a> → 今年夏季化肥、种子价格和购买建议</td></tr></table>
+<table cellpadding=3 cellspacing=1 align=center class=tableborder1><tr><td class=tablebody2>本主题共有 4 条回复 | <a href="post.asp?action=new&amp;boardid=8">发表新帖</a> | <a href="post.asp?action=reply&amp;boardid=8&amp;id=3388">回复本帖</a></td></tr></table>
+<div id="posts">
+{first}{replies}</div>
+<table cellpadding=3 cellspacing=1 align=center class=tableborder1><tr><td align=center class=tablebody2>Copyright &copy;2003-2005 某某县在线论坛 Powered By <a href="http://www.dvbbs.net/">Dvbbs</a> Version 7.1.0 Sp1<br>页面执行时间 0.0625 秒, 5 次数据查询</td></tr></table>
+</body></html>"""
+    return html.encode("gb2312")

@@ -80,3 +80,13 @@ def test_video_page_with_a_description_keeps_it():
     body = P.video_page().replace("<ul><li>上一条".encode(), f"<p>{description}</p><ul><li>上一条".encode())
     art = extract_article(body, "http://www.xx.edu.cn/info/1021/2133.htm")
     assert description in art.text and "邮编" not in art.text
+
+
+def test_dvbbs_thread_without_message_ids_keeps_the_first_post():
+    """2005 dvbbs: a table per post, no ids; posts are found by their header lines
+    (发表于 + date and time + 楼主/第N楼), the site's name comes first in <title>."""
+    art = extract_article(P.dvbbs_thread(), "http://bbs.example.cn/dispbbs.asp?boardid=8&id=3388")
+    assert art.encoding == "gb18030"
+    assert art.title == "今年夏季化肥、种子价格和购买建议"
+    assert art.published.startswith("2005-06-08")       # the post's 发表于, not its author's 注册 date
+    assert art.text.split("\n") == P.DVBBS_POST           # no profile card, no reply
