@@ -11,11 +11,11 @@ Kinds, in the order they are checked:
 1. ``ruishu`` -- 瑞数 (Rivers Security): a ``$_ts`` script (HTTP 412 at first, or
    a 200 page with no text that runs it); the script sets cookies and reloads.
 2. ``jiasule`` -- 加速乐: HTTP 521 whose script sets ``__jsl_clearance``.
-3. ``captcha`` -- a page that asks for a captcha (验证码, 滑动验证, 人机验证...)
-   and has next to no other text.
-4. ``waf`` -- HTTP 403/405/406/418/493 from a web application firewall (安全狗,
+3. ``waf`` -- HTTP 403/405/406/418/493 from a web application firewall (安全狗,
    云锁, 创宇盾, 宝塔, "访问被拦截"...). A plain 403 with no such words is an
    ordinary HTTP error, not a challenge.
+4. ``captcha`` -- a page with at most two links that asks for a captcha (验证码,
+   滑动验证, 人机验证...) and has next to no other text.
 5. ``script_page`` -- a 200 HTML page that is a script and no text: no prose,
    at most two links. "Challenge marker gone" is never a pass: only positive
    evidence of real text (``has_real_text``) is.
@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import re
 
-RUISHU, JIASULE, CAPTCHA, WAF, SCRIPT_PAGE = "ruishu", "jiasule", "captcha", "waf", "script_page"
-KINDS = (RUISHU, JIASULE, CAPTCHA, WAF, SCRIPT_PAGE)
+RUISHU, JIASULE, WAF, CAPTCHA, SCRIPT_PAGE = "ruishu", "jiasule", "waf", "captcha", "script_page"
+KINDS = (RUISHU, JIASULE, WAF, CAPTCHA, SCRIPT_PAGE)
 # What the monitoring team reads (health flags, the crawl summary).
 LABELS = {RUISHU: "瑞数 412 验证", JIASULE: "加速乐 521 验证", CAPTCHA: "验证码页面",
           WAF: "防火墙 403 拦截", SCRIPT_PAGE: "脚本验证页（无正文）"}
@@ -58,17 +58,27 @@ def challenge_kind(status: int, headers: dict[str, str] | None, body: bytes) -> 
         return RUISHU
     if status == 521 and (b"__jsl_clearance" in head or b"jsl" in head.lower()):
         return JIASULE
-    if any(w in head for w in _CAPTCHA_WORDS) and not has_real_text(_text_of(head), 200):
-        return CAPTCHA
     if status in _WAF_STATUSES and any(w in head for w in _WAF_WORDS):
         return WAF
+    if not _few_links(head):
+        return None              # an ordinary page links to several others
+    if any(w in head for w in _CAPTCHA_WORDS) and not has_real_text(_text_of(head), 200):
+        return CAPTCHA
     if status == 200 and _looks_script_only(head):
         return SCRIPT_PAGE
     return None
 
 
+def _few_links(body: bytes) -> bool:
+    """At most two links (a challenge or captcha page has next to none)."""
+    for n, _match in enumerate(_ANCHOR.finditer(body), 1):
+        if n > 2:
+            return False
+    return True
+
+
 def _looks_script_only(body: bytes) -> bool:
-    if not _SCRIPT.search(body) or len(_ANCHOR.findall(body, 0, 65536)[:3]) > 2:
+    if not _SCRIPT.search(body):
         return False
     return not has_real_text(_text_of(body))
 

@@ -156,6 +156,8 @@ class FetchLadder:
             count(self.stats, "errors/browser_no_text", site)
             raise RenderFailed(str(exc)) from None
         self.rung[site] = BROWSER
+        if self.browser.launches and not self.stats.get_value("newsmon/browser/launches"):
+            count(self.stats, "browser/launches")        # Chromium started in this crawl
         count(self.stats, "browser/pages", site)
         count(self.stats, "browser/milliseconds", site, int(rendered.seconds * 1000))
         for url, why in rendered.refused:

@@ -210,3 +210,32 @@ def test_render_must_be_a_known_mode(tmp_path):
     assert "\n" not in str(err.value)
     path.write_text("sites:\n  - name: a\n    start_urls: [http://a.example/]\n    render: browser\n", encoding="utf-8")
     assert load_sites(path).sites[0].render == "browser"
+
+
+def test_a_crawl_of_ordinary_sites_starts_no_browser(crawl):
+    """The fixture sites (four CMS families): no challenge, no list filled by script, no
+    browser -- the ladder only looked."""
+    assert crawl.summary["totals"]["pages_fetched"] > 50
+    touched = [key for key in crawl.summary["totals"]
+               if key.startswith(("browser/", "challenges/", "blocked/", "script_lists"))]
+    assert touched == []
+    assert "Chromium" not in crawl.proc.stderr
+
+
+@pytest.mark.parametrize("status, body, kind", [
+    (412, b"<html><head><script>var $_ts=window['$_ts'];$_ts.cd='x';</script></head><body></body></html>", "ruishu"),
+    (521, b"<script>document.cookie=('__jsl_clearance=1733')+';path=/';location.href=location.pathname</script>",
+     "jiasule"),
+    (200, b"<html><body><script>setTimeout(function(){location.reload()},500)</script></body></html>", "script_page"),
+    (403, "<html><body><h1>网站防火墙</h1><p>您的请求已被拦截</p></body></html>".encode(), "waf"),
+    (200, "<html><body><p>请输入验证码</p><input name=captcha><script src=/c.js></script></body></html>".encode(),
+     "captcha"),
+    (403, b"<html><body>Forbidden</body></html>", None),                  # a plain 403 is an HTTP error
+    (200, ("<html><body><script>var $_ts={};</script><div><p>" + "宿城区召开会议，部署下阶段重点工作。" * 5
+           + "</p></div></body></html>").encode(), None),                # got through: $_ts stays, text is real
+    (200, ("<html><head><meta charset=gbk></head><body><script>x()</script><p>" + "宿城区召开防汛工作会议。" * 6
+           + "</p></body></html>").encode("gbk"), None),                 # GBK prose, decoded as such
+])
+def test_challenge_kinds(status, body, kind):
+    from crawler.challenge import challenge_kind
+    assert challenge_kind(status, {"content-type": "text/html"}, body) == kind
