@@ -54,10 +54,7 @@ def remove_keeping_tail(el: etree._Element) -> None:
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Elements that serve as a box title when their whole text is a widget name (<div class="ttl">).
 _TITLE_BLOCKS = ("div", "p", "span", "strong", "b", "dt", "em")
-_TITLE_TEST = " or ".join(f"self::{t}" for t in (*_HEADINGS, *_TITLE_BLOCKS))
-# Preselected in C (no Python object per other element), in document order.
-_BOX_TITLES = etree.XPath(f"//*[({_TITLE_TEST}) and count(*) <= 2]")
-_LIST_TITLES = etree.XPath(f"//*[({_TITLE_TEST}) and following-sibling::*[1][self::ul or self::ol or self::dl or self::div]]")
+_LIST_OR_DIV = ("ul", "ol", "dl", "div")
 _SMALL_BOX = 400   # a titled box with more text than this is a section of the page, not a widget
 
 
@@ -70,7 +67,7 @@ def drop_related_boxes(tree: etree._Element) -> int:
     but keeps the title, which the line rules then use as the place to cut the tail (163).
     Returns how many boxes were removed."""
     removed = 0
-    for heading in _BOX_TITLES(tree):   # headings and title blocks of at most two children
+    for heading in list(tree.iter(*_HEADINGS, *_TITLE_BLOCKS)):
         parent = heading.getparent()
         if parent is None or len(heading) > 2:
             continue
@@ -135,8 +132,9 @@ def drop_link_list_boxes(tree: etree._Element) -> int:
     a sidebar or column box whatever its title says. Extractors drop the links but keep
     the title as a line of text. Returns how many boxes were removed."""
     removed = 0
-    for title in _LIST_TITLES(tree):   # title-like elements whose next sibling is a list or a div
-        if title.getparent() is None:
+    for title in list(tree.iter(*_HEADINGS, *_TITLE_BLOCKS)):
+        nxt = title.getnext()
+        if title.getparent() is None or nxt is None or nxt.tag not in _LIST_OR_DIV:   # cheap tests first
             continue
         text = short_text(title, 12, stripped=True)   # a page-sized div stops early
         if text is None or title.find(".//a") is not None:
@@ -211,9 +209,16 @@ def _post_headers(tree: etree._Element) -> list[etree._Element]:
 
 
 _COMMENT_NAME = re.compile("|".join(V.COMMENT_BLOCK_NAMES))
-# A superset of the comment-named elements, found in C; the regex then decides.
-_NAMED = etree.XPath("//*[contains(@id, 'omm') or contains(@class, 'omm') or contains(@id, 'pinglun') "
-                     "or contains(@class, 'pinglun') or contains(@id, 'revert') or contains(@class, 'revert')]")
+_NAME_HINTS = ("omm", "pinglun", "revert")   # substrings every comment name has: a cheap test first
+
+
+def _comment_named(tree: etree._Element) -> list[etree._Element]:
+    found = []
+    for el in tree.iter():
+        names = f"{el.get('id', '')} {el.get('class', '')}" if isinstance(el.tag, str) else ""
+        if any(h in names for h in _NAME_HINTS) and _COMMENT_NAME.search(names):
+            found.append(el)
+    return found
 _MIN_COMMENT_CHARS = 10
 
 
@@ -238,8 +243,8 @@ def drop_comment_sections(tree: etree._Element) -> int:
     (``<h1>``) of the page. Returns how many sections were removed."""
     removed = 0
     root = tree.getroottree().getroot()
-    for el in _NAMED(tree):
-        if el.tag in ("body", "html") or not _COMMENT_NAME.search(f"{el.get('id', '')} {el.get('class', '')}"):
+    for el in _comment_named(tree):
+        if el.tag in ("body", "html"):
             continue
         if not any(a is root for a in el.iterancestors()):   # inside a section removed already
             continue

@@ -41,7 +41,6 @@ _SEGMENT_BOUNDARY = re.compile(
 _BREADCRUMB_HEADING = re.compile(r"^\s*(?:首页|首頁|主页|主頁|网站首页|網站首頁|Home)\s*(?:[-—>»›/|｜]|&gt;)", re.I)
 _MIN_SHOWN = 6
 _FORUM_SITE = re.compile(r"(?:论坛|論壇|社区|社區|BBS|bbs)$")
-_TEXT_NODES = etree.XPath("descendant-or-self::*/text()")
 
 
 _SPACES = re.compile(r"\s+")
@@ -83,13 +82,13 @@ def headline_shown_in_title(tree: etree._Element, title: str, site_name: str | N
         return ""
     body = tree.find(".//body")
     shown: set[str] = set()
-    # One pass over the text nodes (not text_content() per element, which is quadratic on
-    # deep pages; an XPath over text() makes no element objects either).
-    for text in _TEXT_NODES(body if body is not None else tree):
-        if len(text) <= 300:
-            key = _squeeze(text)
-            if key in heads or key in tails:
-                shown.add(key)
+    # One pass over text nodes (not text_content() per element, which is quadratic on deep pages).
+    for el in (body if body is not None else tree).iter():
+        for text in (el.text, el.tail):
+            if text and len(text) <= 300:
+                key = _squeeze(text)
+                if key in heads or key in tails:
+                    shown.add(key)
     for candidates in (heads, tails):
         found = [key for key in candidates if key in shown]
         if found:

@@ -18,6 +18,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 
+import lxml.html
 from lxml import etree
 
 from pipelines import vocabulary as V
@@ -139,9 +140,10 @@ def trafilatura_candidate(tree: etree._Element, url: str, scope: etree._Element 
     the headline and the block under it: trafilatura then only says how to trim that block)."""
     import trafilatura
     if scope is not None:
-        doc = etree.Element("html")
-        etree.SubElement(doc, "body").append(copy.deepcopy(scope))
-        doc[0][0].tail = None
+        doc = lxml.html.document_fromstring("<html><body></body></html>")
+        part = copy.deepcopy(scope)
+        part.tail = None
+        doc.find("body").append(part)
     else:
         doc = copy.deepcopy(tree)
     try:

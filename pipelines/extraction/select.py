@@ -208,6 +208,9 @@ def choose_body(tree: etree._Element, url: str, title: str,
     # readability-lxml is asked only when trafilatura agrees with no DOM candidate: two
     # methods that already agree leave nothing for a third to arbitrate
     agreed = traf is not None and any(min(_overlap(c.paragraphs, traf.paragraphs)) >= 0.8 for c in cands[:-1])
+    # trafilatura on the headline's scope prints the headline and meta line too: that it holds
+    # the dense block is the agreement (it did not look elsewhere on the page)
+    agreed = agreed or (scope is not None and traf is not None and _overlap(dense.paragraphs, traf.paragraphs)[0] >= 0.8)
     if not agreed and (read := readability_candidate(tree, url)) is not None:
         cands.append(read)
     if not cands:
