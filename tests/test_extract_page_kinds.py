@@ -90,3 +90,15 @@ def test_dvbbs_thread_without_message_ids_keeps_the_first_post():
     assert art.title == "今年夏季化肥、种子价格和购买建议"
     assert art.published.startswith("2005-06-08")       # the post's 发表于, not its author's 注册 date
     assert art.text.split("\n") == P.DVBBS_POST           # no profile card, no reply
+
+
+def test_trafilatura_reads_a_scope_of_the_page():
+    """The headline's scope alone goes to trafilatura (a copy in an lxml.html document); an
+    exception there would silently drop the candidate, so it is checked directly."""
+    from pipelines.decode import decode_html
+    from pipelines.extract import parse_html
+    from pipelines.extraction.candidates import trafilatura_candidate
+    tree = parse_html(decode_html(P.sina_blog()).text)
+    scope = tree.find(".//div[@id='articlebody']")
+    cand = trafilatura_candidate(tree, "http://blog.sina.com.cn/s/blog_4d2a2fe00100ab12.html", scope)
+    assert cand is not None and P.SINA_PARAS[0] in "\n".join(cand.paragraphs)
