@@ -47,13 +47,12 @@ def ops_targets(env: dict | None = None) -> list[str]:
 
 
 def problem(status) -> dict | None:
-    """``{"state", "since", "message"}`` when the site is failing or blocked now."""
-    last = status.last_run or {}
-    if last.get("status") == "blocked":
-        return {"state": "blocked", "since": last["started"], "message": "最近一次运行遇到反爬验证页面，未取得文章。"}
-    flag = next((f for f in status.health if f.kind == "failing"), None)
-    if flag is not None:
-        return {"state": "failing", "since": flag.since, "message": flag.message}
+    """``{"state", "since", "message"}`` when the site is blocked or failing now
+    (``monitor.health``'s flags of those kinds)."""
+    for kind in BAD[::-1]:                              # blocked says more than failing
+        flag = next((f for f in status.health if f.kind == kind), None)
+        if flag is not None:
+            return {"state": kind, "since": flag.since, "message": flag.message}
     return None
 
 

@@ -91,3 +91,32 @@ def test_without_an_ops_channel_the_covering_watches_hear_it_once_and_of_the_rec
     finally:
         index.close()
         hooks.stop()
+
+
+def test_a_site_turning_blocked_is_one_notice_saying_so(tmp_path, mail, monkeypatch):
+    """An anti-bot challenge on every page (the run is recorded ``blocked``): one notice
+    at the first such run, none for the next."""
+    from crawler.runs import BLOCKED, OK, RunInfo, iso, record_run, run_doc
+    from index import open_index
+    from monitor.alerts import deliver_pending
+    from monitor.delivery import SMTPSettings
+    from monitor.source_alerts import notify_source_changes
+
+    monkeypatch.setenv("NEWSMON_OPS_EMAIL", "ops@example.com")
+    index = open_index(f"sqlite:///{tmp_path}/newsmon.db")
+    try:
+        start = datetime.now(timezone.utc) - timedelta(hours=2)
+        for n, (status, counts) in enumerate(((OK, {"pages_fetched": 4}),
+                                             (BLOCKED, {"pages_fetched": 2, "blocked/rs412": 2}),
+                                             (BLOCKED, {"pages_fetched": 2, "blocked/rs412": 2}))):
+            began = start + timedelta(minutes=30 * n)
+            record_run(index.state, run_doc("guarded-gov", RunInfo(run_id=f"r{n}", started=iso(began)),
+                                            iso(began + timedelta(seconds=5)), counts, status))
+            notify_source_changes(index, ["guarded-gov"])
+            deliver_pending(index, smtp=SMTPSettings.from_env(mail.env()))
+    finally:
+        index.close()
+    (notice,) = mail.messages
+    assert notice.message["Subject"] == "[newsmon] 来源异常：guarded-gov（blocked）"
+    body = notice.message.get_content()
+    assert "被反爬验证拦截" in body and "newsmon status --site guarded-gov" in body
