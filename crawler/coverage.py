@@ -104,7 +104,7 @@ class Coverage:
         self._announced.add(site)
         count(self.stats, "backfill_paging", site)
         doc = self.frontier(site)
-        depth = (f"直到 {_local(doc['complete_run'])}（北京时间）那次完整运行时已有的文章"
+        depth = (f"直到 {_local(doc['complete_run'])} 那次完整运行时已有的文章"
                  if doc.get("complete_run") else "直到列表末页（此前没有运行完整翻完过列表）")
         logger.info("[%s] 补采中…：%s 列出的文章均已知，但上次运行没有翻完列表（%s），继续往后翻页，%s",
                     site, list_url, doc.get("reason") or "原因未记录", depth)
@@ -156,5 +156,6 @@ class Coverage:
 
 
 def _local(iso: str) -> str:
-    from zoneinfo import ZoneInfo
-    return datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    """In NEWSMON_TZ (Beijing time by default), to the minute, as every time shown."""
+    from monitor.clock import show
+    return show(iso)

@@ -139,7 +139,7 @@ def _backfill_flag(frontier: dict, now: datetime, config: HealthConfig) -> Healt
     if (frontier.get("running") and frontier.get("complete_run") and frontier.get("run")
             and now - _time(frontier["run"]) < config.running_grace):
         return None
-    done = (f"最近一次完整覆盖：{_beijing(frontier['completed_at'])}（北京时间）" if frontier.get("completed_at")
+    done = (f"最近一次完整覆盖：{_beijing(frontier['completed_at'])}" if frontier.get("completed_at")
             else "此前还没有运行完整翻完过列表")
     return HealthFlag("backfill",
                       f"补采中…：上次运行没有翻完列表（{frontier.get('reason') or '原因未记录'}），"
@@ -148,8 +148,9 @@ def _backfill_flag(frontier: dict, now: datetime, config: HealthConfig) -> Healt
 
 
 def _beijing(text: str) -> str:
-    from zoneinfo import ZoneInfo
-    return _time(text).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    """In NEWSMON_TZ (Beijing time by default), to the minute, as every time shown."""
+    from monitor.clock import show
+    return show(_time(text))
 
 
 def _failure_streak(runs: list[dict]) -> list[dict]:
