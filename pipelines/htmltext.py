@@ -34,8 +34,8 @@ def is_hidden(el: etree._Element) -> bool:
     return bool(_HIDDEN.search(el.get("style") or "")) or el.get("hidden") is not None
 
 
-# A data table's cell holds a value, not a paragraph: at most this many characters, in a row
-# of two or more cells, and no table inside it. Its <p>/<br> breaks read as spaces, so the
+# A data table's cell holds a value, not a paragraph: at most this many characters, mostly
+# not link text, in a row of two or more cells, and no table inside it. Its <p>/<br> breaks read as spaces, so the
 # row stays one line ("星 期 四 二（5）班 田径场 周雯 谭覃"); a layout table's cell, which
 # holds a whole article or a menu, keeps its lines.
 DATA_CELL_CHARS = 50
@@ -52,7 +52,10 @@ def is_data_cell(el: etree._Element) -> bool:
         size += len(piece.strip())
         if size > DATA_CELL_CHARS:
             return False
-    return True
+    # a cell of links is a menu, whose items stay lines of their own (link lines are noise);
+    # one linked value (a standard's number, a name) is still a value
+    links = [a for a in el.iter("a")]
+    return len(links) < 2 or sum(len(t.strip()) for a in links for t in a.itertext()) < 0.5 * size
 
 
 def _in_data_cell(el: etree._Element) -> bool:

@@ -28,7 +28,7 @@ _COLON = r"\s*[:：]"
 def starts(markers: tuple[str, ...], colon: bool = False) -> re.Pattern:
     """A line opening on one of ``markers`` (after brackets or bars), optionally then a colon."""
     tail = _COLON if colon else ""
-    return re.compile(rf"^[\s【\[\(（<《|｜]*(?:{V.pattern(markers)}){tail}")
+    return re.compile(rf"^(?:[-•·*]\s)?[\s【\[\(（<《|｜]*(?:{V.pattern(markers)}){tail}")   # "- ": a list item, as trafilatura prints <li>
 
 
 def contains(markers: tuple[str, ...]) -> re.Pattern:

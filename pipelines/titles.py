@@ -148,4 +148,38 @@ def find_title(tree: etree._Element, meta: Mapping[str, str], options: ExtractOp
         return best
     if title_is_column and longest:
         return longest
+    if not best and tmap is not None and stripped and _is_site_part(stripped, site_name):
+        # <title> names only the site ("某某县人民政府", old portals): the headline is the
+        # page's emphasised line (<b>, <font size=4>, a centred cell) right above the prose
+        if found := emphasised_headline(tree, tmap, site_name):
+            return found
     return stripped or best or title
+
+
+_EMPHASIS = ("b", "strong", "font", "p", "td", "div", "center", "span")
+_HEADLINE_END = re.compile(r"[。，；：:,;]$")
+_PROSE_LINE = re.compile(r"[。！？]")
+
+
+def emphasised_headline(tree: etree._Element, tmap: TextMap, site_name: str | None) -> str:
+    """The first short, unlinked, emphasised (bold, large or centred) line of Chinese text
+    that prose follows within a few lines, before any prose: the headline of a page without
+    headings."""
+    for el in tree.iter(*_EMPHASIS):
+        if not (el.tag in ("b", "strong") or el.get("align") == "center" or (el.get("size") or "0")[:1] in "4567"
+                or "bold" in (el.get("style") or "")):
+            continue
+        if not tmap.reached(el) or tmap.link_text_length(el) > 0.3 * max(tmap.text_length(el), 1):
+            continue
+        lines = tmap.paragraphs(el)
+        text = " ".join(lines)
+        if len(lines) != 1 or not (6 <= len(text) <= 80) or _HEADLINE_END.search(text) or _is_site_part(text, site_name):
+            continue
+        if len(re.findall(r"[\u4e00-\u9fff]", text)) < 0.5 * len(text):
+            continue
+        if any(len(line) >= 40 and _PROSE_LINE.search(line) for line in tmap.text[:tmap.span(el)[0]].split("\n")):
+            return ""   # prose came first: this is a subheading inside the article, not its headline
+        after = tmap.text[tmap.span(el)[1]:tmap.span(el)[1] + 600].split("\n")
+        if any(len(line) >= 40 and _PROSE_LINE.search(line) for line in after[:8]):
+            return text
+    return ""

@@ -389,3 +389,19 @@ def dvbbs_thread() -> bytes:
 <table cellpadding=3 cellspacing=1 align=center class=tableborder1><tr><td align=center class=tablebody2>Copyright &copy;2003-2005 某某县在线论坛 Powered By <a href="http://www.dvbbs.net/">Dvbbs</a> Version 7.1.0 Sp1<br>页面执行时间 0.0625 秒, 5 次数据查询</td></tr></table>
 </body></html>"""
     return html.encode("gb2312")
+
+
+def old_portal_plain_page() -> bytes:
+    """The plainer 2005 portal: <title> is only the site's name, the headline a bold <font size=4>
+    in a centred <p>, a row of two cells (a menu of links beside the article), <font> around
+    ideographic-space-indented <br> paragraphs."""
+    body = '<font size="2" face="宋体">' + "<br>".join("\u3000\u3000" + p for p in OLD_PORTAL_PARAS) + "</font>"
+    html = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"><title>某某县人民政府</title></head><body>
+<table width=760 align=center><tr><td><img src="images/top.jpg" width=760 height=100></td></tr></table>
+<table width=760 align=center><tr><td width=170 valign=top bgcolor="#EAF2FB"><a href="zwgk/index.htm">政务公开</a><br><a href="xwzx/index.htm">新闻中心</a><br><a href="zsyz/index.htm">招商引资</a><br><a href="bmfw/index.htm">便民服务</a></td>
+<td valign=top><p align=center><b><font size=4 color="#990000">我县召开2005年防汛抗旱工作会议</font></b></p>
+<p align=center>2005年6月12日\u3000\u3000县政府办公室\u3000\u3000点击：235</p><hr size=1>{body}
+<p align=right>【<a href="javascript:window.close()">关闭窗口</a>】</p></td></tr></table>
+<table width=760 align=center><tr><td align=center>版权所有：某某县人民政府\u3000技术支持：县信息中心\u3000皖ICP备05001234号</td></tr></table>
+</body></html>"""
+    return html.encode("gb2312")

@@ -102,3 +102,10 @@ def test_trafilatura_reads_a_scope_of_the_page():
     scope = tree.find(".//div[@id='articlebody']")
     cand = trafilatura_candidate(tree, "http://blog.sina.com.cn/s/blog_4d2a2fe00100ab12.html", scope)
     assert cand is not None and P.SINA_PARAS[0] in "\n".join(cand.paragraphs)
+
+
+def test_old_portal_with_site_name_title_and_bold_headline():
+    art = extract_article(P.old_portal_plain_page(), "http://www.xx.gov.cn/news/2005612.htm")
+    assert art.title == "我县召开2005年防汛抗旱工作会议"    # the emphasised line, not <title>
+    assert art.published == "2005-06-12"
+    assert art.text.split("\n") == P.OLD_PORTAL_PARAS    # the menu cell's links stay out
