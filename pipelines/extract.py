@@ -8,15 +8,22 @@
    a text/link-density scorer, trafilatura, readability-lxml; pipelines.extraction.select
    scores them (prose, link lines, agreement between methods, title overlap) and picks one.
    A CMS container is one candidate among the others, not an override.
-5. clean: pipelines.clean.CLEANING_RULES, in order, after selection
-6. refusal only on positive evidence: no prose at all, or a list of links (list page)
+5. clean: pipelines.clean.CLEANING_RULES, in order, after selection; the lines of the
+   site footer (pipelines.extraction.evidence.footer_lines: a block named a footer that
+   speaks footer vocabulary) never count for a candidate nor stay in the body
+6. refusal only on positive evidence (pipelines.extraction.evidence): no text but boilerplate
+   (the reason names a video player when there is one), or a list of links (list page). A
+   body of data-table rows (a timetable) is an article even without a sentence
 7. spam from structure: junk tags, hidden link farms, keyword-list lines and titles, link
    farms; never from words inside the article's sentences (a 扫黄打非 report is an article)
 
-Before 4, the tree loses spam injections (junk tags, hidden link farms), ruby pinyin and
-related/link-list boxes (pipelines.clean_tree); each of these removers acts on evidence
-(a hidden block that a script reveals and that holds prose is un-hidden, a clock widget is
-a short date line, a related box inside the article keeps the paragraphs after it).
+Before 4, the tree loses spam injections (junk tags, hidden link farms), ruby pinyin,
+related/link-list boxes, a forum thread's replies and a post's comment section
+(pipelines.clean_tree); each of these removers acts on evidence (a hidden block that a
+script reveals and that holds prose is un-hidden, a clock widget is a short date line, a
+related box inside the article keeps the paragraphs after it, replies are posts after the
+first by the forum's message ids or header lines). From 2 on, one selector index and one
+text map (pipelines.htmltext.TextMap) of the final tree serve title, candidates and dates.
 """
 from __future__ import annotations
 
