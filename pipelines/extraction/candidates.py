@@ -159,10 +159,9 @@ def trafilatura_candidate(tree: etree._Element, url: str, scope: etree._Element 
 
 def readability_candidate(tree: etree._Element, url: str) -> Candidate | None:
     """readability-lxml's summary of a copy of the shared tree."""
-    try:
-        from readability import Document
-    except ImportError:   # a broken install: one candidate fewer
-        return None
+    from pipelines.requirements import import_extractor
+    # Not importable: MissingExtractor (the crawl or command stops), never one candidate fewer.
+    Document = import_extractor("readability").Document   # noqa: N806
 
     class _SharedTreeDocument(Document):
         def _parse(self, input):   # noqa: A002 - readability's signature
