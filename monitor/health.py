@@ -124,7 +124,9 @@ def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteSt
     if silent:
         status.health.append(silent)
     status.health.extend(_degraded_flags(runs, config))
-    backfill = _backfill_flag(read_frontier(state, name), now, config)
+    # A failing or blocked site cannot make backfill progress: that flag says why already.
+    backfill = (None if any(f.kind in ("failing", "blocked") for f in status.health)
+                else _backfill_flag(read_frontier(state, name), now, config))
     if backfill:
         status.health.append(backfill)
     status.article_shapes = article_shapes(state, name)
