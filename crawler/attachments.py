@@ -30,7 +30,7 @@ from crawler.faults import fault_reason
 from crawler.items import RawPage
 from crawler.links import clean_link
 from crawler.scope import OffsiteHop
-from crawler.stats import count
+from netsafety.counters import count
 from pipelines.article import ExtractionError
 from pipelines.attachments import AttachmentFile, AttachmentLimits
 from pipelines.attachments.limits import limits_from_settings

@@ -22,7 +22,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
 
 from crawler.faults import fault_reason
-from crawler.stats import count
+from netsafety.counters import count
 
 logger = logging.getLogger("newsmon.crawl")
 

@@ -6,7 +6,7 @@ Playwright and Chromium start on the first page that needs them, so a crawl of
 ordinary sites starts neither. ``Browser.render(...)`` opens one page of a site:
 
 1. every request the page makes is vetted first (``page.route``): network safety
-   (``crawler.netsafety``: scheme, metadata hosts, the resolved addresses) and the
+   (``netsafety.addresses``: scheme, metadata hosts, the resolved addresses) and the
    site's scope (``crawler.scope``) -- a forbidden or out-of-scope request is
    aborted and counted; images, media and fonts are not fetched at all;
 2. it waits, patiently (``timeout``), through the challenge script's reload, until
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from crawler.challenge import LABELS, REAL_TEXT_CHARS, challenge_kind, is_challenge_marker
-from crawler.netsafety import AllowList, UnsafeURLError, check_target, vetted_addresses
+from netsafety.addresses import AllowList, UnsafeURLError, check_target, vetted_addresses
 from crawler.scope import Scope
 
 logger = logging.getLogger("newsmon.browser")

@@ -27,7 +27,7 @@ import logging
 from collections import Counter
 from datetime import datetime, timezone
 
-from crawler.stats import count, read_counts
+from netsafety.counters import count, read_counts
 from index.coverage import COMPLETE, mark_complete, mark_incomplete, read_frontier
 
 logger = logging.getLogger("newsmon.crawl")

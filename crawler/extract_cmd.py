@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Union
 
-from crawler.fetch import FetchError, fetch_url
-from crawler.netsafety import UnsafeURLError
+from netsafety.fetch import FetchError, fetch_url
+from netsafety.addresses import UnsafeURLError
 from pipelines.article import ExtractionError, ExtractOptions
 from pipelines.extract import extract_article
 from pipelines.requirements import MissingExtractor, raise_missing

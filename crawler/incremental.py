@@ -35,7 +35,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.coverage import Coverage
-from crawler.stats import count
+from netsafety.counters import count
 from crawler.traps import PAGE_PARAMS
 
 logger = logging.getLogger("newsmon.crawl")

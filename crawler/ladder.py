@@ -38,9 +38,9 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.browser import CHROMIUM, Browser, RenderError
 from crawler.challenge import LABELS, challenge_kind
-from crawler.netsafety import AllowList
+from netsafety.addresses import AllowList
 from crawler.script_lists import links_block
-from crawler.stats import count
+from netsafety.counters import count
 
 logger = logging.getLogger("newsmon.crawl")
 

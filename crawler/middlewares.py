@@ -8,7 +8,7 @@ from scrapy import signals
 from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from twisted.internet.error import DNSLookupError
 
-from crawler.netsafety import AllowList, UnsafeURLError, check_target, check_url
+from netsafety.addresses import AllowList, UnsafeURLError, check_target, check_url
 from crawler.resolver import SafetyPolicy, installed_policy
 
 logger = logging.getLogger("newsmon.crawl")

@@ -1,7 +1,7 @@
 """``newsmon sites probe URL``: fetch one page and say how discovery reads each link.
 
 Plain code: ``probe_url`` fetches through the SSRF-safe connector
-(``crawler.fetch.fetch_url``), ``probe_html`` classifies; nothing is indexed. Each
+(``netsafety.fetch.fetch_url``), ``probe_html`` classifies; nothing is indexed. Each
 link gets a kind the crawl would give it -- ``article`` (fetched and sent to the
 pipeline), ``list`` (fetched for more links), ``skipped`` (never fetched) or
 ``other`` (an unknown in-site page) -- and the reason, in the order the crawl decides:
@@ -149,7 +149,7 @@ def probe_url(url: str, article_pattern: str | None = None, list_pattern: str | 
               allowed_prefixes: tuple[str, ...] = ()) -> ProbeReport:
     """Fetch ``url`` (network-safety rules apply; ``FetchError``/``UnsafeURLError`` on
     failure) and classify its links. Nothing is indexed."""
-    from crawler.fetch import fetch_url
+    from netsafety.fetch import fetch_url
     from pipelines.decode import decode_html
     page = fetch_url(url)
     html = decode_html(page.body, page.headers).text

@@ -16,7 +16,7 @@ from scrapy.resolver import CachingThreadedResolver, dnscache
 from twisted.internet import defer, threads
 from twisted.internet.error import DNSLookupError
 
-from crawler.netsafety import AllowList, address_refusal, parse_ip, resolve
+from netsafety.addresses import AllowList, address_refusal, parse_ip, resolve
 
 
 class UnsafeAddressError(DNSLookupError):

@@ -30,7 +30,7 @@ from pathlib import Path
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.stats import count
+from netsafety.counters import count
 from monitor.clock import show
 from pipelines.dedup import article_id, canonical_url
 

@@ -14,7 +14,7 @@ from scrapy.settings import Settings
 
 from crawler.runs import RunInfo, iso, record_crawl, utc_now
 from crawler.sites import SiteConfig
-from crawler.stats import read_counts
+from netsafety.counters import read_counts
 from monitor.source_alerts import after_runs
 from pipelines.stages import MISSING_EXTRACTOR_STAT, STORAGE_ERROR_STAT
 from spiders.government import GovNewsSpider

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 
 from scrapy import signals
 
-from crawler.stats import count
+from netsafety.counters import count
 
 logger = logging.getLogger("newsmon.runs")
 

@@ -28,8 +28,8 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.links import origin_of
-from crawler.netsafety import AllowList, UnsafeURLError, check_target
-from crawler.stats import count
+from netsafety.addresses import AllowList, UnsafeURLError, check_target
+from netsafety.counters import count
 
 logger = logging.getLogger("newsmon.crawl")
 

@@ -29,8 +29,8 @@ def probe(url, article_pattern, list_pattern, limit, as_json):
 
     Example: newsmon sites probe https://www.example.gov.cn/ --article-pattern '/d/\\d+\\.html$'
     """
-    from crawler.fetch import FetchError
-    from crawler.netsafety import UnsafeURLError
+    from netsafety.fetch import FetchError
+    from netsafety.addresses import UnsafeURLError
     from crawler.probe import format_report, probe_url
     from pipelines.article import ExtractionError
     for label, pattern in (("--article-pattern", article_pattern), ("--list-pattern", list_pattern)):

@@ -18,7 +18,7 @@ from scrapy.http import TextResponse
 
 from crawler.links import classify_url, discover_links, is_skip_anchor, origin_of
 from crawler.linkshapes import ShapeTally, is_article_pattern_valid
-from crawler.stats import count, read_counts
+from netsafety.counters import count, read_counts
 
 logger = logging.getLogger("newsmon.crawl")
 

@@ -27,8 +27,8 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from crawler.fetch import FetchError, _Watchdog, request_url
-from crawler.netsafety import AllowList, UnsafeURLError
+from netsafety.fetch import FetchError, _Watchdog, request_url
+from netsafety.addresses import AllowList, UnsafeURLError
 from monitor.watches import webhook_format
 
 SECURITY_MODES = ("none", "starttls", "ssl")

@@ -25,7 +25,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
-from crawler.stats import count
+from netsafety.counters import count
 from index.base import IndexBackend
 from monitor.alerts import AlertRecorder, deliver_pending
 from pipelines.stages import shared_index

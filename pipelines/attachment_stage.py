@@ -16,7 +16,7 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.stats import count
+from netsafety.counters import count
 from pipelines.attachments import AttachmentLimits
 from pipelines.attachments.limits import limits_from_settings
 from pipelines.attachments.runner import AttachmentWorkers

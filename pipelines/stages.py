@@ -22,7 +22,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.stats import count
+from netsafety.counters import count
 from index import IndexBackend, Quarantined, StorageError, open_index
 from monitor.story_moves import carry_alert_marks
 from pipelines.article import ExtractionError, ExtractOptions

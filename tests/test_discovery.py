@@ -203,7 +203,7 @@ class _Stats:
 
 
 def _middleware():
-    from crawler.netsafety import AllowList
+    from netsafety.addresses import AllowList
     mw = ScopeMiddleware(_Stats(), AllowList.parse("127.0.0.1"))
     mw.scopes = {"xixiang": Scope.of(["http://xixiang.example/"])}
     return mw

@@ -1,7 +1,7 @@
 """Network safety: private, loopback, link-local and metadata addresses are refused."""
 import pytest
 
-from crawler.netsafety import AllowList, UnsafeURLError, check_url
+from netsafety.addresses import AllowList, UnsafeURLError, check_url
 
 
 @pytest.mark.parametrize("url", [
@@ -42,7 +42,7 @@ def test_disguised_private_addresses_are_refused(url):
 def test_fetch_connects_only_to_the_checked_address(fixture_sites):
     """``newsmon extract URL`` path: a name resolving to loopback is refused at connect
     time even though the allow-list names the loopback *address* of another host."""
-    from crawler.fetch import fetch_url
+    from netsafety.fetch import fetch_url
     url = fixture_sites.url_of("pingqiao-gov", "/")
     assert fetch_url(url, AllowList.parse("127.0.0.1")).status == 200
     with pytest.raises(UnsafeURLError, match="localhost resolves to non-public address 127.0.0.1"):

@@ -114,8 +114,8 @@ def test_crawl_never_connects_to_the_rebound_address(public_site, tmp_path):
 
 def test_webhook_connector_refuses_mixed_answers_and_rebinding(public_site):
     """Webhooks post through ``request_url``; in-process, with the resolver swapped."""
-    from crawler.fetch import request_url
-    from crawler.netsafety import AllowList, UnsafeURLError
+    from netsafety.fetch import request_url
+    from netsafety.addresses import AllowList, UnsafeURLError
     _sites, port, canary = public_site
     allow = AllowList.parse("127.0.0.2")
     try:

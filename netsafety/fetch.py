@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from crawler.netsafety import AllowList, UnsafeURLError, check_target, vetted_addresses
+from netsafety.addresses import AllowList, UnsafeURLError, check_target, vetted_addresses
 
 USER_AGENT = "newsmon/0.1 (+news monitoring)"
 MAX_BYTES = 10 * 1024 * 1024

@@ -14,7 +14,7 @@ Two checks, one rule (``address_refusal``):
 ``NEWSMON_ALLOW_HOSTS`` (hosts or CIDRs, comma-separated) or a site's
 ``allow_private: true`` lifts the ban for fixtures and intranet deployments.
 ``check_url`` does both checks with a blocking lookup. One-off fetches
-(``newsmon extract URL``, webhooks) go through ``crawler.fetch.request_url``, which
+(``newsmon extract URL``, webhooks) go through ``netsafety.fetch.request_url``, which
 resolves once, checks every answer and connects to exactly a checked address.
 """
 from __future__ import annotations
