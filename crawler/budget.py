@@ -1,7 +1,9 @@
 """A page budget dead links cannot use up, and link families that stopped answering.
 
 Plain code, no Scrapy: the spider asks ``SiteBudget`` before it schedules a link
-and tells it how each request ended.
+and tells it how each request ended. The crawl's budgets (``Budgets``, one per site)
+live with the crawler (``budgets_of(crawler)``): the spider fills and spends them,
+``BudgetMiddleware`` drops queued requests of dead families from the same object.
 
 * Pages and errors are counted apart. ``max_pages`` bounds the pages a run
   fetches (in flight + answered); a request that ends in an error gives its
@@ -87,6 +89,24 @@ class SiteBudget:
         return None
 
 
+class Budgets(dict):
+    """The crawl's budgets, one ``SiteBudget`` per site name: the spider spends them,
+    ``BudgetMiddleware`` reads them (``budgets_of(crawler)``, so neither reaches into the other)."""
+
+    def refuses(self, request) -> bool:
+        """A queued request (not a list page) of a link family given up since it was queued."""
+        budget = self.get(request.meta.get("site"))
+        return budget is not None and request.meta.get("kind") != "list" and budget.family_dead(request.url)
+
+
+def budgets_of(crawler) -> Budgets:
+    """The one ``Budgets`` of a crawl, kept with the crawler."""
+    budgets = getattr(crawler, "_newsmon_budgets", None)
+    if budgets is None:
+        budgets = crawler._newsmon_budgets = Budgets()
+    return budgets
+
+
 # Scrapy priorities: larger runs first.
 LIST_PRIORITY = 100
 ARTICLE_PRIORITY = 50
@@ -111,17 +131,16 @@ class BudgetMiddleware:
     were queued (lists come first, so a site's dead links are all queued before the
     first of them answers 404)."""
 
-    def __init__(self, crawler):
-        self.crawler = crawler
+    def __init__(self, budgets: Budgets, stats):
+        self.budgets = budgets
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(budgets_of(crawler), crawler.stats)
 
     def process_request(self, request):
-        spider = self.crawler.spider
-        refuses = getattr(spider, "budget_refuses", None)
-        if refuses is not None and refuses(request):
-            count(self.crawler.stats, "dead_family_skipped", request.meta.get("site"))
+        if self.budgets.refuses(request):
+            count(self.stats, "dead_family_skipped", request.meta.get("site"))
             raise DeadFamily(f"link family of {request.url} keeps answering 404")
         return None

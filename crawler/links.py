@@ -82,17 +82,19 @@ def classify_url(url: str, article_pattern: re.Pattern | None = None,
     return "other"
 
 
-def discover_links(html: str, base_url: str) -> list[tuple[str, str]]:
+def discover_links(html: str, base_url: str, tree=None) -> list[tuple[str, str]]:
     """``(absolute_url, anchor_text)`` for every link on a page, including links that
     CMSs hide from plain ``<a>`` parsing: Hanweb's ``<datastore>`` XML records and
-    TRS's ``createPageHTML(pages, current, "index", "html")`` pager script."""
+    TRS's ``createPageHTML(pages, current, "index", "html")`` pager script. ``tree``:
+    the page's lxml tree if the caller parsed it already (whole, hidden parts too)."""
     from lxml import html as lxml_html
 
     found: list[tuple[str, str]] = []
-    try:
-        tree = lxml_html.fromstring(html, base_url=base_url)
-    except Exception:   # noqa: BLE001 - an unparsable list page still yields regex links
-        tree = None
+    if tree is None:
+        try:
+            tree = lxml_html.fromstring(html, base_url=base_url)
+        except Exception:   # noqa: BLE001 - an unparsable list page still yields regex links
+            tree = None
     if tree is not None:
         for a in tree.iter("a"):
             href = a.get("href")

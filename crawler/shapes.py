@@ -101,6 +101,7 @@ def has_id(shape: str) -> bool:
 @dataclass
 class ShapeStats:
     votes: int = 0           # links seen in title list blocks
+    dated_votes: int = 0     # ... in blocks whose items carry dates (news lists, not link lists)
     articles: int = 0        # pages of this shape read as articles
     lists: int = 0           # ... read as lists
     others: int = 0
@@ -143,14 +144,16 @@ class ShapeBook:
             stats = self.shapes[shape] = ShapeStats()
         return stats
 
-    def vote(self, urls, shape: str | None = None) -> None:
+    def vote(self, urls, shape: str | None = None, dated: bool = False) -> None:
         """A list block of title links: its shape is a candidate article shape."""
         urls = list(urls)
         if not urls:
             return
         shape = shape or url_shape(urls[0])
         if has_id(shape):
-            self._stats(shape).votes += len(urls)
+            stats = self._stats(shape)
+            stats.votes += len(urls)
+            stats.dated_votes += len(urls) if dated else 0
 
     def saw(self, url: str, kind: str) -> None:
         """A fetched page read as ``kind`` (``crawler.pagetype``)."""
@@ -167,6 +170,12 @@ class ShapeBook:
         pages have not read as lists."""
         stats = self.shapes.get(url_shape(url))
         return stats is not None and not stats.refuted and (stats.trusted or stats.votes > 0)
+
+    def dated_listed(self, url: str) -> bool:
+        """A dated list block of titles (a news list, not a list of site names) voted for
+        the shape, and its pages have not read as lists."""
+        stats = self.shapes.get(url_shape(url))
+        return stats is not None and not stats.refuted and stats.dated_votes > 0
 
     def trusted(self, url: str) -> bool:
         """Confirmed: its pages read as articles (this run, or an earlier one)."""

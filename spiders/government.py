@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import TextResponse
 
-from crawler.budget import DeadFamily, SiteBudget, article_priority, list_priority
+from crawler.budget import Budgets, DeadFamily, SiteBudget, article_priority, budgets_of, list_priority
 from crawler.coverage import passes_over
 from crawler.discovery import PAGE, SiteDiscovery
 from crawler.faults import fetch_error_reason
+from crawler.feeds import feed_entries, read_sitemap
 from crawler.incremental import NotModified
 from crawler.items import RawPage
 from crawler.ladder import Challenged, RenderFailed
@@ -32,6 +34,8 @@ from pipelines.article import ExtractionError
 from pipelines.decode import decode_html
 
 logger = logging.getLogger("newsmon.crawl")
+FEED, SITEMAP = "feed", "sitemap"      # request kinds of the extra sources (crawler.feeds)
+MAX_NESTED_SITEMAPS = 20               # sitemaps named by one sitemap index
 
 
 class GovNewsSpider(scrapy.Spider):
@@ -48,8 +52,18 @@ class GovNewsSpider(scrapy.Spider):
         self.scopes = {s.name: Scope.of(s.start_urls, s.allowed_prefixes) for s in self.sites.values()}
         # crawler.shape_memory fills each site's shapes from the last run
         self.discovery = {s.name: SiteDiscovery(s, self.scopes[s.name]) for s in self.sites.values()}
-        self.budgets = {s.name: SiteBudget(max_pages=s.max_pages) for s in self.sites.values()}
+        self.budgets = Budgets({s.name: SiteBudget(max_pages=s.max_pages) for s in self.sites.values()})
         self.traps = TrapGuard()
+        self.extra_links: dict[str, int] = {}    # per site: pages requested from feeds and sitemaps
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        shared = budgets_of(crawler)            # crawler.budget.BudgetMiddleware reads the same
+        shared.update(spider.budgets)
+        spider.budgets = shared
+        crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        return spider
 
     @property
     def private_hosts(self) -> set[str]:
@@ -93,6 +107,8 @@ class GovNewsSpider(scrapy.Spider):
         if reading.skipped:
             count(self.crawler.stats, "links_skipped", site.name, reading.skipped)
         depth = response.meta["depth_in_site"]
+        for feed in reading.feeds if depth <= 1 else ():   # the start page's and its columns' feeds
+            yield from self._maybe_request(site, feed, FEED, depth + 1, list_priority(depth + 1, None))
         here = page_number(response.url)
         new_articles, list_links = 0, []
         # What this page links to, for spider middlewares (incremental crawls stop paging on it).
@@ -179,12 +195,56 @@ class GovNewsSpider(scrapy.Spider):
                 "download_slot": site.name, "allow_private": site.allow_private}
         if vouched:
             meta["vouched"] = True
-        return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, priority=priority, meta=meta)
+        callback = self.parse_source if kind in (FEED, SITEMAP) else self.parse_page
+        return scrapy.Request(url, callback=callback, errback=self.on_error, priority=priority, meta=meta)
 
-    def budget_refuses(self, request) -> bool:
-        """For crawler.budget.BudgetMiddleware: a queued request of a link family given up since."""
-        budget = self.budgets.get(request.meta.get("site"))
-        return budget is not None and request.meta.get("kind") != "list" and budget.family_dead(request.url)
+    # -- feeds and sitemaps (crawler.feeds): more candidates, checked like links ------------
+    def robots_parsed(self, robotparser, request):
+        """Scrapy's robots.txt middleware read a site's robots.txt: its ``Sitemap:`` lines."""
+        site = self.sites.get(request.meta.get("site"))
+        sitemaps = getattr(getattr(robotparser, "rp", None), "sitemaps", None)   # Protego's
+        if site is None or sitemaps is None:
+            return
+        robots_url = request.url.split("/", 3)[:3]
+        for url in sitemaps:
+            url = urljoin("/".join(robots_url) + "/robots.txt", url)
+            if not self.scopes[site.name].allows(url):
+                count(self.crawler.stats, "offsite/sitemap", site.name)
+                continue
+            for req in self._maybe_request(site, url, SITEMAP, 1, list_priority(1, None)):
+                if req is not None:
+                    self.crawler.engine.crawl(req)
+
+    def parse_source(self, response):
+        """A feed or a sitemap: its entries join the links (in scope, admitted, budgeted)."""
+        site = self.sites[response.meta["site"]]
+        self.budgets[site.name].answered(response.url)
+        if response.meta["kind"] == FEED:
+            entries, nested, vouched = feed_entries(response.body, response.url), [], True
+        else:
+            found = read_sitemap(response.body, response.url)
+            entries, nested, vouched = found.pages, found.sitemaps, False
+        for url in nested[:MAX_NESTED_SITEMAPS]:
+            if self.scopes[site.name].allows(url):
+                yield from self._maybe_request(site, url, SITEMAP, 1, list_priority(1, None))
+        discovery = self.discovery[site.name]
+        cap = max(1, site.max_pages // 4)     # the site's own lists keep most of the budget
+        for position, url in enumerate(entries):
+            if not self.scopes[site.name].allows(url):
+                count(self.crawler.stats, f"offsite/{response.meta['kind']}", site.name)
+                continue
+            kind = discovery.link_kind(url)
+            if kind == "skip":
+                continue
+            if self.extra_links.get(site.name, 0) >= cap:
+                break
+            priority = (list_priority(2, None) - 20 if kind in ("list", PAGE) and not vouched
+                        else article_priority(None, position))
+            for request in self._maybe_request(site, url, kind, 1, priority, vouched and kind == PAGE):
+                if request is not None:
+                    self.extra_links[site.name] = self.extra_links.get(site.name, 0) + 1
+                    count(self.crawler.stats, f"links_from_{response.meta['kind']}", site.name)
+                    yield request
 
     def on_error(self, failure):
         request = failure.request

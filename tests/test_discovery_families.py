@@ -54,3 +54,11 @@ def test_dead_links_do_not_cost_recall_within_the_default_budget(scores):
     s = scores[GOLD["dead_links_site"]]
     assert s.recall >= TARGETS["dead_links_recall"], f"recall {s.recall:.3f}: {_explain(s)}"
     assert s.precision >= TARGETS["precision"], _explain(s)
+
+
+def test_articles_only_in_the_feed_or_the_sitemap_are_found(scores):
+    """EmpireCMS announces an RSS feed on its home page and names a sitemap index in its
+    robots.txt; two articles of each are linked from no page (their offsite entries are
+    never requested: test_no_request_leaves_the_site)."""
+    s = scores["empirecms"]
+    assert s.via == {"feed": [2, 2], "sitemap": [2, 2]}, _explain(s)

@@ -72,6 +72,7 @@ class SiteScore:
     exit_code: int = 0
     missed: list = field(default_factory=list)      # a sample of gold articles not indexed
     wrong: list = field(default_factory=list)       # a sample of indexed non-articles
+    via: dict = field(default_factory=dict)         # gold reachable only via a feed/sitemap: {via: [found, gold]}
 
     @property
     def recall(self) -> float:
@@ -174,6 +175,12 @@ def run_fixtures(workdir: Path, names=None, echo=print) -> list[SiteScore]:
             articles = {a["path"] for a in gold["articles"] if a["site"] == name}
             run = crawl_one(name, served.urls[name], served, workdir / "runs")
             scores.append(score(name, groups[name], run, articles, articles))
+            indexed = {page_key(line["url"]) for line in run.exported if line.get("site") == name}
+            for a in gold["articles"]:
+                if a["site"] == name and a.get("via"):
+                    found_gold = scores[-1].via.setdefault(a["via"], [0, 0])
+                    found_gold[0] += a["path"] in indexed
+                    found_gold[1] += 1
             echo(format_row(scores[-1]))
     return scores
 
