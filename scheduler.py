@@ -144,7 +144,7 @@ def sync_jobs(scheduler, specs: list[JobSpec], index_url: str | None = None) -> 
         scheduler.remove_job(job.id)
         logger.info("job removed: %s", job.name)
         if job.id.startswith(CRAWL_JOB_PREFIX):
-            from crawler.runs import retire_site
+            from index.runs import retire_site
             retire_site(index_url, job.id[len(CRAWL_JOB_PREFIX):])
 
 

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import re
 
-RUISHU, JIASULE, WAF, CAPTCHA, SCRIPT_PAGE = "ruishu", "jiasule", "waf", "captcha", "script_page"
-KINDS = (RUISHU, JIASULE, WAF, CAPTCHA, SCRIPT_PAGE)
-# What the monitoring team reads (health flags, the crawl summary).
-LABELS = {RUISHU: "瑞数 412 验证", JIASULE: "加速乐 521 验证", CAPTCHA: "验证码页面",
-          WAF: "防火墙 403 拦截", SCRIPT_PAGE: "脚本验证页（无正文）"}
+# The kinds and their labels are run-history vocabulary (monitor/health.py reads them too).
+from index.runs import CAPTCHA, JIASULE, RUISHU, SCRIPT_PAGE, WAF  # noqa: F401
+from index.runs import CHALLENGE_KINDS as KINDS  # noqa: F401
+from index.runs import CHALLENGE_LABELS as LABELS
+
 REAL_TEXT_CHARS = 40          # visible non-space characters that make a page "real"
 _WAF_STATUSES = (403, 405, 406, 418, 493)
 _WAF_WORDS = tuple(w.encode() for w in (

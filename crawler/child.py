@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from crawler.runs import CRASHED, FAILED, MISSED, STOPPED, TIMEOUT, RunInfo, get_run, iso, record_failure
+from index.runs import CRASHED, FAILED, MISSED, STOPPED, TIMEOUT, RunInfo, get_run, iso, record_failure
 from monitor.clock import show
 from monitor.source_alerts import after_runs
 
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def iso_now() -> str:
-    from crawler.runs import utc_now
+    from index.runs import utc_now
     return iso(utc_now())
 
 

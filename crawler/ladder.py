@@ -12,7 +12,7 @@ response of a site with ``crawler.challenge.challenge_kind``:
    page is opened in Chromium (``crawler.browser``), which waits through the
    challenge's reload for real text. Otherwise -- or when the browser does not get
    through either -- the page is counted ``blocked/<kind>`` and dropped
-   (``Challenged``), and the run is recorded ``blocked`` (``crawler.runs``).
+   (``Challenged``), and the run is recorded ``blocked`` (``index.runs``).
 3. The cookies the browser earned go with the site's later plain requests (with
    the browser's User-Agent, which they are bound to), until a plain request is
    challenged again: then they are dropped and the browser earns new ones.

@@ -2,7 +2,7 @@
 
 Twisted's reactor runs once per process, so a crawl is one process: the CLI
 calls ``run_crawl`` once; the scheduler starts each crawl in a child process
-(``crawler/child.py``). Every crawl leaves its run history (``crawler/runs.py``).
+(``crawler/child.py``). Every crawl leaves its run history (``index/runs.py``).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.runs import RunInfo, iso, record_crawl, utc_now
+from index.runs import RunInfo, iso, record_crawl, utc_now
 from crawler.sites import SiteConfig
 from netsafety.counters import read_counts
 from monitor.source_alerts import after_runs

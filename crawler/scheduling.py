@@ -14,7 +14,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_J
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 
-from crawler.runs import MISSED, SKIPPED, RunInfo, iso
+from index.runs import MISSED, SKIPPED, RunInfo, iso
 from monitor.clock import show
 
 logger = logging.getLogger("newsmon.scheduler")
@@ -72,7 +72,7 @@ class RunRecorder:
         self._queue.put((site, info, status, message))
 
     def _loop(self) -> None:
-        from crawler.runs import record_failure
+        from index.runs import record_failure
         while (item := self._queue.get()) is not None:
             site, info, status, message = item
             record_failure(self.index_url, site, info, status, message)

@@ -39,7 +39,7 @@ class _QueryCommand(click.Command):
 def known_scope(index) -> dict[str, str | None]:
     """Every site the index knows, with its region: sites with articles, and sites
     that only have runs (crawled, nothing stored yet)."""
-    from crawler.runs import known_sites
+    from index.runs import known_sites
     known = dict(index.site_regions())
     for site in known_sites(index.state):
         known.setdefault(site, None)

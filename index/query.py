@@ -33,7 +33,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from index.snippets import _fold_with_offsets, _simplified_with_offsets, hit_spans, make_snippet  # noqa: F401
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 
 OPERATORS = {"or": "or", "and": "and", "not": "not"}   # folded word -> operator
 _QUOTES = '"“”＂'

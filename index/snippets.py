@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pipelines.normalize import to_simplified
+from index.normalize import to_simplified
 
 _SPACE_OR_WORD = re.compile(r"\s+|\S+")
 

@@ -1,6 +1,6 @@
 """Source health: is each site really being watched, or did it go quiet or break?
 
-Read from the run history every crawl writes (``crawler/runs.py``). A site is
+Read from the run history every crawl writes (``index/runs.py``). A site is
 flagged when
 
 * ``failing``: its last N runs failed in a row (default 3): unreachable, no page
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from statistics import median
 
-from crawler.challenge import LABELS
-from crawler.runs import BLOCKED, NOT_RUN, OK, SITE_KIND, STOPPED, known_sites, recent_runs
+from index.runs import CHALLENGE_LABELS as LABELS
+from index.runs import BLOCKED, NOT_RUN, OK, SITE_KIND, STOPPED, known_sites, recent_runs
 from index.coverage import backfilling, frontier_sites, read_frontier
 from index.site_shapes import article_shapes
 

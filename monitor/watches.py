@@ -31,7 +31,7 @@ from index.base import ArticleRecord, IndexBackend
 from index.query import Query, QueryLimitError, QuerySyntaxError, parse_query
 from monitor.alert_policy import DEFAULT_WINDOW_HOURS, MAX_WINDOW_HOURS, parse_quiet_hours
 from monitor.clock import parse as parse_time
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 
 logger = logging.getLogger("newsmon.alerts")
 

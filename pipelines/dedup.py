@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from index.base import ArticleRecord, IndexBackend, story_key
 from pipelines.minhash import band_keys, shingle_hashes
-from pipelines.normalize import dedup_codepoints, dedup_form, normalize_text
+from index.normalize import dedup_codepoints, dedup_form, normalize_text
 from pipelines.similarity import TextFeatures, similarity
 
 # -- canonical URLs ----------------------------------------------------------------

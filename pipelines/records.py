@@ -8,7 +8,7 @@ from __future__ import annotations
 from index.base import ArticleRecord
 from pipelines.article import Article
 from pipelines.dedup import article_id, canonical_url, normalized_text_hash
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 
 
 def build_record(article: Article, *, site: str, fetched_at: str, region: str | None = None) -> ArticleRecord:

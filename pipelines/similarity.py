@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from pipelines.minhash import overlap, shingle_hashes, unique_sorted
-from pipelines.normalize import code_point_table
+from index.normalize import code_point_table
 
 MIN_CONTAINMENT_SHINGLES = 100   # containment on a tiny text would match any quote of it
 FACT_SUBSTITUTIONS = 2           # this many replaced facts on each side: a different report

@@ -18,7 +18,7 @@ from index import open_index
 from index.band_kernels import RecentKeys
 from index.base import ArticleRecord
 from pipelines.dedup import StoryClusterer, article_id, canonical_url, text_hash
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 
 
 def compile_kernels(workdir: str) -> None:

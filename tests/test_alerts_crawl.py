@@ -15,7 +15,7 @@ import pytest
 
 from alert_helpers import NO_BURST, add_archive_watch
 from conftest import crawl_into, run_newsmon
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 from mailserver import MailServer
 from webhook_receiver import WebhookReceiver
 

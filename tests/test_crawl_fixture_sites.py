@@ -129,7 +129,7 @@ def test_search_shows_each_story_once_with_its_copies(crawl, gold):
 
 @pytest.mark.parametrize("query, script_in_gold", [("激光产业园", "traditional"), ("綿陽", "traditional")])
 def test_simplified_and_traditional_queries_find_each_other(crawl, gold, query, script_in_gold):
-    from pipelines.normalize import normalize_text, to_simplified
+    from index.normalize import normalize_text, to_simplified
     variants = {query, to_simplified(query)}
     import opencc
     variants.add(opencc.OpenCC("s2t").convert(query))

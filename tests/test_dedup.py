@@ -10,7 +10,7 @@ import pytest
 from index import open_index
 from index.base import ArticleRecord
 from pipelines.dedup import StoryClusterer, article_id, canonical_url, text_hash
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 
 T2S = opencc.OpenCC("s2t")   # the tests write simplified text and derive traditional copies
 

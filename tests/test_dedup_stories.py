@@ -18,7 +18,7 @@ from index.base import story_key
 from monitor.text import reach_line
 from pipelines.dedup import StoryClusterer, choose_origin, credited, origin_stays
 from pipelines.minhash import shingle_hashes, signature
-from pipelines.normalize import normalize_for_dedup, normalize_text
+from index.normalize import normalize_for_dedup, normalize_text
 from pipelines.similarity import fact_keys, fact_substitutions, facts
 from test_dedup import LASER, add, canonical_ids, make_record, text, variants
 

@@ -1,6 +1,6 @@
 """Source health from run history, on a real SQLite index's state store.
 
-Histories here are written with ``crawler.runs.record_run``, the same call every
+Histories here are written with ``index.runs.record_run``, the same call every
 crawl makes; the crawl-driven cases (a template swap, a dead site under the
 scheduler) are in test_incremental_crawl.py and test_scheduler.py."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.runs import RunInfo, iso, record_run, run_doc
+from index.runs import RunInfo, iso, record_run, run_doc
 from monitor.health import HealthConfig, source_status
 
 T0 = datetime(2026, 11, 1, 0, 0, tzinfo=timezone.utc)
@@ -150,7 +150,7 @@ def test_a_scheduled_site_with_no_run_for_three_periods_is_flagged(index):
 
 
 def test_a_site_removed_from_the_schedule_is_not_overdue(index, tmp_path):
-    from crawler.runs import retire_site
+    from index.runs import retire_site
     add_run(index, "old-portal", T0, articles_new=1, period_s=600)
     assert [f.kind for f in status_of(index, "old-portal", T0 + timedelta(days=2)).health] == ["failing"]
     retire_site(f"sqlite:///{tmp_path}/health.db", "old-portal")    # what the scheduler does

@@ -11,7 +11,7 @@ from index.base import ArticleRecord, IndexBackend, Quarantined, story_key
 from index.query import parse_query
 from index.story_search import search_page
 from pipelines.dedup import article_id, canonical_url, text_hash
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 
 EXPORT_KEYS = {"id", "url", "site", "title", "published", "text", "story_id", "canonical",
                "attachments"}   # (issue 20 item 4: the files the page links to, added compatibly)

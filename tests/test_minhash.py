@@ -12,7 +12,7 @@ import pytest
 from benchmarks.dedup.corpus import generate
 from index.sqlite_dedup import band_ints
 from pipelines import minhash
-from pipelines.normalize import dedup_codepoints, dedup_form, normalize_text
+from index.normalize import dedup_codepoints, dedup_form, normalize_text
 
 EDGE_TEXTS = ["", "宿", "宿迁市", "宿迁市宿城", "𠀀𠀁𠀂𠀃𠀄𠀅𠀆", "區政府召開常務會議" * 3]
 

@@ -43,7 +43,7 @@ def test_a_site_turning_failing_sends_one_ops_alert(tmp_path, mail):
 
 
 def test_without_an_ops_channel_the_covering_watches_hear_it_once_and_of_the_recovery(tmp_path, mail, monkeypatch):
-    from crawler.runs import FAILED, OK, RunInfo, iso, record_run, run_doc
+    from index.runs import FAILED, OK, RunInfo, iso, record_run, run_doc
     from index import open_index
     from monitor.alerts import deliver_pending
     from monitor.delivery import SMTPSettings
@@ -96,7 +96,7 @@ def test_without_an_ops_channel_the_covering_watches_hear_it_once_and_of_the_rec
 def test_a_site_turning_blocked_is_one_notice_saying_so(tmp_path, mail, monkeypatch):
     """An anti-bot challenge on every page (the run is recorded ``blocked``): one notice
     at the first such run, none for the next."""
-    from crawler.runs import BLOCKED, OK, RunInfo, iso, record_run, run_doc
+    from index.runs import BLOCKED, OK, RunInfo, iso, record_run, run_doc
     from index import open_index
     from monitor.alerts import deliver_pending
     from monitor.delivery import SMTPSettings

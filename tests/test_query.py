@@ -3,7 +3,7 @@ import pytest
 
 from index.query import (MAX_EXPANDED_TERMS, And, Not, Or, QueryLimitError, QuerySyntaxError, Term,
                          make_snippet, parse_query)
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 
 
 def test_terms_are_anded_and_or_binds_tighter():

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, newsmon_env, run_newsmon
-from crawler.runs import NOT_RUN, iso, utc_now
+from index.runs import NOT_RUN, iso, utc_now
 
 INTERVAL = 5.0          # seconds, the live sites
 DEAD_INTERVAL = 3.0     # seconds, a site whose server is gone

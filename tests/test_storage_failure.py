@@ -23,7 +23,7 @@ import httpx
 
 from conftest import REPO, newsmon_env, run_newsmon
 from index import open_index
-from crawler.runs import recent_runs
+from index.runs import recent_runs
 from web_server import copy_of, serving
 
 WATCH = {"name": "flood-duty", "query": "防汛", "emails": ["duty@example.com"]}

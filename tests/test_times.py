@@ -33,7 +33,7 @@ def utc_server(tmp_path_factory):
     """The index as a team's server in UTC would have it: a site's runs (one good, then
     three failed), a watch, a queued alert, an article; env for the CLI: TZ=UTC and no
     NEWSMON_TZ."""
-    from crawler.runs import FAILED, OK, RunInfo, iso, record_run, run_doc
+    from index.runs import FAILED, OK, RunInfo, iso, record_run, run_doc
     from index import open_index
     from monitor.alerts import enqueue
     from monitor.watches import Watch, WatchStore

@@ -9,7 +9,7 @@ import pytest
 from index.query import QuerySyntaxError, parse_query
 from monitor.matcher import WatchMatcher
 from monitor.watches import Watch, WatchError, validate_watch, webhook_format
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 
 
 def watch(name="laser", query='"产业园" OR 激光 -招聘', **kw) -> Watch:

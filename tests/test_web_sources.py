@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from conftest import run_newsmon
-from crawler.runs import FAILED, RunInfo, iso, record_run, run_doc
+from index.runs import FAILED, RunInfo, iso, record_run, run_doc
 from index import open_index
 from monitor.web.app import create_app
 from monitor.web.auth import Credentials

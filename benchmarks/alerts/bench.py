@@ -30,7 +30,7 @@ from benchmarks.dedup.corpus import generate
 from index.query import parse_query
 from monitor.matcher import WatchMatcher
 from monitor.watches import Watch, validate_watch
-from pipelines.normalize import normalize_text
+from index.normalize import normalize_text
 
 MISSING = ("无人机航拍", "量子通信", "冰雪旅游", "海上风电", "跨境电商", "碳汇交易", "数字人民币", "低空经济")
 

@@ -131,7 +131,7 @@ def run_newsmon(size: int, seed: int, workdir: Path) -> dict:
 def run_baseline(size: int, seed: int) -> dict:
     """The plain use of datasketch: every LSH candidate is the same story."""
     from datasketch import MinHash, MinHashLSH
-    from pipelines.normalize import dedup_form
+    from index.normalize import dedup_form
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     parent: dict[int, int] = {}
 
