@@ -155,6 +155,51 @@ def test_list_block_links_are_followed_as_vouched_pages_and_their_pages_decide()
     assert d.link_kind(vouched[5].url) == "article"      # the shape is now trusted
 
 
+def single_page(meta: str = "") -> str:
+    """学校简介-like: long prose, reached from the navigation, no date."""
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS * 3)
+    return f"""<html><head><title>县情简介_西乡县人民政府</title></head><body>{CHROME_TOP}
+<div class="main"><h1>县情简介</h1>{meta}<div class="content">{body}</div></div>{FOOTER}</body></html>"""
+
+
+def teaser_list(n=8) -> str:
+    items = "".join(f'<li><p class="t"><a href="/info/1027/{4391 + i}.html">西乡县第{i + 1}次推进乡村振兴重点工作调度会召开</a></p>'
+                    f'<p class="d"><span>2021年04月{10 + i}日</span>{PARAGRAPHS[i % 4]}...</p></li>' for i in range(n))
+    return f"""<html><head><title>通知公告_西乡县人民政府</title></head><body>{CHROME_TOP}
+<div class="main"><ul>{items}</ul></div>{FOOTER}</body></html>"""
+
+
+def test_prose_alone_is_not_an_article_a_meta_line_or_a_vouching_list_is():
+    d = discovery()
+    assert classify_page(single_page(), "http://xixiang.example/xqgk/xqjj.html").kind == ARTICLE
+    assert not d.read(single_page(), "http://xixiang.example/xqgk/xqjj.html", PAGE).article
+    dated = single_page('<div class="info">发布时间：2021-07-12 来源：县政府办</div>')
+    assert classify_page(dated, "http://x/").signals.meta_lines == 1
+    assert d.read(dated, "http://xixiang.example/xqgk/xqjj.html", PAGE).article
+
+
+def test_a_list_with_teasers_is_a_list_and_its_dates_are_its_items():
+    verdict = classify_page(teaser_list(), "http://xixiang.example/xwgg/tzgg.html")
+    assert verdict.kind == LIST and not verdict.signals.dated, verdict.reason
+    assert verdict.signals.item_prose * 2 >= verdict.signals.prose_chars
+
+
+def test_a_link_a_list_block_held_earlier_is_vouched_when_its_page_comes():
+    d = discovery()
+    notice = article_page(paragraphs=["关于2018年度农机购置补贴资金兑付情况的公示，详见附件。"], related=0)
+    url = "http://xixiang.example/zwyw/2018-06-05/5.html"
+    assert not d.read(notice, url, PAGE).article            # no list has held it yet
+    d.read(list_page(), "http://xixiang.example/zwyw/index.html", "list")     # holds /5.html
+    assert d.read(notice, url, PAGE).article                 # queued unvouched, read vouched
+
+
+def test_an_articles_own_next_page_is_followed_as_vouched():
+    html = article_page().replace("</body>", '<div class="page"><a href="12308_2.html">2</a></div></body>')
+    reading = discovery().read(html, "http://xixiang.example/zcfg/12308.html", "article")
+    [nxt] = [l for l in reading.links if l.url.endswith("12308_2.html")]
+    assert nxt.kind == PAGE and nxt.vouched
+
+
 def test_a_site_pattern_keeps_content_from_deciding():
     d = discovery(article_url_pattern=r"/zwyw/2018-06-2\d/")
     assert not d.read(article_page(), "http://xixiang.example/zwyw/2018-05-01/9.html", PAGE).article
