@@ -151,7 +151,7 @@ def _describe_exit(code: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crawler.cli import configure_logging
+    from crawler.logsetup import configure_logging
     from crawler.runner import run_crawl
     from crawler.sites import SitesFileError, load_sites
 

@@ -14,43 +14,11 @@ from pathlib import Path
 import click
 
 from crawler.cli_common import DEMO_INDEX_URL, BadInput, dump as _dump, open_for_command  # noqa: F401 - for the command modules
-from crawler.logformatter import fold_scrapy_record
+from crawler.logsetup import configure_logging
 from crawler.serve_cmd import serve
 from crawler.sites import SitesFileError, load_sites
 
 DEFAULT_SITES = "sites.yaml"
-_THIRD_PARTY = ("scrapy", "twisted", "py.warnings", "asyncio", "protego", "filelock")
-
-
-def configure_logging(verbose: bool = False, quiet: bool = False, datefmt: str = "%H:%M:%S") -> None:
-    """newsmon's own progress lines at INFO; Scrapy's internals only when -v."""
-    from monitor.clock import LocalTimeFormatter
-    level = logging.WARNING if quiet else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    # Stamped in NEWSMON_TZ, the users' time zone, whatever zone the server runs in.
-    handler.setFormatter(LocalTimeFormatter("%(asctime)s %(levelname)-7s %(message)s", datefmt))
-    if not verbose:
-        handler.addFilter(_quiet_third_party)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
-    logging.getLogger("newsmon").setLevel(level)
-    for noisy in ("trafilatura", "htmldate", "charset_normalizer", "readability", "elastic_transport"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-
-
-def _quiet_third_party(record: logging.LogRecord) -> bool:
-    """Scrapy raises its own loggers to DEBUG when a crawl starts: keep its chatter
-    out, and show its warnings and errors as one line (tracebacks only with -v);
-    newsmon's own lines already say which URL failed and why."""
-    if not record.name.startswith(_THIRD_PARTY):
-        return True
-    if record.levelno < logging.WARNING:
-        return False
-    record.exc_info, record.exc_text = None, None
-    return fold_scrapy_record(record) if record.name.startswith("scrapy") else True
-
-
 def _open_index(url: str | None, read_only: bool = False):
     """The index for a command; ``read_only``: refuse one that does not exist (one line)."""
     return open_for_command(url, read_only=read_only)
@@ -239,8 +207,8 @@ def schedule(ctx):
 
     Example: newsmon schedule --sites sites.yaml --index sqlite:///data/newsmon.db
     """
-    import scheduler
-    sys.exit(scheduler.main(ctx.args))
+    from crawler.daemon import main as run_daemon
+    sys.exit(run_daemon(ctx.args))
 
 
 main.add_command(serve)

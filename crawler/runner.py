@@ -17,7 +17,8 @@ from crawler.sites import SiteConfig
 from netsafety.counters import read_counts
 from monitor.source_alerts import after_runs
 from pipelines.stages import MISSING_EXTRACTOR_STAT, STORAGE_ERROR_STAT
-from spiders.government import GovNewsSpider
+
+SPIDER_NAME = "gov_news"        # spiders/government.py, found through SPIDER_MODULES as `scrapy crawl` does
 
 
 @dataclass
@@ -130,7 +131,7 @@ def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_setti
     settings = crawl_settings(index_url, sites, {"LOG_INSTALL_ROOT_HANDLER": False, **resume,
                                                  **(extra_settings or {})})
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(GovNewsSpider)
+    crawler = process.create_crawler(SPIDER_NAME)     # by name, through SPIDER_MODULES: spiders/ sit above crawler/
     run = run or RunInfo()
     started = time.monotonic()
     process.crawl(crawler, sites=sites, max_list_depth=settings.getint("NEWSMON_MAX_LIST_DEPTH", 6))

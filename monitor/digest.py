@@ -336,14 +336,13 @@ def run_daily_digest(index: IndexBackend, now: datetime | None = None,
     return sent
 
 
-def daily_digest_job(index_url: str | None = None, sites_file: str | None = None) -> list[str]:
-    """The scheduler's digest job: the sites file's ``digest:`` settings, then
-    ``run_daily_digest`` on a freshly opened index."""
+def daily_digest_job(index_url: str | None = None, digest: dict | None = None,
+                     source: str = "digest") -> list[str]:
+    """The scheduler's digest job: the sites file's ``digest:`` settings (``digest``,
+    read from ``source``; the scheduler passes them again whenever the file changes),
+    then ``run_daily_digest`` on a freshly opened index."""
     from index import open_index
-    settings = DigestSettings()
-    if sites_file:
-        from crawler.sites import load_sites
-        settings = DigestSettings.from_config(load_sites(sites_file).digest, f"{sites_file}: digest")
+    settings = DigestSettings.from_config(digest, source) if digest else DigestSettings()
     index = open_index(index_url)
     try:
         return run_daily_digest(index, settings=settings)

@@ -44,7 +44,7 @@ def write_sites(tmp_path, fixture_sites, text=SITES):
 def test_scheduler_keeps_the_alert_and_digest_jobs(tmp_path, fixture_sites, copied):
     from monitor.watches import WatchStore
     from index import open_index
-    from scheduler import SchedulerConfig, build_jobs
+    from crawler.daemon import SchedulerConfig, build_jobs
 
     sites_file = write_sites(tmp_path, fixture_sites)
     specs = {s.id: s for s in build_jobs(SchedulerConfig(str(sites_file), copied), load_sites(sites_file))}
@@ -67,7 +67,7 @@ def test_scheduler_keeps_the_alert_and_digest_jobs(tmp_path, fixture_sites, copi
     (("    mode: both", "    mode: hourly"), "sites.yaml:6: watch 'laser': mode 'hourly' is not one of"),
 ])
 def test_a_bad_watch_or_digest_section_is_a_sites_file_error(tmp_path, fixture_sites, copied, change, message):
-    from scheduler import SchedulerConfig, build_jobs
+    from crawler.daemon import SchedulerConfig, build_jobs
     sites_file = write_sites(tmp_path, fixture_sites, SITES.replace(*change))
     with pytest.raises(SitesFileError, match=None) as caught:
         build_jobs(SchedulerConfig(str(sites_file), copied), load_sites(sites_file))
@@ -77,6 +77,7 @@ def test_a_bad_watch_or_digest_section_is_a_sites_file_error(tmp_path, fixture_s
 def test_the_job_functions_send_on_a_real_index(tmp_path, fixture_sites, copied, monkeypatch):
     from index import open_index
     from monitor.alerts import deliver_pending_job, enqueue, pending
+    from crawler.sites import load_sites
     from monitor.digest import daily_digest_job
     from monitor.watches import Watch, WatchStore
 
@@ -96,11 +97,11 @@ def test_the_job_functions_send_on_a_real_index(tmp_path, fixture_sites, copied,
         (alert,) = mail.to("ops@example.com")
         assert alert.message["X-Newsmon-Story"] == story["story_id"]
 
-        assert sorted(daily_digest_job(copied, str(sites_file))) == ["ops@example.com"]
+        assert sorted(daily_digest_job(copied, load_sites(sites_file).digest, f"{sites_file}: digest")) == ["ops@example.com"]
         (_alert, digest) = mail.to("ops@example.com")
         assert digest.message.get_content_type() == "multipart/alternative"
         assert "高峰论坛" in digest.message.get_body(("plain",)).get_content()
-        assert daily_digest_job(copied, str(sites_file)) == []      # once a day
+        assert daily_digest_job(copied, load_sites(sites_file).digest, f"{sites_file}: digest") == []      # once a day
         index = open_index(copied)
         try:
             assert pending(index) == []

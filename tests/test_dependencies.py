@@ -23,7 +23,7 @@ import pytest
 from conftest import REPO
 
 # What `pip install .` reads from a checkout (pyproject.toml's packages, py-modules, readme).
-SOURCE = ("pyproject.toml", "README.md", "scheduler.py", "crawler", "spiders", "pipelines", "index", "monitor")
+SOURCE = ("pyproject.toml", "README.md", "scheduler.py", "crawler", "spiders", "pipelines", "index", "monitor", "netsafety")
 PAGE = REPO / "tests" / "pages" / "readhub" / "topic-2019" / "body.html"
 # A sentence of that page's body (the gold's last paragraph): real text, not a title or a menu.
 BODY_SENTENCE = "三大运营商的上级主管部门已下发通知"

@@ -1,4 +1,5 @@
-"""The scheduler's alert and digest jobs: builders for ``scheduler.JOB_BUILDERS``.
+"""The scheduler's jobs: ``JobSpec``, and the alert and digest builders for
+``crawler.daemon.JOB_BUILDERS``.
 
 Each builder takes the scheduler's config and the loaded sites file and returns
 ``JobSpec``s naming library functions (``"module:function"``, so APScheduler's
@@ -8,9 +9,26 @@ line, field), and the scheduler keeps the previous schedule.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 DELIVERY_INTERVAL = 60     # seconds between runs of the alert delivery job
+
+
+@dataclass
+class JobSpec:
+    """One job the scheduler keeps: what to call, when, and how."""
+
+    id: str
+    func: str                          # "module:function", so the persistent store can name it
+    trigger: object                    # an APScheduler trigger
+    name: str                          # says what and when; a changed name means a changed trigger
+    kwargs: dict = field(default_factory=dict)
+    executor: str = "default"
+    misfire_grace_time: int | None = 3600
+    max_instances: int = 1
+    first_run: datetime | None = None  # for a job new to the store; None: the trigger decides
 
 
 def alert_jobs(config, sites) -> list:
@@ -21,7 +39,6 @@ def alert_jobs(config, sites) -> list:
     from crawler.sites import SitesFileError
     from index import open_index
     from monitor.watches import WatchError, WatchStore, watches_from_config
-    from scheduler import JobSpec
 
     try:
         watches = watches_from_config(sites.watches, sites.path, sites.watch_lines)
@@ -45,7 +62,6 @@ def digest_jobs(config, sites) -> list:
 
     from crawler.sites import SitesFileError
     from monitor.digest import DigestConfigError, DigestSettings
-    from scheduler import JobSpec
 
     try:
         settings = DigestSettings.from_config(sites.digest, f"{sites.path}: digest")
@@ -55,5 +71,6 @@ def digest_jobs(config, sites) -> list:
     return [JobSpec(id="digest:daily", func="monitor.digest:daily_digest_job",
                     trigger=CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.timezone),
                     name=f"daily digest at {settings.time} {settings.timezone}",
-                    kwargs={"index_url": config.index_url, "sites_file": str(Path(sites.path).resolve())},
+                    kwargs={"index_url": config.index_url, "digest": dict(sites.digest or {}),
+                            "source": f"{Path(sites.path).resolve()}: digest"},
                     misfire_grace_time=6 * 3600)]
