@@ -137,6 +137,19 @@ def test_attachments_are_searchable_and_hostile_files_are_recorded(notices_site,
     for reason in ("zip_bomb", "encrypted", "broken", "http_404", "type_mismatch", "unsupported", "too_large"):
         assert totals.get(f"attachments/{reason}", 0) >= 1, (reason, totals)
     assert totals["attachments/over_cap"] == 2
+    # The story page lists a notice's attachments with their names and links.
+    from monitor.web.app import create_app
+    from monitor.web.auth import Credentials
+    from starlette.testclient import TestClient
+    from web_server import LOOPBACK
+    with_files = by_path[notices[0]["path"]]
+    assert with_files["attachments"]
+    with TestClient(create_app(index_url, credentials=Credentials()), base_url=LOOPBACK) as client:
+        page = client.get(f"/story/{with_files['story_id']}?copy={with_files['id']}")
+    assert page.status_code == 200
+    listed_html = page.text.split('id="attachments"', 1)[1]
+    for item in with_files["attachments"]:
+        assert item["url"] in listed_html
     assert totals["attachments/ok"] == 12
     # Files past the per-article cap are never fetched; the too-large one is cut off unread.
     served = [target for _s, _m, target, _code in sites.requests()]
