@@ -42,7 +42,7 @@ from pipelines.clean_tree import (
 from pipelines.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
 from pipelines.extraction.evidence import (
-    footer_lines, looks_like_list_page, media_player, prose_chars, table_body_chars, without_footer,
+    container_text_chars, footer_lines, looks_like_list_page, media_player, prose_chars, table_body_chars, without_footer,
 )
 from pipelines.extraction.select import choose_body
 from pipelines.htmltext import TextMap, element_paragraphs
@@ -131,7 +131,8 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     text = "\n".join(paragraphs)
     # A body is prose, or a data table of text (a timetable, a list of names): refusal
     # needs evidence, and a table of unlinked text is evidence of an article, not against.
-    if prose_chars(paragraphs) < MIN_BODY_CHARS and table_body_chars(tree, tmap, paragraphs) < MIN_TABLE_CHARS:
+    if (prose_chars(paragraphs) < MIN_BODY_CHARS and table_body_chars(tree, tmap, paragraphs) < MIN_TABLE_CHARS
+            and not (stage == "container" and container_text_chars(tree, paragraphs) >= MIN_BODY_CHARS)):
         raise _no_body_error(tree, url, page_title, player)
     verdict = spam.article_spam_reasons(title, text)
     if spam.is_spam_line(page_title) and not verdict and title != page_title:

@@ -7,6 +7,8 @@ a page is refused only on positive evidence that it is not an article).
 * ``table_body_chars`` – how much of a body is rows of a data table: three or more rows of
   two or more filled cells, mostly unlinked text (a timetable, a list of registrations). A
   table of text is an article's body even with no sentence in it.
+* ``container_text_chars`` – the unlinked lines of Chinese text of a body from a CMS article
+  container: 40 characters of it make an article without a sentence (a list of names).
 * ``looks_like_list_page`` – most of the body's lines are link texts of the page and what
   remains is little prose: a list of links, refused.
 * ``media_player``     – a video or Flash player on the page (``<video>``, ``<embed>``, a
@@ -83,16 +85,23 @@ def _data_rows(table: etree._Element, tmap: TextMap) -> list[etree._Element] | N
 
 def table_body_chars(tree: etree._Element, tmap: TextMap, paragraphs: list[str]) -> int:
     """Characters of ``paragraphs`` that are rows of a data table of Chinese text on the page."""
-    rows: set[str] = set()
+    # Matched by text, not by line: a candidate prints a row as "| a | b |", as one line or
+    # a line per cell, so a body line is in the table when its cells' text is a row's text.
+    rows: list[str] = []
     for table in tree.iter("table"):
         found = _data_rows(table, tmap)
         if found:
-            rows.update(comparison_key(ln) for tr in found for ln in tmap.paragraphs(tr))
+            rows.extend(_cells_key(ln) for tr in found for ln in tmap.paragraphs(tr))
     if not rows:
         return 0
-    in_rows = [p for p in paragraphs if comparison_key(p) in rows]
+    joined = "\x00".join(rows)
+    in_rows = [p for p in paragraphs if len(key := _cells_key(p)) >= 2 and key in joined]
     text = "".join(in_rows)
     return len(text) if len(_CJK.findall(text)) >= 0.4 * len(text.replace(" ", "")) else 0
+
+
+def _cells_key(line: str) -> str:
+    return comparison_key(line.replace("|", ""))
 
 
 # ------------------------------------------------------------------ list pages
@@ -103,6 +112,14 @@ def page_link_texts(tree: etree._Element) -> set[str]:
         if len(t) >= 6:
             out.add(t)
     return out
+
+
+def container_text_chars(tree: etree._Element, paragraphs: list[str]) -> int:
+    """Characters of the body's unlinked lines of Chinese text. Read for a body from the page's CMS
+    article container (the page's own word for where the article is): a list of names or a
+    short notice there is the article's text even without a sentence in it."""
+    links = page_link_texts(tree)
+    return sum(len(key) for p in paragraphs if (key := "".join(p.split())) not in links and _CJK.search(p))
 
 
 def looks_like_list_page(tree: etree._Element, paragraphs: list[str]) -> bool:
