@@ -20,6 +20,12 @@ response of a site with ``crawler.challenge.challenge_kind``:
    scripts run (the spider asks with ``meta["render"] = "browser"``), are opened
    in the browser: links come from the rendered DOM and from the JSON/XML answers
    the page's scripts loaded (added to the page as a list of links).
+5. Lists filled by script are bounded per site and run: at most
+   ``NEWSMON_BROWSER_MAX_PAGES`` renders and ``NEWSMON_BROWSER_BUDGET_SECONDS`` of
+   browser time (failed renders count too; the last render may overrun by up to one
+   ``NEWSMON_BROWSER_TIMEOUT``). Then the site stays on plain fetching for the rest of
+   the run (``browser/budget_exhausted``, logged in Chinese); a page that asked for the
+   browser is fetched plainly. Challenges and ``render: browser`` sites are not bounded.
 
 Counts per site: ``browser/pages``, ``browser/seconds``, ``browser/cookie_reuse``,
 ``browser/cookies_expired``, ``browser/refused`` (requests of the page that network
@@ -30,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -60,8 +67,14 @@ class RenderFailed(IgnoreRequest):
 
 
 class FetchLadder:
-    def __init__(self, stats, browser: Browser | None):
+    def __init__(self, stats, browser: Browser | None, max_pages: int = 10, budget_seconds: float = 60.0):
         self.stats = stats
+        self.max_pages = max_pages            # script-list renders per site and run
+        self.budget_seconds = budget_seconds  # browser time for script lists per site and run
+        self.script_renders: dict[str, int] = {}
+        self.script_seconds: dict[str, float] = {}
+        self.exhausted: set[str] = set()
+        self.script_locks: dict[str, asyncio.Lock] = {}
         self.browser = browser            # None: browsers are off (NEWSMON_BROWSER=0)
         self.modes: dict[str, str] = {}   # site -> render: auto | plain | browser
         self.scopes: dict = {}
@@ -79,7 +92,8 @@ class FetchLadder:
             browser = Browser(settings.get("NEWSMON_CHROMIUM") or os.environ.get("NEWSMON_CHROMIUM") or CHROMIUM,
                               AllowList.parse(settings.get("NEWSMON_ALLOW_HOSTS")),
                               settings.getfloat("NEWSMON_BROWSER_TIMEOUT", 60.0))
-        ladder = cls(crawler.stats, browser)
+        ladder = cls(crawler.stats, browser, settings.getint("NEWSMON_BROWSER_MAX_PAGES", 10),
+                     settings.getfloat("NEWSMON_BROWSER_BUDGET_SECONDS", 60.0))
         crawler.signals.connect(ladder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ladder.spider_closed, signal=signals.spider_closed)
         return ladder
@@ -105,7 +119,11 @@ class FetchLadder:
         wants = request.meta.get("render") == BROWSER or (
             self.modes[site] == BROWSER and request.meta.get("kind") != "article")
         if wants and self.may_climb(site):
-            return await self._render(request, site, None)
+            if self.modes[site] == BROWSER:
+                return await self._render(request, site, None)
+            rendered = await self._script_list(request, site)   # a list filled by script: bounded
+            if rendered is not None:
+                return rendered
         earned = self.cookies.get(site)
         if earned:
             request.headers["Cookie"], request.headers["User-Agent"] = earned
@@ -139,6 +157,25 @@ class FetchLadder:
                 self.rung[site] = BROWSER
                 logger.warning("[%s] %s at %s: moving up to a real browser", site, LABELS[kind], request.url)
             return await self._render(request, site, kind)
+
+    async def _script_list(self, request, site: str):
+        """Render a list filled by script within the site's budget, else fetch it plainly."""
+        async with self.script_locks.setdefault(site, asyncio.Lock()):   # budget checks in order
+            if site not in self.exhausted and (self.script_renders.get(site, 0) >= self.max_pages
+                                               or self.script_seconds.get(site, 0.0) >= self.budget_seconds):
+                self.exhausted.add(site)
+                count(self.stats, "browser/budget_exhausted", site)
+                logger.warning("[%s] 脚本列表的浏览器预算已用完（%d 页，%.0f 秒）：本次抓取其余页面只用普通请求",
+                               site, self.script_renders.get(site, 0), self.script_seconds.get(site, 0.0))
+            if site in self.exhausted:
+                request.meta["browser_budget_exhausted"] = True    # the spider reads it plainly
+                return None
+            self.script_renders[site] = self.script_renders.get(site, 0) + 1
+            started = time.monotonic()
+            try:
+                return await self._render(request, site, None)
+            finally:
+                self.script_seconds[site] = self.script_seconds.get(site, 0.0) + time.monotonic() - started
 
     def _blocked(self, site: str, kind: str, url: str):
         count(self.stats, f"blocked/{kind}", site)

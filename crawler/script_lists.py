@@ -98,9 +98,40 @@ def _walk(node, source: str, out: list, depth: int) -> None:
 # A script that asks the server for data: jQuery's helpers, XHR, fetch, Hanweb's data proxy.
 _LOADS_DATA = re.compile(r"\$\.(?:ajax|get|post|getJSON)\s*\(|XMLHttpRequest|\bfetch\s*\(|dataproxy|axios\.|"
                          r"\.load\s*\(\s*['\"]", re.I)
-_SCRIPT_BODY = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S | re.I)
+# ... or names a JSON/XML address to load.
+_DATA_URL = re.compile(r"['\"][^'\"\s]*\.(?:json|xml)(?:\?[^'\"\s]*)?['\"]", re.I)
+# An inline script (no src) and its body.
+_INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", re.S | re.I)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# A container with nothing in it (whitespace only): where a script writes the list.
+_EMPTY = re.compile(r"<(ul|ol|tbody|dl|div|section|table)\b([^>]*)>\s*</\1\s*>", re.I)
+_NAME = re.compile(r"\b(id|class)\s*=\s*['\"]([^'\"]+)['\"]", re.I)
+_LISTISH = re.compile(r"list|news|data|item|article|xxgk|wz|lb|content", re.I)
 
 
 def filled_by_script(html: str) -> bool:
-    """The page's own scripts load data from the server (its list may be filled that way)."""
-    return any(_LOADS_DATA.search(body) for body in _SCRIPT_BODY.findall(html))
+    """Positive evidence that the page's list is written by its own script: an inline script
+    loads data (XHR, fetch, ``$.ajax``/``$.get``, a data proxy, a JSON/XML address) and the
+    page has an empty list container -- a ``ul``/``ol``/``tbody``/``dl`` or a ``div``/``section``/
+    ``table`` -- that the script names (``#list``, ``getElementById("list")``) or whose id/class
+    says list (``list``, ``news``, ``data`` ...). Merely having scripts, or a script that posts a
+    visit counter next to a page of ordinary links, is not enough: each such page would cost a
+    Chromium render."""
+    html = _COMMENT.sub("", html)
+    loaders = [body for body in _INLINE_SCRIPT.findall(html) if _LOADS_DATA.search(body) or _DATA_URL.search(body)]
+    if not loaders:
+        return False
+    scripts = "\n".join(loaders)
+    for tag, attrs in _EMPTY.findall(html):
+        names = dict((k.lower(), v) for k, v in _NAME.findall(attrs))
+        if not names:
+            continue
+        ident, classes = names.get("id", ""), names.get("class", "").split()
+        if ident and re.search(r"['\"#]" + re.escape(ident) + r"['\"]", scripts):
+            return True
+        if any(re.search(r"['\"]\." + re.escape(c) + r"['\"\s]", scripts) for c in classes):
+            return True
+        if tag.lower() != "div" or ident or classes:
+            if _LISTISH.search(ident + " " + " ".join(classes)):
+                return True
+    return False

@@ -95,6 +95,10 @@ NEWSMON_ATTACHMENT_TIMEOUT = float(os.environ.get("NEWSMON_ATTACHMENT_TIMEOUT", 
 # records such sites as blocked instead. The timeout waits through the challenge's reload.
 NEWSMON_BROWSER_ENABLED = os.environ.get("NEWSMON_BROWSER", "1") != "0"
 NEWSMON_BROWSER_TIMEOUT = float(os.environ.get("NEWSMON_BROWSER_TIMEOUT", "60"))   # s per page
+# Lists filled by script (not challenges): per site and run, at most this many browser
+# renders and this much browser time; then the site stays on plain fetching (crawler.ladder).
+NEWSMON_BROWSER_MAX_PAGES = int(os.environ.get("NEWSMON_BROWSER_MAX_PAGES", "10"))
+NEWSMON_BROWSER_BUDGET_SECONDS = float(os.environ.get("NEWSMON_BROWSER_BUDGET_SECONDS", "60"))
 NEWSMON_CHROMIUM = os.environ.get("NEWSMON_CHROMIUM", "/usr/bin/chromium")
 NEWSMON_INCREMENTAL_ENABLED = os.environ.get("NEWSMON_INCREMENTAL", "1") != "0"
 

@@ -141,7 +141,11 @@ class GovNewsSpider(scrapy.Spider):
 
     def _script_list(self, site: SiteConfig, response, kind: str, html: str, reading) -> bool:
         """A list page with no article link whose scripts load its list (crawler.ladder opens it in a browser)."""
-        return (kind != "article" and not reading.article and response.meta.get("rendered") != "browser"
+        # once per page (a page the ladder read plainly, its budget spent, is not sent back), and not
+        # after the site's browser budget for script lists ran out (crawler.ladder)
+        return (kind != "article" and not reading.article and response.meta.get("render") != "browser"
+                and response.meta.get("rendered") != "browser"
+                and not self.crawler.stats.get_value(f"newsmon/site/{site.name}/browser/budget_exhausted")
                 and site.render != "plain" and self.settings.getbool("NEWSMON_BROWSER_ENABLED", True)
                 and not any(link.kind == "article" or link.vouched for link in reading.links)
                 and filled_by_script(html))

@@ -48,7 +48,8 @@ from urllib.parse import urlsplit
 
 from fault_server import ARTICLES   # the news texts (title, date, paragraphs)
 
-SITES = ("ruishu", "jsl", "script200", "blank200", "waf", "xhrlist")
+SITES = ("ruishu", "jsl", "script200", "blank200", "waf", "xhrlist", "scripty", "xhrmany")
+COLUMNS = 12       # column pages of scripty (scripts, none fills a list) and xhrmany (each filled by an XHR)
 COOKIE = {"ruishu": "FSSBBIl1UgzbN7NT", "jsl": "__jsl_clearance", "script200": "waf_ck", "blank200": "never"}
 TRS_PATHS = [p for p in ARTICLES][:6]
 HANWEB = [(f"/art/2024/5/{10 + i}/art_1229_{3456780 + i}.html", *ARTICLES[p]) for i, p in enumerate(ARTICLES)]
@@ -95,6 +96,18 @@ fetch("http://169.254.169.254/latest/meta-data/").catch(function () {{}});   // 
 fetch("{other_site}_canary").catch(function () {{}});                        // another site: out of scope
 </script>
 <div class="footer">主办：宿迁市宿城区人民政府办公室 版权所有 苏ICP备05006838号</div></body></html>"""
+
+
+def scripty_column(col: int) -> str:
+    """A column page with scripts that load data (a visit counter, a weather widget) but no
+    list they fill: its text is plain, its empty menu no script names."""
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>栏目{col}</title>
+<script src="/js/jquery.min.js"></script></head>
+<body><div class="nav"><a href="/">首页</a><ul class="sub"></ul></div>
+<div class="main"><h2>栏目{col}</h2><p>本栏目介绍宿城区基本情况，内容定期更新。</p></div>
+<script>$.post("/system/resource/code/onlinecounter/onlinecounter.jsp", {{id: {col}}});</script>
+<script>$.ajax({{url: "/weather.json", success: function (d) {{ $("#weather").text(d.t); }}}});</script>
+<div class="footer">主办：宿迁市宿城区人民政府办公室 <span id="weather">晴</span></div></body></html>"""
 
 
 def challenge_page(site: str, nonce: str, delay: int) -> str:
@@ -189,6 +202,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(status, challenge_page(site, nonce, shared["delay"]))
         if site == "xhrlist":
             return self._hanweb(path, query)
+        if site in ("scripty", "xhrmany"):
+            return self._columns(site, path)
         if path in ("/", "/index.html"):
             return self._send(200, home(TRS_PATHS))
         if path in TRS_PATHS:
@@ -210,6 +225,21 @@ class Handler(BaseHTTPRequestHandler):
         for p, title, date, paragraphs in HANWEB:
             if p == path:
                 return self._send(200, article(title, date, paragraphs))
+        return self._send(404, "<html><body>404 Not Found</body></html>")
+
+
+    def _columns(self, site: str, path: str) -> int:
+        if path == "/":
+            links = "".join(f'<li><a href="/col/col{n}/index.html">栏目{n}</a></li>' for n in range(COLUMNS))
+            return self._send(200, article("宿城区人民政府", "2024-01-01", [f"欢迎访问。<ul>{links}</ul>"]))
+        if path.startswith("/col/col") and path.endswith("/index.html"):
+            col = int(path[len("/col/col"):-len("/index.html")])
+            if site == "scripty":
+                return self._send(200, scripty_column(col))
+            page = hanweb_column(self.server.shared["urls"]["ruishu"]).replace("col=1229", f"col={col}")
+            return self._send(200, page.split('fetch("http://169', 1)[0] + "</script></body></html>")
+        if site == "xhrmany":
+            return self._hanweb(path, "")      # the data proxy and the articles of xhrlist
         return self._send(404, "<html><body>404 Not Found</body></html>")
 
 

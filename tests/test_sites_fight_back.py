@@ -200,6 +200,33 @@ def test_the_browser_never_bypasses_network_safety_or_scope(ladder):
     assert "169.254.169.254" in ladder["proc"].stderr and "outside the site" in ladder["proc"].stderr
 
 
+def test_pages_with_scripts_that_fill_no_list_start_no_browser(challenge_sites, tmp_path):
+    """Twelve column pages with data-loading scripts (a visit counter, a weather widget) and no
+    article link: no empty list a script names, so no page goes to the browser."""
+    from challenge_server import COLUMNS
+    run = crawl(tmp_path, challenge_sites, ["scripty"])
+    totals, stats = run["summary"]["totals"], run["summary"]["sites"]["scripty"]
+    assert stats.get("pages_fetched", 0) >= 1 + COLUMNS, stats
+    assert not totals.get("browser/launches") and not stats.get("script_lists") and not stats.get("browser/pages")
+    assert not any(h["browser"] for h in run["hits"] if h["site"] == "scripty")
+
+
+def test_the_browser_budget_for_script_lists_holds(challenge_sites, tmp_path):
+    """Twelve columns each filled by an XHR, at most 3 renders: then plain fetching, said once."""
+    run = crawl(tmp_path, challenge_sites, ["xhrmany"], NEWSMON_BROWSER_MAX_PAGES="3")
+    stats = run["summary"]["sites"]["xhrmany"]
+    assert 1 <= stats.get("browser/pages", 0) <= 3, stats
+    assert stats.get("browser/budget_exhausted") == 1, stats
+    assert len({h["path"] for h in run["hits"] if h["browser"] and h["path"].startswith("/col/")}) <= 3
+    assert run["proc"].stderr.count("浏览器预算已用完") == 1
+    assert run["status"]["xhrmany"]["last_run"]["status"] != "blocked"
+    # the time budget: none left after the first render
+    (tmp_path / "t").mkdir()
+    run = crawl(tmp_path / "t", challenge_sites, ["xhrmany"], NEWSMON_BROWSER_BUDGET_SECONDS="0.01")
+    stats = run["summary"]["sites"]["xhrmany"]
+    assert stats.get("browser/pages") == 1 and stats.get("browser/budget_exhausted") == 1, stats
+
+
 def test_render_must_be_a_known_mode(tmp_path):
     from crawler.sites import SitesFileError, load_sites
     path = tmp_path / "sites.yaml"
