@@ -283,7 +283,9 @@ class ElasticsearchIndex:
 
     def commit_unit(self, on_durable: Callable[[], None] | None = None) -> None:
         """Batches stay (a bulk request per page would cost the cluster a segment each):
-        ``on_durable`` runs once the batch holding this page is confirmed or spooled."""
+        ``on_durable`` runs once the batch holding this page is confirmed or spooled
+        (at the next flush: a full batch may have gone inside ``upsert_article``; a
+        callback whose batch could be neither sent nor spooled waits for a flush that is)."""
         if on_durable is not None:
             with self._lock:
                 self._on_durable.append(on_durable)
@@ -291,7 +293,13 @@ class ElasticsearchIndex:
     def _flush(self, refresh: bool) -> None:
         with self._lock:
             durable, self._on_durable = self._on_durable, []
-            self._send_pending(refresh)
+            try:
+                self._send_pending(refresh)
+            except BaseException:
+                # Not sent nor spooled (a refusal, the spool's disk): the pages stay pending
+                # and so do their callbacks, for the flush that makes them durable.
+                self._on_durable[:0] = durable
+                raise
         for callback in durable:
             callback()
 
@@ -299,6 +307,15 @@ class ElasticsearchIndex:
         with self._lock:
             docs, quarantine = list(self.overlay.pending()), dict(self._quarantine)
             self._quarantine.clear()
+            try:
+                self._send_docs(docs, quarantine, refresh)
+            except BaseException:
+                for qid, q in quarantine.items():   # (what was spooled or sent stays so: re-sent whole)
+                    self._quarantine.setdefault(qid, q)
+                raise
+
+    def _send_docs(self, docs: list[dict], quarantine: dict[str, dict], refresh: bool) -> None:
+        with self._lock:
             if not docs and not quarantine:
                 if self.spool.has_entries() and self._connect():
                     self.replay()

@@ -28,6 +28,7 @@ from twisted.internet import threads
 from netsafety.counters import count
 from index.base import IndexBackend
 from monitor.alerts import AlertRecorder, deliver_pending
+from monitor.story_moves import carry_alert_marks
 from pipelines.stages import shared_index
 
 logger = logging.getLogger("newsmon.alerts")
@@ -94,7 +95,7 @@ class AlertPipeline:
         self.stats = stats
         self.worker = worker
         self.drain_seconds = drain_seconds
-        self._failed: list = []   # (item site, record, new_story, recrawl) whose observe raised
+        self._failed: list = []   # (item site, record, new_story, recrawl, carry) whose observe raised
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -114,8 +115,8 @@ class AlertPipeline:
         # Pages whose alerts could not be recorded (e.g. Elasticsearch was down for a
         # while) get one more try now; what still fails is logged and counted.
         failed, self._failed = self._failed, []
-        for site, record, new_story, recrawl in failed:
-            self._observe(site, record, new_story, recrawl, retry=True)
+        for site, record, new_story, recrawl, carry in failed:
+            self._observe(site, record, new_story, recrawl, carry, retry=True)
         try:
             summaries = self.recorder.flush()
         except Exception as exc:  # noqa: BLE001 - the scheduler's delivery job folds them later
@@ -136,15 +137,22 @@ class AlertPipeline:
                            "take stays queued for `newsmon alerts deliver`", drain)
 
     def process_item(self, item):
-        self._observe(item.site, item.record, item.assignment.new_story, item.assignment.match == "url")
+        assignment = item.assignment
+        # (alert marks DedupPipeline could not carry to the story's new id: carried first)
+        carry = (assignment.marks_to_carry, assignment.story_id) if assignment.marks_to_carry else None
+        self._observe(item.site, item.record, assignment.new_story, assignment.match == "url", carry)
         return item
 
-    def _observe(self, site: str, record, new_story: bool, recrawl: bool, retry: bool = False) -> None:
+    def _observe(self, site: str, record, new_story: bool, recrawl: bool,
+                 carry: tuple[str, str] | None = None, retry: bool = False) -> None:
         try:
+            if carry is not None:
+                carry_alert_marks(self.recorder.state, *carry)
+                carry = None        # (done: a retry of the matching does not carry again)
             seen = self.recorder.observe(record, new_story=new_story, recrawl=recrawl)
         except Exception as exc:  # noqa: BLE001 - a broken watch or state write never stops the crawl
             if not retry and len(self._failed) < self.RETRY_LIMIT:
-                self._failed.append((site, record, new_story, recrawl))
+                self._failed.append((site, record, new_story, recrawl, carry))
                 logger.warning("[%s] alert matching failed on %s (tried again at the end): %s",
                                site, record.url, exc)
                 return

@@ -209,6 +209,9 @@ class StoryAssignment:
     canonical_id: str             # the story's canonical copy after this assignment
     similarity: float | None = None   # near matches: max(Jaccard, containment)
     renamed_from: str | None = None   # the story's id before its origin changed to another copy
+    # renamed_from, while the alert marks sent under it are not carried over yet (the state
+    # store was not there: Elasticsearch down): the alert stage carries them before matching
+    marks_to_carry: str | None = None
 
 
 class StoryClusterer:

@@ -200,9 +200,22 @@ class DedupPipeline:
         item.assignment = self.guard.run(item, lambda: self.clusterer.assign(item.record))
         former = item.assignment.renamed_from
         if former:      # the story took its new origin's id: its alerts stay sent
-            self.guard.run(item, lambda: carry_alert_marks(self.clusterer.backend.state, former,
-                                                           item.assignment.story_id))
+            self.guard.run(item, lambda: self._carry_marks(item, former))
         return item
+
+    def _carry_marks(self, item, former: str) -> None:
+        """Alert bookkeeping, not the page's storage: a state store that is not there
+        (Elasticsearch down; the page itself is spooled) must not cost the page. The alert
+        stage then carries the marks before it matches the page (or at its end-of-crawl
+        retry). A storage failure still stops the crawl."""
+        try:
+            carry_alert_marks(self.clusterer.backend.state, former, item.assignment.story_id)
+        except StorageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. elasticsearch.ConnectionError
+            item.assignment.marks_to_carry = former
+            logger.warning("[%s] alert marks of story %s not carried to %s yet (the alert stage tries "
+                           "again): %s", item.site, former, item.assignment.story_id, exc)
 
 
 class IndexPipeline(_IndexStage):
