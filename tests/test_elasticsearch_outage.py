@@ -42,7 +42,7 @@ def test_kill_elasticsearch_mid_crawl_restart_and_every_article_is_indexed_once(
         proc = run_newsmon("crawl", "--sites", tmp_path / "sites.yaml", "--index", url, "--json", **env)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert proc.stdout, proc.stderr
-        assert json.loads(proc.stdout)["totals"]["articles_indexed"] == len(crawl.export)
+        assert json.loads(proc.stdout)["totals"]["articles_indexed"] == len(crawl.export), proc.stderr[-6000:]
         assert "spooled" in proc.stderr and "Traceback" not in proc.stderr
         assert proxy.bulk_requests >= 2 and spool_lines(tmp_path / "spool")
 
