@@ -11,7 +11,6 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from click.testing import CliRunner
 
 from alert_helpers import NO_BURST, add_archive_watch
 from conftest import crawl_into, run_newsmon
@@ -172,14 +171,7 @@ def test_crawls_of_many_new_sites_make_one_summary_per_watch_not_one_per_crawl(t
 
 # -- the watch fields, in the CLI, the sites file and the web API -----------------------------
 
-@pytest.fixture
-def newsmon(tmp_path):
-    from crawler.cli import main
-    index = f"sqlite:///{tmp_path}/newsmon.db"
-
-    def run(*args):
-        return CliRunner().invoke(main, [*args, "--index", index])
-    return run
+from test_watch_cli import newsmon  # noqa: E402,F401 - the same CliRunner fixture
 
 
 def test_watch_add_takes_a_window_and_quiet_hours_and_says_what_is_wrong(newsmon):
