@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.shapes import url_shape
-from crawler.stats import count
+from netsafety.counters import count
 
 GONE = frozenset({"http_404", "http_410"})
 

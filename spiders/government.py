@@ -28,7 +28,7 @@ from crawler.ladder import Challenged, RenderFailed
 from crawler.script_lists import filled_by_script
 from crawler.scope import OffsiteHop, Scope
 from crawler.sites import SiteConfig, load_sites
-from crawler.stats import count
+from netsafety.counters import count
 from crawler.traps import TrapGuard, page_number
 from pipelines.article import ExtractionError
 from pipelines.decode import decode_html
