@@ -97,13 +97,15 @@ def test_robot_refusal_is_retried_with_backoff_then_dead_lettered(index, hooks, 
     watch = laser(emails=[], webhooks=[f"dingtalk+{hooks.url}/refusing"], mode="immediate")
     now = utc_now()
     enqueue(index.state, watch, STORY, f"laser/{STORY['story_id']}", due=now)
+    # A run's clock advances while it runs (a retry is due backoff seconds after its send),
+    # so each step looks 30 s past the backoff, and 30 s before it for "not yet".
     for attempt, wait in enumerate((0,) + BACKOFF, start=1):
-        now += timedelta(seconds=wait)
+        now += timedelta(seconds=wait + (30 if wait else 0))
         report = deliver_pending(index, now)
         assert report.sent == 0
         if attempt <= len(BACKOFF):
             assert report.retried == 1 and len(pending(index)) == 1
-            assert deliver_pending(index, now + timedelta(seconds=BACKOFF[attempt - 1] - 1)).retried == 0
+            assert deliver_pending(index, now + timedelta(seconds=BACKOFF[attempt - 1] - 30)).retried == 0
     assert report.dead == 1 and pending(index) == []
     assert len(hooks.at("/refusing")) == len(BACKOFF) + 1
     (key, letter), = dead_letters(index)
