@@ -25,10 +25,12 @@ def gold() -> dict:
 
 @pytest.fixture(scope="session")
 def fixture_sites(tmp_path_factory):
-    """The fixture mini-internet, with an access log so tests can see what was fetched."""
+    """The fixture mini-internet, with an access log so tests can see what was fetched.
+    It lives as long as the session (closing its stdin stops it); the lifetime is only a
+    backstop, longer than any suite run (the default 900 s ran out mid-suite)."""
     from crawler.demo import load_fixture_server
     log = tmp_path_factory.mktemp("fixture-server") / "access.log"
-    with load_fixture_server().start_fixture_sites(access_log=log) as sites:
+    with load_fixture_server().start_fixture_sites(access_log=log, lifetime=4 * 3600) as sites:
         yield sites
 
 
