@@ -2,7 +2,8 @@
 
 Like Scrapy's ``FilesPipeline.STORE_SCHEMES``, ``INDEX_SCHEMES`` maps a URL scheme
 to a factory; adding a backend is one entry there. Everything else talks to the
-``IndexBackend`` protocol and never checks which backend it has.
+``IndexBackend`` protocol and never checks which backend it has. Every backend is a
+context manager: ``with open_index(url) as index:`` closes it however the block ends.
 """
 from __future__ import annotations
 
@@ -96,12 +97,9 @@ def open_index(url: str | None = None, *, create: bool = True) -> IndexBackend:
 def replay_spool(url: str | None = None):
     """Send what an Elasticsearch index spooled while it was down, oldest first; returns
     its ``ReplayResult``, or None for a backend that writes directly and never spools."""
-    index = open_index(url)
-    try:
+    with open_index(url) as index:
         replay = getattr(index, "replay", None)
         return replay() if replay is not None else None
-    finally:
-        index.close()
 
 
 __all__ = ["ArticleRecord", "IndexBackend", "IndexMissing", "IndexURLError", "Quarantined", "Query",

@@ -14,6 +14,7 @@ them as opaque terms.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from types import TracebackType
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol, runtime_checkable
 
 from index.query import Query
@@ -152,6 +153,26 @@ class IndexBackend(Protocol):
         ``index.errors.StorageError``."""
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> IndexBackend: ...
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None: ...
+
+
+class ClosesOnExit:
+    """``with open_index(url) as index:`` closes the index however the block ends
+    (every backend's ``close`` is safe to call twice)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 # -- story results: one shape for every backend ---------------------------------

@@ -27,7 +27,7 @@ from elastic_transport import TlsError
 from elasticsearch import NotFoundError
 
 from index import IndexURLError, es_dedup, missing_index
-from index.base import ArticleRecord, Quarantined, founder_prefix, order_copies
+from index.base import ArticleRecord, ClosesOnExit, Quarantined, founder_prefix, order_copies
 from index.errors import os_error
 from index.es_bulk import send_actions
 from index.es_client import (ESOptions, ReplayResult, is_down as _is_down, make_client, parse_url,
@@ -46,7 +46,7 @@ _KNOWN_CACHE = 10_000
 _UNREFRESHED_MAX = 50_000   # a bulk load refreshes this often, bounding what _unrefreshed holds
 
 
-class ElasticsearchIndex:
+class ElasticsearchIndex(ClosesOnExit):
     """``IndexBackend`` over an Elasticsearch cluster (see the module docstring)."""
 
     local_lsh_lookups = False

@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 
 from index import sqlite_dedup
 from index.band_window import BandWindow
-from index.base import ArticleRecord, Quarantined, founder_prefix, order_copies
+from index.base import ArticleRecord, ClosesOnExit, Quarantined, founder_prefix, order_copies
 from index.errors import StorageError, guarded, sqlite_error
 from index.query import Query
 from index.sqlite_fts import fts_text
@@ -87,7 +87,7 @@ def _chunks(items: list, size: int = _SQL_PARAM_CHUNK) -> Iterator[list]:
         yield items[start:start + size]
 
 
-class SQLiteIndex:
+class SQLiteIndex(ClosesOnExit):
     """``IndexBackend`` over one SQLite file (WAL mode)."""
 
     local_lsh_lookups = True

@@ -52,9 +52,8 @@ def make_record(url, site, title, text, published, *, story_id=None, canonical=T
 
 @pytest.fixture
 def backend(index_url) -> IndexBackend:
-    index = open_index(index_url)
-    yield index
-    index.close()
+    with open_index(index_url) as index:
+        yield index
 
 
 @pytest.fixture
@@ -120,19 +119,30 @@ def test_commit_unit_calls_back_once_the_page_is_durable(index_url, backend):
     backend.commit_unit()                    # nothing new: nothing called twice
     backend.flush()
     assert stored == [r.id for r in records]
-    other = open_index(index_url)
-    try:
+    with open_index(index_url) as other:
         assert [other.get_article(r.id) for r in records] == records
-    finally:
-        other.close()
+
+
+def test_with_block_keeps_what_it_wrote_when_it_fails(index_url):
+    """``with open_index(url) as index:`` closes the index (making its writes durable)
+    however the block ends, so a command that fails halfway loses nothing it stored."""
+    record = make_record("http://www.sihong.gov.cn/t20240702_4123456.html", "sihong",
+                         "泗洪县全面排查防汛隐患", FLOOD, "2024-07-02")
+    with pytest.raises(RuntimeError, match="导出中断"):
+        with open_index(index_url) as index:
+            index.upsert_article(record)
+            raise RuntimeError("导出中断")
+    index.close()                            # closing again is harmless
+    with open_index(index_url) as reopened:
+        assert reopened.get_article(record.id) == record
+        assert [s["story_id"] for s in search(reopened, "防汛隐患")] == [record.story_id]
 
 
 def test_index_survives_reopen(index_url, corpus, backend):
     backend.close()
-    reopened = open_index(index_url)
-    assert reopened.count_articles() == 5
-    assert [s["story_id"] for s in search(reopened, "激光产业园")] == [corpus["laser"].story_id]
-    reopened.close()
+    with open_index(index_url) as reopened:
+        assert reopened.count_articles() == 5
+        assert [s["story_id"] for s in search(reopened, "激光产业园")] == [corpus["laser"].story_id]
 
 
 def test_simplified_query_finds_traditional_page_and_back(backend, corpus):
