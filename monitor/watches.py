@@ -38,6 +38,7 @@ logger = logging.getLogger("newsmon.alerts")
 WATCH_KIND = "watch"
 MODES = ("immediate", "digest", "both")
 DEFAULT_MODE = "both"
+TEST_DAYS = 7             # how far back "test a watch" looks unless told
 # Watch names end up in state keys ("<watch>/<story_id>") and in mail headers:
 # letters (CJK included), digits, '_', '.', '-'; no '/' and no spaces.
 _NAME = re.compile(r"^[^\W_][\w.-]{0,63}$")

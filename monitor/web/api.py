@@ -9,23 +9,11 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from index.base import ArticleRecord
 from index.story_search import search_page
 from monitor.web.params import BadSearch, read_search
-
-
-class ChineseJSON(JSONResponse):
-    """JSON with Chinese as is (``ensure_ascii=False``), like the CLI's ``--json``."""
-
-    def render(self, content) -> bytes:
-        import json
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def bad_request(message: str) -> JSONResponse:
-    return ChineseJSON({"error": message}, status_code=400)
+from monitor.web.responses import ChineseJSON, bad_request
 
 
 def api_search(request: Request) -> JSONResponse:
@@ -65,14 +53,3 @@ def api_sites(request: Request) -> JSONResponse:
 def api_openapi(request: Request) -> JSONResponse:
     from monitor.web.openapi import openapi_document
     return ChineseJSON(openapi_document())
-
-
-def routes() -> list[Route]:
-    from monitor.web import watch_api
-    return [
-        Route("/api/search", api_search, name="api_search"),
-        Route("/api/story/{story_id}", api_story, name="api_story"),
-        Route("/api/sites", api_sites, name="api_sites"),
-        Route("/api/openapi.json", api_openapi, name="api_openapi"),
-        *watch_api.routes(),
-    ]

@@ -1,104 +1,71 @@
 """The web app: ``create_app(index_url)`` builds a Starlette app over one open index.
 
-Layers, outermost first: security headers (``headers.py``, outside even the 500
-handler), the transport (a trusted proxy's scheme, Secure cookies: ``transport.py``),
-the Host and cross-origin checks (``guard.py``), the signed session cookie, the
-login check (``auth.py``), then the routes: server-rendered pages
-(``pages.py``, Jinja2 with autoescape) and the JSON API under ``/api/``
-(``api.py``, described by ``openapi.py``). Route functions are plain ``def``s:
-Starlette runs them in its thread pool, and the index serializes its own access.
+This module is the composition root: it builds the shared state (``state.py``),
+the middleware and the one route table. Layers, outermost first: security
+headers (``headers.py``, outside even the 500 handler), the transport (a trusted
+proxy's scheme, Secure cookies: ``transport.py``), the Host and cross-origin
+checks (``guard.py``), the signed session cookie, the login check (``auth.py``),
+then the routes: server-rendered pages (``pages.py``, ``watch_pages.py``,
+``source_pages.py``; Jinja2 with autoescape) and the JSON API under ``/api/``
+(``api.py``, ``watch_api.py``, described by ``openapi.py``). The views import
+only helpers (``responses.py`` and below), never each other nor this module.
+Route functions are plain ``def``s: Starlette runs them in its thread pool, and
+the index serializes its own access.
 """
 from __future__ import annotations
 
-import time
-import queue
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterator
+from contextlib import asynccontextmanager
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from index import open_index
-from index.base import IndexBackend
-from monitor.clock import show
-from monitor.text import reach_line, safe_href
+from monitor.web import api, pages, source_pages, watch_api, watch_pages
 from monitor.web.auth import Credentials, LoginRequired, session_secret
 from monitor.web.cache import DEFAULT_TTL, CachedMatches
 from monitor.web.guard import HostPolicy, RequestGuard
 from monitor.web.headers import SecurityHeaders
-from monitor.web.highlight import highlight
+from monitor.web.responses import EXCEPTION_HANDLERS
 from monitor.web.sessions import SessionRegistry
+from monitor.web.state import HERE, Readers, WebState, make_templates
 from monitor.web.throttle import LoginThrottle
 from monitor.web.transport import Transport, trust_proxy_from_env
 
-HERE = Path(__file__).resolve().parent
-SITES_TTL = 60.0          # seconds the site/region filter lists are reused
 SESSION_MAX_AGE = 12 * 3600
 
 
-class Readers:
-    """A few open indexes for searches. A request holds one for its whole search, and
-    requests queue for them first come, first served: sharing one connection made
-    every concurrent search wait for all the others (each takes the index's lock
-    once per story), so all of them finished together, at the end."""
+def route_table() -> list[BaseRoute]:
+    """Every URL the app answers, pages first, then the JSON API, then static files."""
+    return [
+        Route("/", pages.search, name="search"),
+        Route("/story/{story_id}", pages.story, name="story"),
+        Route("/login", pages.login, methods=["GET"], name="login"),
+        Route("/login", pages.login_submit, methods=["POST"]),
+        Route("/logout", pages.logout, methods=["POST"], name="logout"),
+        Route("/watches", watch_pages.watches, methods=["GET"], name="watches"),
+        Route("/watches", watch_pages.watch_create, methods=["POST"]),
+        Route("/watches/{name}/delete", watch_pages.watch_delete, methods=["POST"], name="watch_delete"),
+        Route("/watches/{name}/test", watch_pages.watch_test, methods=["GET"], name="watch_test"),
+        Route("/sources", source_pages.sources, name="sources"),
 
-    def __init__(self, index_url: str | None, size: int):
-        self._all = [open_index(index_url) for _ in range(size)]
-        self._free: queue.Queue[IndexBackend] = queue.Queue()
-        for index in self._all:
-            self._free.put(index)
+        Route("/api/search", api.api_search, name="api_search"),
+        Route("/api/story/{story_id}", api.api_story, name="api_story"),
+        Route("/api/sites", api.api_sites, name="api_sites"),
+        Route("/api/openapi.json", api.api_openapi, name="api_openapi"),
+        Route("/api/sources", source_pages.api_sources, name="api_sources"),
+        Route("/api/watches", watch_api.api_watches, methods=["GET"], name="api_watches"),
+        Route("/api/watches", watch_api.api_watch_create, methods=["POST"]),
+        Route("/api/watches/{name}", watch_api.api_watch, methods=["GET"], name="api_watch"),
+        Route("/api/watches/{name}", watch_api.api_watch_delete, methods=["DELETE"]),
+        Route("/api/watches/{name}/test", watch_api.api_watch_test, methods=["GET"], name="api_watch_test"),
+        Route("/api/watches/{name}/snooze", watch_api.api_watch_snooze, methods=["POST", "DELETE"],
+              name="api_watch_snooze"),
 
-    @contextmanager
-    def __call__(self) -> Iterator[IndexBackend]:
-        index = self._free.get()
-        try:
-            yield index
-        finally:
-            self._free.put(index)
-
-    def close(self) -> None:
-        for index in self._all:
-            index.close()
-
-
-@dataclass
-class WebState:
-    """What every request uses: the index, the credentials, the templates."""
-
-    index: IndexBackend
-    index_url: str
-    credentials: Credentials
-    templates: Jinja2Templates
-    matches: CachedMatches
-    readers: Readers
-    sessions: SessionRegistry
-    throttle: LoginThrottle
-    _sites: tuple[float, dict[str, str | None]] = field(default=(0.0, {}))
-
-    def site_regions(self) -> dict[str, str | None]:
-        """Sites and their regions for the filters, re-read at most every ``SITES_TTL`` s."""
-        stamp, sites = self._sites
-        if time.monotonic() - stamp > SITES_TTL:
-            sites = self.index.site_regions()
-            self._sites = (time.monotonic(), sites)
-        return sites
-
-
-def make_templates() -> Jinja2Templates:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["highlight"] = highlight
-    env.filters["when"] = lambda value: show(value, "—")        # NEWSMON_TZ, to the minute
-    env.filters["link"] = safe_href
-    env.globals["reach_line"] = reach_line
-    return Jinja2Templates(env=env)
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
 
 
 class App(Starlette):
@@ -119,8 +86,6 @@ def create_app(index_url: str | None = None, *, credentials: Credentials | None 
     ``readers``: searches served at once (each has its own index connection);
     ``hosts``: the Host names answered (default: loopback and ``NEWSMON_ALLOWED_HOSTS``);
     ``trust_proxy``: believe X-Forwarded-Proto/-For (default: ``NEWSMON_TRUST_PROXY``)."""
-    from monitor.web import api, pages, storage_errors
-
     index = open_index(index_url)
     state = WebState(index=index, index_url=index_url or "",
                      credentials=credentials if credentials is not None else Credentials.from_env(),
@@ -131,8 +96,7 @@ def create_app(index_url: str | None = None, *, credentials: Credentials | None 
     @asynccontextmanager
     async def lifespan(app):
         yield
-        state.readers.close()
-        state.index.close()
+        state.close()
 
     middleware = [
         Middleware(Transport, trust_proxy=trust_proxy_from_env() if trust_proxy is None else trust_proxy),
@@ -141,9 +105,6 @@ def create_app(index_url: str | None = None, *, credentials: Credentials | None 
                    session_cookie="newsmon_session", max_age=SESSION_MAX_AGE),
         Middleware(LoginRequired, credentials=state.credentials, sessions=state.sessions, throttle=state.throttle),
     ]
-    routes = [*pages.routes(), *api.routes(),
-              Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static")]
-    app = App(routes=routes, middleware=middleware, lifespan=lifespan,
-              exception_handlers={**pages.exception_handlers(), **storage_errors.handlers()})
+    app = App(routes=route_table(), middleware=middleware, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
     app.state.web = state
     return app

@@ -1,36 +1,25 @@
-"""Server-rendered pages: search, story, login (watches and sources: ``admin_pages.py``).
+"""Server-rendered pages: search, story, login (watches: ``watch_pages.py``, sources: ``source_pages.py``).
 
 Every value from an article reaches HTML through Jinja2's autoescape (or the
 ``highlight`` filter, which escapes too); no page needs JavaScript.
 """
 from __future__ import annotations
 
-import html
-
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.responses import RedirectResponse, Response
 
-from index import IndexURLError
-from index.errors import StorageBusy, StorageError
 from index.query import QuerySyntaxError, parse_query
 from index.story_search import search_page
-from monitor.web.auth import SESSION_USER, check_csrf, csrf_token, safe_next, too_many_attempts
+from monitor.web.auth import SESSION_USER, check_csrf, safe_next, too_many_attempts
 from monitor.web.params import BadSearch, SearchParams, read_search, region_levels
+from monitor.web.responses import render
 from monitor.web.sessions import SESSION_ID
 from monitor.web.throttle import keys
 from monitor.web.transport import client_ip
 
 PAGE_LINKS = 9            # page numbers shown around the current one
-
-
-def render(request: Request, name: str, context: dict, status_code: int = 200) -> Response:
-    state = request.app.state.web
-    base = {"request": request, "csrf": csrf_token(request), "logged_in": bool(request.session.get(SESSION_USER)),
-            "login_required": state.credentials.required, "nav": name.split(".")[0]}
-    return state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
 def page_numbers(current: int, last: int) -> list[int]:
@@ -129,47 +118,3 @@ async def logout(request: Request) -> Response:
     await run_in_threadpool(request.app.state.web.sessions.end, request.session.get(SESSION_ID))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
-
-
-def routes() -> list[Route]:
-    from monitor.web import source_pages, watch_pages
-    return [
-        Route("/", search, name="search"),
-        Route("/story/{story_id}", story, name="story"),
-        Route("/login", login, methods=["GET"], name="login"),
-        Route("/login", login_submit, methods=["POST"]),
-        Route("/logout", logout, methods=["POST"], name="logout"),
-        *watch_pages.routes(),
-        *source_pages.routes(),
-    ]
-
-
-SERVER_ERROR = "服务器内部错误：请稍后再试；若一再出现，请把时间告诉管理员（详情在服务日志里）。"
-
-
-def exception_handlers() -> dict:
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-        return render(request, "error.html", {"status": exc.status_code, "message": exc.detail}, exc.status_code)
-
-    async def index_down(request: Request, exc: IndexURLError) -> Response:
-        # Elasticsearch went away after the app started: say so instead of a 500.
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": str(exc)}, status_code=503)
-        return render(request, "error.html", {"status": 503, "message": str(exc)}, 503)
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        # No template and no session here: either may be what failed. The log has the traceback.
-        status, message, headers = 500, SERVER_ERROR, {}
-        if isinstance(exc, StorageError):     # raised outside the routes (the login's session lookup)
-            status, message = 503, str(exc)
-            headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, StorageBusy) else {}
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": message}, status_code=status, headers=headers)
-        return HTMLResponse(f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{status}</title>'
-                            f'<link rel="stylesheet" href="/static/style.css"><main><h1>{status}</h1>'
-                            f'<p class="error" role="alert">{html.escape(message)}</p>'
-                            f'<p><a href="/">返回搜索</a></p></main></html>', status_code=status, headers=headers)
-
-    return {HTTPException: http_error, IndexURLError: index_down, 500: server_error}

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from monitor.health import source_status
-from monitor.web.api import ChineseJSON
-from monitor.web.pages import render
+from monitor.web.responses import ChineseJSON, render
 
 
 def _statuses(request: Request) -> list[dict]:
@@ -26,8 +24,3 @@ def sources(request: Request) -> Response:
 
 def api_sources(request: Request) -> ChineseJSON:
     return ChineseJSON({"sites": _statuses(request)})
-
-
-def routes() -> list[Route]:
-    return [Route("/sources", sources, name="sources"),
-            Route("/api/sources", api_sources, name="api_sources")]

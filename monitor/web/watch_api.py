@@ -10,12 +10,10 @@ import json
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from monitor.clock import parse_local
-from monitor.watches import Watch, WatchError
-from monitor.web.watch_pages import TEST_DAYS, _store
-from monitor.web.api import ChineseJSON, bad_request
+from monitor.watches import TEST_DAYS, Watch, WatchError
+from monitor.web.responses import ChineseJSON, bad_request
 
 
 def _not_found(name: str) -> ChineseJSON:
@@ -23,7 +21,7 @@ def _not_found(name: str) -> ChineseJSON:
 
 
 def api_watches(request: Request) -> ChineseJSON:
-    return ChineseJSON({"watches": [w.to_dict() for w in _store(request).list()]})
+    return ChineseJSON({"watches": [w.to_dict() for w in request.app.state.web.watch_store().list()]})
 
 
 async def api_watch_create(request: Request) -> Response:
@@ -37,20 +35,20 @@ async def api_watch_create(request: Request) -> Response:
     except (ValueError, KeyError, TypeError) as exc:
         return bad_request(f"a watch is a JSON object with at least name and query: {exc}")
     try:
-        _store(request).add(watch)
+        request.app.state.web.watch_store().add(watch)
     except WatchError as exc:
         return bad_request(str(exc))
     return ChineseJSON(watch.to_dict(), status_code=201)
 
 
 def api_watch(request: Request) -> ChineseJSON:
-    watch = _store(request).get(request.path_params["name"])
+    watch = request.app.state.web.watch_store().get(request.path_params["name"])
     return ChineseJSON(watch.to_dict()) if watch else _not_found(request.path_params["name"])
 
 
 def api_watch_delete(request: Request) -> Response:
     name = request.path_params["name"]
-    if not _store(request).remove(name):
+    if not request.app.state.web.watch_store().remove(name):
         return _not_found(name)
     return ChineseJSON({"removed": name})
 
@@ -69,7 +67,7 @@ async def api_watch_snooze(request: Request) -> Response:
             until = parse_local(str(body["until"]))
         except (ValueError, KeyError, TypeError) as exc:
             return bad_request(f"until: {exc}")
-    store = _store(request)
+    store = request.app.state.web.watch_store()
     if store.get(name) is None:
         return _not_found(name)
     try:
@@ -81,7 +79,7 @@ async def api_watch_snooze(request: Request) -> Response:
 
 def api_watch_test(request: Request) -> ChineseJSON:
     name = request.path_params["name"]
-    store = _store(request)
+    store = request.app.state.web.watch_store()
     watch = store.get(name)
     if watch is None:
         return _not_found(name)
@@ -96,14 +94,3 @@ def api_watch_test(request: Request) -> ChineseJSON:
     except WatchError as exc:        # stored before the query bounds, say: a 400 saying why, not a 500
         return bad_request(str(exc))
     return ChineseJSON({"watch": name, "days": days, "stories": stories})
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/api/watches", api_watches, methods=["GET"], name="api_watches"),
-        Route("/api/watches", api_watch_create, methods=["POST"]),
-        Route("/api/watches/{name}", api_watch, methods=["GET"], name="api_watch"),
-        Route("/api/watches/{name}", api_watch_delete, methods=["DELETE"]),
-        Route("/api/watches/{name}/test", api_watch_test, methods=["GET"], name="api_watch_test"),
-        Route("/api/watches/{name}/snooze", api_watch_snooze, methods=["POST", "DELETE"], name="api_watch_snooze"),
-    ]

@@ -11,18 +11,16 @@ from urllib.parse import urlencode
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
-from monitor.watches import Watch, WatchError, WatchStore
+from monitor.watches import TEST_DAYS, Watch, WatchError, WatchStore
 from monitor.web.auth import check_csrf
-from monitor.web.pages import render
+from monitor.web.responses import render
 
-TEST_DAYS = 7
 _SPLIT = re.compile(r"[\s,;，；]+")
 
 
 def _store(request: Request) -> WatchStore:
-    return WatchStore(request.app.state.web.index)
+    return request.app.state.web.watch_store()
 
 
 def _values(text: str | None) -> list[str]:
@@ -91,12 +89,3 @@ def watch_test(request: Request) -> Response:
     return render(request, "watch_test.html", {"watch": watch, "days": days, "stories": stories,
                                                  "terms": terms, "error": error, "q": watch.query},
                   status_code=400 if error else 200)
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/watches", watches, methods=["GET"], name="watches"),
-        Route("/watches", watch_create, methods=["POST"]),
-        Route("/watches/{name}/delete", watch_delete, methods=["POST"], name="watch_delete"),
-        Route("/watches/{name}/test", watch_test, methods=["GET"], name="watch_test"),
-    ]

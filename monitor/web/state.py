@@ -1,0 +1,95 @@
+"""What every request reaches through ``request.app.state.web``: the index, a few
+readers for searches, the credentials, the templates and the login bookkeeping.
+
+Views read it duck-typed from the request; ``app.py`` builds it once per app.
+"""
+from __future__ import annotations
+
+import queue
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import jinja2
+from starlette.templating import Jinja2Templates
+
+from index import open_index
+from index.base import IndexBackend
+from monitor.clock import show
+from monitor.text import reach_line, safe_href
+from monitor.watches import WatchStore
+from monitor.web.auth import Credentials
+from monitor.web.cache import CachedMatches
+from monitor.web.highlight import highlight
+from monitor.web.sessions import SessionRegistry
+from monitor.web.throttle import LoginThrottle
+
+HERE = Path(__file__).resolve().parent
+SITES_TTL = 60.0          # seconds the site/region filter lists are reused
+
+
+class Readers:
+    """A few open indexes for searches. A request holds one for its whole search, and
+    requests queue for them first come, first served: sharing one connection made
+    every concurrent search wait for all the others (each takes the index's lock
+    once per story), so all of them finished together, at the end."""
+
+    def __init__(self, index_url: str | None, size: int):
+        self._all = [open_index(index_url) for _ in range(size)]
+        self._free: queue.Queue[IndexBackend] = queue.Queue()
+        for index in self._all:
+            self._free.put(index)
+
+    @contextmanager
+    def __call__(self) -> Iterator[IndexBackend]:
+        index = self._free.get()
+        try:
+            yield index
+        finally:
+            self._free.put(index)
+
+    def close(self) -> None:
+        for index in self._all:
+            index.close()
+
+
+@dataclass
+class WebState:
+    """What every request uses: the index, the credentials, the templates."""
+
+    index: IndexBackend
+    index_url: str
+    credentials: Credentials
+    templates: Jinja2Templates
+    matches: CachedMatches
+    readers: Readers
+    sessions: SessionRegistry
+    throttle: LoginThrottle
+    _sites: tuple[float, dict[str, str | None]] = field(default=(0.0, {}))
+
+    def site_regions(self) -> dict[str, str | None]:
+        """Sites and their regions for the filters, re-read at most every ``SITES_TTL`` s."""
+        stamp, sites = self._sites
+        if time.monotonic() - stamp > SITES_TTL:
+            sites = self.index.site_regions()
+            self._sites = (time.monotonic(), sites)
+        return sites
+
+    def watch_store(self) -> WatchStore:
+        return WatchStore(self.index)
+
+    def close(self) -> None:
+        self.readers.close()
+        self.index.close()
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["highlight"] = highlight
+    env.filters["when"] = lambda value: show(value, "—")        # NEWSMON_TZ, to the minute
+    env.filters["link"] = safe_href
+    env.globals["reach_line"] = reach_line
+    return Jinja2Templates(env=env)
