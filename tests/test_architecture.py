@@ -189,8 +189,8 @@ def findings() -> dict[str, list]:
     }
 
 
-# Issue 19 is partly done: upward imports are at zero and asserted. These three still
-# find problems (listed by ``python tests/test_architecture.py``); strict, so fixing one
+# Issue 19 is partly done: upward imports and CLI imports are at zero and asserted. These
+# two still find problems (listed by ``python tests/test_architecture.py``); strict, so fixing one
 # makes its test fail until its marker goes.
 _OPEN = "issue 19 not finished: see `python tests/test_architecture.py`"
 
@@ -209,7 +209,6 @@ def test_no_module_over_400_lines():
     assert findings()["modules over 400 lines"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=_OPEN)
 def test_only_the_entry_points_import_the_cli():
     assert findings()["CLI imports"] == []
 

@@ -135,7 +135,7 @@ def _trafilatura_gone(*_args, **_kw):
 
 
 def test_an_import_error_inside_extraction_stops_extract_not_one_page(monkeypatch):
-    import crawler.extract_cmd as extract_cmd
+    import crawler.extract_batch as extract_cmd
     from pipelines.requirements import MissingExtractor
     monkeypatch.setattr(extract_cmd, "extract_article", _trafilatura_gone)
     with pytest.raises(MissingExtractor) as info:     # not {"error": "crash: ..."} for every page

@@ -325,7 +325,7 @@ def test_lists_and_the_newest_articles_come_first():
 # -- learned shapes are kept for the next run and shown in status ---------------------------
 
 def test_learned_shapes_are_kept_and_shown_by_status(tmp_path):
-    from crawler.cli_status import format_status
+    from crawler.commands.status import format_status
     from crawler.shape_memory import ShapeMemory
     from index import open_index
     from monitor.health import source_status

@@ -13,7 +13,7 @@ import re
 
 import click
 
-from crawler.cli_common import BadInput, dump, open_for_command
+from crawler.commands.common import BadInput, check_filters, dump, open_for_command
 from index.story_search import SORTS
 
 _LONG_OPTION = re.compile(r"^--[A-Za-z]")
@@ -34,32 +34,6 @@ class _QueryCommand(click.Command):
                 close = difflib.get_close_matches(name, sorted(o for o in known if o.startswith("--")), n=3)
                 raise click.NoSuchOption(name, possibilities=close, ctx=ctx)
         return super().parse_args(ctx, args)
-
-
-def known_scope(index) -> dict[str, str | None]:
-    """Every site the index knows, with its region: sites with articles, and sites
-    that only have runs (crawled, nothing stored yet)."""
-    from index.runs import known_sites
-    known = dict(index.site_regions())
-    for site in known_sites(index.state):
-        known.setdefault(site, None)
-    return known
-
-
-def check_filters(index, sites, regions, label: str = "") -> None:
-    """``--site``/``--region`` values the index knows nothing of are an error naming
-    the close matches; when it knows no site at all yet, a warning (nothing to check against)."""
-    from monitor.web.params import BadSearch, check_scope
-    if not sites and not regions:
-        return
-    known = known_scope(index)
-    if not known:
-        click.echo(f"注意：索引里还没有任何站点，无法核对 {'、'.join([*sites, *regions])} 是否写对", err=True)
-        return
-    try:
-        check_scope(sites, regions, known)
-    except BadSearch as exc:
-        raise BadInput(f"{label}{exc}") from None
 
 
 @click.command(cls=_QueryCommand, context_settings={"ignore_unknown_options": True})

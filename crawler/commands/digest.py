@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import DEFAULT_SITES, _open_index
+from crawler.commands.common import DEFAULT_SITES, open_for_command
 
 
 def _settings(sites_file: str | None):
@@ -85,7 +85,7 @@ def digest(day, to, dry_run, out, sites_file, force, index_url):
             raise click.BadParameter(f"{day!r} is not YYYY-MM-DD", param_hint="--date") from None
     else:
         local_day = now.astimezone(settings.zone()).date()
-    index = _open_index(index_url, read_only=True)     # a digest of no index is an error, not empty
+    index = open_for_command(index_url, read_only=True)     # a digest of no index is an error, not empty
     try:
         digests = []
         held = held_by_recipient(held_between(index.state, now - timedelta(days=7), now))

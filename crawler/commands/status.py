@@ -23,7 +23,7 @@ def status(as_json, index_url, site_names, failing_after):
 
     Example: newsmon status --index sqlite:///data/newsmon.db
     """
-    from crawler.cli_common import open_for_command
+    from crawler.commands.common import open_for_command
     from index import IndexURLError
     from monitor.health import HealthConfig, source_status
     index = open_for_command(index_url, read_only=True)

@@ -1,18 +1,13 @@
-"""``newsmon watch add|list|remove|snooze|unsnooze|test`` and ``newsmon alerts
-deliver|pending|dead``: thin click commands over ``monitor.watches`` and
-``monitor.alerts``. Times are shown in ``NEWSMON_TZ`` (``monitor.clock``)."""
+"""``newsmon watch add|list|remove|snooze|unsnooze|sync|test``: thin click commands over
+``monitor.watches``. Times are shown in ``NEWSMON_TZ`` (``monitor.clock``)."""
 from __future__ import annotations
 
 import click
 
-from crawler.cli import _dump, _open_index
-from crawler.search_cmd import check_filters
+from crawler.commands.common import DEFAULT_SITES, INDEX_OPTION, check_filters, dump, open_for_command
 from monitor.alert_policy import DEFAULT_WINDOW_HOURS
 from monitor.clock import parse_local, show, zone_name
-from monitor.outbox import parse_key_time
 from monitor.watches import MODES, Watch, WatchError, WatchStore
-
-INDEX_OPTION = click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
 
 
 def _recipients(watch: Watch) -> str:
@@ -64,7 +59,7 @@ def watch_add(name, query, emails, webhooks, mode, sites, regions, window_hours,
 
     Example: newsmon watch add laser --query '"产业园" OR 激光 -招聘' --email team@example.com --mode both
     """
-    index = _open_index(index_url)
+    index = open_for_command(index_url)
     try:
         check_filters(index, sites, regions, f"watch {name!r}: ")   # a misspelt site would match nothing
         added = WatchStore(index).add(Watch(name, query, list(emails), list(webhooks), mode,
@@ -86,13 +81,13 @@ def watch_list(as_json, index_url):
 
     Example: newsmon watch list --json
     """
-    index = _open_index(index_url, read_only=True)
+    index = open_for_command(index_url, read_only=True)
     try:
         watches = WatchStore(index).list()
     finally:
         index.close()
     if as_json:
-        click.echo(_dump([w.to_dict() for w in watches]))
+        click.echo(dump([w.to_dict() for w in watches]))
         return
     if not watches:
         click.echo("no watches (add one: newsmon watch add NAME --query Q --email ADDR)")
@@ -110,7 +105,7 @@ def watch_remove(name, index_url):
 
     Example: newsmon watch remove laser
     """
-    index = _open_index(index_url)
+    index = open_for_command(index_url)
     try:
         removed = WatchStore(index).remove(name)
     finally:
@@ -134,7 +129,7 @@ def watch_snooze(name, until, index_url):
         moment = parse_local(until)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--until") from None
-    index = _open_index(index_url)
+    index = open_for_command(index_url)
     try:
         snoozed = WatchStore(index).snooze(name, moment)
     except WatchError as exc:
@@ -153,7 +148,7 @@ def watch_unsnooze(name, index_url):
 
     Example: newsmon watch unsnooze laser
     """
-    index = _open_index(index_url)
+    index = open_for_command(index_url)
     try:
         WatchStore(index).snooze(name, None)
     except WatchError as exc:
@@ -164,7 +159,7 @@ def watch_unsnooze(name, index_url):
 
 
 @watch.command("sync")
-@click.option("--sites", "sites_file", default="sites.yaml", show_default=True,
+@click.option("--sites", "sites_file", default=DEFAULT_SITES, show_default=True,
               help="Sites file whose watches: section to load.")
 @INDEX_OPTION
 def watch_sync(sites_file, index_url):
@@ -180,7 +175,7 @@ def watch_sync(sites_file, index_url):
         watches = watches_from_config(sites.watches, sites_file, sites.watch_lines)
     except (SitesFileError, WatchError) as exc:
         raise click.ClickException(str(exc)) from None
-    index = _open_index(index_url)
+    index = open_for_command(index_url)
     try:
         written = WatchStore(index).sync(watches)
     finally:
@@ -201,7 +196,7 @@ def watch_test(name, days, as_json, index_url):
     Example: newsmon watch test laser --days 30
     """
     from monitor.text import format_stories
-    index = _open_index(index_url, read_only=True)
+    index = open_for_command(index_url, read_only=True)
     try:
         store = WatchStore(index)
         found = store.get(name)
@@ -214,78 +209,6 @@ def watch_test(name, days, as_json, index_url):
     finally:
         index.close()
     if as_json:
-        click.echo(_dump(stories))
+        click.echo(dump(stories))
     else:
         click.echo(f"watch {found.name!r}, last {days} days:\n" + format_stories(found.query, stories))
-
-
-@click.group()
-def alerts():
-    """Alert delivery: send what is queued, list it, list and requeue dead letters.
-
-    Example: newsmon alerts deliver
-    """
-
-
-@alerts.command("deliver")
-@INDEX_OPTION
-def alerts_deliver(index_url):
-    """Send every queued alert that is due now (the scheduler does this every minute).
-
-    Example: newsmon alerts deliver --index sqlite:///data/newsmon.db
-    """
-    from monitor.alerts import deliver_pending
-    index = _open_index(index_url)
-    try:
-        report = deliver_pending(index)
-    finally:
-        index.close()
-    for error in report.errors:
-        click.echo(f"failed: {error}", err=True)
-    click.echo(str(report))
-
-
-@alerts.command("pending")
-@INDEX_OPTION
-def alerts_pending(index_url):
-    """List queued alert deliveries (due time, watch/story, target, attempts; an entry
-    being sent shows the process sending it, and is due again if that process dies).
-
-    Example: newsmon alerts pending
-    """
-    from monitor.alerts import pending
-    index = _open_index(index_url)
-    try:
-        entries = pending(index)
-    finally:
-        index.close()
-    for key, entry in entries:
-        # Keyed at its lease's end: being sent (or its sender died: it is due again then).
-        lease = entry.get("lease") or {}
-        sending = f"  sending ({lease.get('by')})" if lease.get("until") == key[:20] else ""
-        click.echo(f"{show(parse_key_time(key))}  {entry['alert']}  {entry['target']}  "
-                   f"attempts {entry.get('attempts', 0)}{sending}")
-    click.echo(f"{len(entries)} queued")
-
-
-@alerts.command("dead")
-@click.option("--requeue", is_flag=True, help="Put every dead letter back in the queue, due now.")
-@INDEX_OPTION
-def alerts_dead(requeue, index_url):
-    """List alert deliveries that kept failing (dead letters), or requeue them.
-
-    Example: newsmon alerts dead --requeue
-    """
-    from monitor.alerts import dead_letters, requeue_dead
-    index = _open_index(index_url)
-    try:
-        if requeue:
-            click.echo(f"requeued {requeue_dead(index)} dead letters")
-            return
-        entries = dead_letters(index)
-    finally:
-        index.close()
-    for key, entry in entries:
-        click.echo(f"{show(entry.get('dead_at', key[:20]))}  {entry['alert']}  {entry['target']}  "
-                   f"after {entry.get('attempts')} attempts: {entry.get('reason')}")
-    click.echo(f"{len(entries)} dead letters")

@@ -1,4 +1,4 @@
-"""``newsmon extract``: the crawl's decode+extract+clean path on files or URLs.
+"""The crawl's decode+extract+clean path on files or URLs (``newsmon extract``).
 
 Batches run in one process (imports, compiled selectors and OpenCC tables are
 paid once), and every input gives one result dict, an error never stops them.

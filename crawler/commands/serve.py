@@ -6,7 +6,7 @@ import socket
 
 import click
 
-from crawler.cli_common import open_for_command
+from crawler.commands.common import open_for_command
 
 
 def _bare(host: str) -> str:
