@@ -6,6 +6,10 @@ formulas neutralised, the row cap's note."""
 from __future__ import annotations
 
 import csv
+import html
+import re
+import subprocess
+import sys
 import io
 import zipfile
 from pathlib import Path
@@ -15,6 +19,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from conftest import REPO, newsmon_env, run_newsmon
 from index import open_index
 from monitor.clock import local_day, show
 from monitor.exports import COLUMNS
@@ -122,3 +127,32 @@ def test_export_errors_are_clear_and_in_chinese(server):
     assert no_query.status_code == 400 and "请给出要导出的查询" in no_query.json()["error"]
     page = get(server, "/export", q="(激光", format="csv")
     assert page.status_code == 400 and "text/html" in page.headers["content-type"]
+
+
+def test_the_search_pages_download_links_keep_the_query_and_filters(server):
+    page = get(server, "/", q=QUERY, site="sucheng-gov", since="2020-01-01", sort="relevance")
+    links = dict(re.findall(r'id="export-(csv|xlsx)" href="([^"]+)"', page.text))
+    assert set(links) == {"csv", "xlsx"}
+    for fmt, href in links.items():
+        target = httpx.URL(server + html.unescape(href))
+        assert target.path == "/export" and target.params["format"] == fmt
+        assert (target.params["q"], target.params["site"], target.params["since"], target.params["sort"]) == \
+            (QUERY, "sucheng-gov", "2020-01-01", "relevance")
+    rows = csv_rows(httpx.get(server + html.unescape(links["csv"])).content)
+    assert rows[1:] and all(row[1] == "sucheng-gov" for row in rows[1:])
+
+
+def test_newsmon_search_writes_the_same_spreadsheets(server, index_url, tmp_path):
+    web_csv = csv_rows(get(server, "/export", q=QUERY, format="csv").content)
+    cli = subprocess.run([sys.executable, "-m", "crawler", "search", QUERY, "--format", "csv", "--index", index_url],
+                         capture_output=True, env=newsmon_env(), cwd=REPO, timeout=120)
+    assert cli.returncode == 0, cli.stderr.decode()
+    assert csv_rows(cli.stdout) == web_csv
+    assert f"导出 {len(web_csv) - 1} / {len(web_csv) - 1} 条报道" in cli.stderr.decode()
+    out = tmp_path / "激光.xlsx"
+    done = run_newsmon("search", QUERY, "--format", "xlsx", "--out", out, "--index", index_url)
+    assert done.returncode == 0, done.stderr
+    sheet = load_workbook(out)["报道"]
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == [row[0].removeprefix("'") for row in web_csv]
+    refused = run_newsmon("search", QUERY, "--format", "xlsx", "--index", index_url)
+    assert refused.returncode == 2 and "--out" in refused.stderr

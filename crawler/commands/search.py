@@ -51,8 +51,13 @@ class _QueryCommand(click.Command):
 @click.option("--json", "as_json", is_flag=True, help="Print this page's stories as a JSON list.")
 @click.option("--json-total", "as_json_total", is_flag=True,
               help='Print {"total","offset","limit","sort","stories"}: the JSON API\'s answer.')
+@click.option("--format", "fmt", type=click.Choice(("csv", "xlsx")),
+              help="Write every matching story (not a page; up to NEWSMON_EXPORT_MAX_ROWS) as a spreadsheet, "
+                   "as the web UI's export: CSV to --out or stdout, XLSX to --out.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File for --format.")
 @click.option("--index", "index_url", envvar="NEWSMON_INDEX", help="Index URL.")
-def search(query, site_names, regions, since, until, sort, page, limit, as_json, as_json_total, index_url):
+def search(query, site_names, regions, since, until, sort, page, limit, as_json, as_json_total, fmt, out,
+           index_url):
     """Stories matching QUERY, newest first, each once with its copies; prints how
     many match in all and which of them it shows.
 
@@ -62,11 +67,14 @@ def search(query, site_names, regions, since, until, sort, page, limit, as_json,
     A query starting with '-' works as is or after --.
 
     Example: newsmon search '激光产业园 -招聘' --since 2016-01-01 --page 2
+    Example: newsmon search 激光产业园 --format xlsx --out 激光产业园.xlsx
     """
     from index.query import QueryLimitError, QuerySyntaxError, parse_query
     from monitor.web.params import BadSearch, build_search
     if as_json and as_json_total:
         raise click.UsageError("--json or --json-total, not both")
+    if fmt == "xlsx" and not out:
+        raise click.UsageError("--format xlsx writes a file: give --out FILE.xlsx")
     try:
         parse_query(query)
     except QuerySyntaxError as exc:
@@ -82,6 +90,9 @@ def search(query, site_names, regions, since, until, sort, page, limit, as_json,
     index = open_for_command(index_url, read_only=True)
     try:
         check_filters(index, params.sites, params.regions)
+        if fmt:
+            _export(index, params, fmt, out)
+            return
         if as_json and params.offset == 0 and sort == "date" and not params.regions:
             # Only the first page, newest first: stop reading once it is full (no total needed).
             click.echo(dump(index.search(params.query, sites=params.sites or None, since=params.since,
@@ -101,3 +112,22 @@ def search(query, site_names, regions, since, until, sort, page, limit, as_json,
         click.echo(dump(result.stories))
     else:
         click.echo(format_page(query, result))
+
+
+def _export(index, params, fmt: str, out: str | None) -> None:
+    """The search as the web's export writes it (``monitor.exports``); the count goes to stderr."""
+    from monitor.exports import ExportRequest, csv_chunks, plan_export, write_xlsx
+    export = plan_export(index, ExportRequest(query=params.query, q=params.q, sites=params.sites,
+                                              regions=params.regions, since=params.since, until=params.until,
+                                              sort=params.sort))
+    stream = open(out, "wb") if out else click.get_binary_stream("stdout")
+    try:
+        if fmt == "xlsx":
+            write_xlsx(export, stream)
+        else:
+            for chunk in csv_chunks(export):
+                stream.write(chunk)
+    finally:
+        if out:
+            stream.close()
+    click.echo(f"导出 {len(export.matches)} / {export.total} 条报道" + (f" → {out}" if out else ""), err=True)
