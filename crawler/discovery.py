@@ -38,6 +38,7 @@ from crawler.pagetype import (ARTICLE, LIST, MAX_PROSE_LINK_DENSITY, MIN_DATED_P
                               classify_page, parse_tree, visible_tree)
 from crawler.scope import Scope, script_hops
 from crawler.shapes import ShapeBook, has_id, url_shape
+from pipelines.article import CrawlEvidence
 
 PAGE = "page"      # a link whose kind its content decides
 MAX_META_LINES = 3  # an article has a meta line or two (a list has one per item)
@@ -101,6 +102,21 @@ class SiteDiscovery:
         if self.article_pattern is None and self.shapes.trusted(url):
             return "article"
         return PAGE
+
+    def evidence(self, url: str, vouched: bool = False, anchor: str = "") -> CrawlEvidence:
+        """Why a page handed to the pipelines is an article, by what the crawl saw of its URL:
+        the operator's pattern, a shape the site's list blocks taught (voted for by dated blocks,
+        or confirmed by its pages), a known CMS article shape; a title block that held it; the
+        link's text (extraction compares it with the page's title)."""
+        if self.article_pattern is not None and self.article_pattern.search(url):
+            shape = "site_pattern"
+        elif self.shapes.trusted(url) or self.shapes.dated_listed(url):
+            shape = "learned_shape"
+        elif not self.shapes.is_refuted(url) and classify_url(url) == "article":
+            shape = "cms_pattern"
+        else:
+            shape = None
+        return CrawlEvidence(shape, vouched or url in self.vouched, " ".join(anchor.split())[:200])
 
     def read(self, html: str, url: str, fetched_as: str, vouched: bool = False) -> Reading:
         # 0. one parse: links (and feeds) from the whole tree, then the visible page's signals

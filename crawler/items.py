@@ -17,6 +17,7 @@ class RawPage:
     # the page's attachment files (pipelines.attachments.AttachmentFile), fetched with it
     # (crawler.attachments); AttachmentPipeline replaces them with the Attachments read
     attachments: list = field(default_factory=list)
+    evidence: Any = None              # pipelines.article.CrawlEvidence: why the crawl calls it an article
     # filled in by the pipelines, in order:
     article: Any = None               # pipelines.article.Article (extract)
     record: Any = None                # index.base.ArticleRecord (normalize)

@@ -10,14 +10,32 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
+class CrawlEvidence:
+    """Why the crawl handed a page over as an article (``crawler.discovery``). Extraction
+    reads it for a page whose own text is short: a notice, an attachment, image or video
+    page the crawl has evidence for is indexed with its title and the text it has
+    (``pipelines.extraction.evidence.vouched_short_article``), not refused as ``no_body``."""
+
+    shape: str | None = None     # "site_pattern" (the operator's), "learned_shape" (the site's
+                                 # list blocks taught it, its pages read as articles), "cms_pattern"
+    list_block: bool = False     # a list block of title links on the site held its URL
+    anchor: str = ""             # the text of the link that led to it
+
+    def __bool__(self) -> bool:
+        return bool(self.shape or self.list_block)
+
+
+@dataclass(frozen=True)
 class ExtractOptions:
-    """Per-site overrides from the sites file (all optional)."""
+    """Per-site overrides from the sites file (all optional), and what the crawl knows of
+    the page (``evidence``; ``newsmon extract`` has none)."""
 
     encoding: str | None = None          # force a charset, e.g. "gb18030"
     title_selector: str | None = None    # CSS selector
     body_selector: str | None = None     # CSS selector
     date_selector: str | None = None     # CSS selector
     max_bytes: int = 10 * 1024 * 1024    # larger pages are refused, not parsed
+    evidence: CrawlEvidence | None = None  # why the crawl calls this page an article
 
 
 @dataclass

@@ -13,7 +13,9 @@
    speaks footer vocabulary) never count for a candidate nor stay in the body
 6. refusal only on positive evidence (pipelines.extraction.evidence): no text but boilerplate
    (the reason names a video player when there is one), or a list of links (list page). A
-   body of data-table rows (a timetable) is an article even without a sentence
+   body of data-table rows (a timetable) is an article even without a sentence, and so is
+   a short page the crawl vouches for (options.evidence: its URL's shape or list block,
+   confirmed by a date or by the link's text naming the title)
 7. spam from structure: junk tags, hidden link farms, keyword-list lines and titles, link
    farms; never from words inside the article's sentences (a 扫黄打非 report is an article)
 
@@ -42,7 +44,8 @@ from pipelines.clean_tree import (
 from pipelines.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
 from pipelines.extraction.evidence import (
-    container_text_chars, footer_lines, looks_like_list_page, media_player, prose_chars, table_body_chars, without_footer,
+    container_text_chars, footer_lines, looks_like_list_page, media_player, own_lines, prose_chars, table_body_chars,
+    vouched_short_article, without_footer,
 )
 from pipelines.extraction.select import choose_body
 from pipelines.htmltext import TextMap, element_paragraphs
@@ -128,22 +131,26 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     # 8. spam: lines injected into a good page go; a spam article is flagged
     paragraphs, line_reasons = spam.drop_spam_lines(paragraphs)
     spam_reasons += line_reasons
-    text = "\n".join(paragraphs)
-    # A body is prose, or a data table of text (a timetable, a list of names): refusal
-    # needs evidence, and a table of unlinked text is evidence of an article, not against.
-    if (prose_chars(paragraphs) < MIN_BODY_CHARS and table_body_chars(tree, tmap, paragraphs) < MIN_TABLE_CHARS
-            and not (stage == "container" and container_text_chars(tree, paragraphs) >= MIN_BODY_CHARS)):
-        raise _no_body_error(tree, url, page_title, player)
-    verdict = spam.article_spam_reasons(title, text)
-    if spam.is_spam_line(page_title) and not verdict and title != page_title:
-        spam_reasons.append("spam_page_title")
-
     published = None
     if options.date_selector:
         published = parse_date(" ".join(select_text(tree, options.date_selector)))
     page_lines = tmap.paragraphs(tree)   # once: dates and 来源 both read it
     published = published or find_published(tree, url, meta, title=title, lines=page_lines,
                                              script_date=script_date)
+    # A body is prose, or a data table of text (a timetable, a list of names): refusal
+    # needs evidence, and a table of unlinked text is evidence of an article, not against.
+    if (prose_chars(paragraphs) < MIN_BODY_CHARS and table_body_chars(tree, tmap, paragraphs) < MIN_TABLE_CHARS
+            and not (stage == "container" and container_text_chars(tree, paragraphs) >= MIN_BODY_CHARS)):
+        # Short: an article still when the crawl's evidence for it holds (a notice, an
+        # attachment, image or video page), indexed with its title and the text it has.
+        if looks_like_list_page(tree, paragraphs) or not vouched_short_article(
+                options.evidence, title, published is not None):
+            raise _no_body_error(tree, url, page_title, player)
+        paragraphs = own_lines(tree, paragraphs)
+    text = "\n".join(paragraphs)
+    verdict = spam.article_spam_reasons(title, text)
+    if spam.is_spam_line(page_title) and not verdict and title != page_title:
+        spam_reasons.append("spam_page_title")
     if looks_like_list_page(tree, paragraphs):
         if verdict or spam.is_spam_line(page_title):
             verdict = verdict + ["link_farm"]     # a spam link farm: quarantined, with its reason

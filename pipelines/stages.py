@@ -16,6 +16,7 @@ it stay in the index, and the summary counts exactly those.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Callable, NoReturn, TypeVar
 
 from scrapy import signals
@@ -135,8 +136,7 @@ class ExtractPipeline:
             try:
                 # (extract_article, plus the text of the page's attachments: a "见附件" notice too)
                 item.article = extract_page(item.body, item.url, item.headers,
-                                            self.options_by_site.get(item.site), item.attachments,
-                                            extract=extract_article)
+                                            self._options(item), item.attachments, extract=extract_article)
             except ImportError as exc:
                 raise_missing(exc)
         except MissingExtractor as exc:
@@ -152,6 +152,12 @@ class ExtractPipeline:
             raise DropItem(f"extract_crash: {item.url}") from None
         item.body = b""   # the raw bytes are not needed past extraction
         return item
+
+    def _options(self, item) -> ExtractOptions | None:
+        """The site's options, with what the crawl knows of the page (why it is an article)."""
+        options = self.options_by_site.get(item.site)
+        evidence = getattr(item, "evidence", None)
+        return replace(options or ExtractOptions(), evidence=evidence) if evidence else options
 
     def _stop(self, item, exc: MissingExtractor) -> None:
         """A missing extractor is no page's fault, and every page would come out worse

@@ -86,21 +86,26 @@ class GovNewsSpider(scrapy.Spider):
         self.budgets[site.name].answered(response.url)
         count(self.crawler.stats, "pages_fetched", site.name)
         headers = self._headers(response)
+        discovery = self.discovery[site.name]
+        vouched = response.meta.get("vouched", False)
+        html = None
+        if isinstance(response, TextResponse):
+            try:   # the one decoder, so anchor text (下一页) reads right on mis-declared pages too
+                html = decode_html(response.body, headers).text
+            except ExtractionError:
+                pass   # binary or empty: no links to follow (the pipeline records article pages)
+        reading = discovery.read(html, response.url, kind, vouched) if html is not None else None
+        evidence = discovery.evidence(response.url, vouched, response.meta.get("anchor", ""))
         if kind == "article":
-            yield self._raw_page(site, response, headers)
-        if not isinstance(response, TextResponse):
+            yield self._raw_page(site, response, headers, evidence)
+        if reading is None:
             return
-        try:   # the one decoder, so anchor text (下一页) reads right on mis-declared pages too
-            html = decode_html(response.body, headers).text
-        except ExtractionError:
-            return   # binary or empty: no links to follow (the pipeline records article pages)
-        reading = self.discovery[site.name].read(html, response.url, kind, response.meta.get("vouched", False))
         if self._script_list(site, response, kind, html, reading):
             yield self._render_in_browser(site, response)     # its links appear only after scripts run
             return
         if kind == PAGE and reading.article:
             count(self.crawler.stats, "articles_by_content", site.name)
-            yield self._raw_page(site, response, headers)
+            yield self._raw_page(site, response, headers, evidence)
         for url, how in reading.offsite:
             count(self.crawler.stats, f"offsite/{how}", site.name)
             logger.info("[%s] not following %s to %s: outside the site", site.name, how.replace("_", " "), url)
@@ -117,7 +122,8 @@ class GovNewsSpider(scrapy.Spider):
             if link.kind == "article" or (link.kind == PAGE and link.vouched):
                 article_links.append(link.url)
                 for request in self._maybe_request(site, link.url, link.kind, depth + 1,
-                                                   article_priority(here, link.position), link.vouched):
+                                                   article_priority(here, link.position), link.vouched,
+                                                   link.anchor):
                     new_articles += 1
                     if request is not None:
                         yield request
@@ -158,19 +164,19 @@ class GovNewsSpider(scrapy.Spider):
         request.meta["render"] = "browser"
         return request.replace(dont_filter=True)
 
-    def _raw_page(self, site: SiteConfig, response, headers: dict[str, str]) -> RawPage:
+    def _raw_page(self, site: SiteConfig, response, headers: dict[str, str], evidence=None) -> RawPage:
         count(self.crawler.stats, "article_pages_fetched", site.name)
         return RawPage(
             url=response.url, site=site.name, status=response.status, headers=headers,
             body=response.body, fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            region=site.region)
+            region=site.region, evidence=evidence)
 
     @staticmethod
     def _headers(response) -> dict[str, str]:
         return {k.decode("latin-1").lower(): b",".join(v).decode("latin-1") for k, v in response.headers.items()}
 
     def _maybe_request(self, site: SiteConfig, url: str, kind: str, depth: int, priority: int = 0,
-                       vouched: bool = False):
+                       vouched: bool = False, anchor: str = ""):
         url, trap = self.traps.admit(site.name, url)
         if trap:
             count(self.crawler.stats, "links_duplicate" if trap == "duplicate" else f"traps/{trap}", site.name)
@@ -190,15 +196,17 @@ class GovNewsSpider(scrapy.Spider):
                 count(self.crawler.stats, "errors/page_budget_reached", site.name)
             return
         budget.take()
-        yield self._request(site, url, kind=kind, depth=depth, priority=priority, vouched=vouched)
+        yield self._request(site, url, kind=kind, depth=depth, priority=priority, vouched=vouched, anchor=anchor)
 
     def _request(self, site: SiteConfig, url: str, kind: str, depth: int, priority: int = 0,
-                 vouched: bool = False) -> scrapy.Request:
+                 vouched: bool = False, anchor: str = "") -> scrapy.Request:
         # list pages must be re-fetched every run; articles are deduped by URL
         meta = {"site": site.name, "kind": kind, "depth_in_site": depth,
                 "download_slot": site.name, "allow_private": site.allow_private}
         if vouched:
             meta["vouched"] = True
+        if anchor:     # the link's text: extraction compares it with the page's title
+            meta["anchor"] = anchor
         callback = self.parse_source if kind in (FEED, SITEMAP) else self.parse_page
         return scrapy.Request(url, callback=callback, errback=self.on_error, priority=priority, meta=meta)
 

@@ -55,7 +55,9 @@ def diagnose(name: str, meta: dict, served, workdir: Path) -> dict:
             bins["not_requested"].append(path)
     return {"site": name, "recall": round(s.recall, 4), "precision": round(s.precision, 4), "gold": s.gold,
             "found": s.found, "indexed": s.indexed, "pages": s.pages_fetched, **bins,
-            "wrong": sorted(indexed - every)}
+            "wrong": sorted(indexed - every),
+            # refused pages gold does not call articles: what a looser extraction would let in
+            "refused_other": sorted([path, *why] for path, why in refused.items() if path not in every)}
 
 
 def extraction_markdown(results: list[dict]) -> str:

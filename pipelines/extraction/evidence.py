@@ -13,6 +13,10 @@ a page is refused only on positive evidence that it is not an article).
   remains is little prose: a list of links, refused.
 * ``media_player``     – a video or Flash player on the page (``<video>``, ``<embed>``, a
   player script with a media file): why a page has no text, said in the refusal.
+* ``vouched_short_article`` – why a page with little text of its own is an article anyway:
+  the crawl's evidence for its URL (``pipelines.article.CrawlEvidence``) confirmed by the
+  page (a date, or the title the link's text named). A short notice, an attachment, image
+  or video page is then indexed with its title and the text it has; a list stays refused.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import re
 from lxml import etree
 
 from pipelines import vocabulary as V
+from pipelines.article import CrawlEvidence
 from pipelines.clean import comparison_key
 from pipelines.htmltext import TextMap
 from pipelines.pagemeta import SelectorIndex
@@ -144,3 +149,44 @@ def media_player(tree: etree._Element) -> bool:
         if _MEDIA_FILE.search(attrs) or (el.tag == "script" and _MEDIA_FILE.search(el.text or "")):
             return True
     return False
+
+
+# ------------------------------------------------------------------ short articles
+MIN_TITLE_KEY = 4          # characters of a link text that can name a page's title
+_ELLIPSIS = re.compile(r"(?:\.{2,}|…+|\s)+$")
+
+
+def anchor_names_title(anchor: str, title: str) -> bool:
+    """The link's text is the page's title: the same words, or the title cut short by the
+    list (``参赛作品上传进度…``), or the title inside a longer link text (a date beside it)."""
+    key, name = comparison_key(_ELLIPSIS.sub("", anchor or "")), comparison_key(title or "")
+    if len(key) < MIN_TITLE_KEY or len(name) < MIN_TITLE_KEY:
+        return False
+    return key in name or name in key
+
+
+def vouched_short_article(evidence: CrawlEvidence | None, title: str, dated: bool) -> str | None:
+    """Why a page with little text of its own is an article, or None (the refusal stands).
+
+    The crawl's evidence for the URL -- the operator's pattern, a shape the site's list blocks
+    taught, a known CMS article shape, or a list block of titles that held it -- confirmed by
+    the page itself: a date (an article's meta line, a dated URL), or the title the link's
+    text named. A menu's column page has neither a dated title block nor a date of its own."""
+    if not evidence or not title.strip():
+        return None
+    by = evidence.shape or "list_block"
+    if anchor_names_title(evidence.anchor, title) and (evidence.list_block or evidence.shape != "cms_pattern"):
+        return f"{by}, link text names the title"
+    if dated:
+        return f"{by}, dated"
+    return None
+
+
+_WORDLESS = re.compile(r"^[\W_]*$")
+
+
+def own_lines(tree: etree._Element, paragraphs: list[str]) -> list[str]:
+    """The body's lines that are not the text of a link on the page, however short (a menu, a
+    breadcrumb's 首页, 上一条/下一条), nor only separators (``>>``): a short page's own text."""
+    links = {"".join((a.text_content() or "").split()) for a in tree.iter("a")}
+    return [p for p in paragraphs if "".join(p.split()) not in links and not _WORDLESS.match(p)]
