@@ -6,7 +6,11 @@ first that answers wins:
 1. override (the site's ``encoding`` option)
 2. byte-order mark
 3. strict UTF-8 (most pages; a page that decodes cleanly as UTF-8 *is* UTF-8,
-   whatever it declares)
+   whatever it declares); then *nearly* clean UTF-8: a UTF-8 page with a few broken
+   sequences (a title cut mid-character by the CMS, one GBK byte pasted in) is still
+   UTF-8 when its bytes say so -- many valid multi-byte sequences, invalid ones rare --
+   and no declaration says otherwise that reads as text. Without this a declared-UTF-8
+   page with one stray byte was "undecodable", or read as gb18030 mojibake
 4. HTTP ``Content-Type`` charset
 5. ``<meta charset>`` / ``http-equiv`` in the first 4 KB
 6. detection (charset-normalizer), then gb18030 with replacement as last resort
@@ -54,7 +58,7 @@ _BINARY_MAGIC = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", 
 class DecodedPage:
     text: str
     encoding: str   # Python codec name actually used
-    method: str     # which link of the chain decided: override/bom/utf-8/header/meta/detected
+    method: str     # which link of the chain decided: override/bom/utf-8/utf-8-repaired/header/meta/detected
 
 
 def normalize_codec(name: str | None) -> str | None:
@@ -139,6 +143,23 @@ def _strict_utf8(body: bytes) -> str | None:
         return None
 
 
+_REPLACED_RUN = re.compile("\ufffd+")
+UTF8_MIN_MULTIBYTE = 20      # valid multi-byte characters before the bytes "say UTF-8"
+UTF8_MAX_BROKEN_SHARE = 0.01  # broken sequences per valid multi-byte character
+
+
+def _nearly_utf8(body: bytes) -> str | None:
+    """``body`` as UTF-8 with its few broken sequences replaced, when its bytes are UTF-8:
+    at least UTF8_MIN_MULTIBYTE valid multi-byte characters and broken sequences rare."""
+    text = body.decode("utf-8", errors="replace")
+    # a broken sequence: a run of replacement characters (one per bad byte) the bytes did not spell
+    broken = len(_REPLACED_RUN.findall(text)) - len(_REPLACED_RUN.findall(body.decode("utf-8", "ignore")))
+    multibyte = len(_NON_ASCII.findall(text)) - text.count("\ufffd")
+    if multibyte >= UTF8_MIN_MULTIBYTE and broken <= max(1, UTF8_MAX_BROKEN_SHARE * multibyte):
+        return text
+    return None
+
+
 def decode_html(body: bytes, headers: Mapping | None = None, override: str | None = None,
                 max_bytes: int = DEFAULT_MAX_BYTES) -> DecodedPage:
     """Decode a page; raises ExtractionError(empty/too_large/binary/undecodable)."""
@@ -162,6 +183,12 @@ def decode_html(body: bytes, headers: Mapping | None = None, override: str | Non
     text = _strict_utf8(body)
     if text is not None:
         return DecodedPage(text, "utf-8", "utf-8")
+    # 3b. nearly clean UTF-8. Its bytes outrank a declaration as in 3: GBK or Big5 text read
+    # as UTF-8 breaks at nearly every character, and a GBK reading of UTF-8 bytes is CJK
+    # mojibake that looks like text.
+    text = _nearly_utf8(body)
+    if text is not None:
+        return DecodedPage(text, "utf-8", "utf-8-repaired")
 
     # 4. HTTP header, 5. <meta>: trusted only when the result looks like text
     ctype = header_value(headers, "content-type") or ""
@@ -172,7 +199,7 @@ def decode_html(body: bytes, headers: Mapping | None = None, override: str | Non
     for method, name in declared:
         codec = normalize_codec(name)
         if codec in (None, "utf-8", "utf-16", "utf-32"):
-            continue  # UTF-8 already failed strictly; UTF-16 without BOM is not a page
+            continue  # UTF-8 already failed; UTF-16 without BOM is not a page
         text = _try(body, codec)
         if text is not None and looks_like_text(text, nonascii):
             return DecodedPage(text, codec, method)

@@ -94,3 +94,39 @@ def test_too_large():
     with pytest.raises(ExtractionError) as exc:
         decode_html(b"<p>x</p>" * 100, max_bytes=100)
     assert exc.value.reason == "too_large"
+
+
+# A VSB (博达) detail page as served: UTF-8, declared UTF-8 in the header and the meta tag,
+# with one broken sequence in its body (a CMS cut a summary mid-character, or pasted a GBK
+# full-width bracket into UTF-8 text). Before: "undecodable" or gb18030 mojibake.
+VSB_PAGE = ('<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+            '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n<html><head>'
+            '<meta content="text/html; charset=UTF-8" http-equiv="Content-Type" />'
+            '<title>参赛作品上传进度10.11-全省学生专业技能竞赛</title></head><body>'
+            '<div class="position">当前位置： 首页 &gt;&gt; 新闻通知 &gt;&gt; 赛事通知 &gt;&gt; 正文</div>'
+            '<h1>参赛作品上传进度10.11</h1><div class="info">2014年10月11日 17:30&nbsp;&nbsp;点击：[]</div>'
+            '<div id="vsb_content"><p>BROKEN截止10月11日，工商和土木类的参赛作品已经全部上传完毕！</p></div>'
+            '<div class="foot">地址：泰州市海陵区东进东路18号 邮编：225300 版权所有：泰州广播电视大学</div>'
+            '</body></html>')
+
+
+@pytest.mark.parametrize("stray", [
+    "进".encode("utf-8")[:2],            # a character cut in the middle
+    "（".encode("gbk"),                  # a GBK full-width bracket pasted into UTF-8 text
+    b"\xa0",                             # a Latin-1 no-break space
+])
+@pytest.mark.parametrize("declared", ["utf-8", "gb2312", None])
+def test_utf8_with_a_stray_byte_is_still_utf8(stray, declared):
+    parts = VSB_PAGE.split("BROKEN")
+    body = parts[0].encode("utf-8") + stray + parts[1].encode("utf-8")
+    headers = {"Content-Type": f"text/html; charset={declared}"} if declared else {"Content-Type": "text/html"}
+    page = decode_html(body, headers)
+    assert (page.encoding, page.method) == ("utf-8", "utf-8-repaired")
+    assert "工商和土木类的参赛作品已经全部上传完毕" in page.text and "泰州广播电视大学" in page.text
+
+
+def test_gbk_page_is_not_taken_for_broken_utf8():
+    """GBK bytes break as UTF-8 at nearly every character: the declaration decides."""
+    body = VSB_PAGE.replace("BROKEN", "").replace("UTF-8", "gbk").encode("gbk")
+    page = decode_html(body, {"Content-Type": "text/html"})
+    assert (page.encoding, page.method) == ("gb18030", "meta") and "参赛作品" in page.text
