@@ -44,6 +44,7 @@ class ProbeReport:
     links: list[LinkVerdict] = field(default_factory=list)
     top_shapes: list[tuple[str, int, str]] = field(default_factory=list)   # (shape, links, example)
     suggested_article_pattern: str | None = None
+    as_article: str = ""     # what the pipelines would make of this page handed over as an article
 
     def count(self, kind: str) -> int:
         return sum(1 for link in self.links if link.kind == kind)
@@ -53,7 +54,7 @@ class ProbeReport:
                 "counts": {k: self.count(k) for k in KINDS},
                 "links": [vars(link) for link in self.links],
                 "top_shapes": [{"shape": s, "links": n, "example": e} for s, n, e in self.top_shapes],
-                "suggested_article_pattern": self.suggested_article_pattern}
+                "suggested_article_pattern": self.suggested_article_pattern, "as_article": self.as_article}
 
 
 def _skip_reason(url: str) -> str:
@@ -153,13 +154,51 @@ def probe_url(url: str, article_pattern: str | None = None, list_pattern: str | 
     from pipelines.decode import decode_html
     page = fetch_url(url)
     html = decode_html(page.body, page.headers).text
-    return probe_html(html, page.url, page.status, article_pattern, list_pattern, allowed_prefixes)
+    report = probe_html(html, page.url, page.status, article_pattern, list_pattern, allowed_prefixes)
+    report.as_article = page_as_article(page.body, page.url, page.headers, article_pattern)
+    return report
+
+
+_EVIDENCE_WORDS = {"site_pattern": "符合 article_url_pattern", "learned_shape": "本站列表块学到的文章形状",
+                   "cms_pattern": "已知 CMS 文章形状", "list_block": "标题列表块中的链接",
+                   "link text names the title": "链接文字即标题", "dated": "页面有日期", ", ": "，"}
+
+
+def page_as_article(body: bytes, url: str, headers=None, article_pattern: str | None = None) -> str:
+    """What extraction makes of the page if the crawl hands it over as an article, with the
+    evidence its URL alone gives (the site's pattern, a known CMS shape; a list block and the
+    link's text are known only during a crawl): indexed, indexed as a short page and why, or
+    refused and why."""
+    from crawler.discovery import SiteDiscovery
+    from crawler.scope import Scope
+    from crawler.sites import SiteConfig
+    from pipelines.article import ExtractionError, ExtractOptions
+    from pipelines.extract import extract_article
+    from pipelines.extraction.evidence import vouched_short_article
+    site = SiteConfig(name="probe", start_urls=(url,), article_url_pattern=article_pattern)
+    evidence = SiteDiscovery(site, Scope.of(site.start_urls)).evidence(url)
+    try:
+        art = extract_article(body, url, headers)
+        return f"文章：《{art.title[:40]}》，正文 {len(art.text)} 字"
+    except ExtractionError as exc:
+        refused = exc
+    if refused.reason == "no_body" and evidence:
+        try:
+            art = extract_article(body, url, headers, ExtractOptions(evidence=evidence))
+            why = vouched_short_article(evidence, art.title, art.published is not None) or ""
+            for word, said in _EVIDENCE_WORDS.items():
+                why = why.replace(word, said)
+            return f"短文章：《{art.title[:40]}》，正文 {len(art.text)} 字（正文短，按抓取证据收录：{why}）"
+        except ExtractionError as exc:
+            refused = exc
+    return f"不作为文章：{refused.message}（{refused.reason}）"
 
 
 def format_report(report: ProbeReport, limit: int = 40) -> str:
     labels = {"article": "文章 article", "list": "列表 list", "skipped": "跳过 skipped", "other": "其他 other"}
     lines = [f"{report.url}  HTTP {report.status}",
              f"本页类型：{report.page_kind}（{report.page_reason}）",
+             *([f"本页作为文章：{report.as_article}"] if report.as_article else []),
              f"链接 {len(report.links)} 个：" + "，".join(f"{labels[k]} {report.count(k)}" for k in KINDS)]
     for kind in KINDS:
         rows = [r for r in report.links if r.kind == kind]

@@ -157,3 +157,13 @@ def test_a_list_page_the_crawl_vouched_for_stays_a_list(discovery):
 def test_a_link_text_names_a_title_whole_or_cut_short(anchor, title, names):
     from pipelines.extraction.evidence import anchor_names_title
     assert anchor_names_title(anchor, title) is names
+
+
+def test_probe_says_why_a_short_page_is_indexed_or_refused():
+    """``newsmon sites probe URL`` on a detail page: indexed as a short page and on what
+    evidence (its URL's known CMS shape, its date), or refused and why."""
+    from crawler.probe import page_as_article
+    said = page_as_article(short_notice(), SITE + "/info/1011/1059.html")
+    assert said.startswith("短文章：《参赛作品上传进度10.11》") and "已知 CMS 文章形状" in said and "页面有日期" in said
+    said = page_as_article(column_page(), SITE + "/xxgk/xxjj.html")
+    assert said.startswith("不作为文章：") and "(no_body)" not in said and "（no_body）" in said
