@@ -14,7 +14,7 @@ import pytest
 from browser import artifacts_dir, chromium_browser  # noqa: F401 - fixtures for browser tests
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "tests" / "fixtures"
+FIXTURES = REPO / "crawler" / "fixtures"      # the fixture mini-internet, shipped with newsmon
 SHARED = REPO.parent / "shared"      # the seeds and real pages live beside the checkout
 
 
@@ -28,9 +28,9 @@ def fixture_sites(tmp_path_factory):
     """The fixture mini-internet, with an access log so tests can see what was fetched.
     It lives as long as the session (closing its stdin stops it); the lifetime is only a
     backstop, longer than any suite run (the default 900 s ran out mid-suite)."""
-    from crawler.demo import load_fixture_server
+    from crawler.fixtures import server as fixture_server
     log = tmp_path_factory.mktemp("fixture-server") / "access.log"
-    with load_fixture_server().start_fixture_sites(access_log=log, lifetime=4 * 3600) as sites:
+    with fixture_server.start_fixture_sites(access_log=log, lifetime=4 * 3600) as sites:
         yield sites
 
 

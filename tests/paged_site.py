@@ -5,32 +5,23 @@
 writes ``<root>/xinyi-gov/``: a home page, one news column ``/xwdt/index.html``,
 ``index_1.html`` ... paged by TRS's ``createPageHTML`` script (newest first),
 ``/xwdt/YYYYMM/tYYYYMMDD_NNNNNNN.html`` articles with 上一篇/下一篇 and related
-links, about/contact pages and robots.txt, served by ``tests/fixtures/server.py``
+links, about/contact pages and robots.txt, served by ``crawler/fixtures/server.py``
 (``start_fixture_sites(root=root)``). The pages are rendered with the fixture
-sites' own sucheng-gov (TRS WCM) templates by ``tests/fixtures/build_sites.py``;
+sites' own sucheng-gov (TRS WCM) templates by ``crawler/fixtures/build.py``;
 the texts are ordinary county reports from the dedup benchmark's seeded corpus,
 so they are distinct stories written the way county sites write.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import date, timedelta
 from pathlib import Path
 
 from markupsafe import Markup
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-TEMPLATE_SITE = "sucheng-gov"        # build_sites.py's TRS WCM templates
+TEMPLATE_SITE = "sucheng-gov"        # crawler/fixtures/build.py's TRS WCM templates
 FIRST_DOC_ID = 4100000
 CORPUS_SIZE = 3000          # fixed: the corpus, and so each report, depends on it
-
-
-def _build_sites():
-    spec = importlib.util.spec_from_file_location("newsmon_build_sites", FIXTURES / "build_sites.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def county_reports(n: int, seed: int = 16) -> list[dict]:
@@ -51,7 +42,7 @@ def county_reports(n: int, seed: int = 16) -> list[dict]:
 
 def build_paged_site(root: Path, name: str, articles: int = 320, per_page: int = 8) -> dict:
     """Write the site; returns ``{"articles": [paths newest first], "lists": [list paths]}``."""
-    bs = _build_sites()
+    from crawler.fixtures import build as bs
     builder = bs.Builder()
     arts = county_reports(articles)
     for a in arts:

@@ -77,7 +77,7 @@ def crawl(sites: Path, index_url: str, **env) -> dict:
 def world(tmp_path_factory):
     """Three watches added today, a first crawl; then two more watches (one with
     quiet hours now, one snoozed), a new article, and a second crawl."""
-    from crawler.demo import load_fixture_server
+    from crawler.fixtures import server as fixture_server
     root = tmp_path_factory.mktemp("flood-site")
     build_paged_site(root, SITE, articles=ARTICLES)
     mail, hooks = MailServer().start(), WebhookReceiver().start()
@@ -85,7 +85,7 @@ def world(tmp_path_factory):
     index_url = f"sqlite:///{work}/newsmon.db"
     env = mail.env()
     try:
-        with load_fixture_server().start_fixture_sites(root=root) as sites:
+        with fixture_server.start_fixture_sites(root=root) as sites:
             sites_file = write_sites(work / "sites.yaml", sites.urls[SITE])
             for name, query in WATCHES.items():
                 hook = ["--webhook", f"{hooks.url}/{name}"] if name == "town" else []

@@ -95,10 +95,10 @@ def test_attachment_links_are_found_by_path_or_anchor_text():
 @pytest.fixture(scope="module")
 def notices_site(tmp_path_factory):
     from attachment_site import build_attachment_site
-    from crawler.demo import load_fixture_server
+    from crawler.fixtures import server as fixture_server
     root = tmp_path_factory.mktemp("notices")
     gold = build_attachment_site(root / "sites")
-    with load_fixture_server().start_fixture_sites(root=root / "sites", access_log=root / "access.log") as sites:
+    with fixture_server.start_fixture_sites(root=root / "sites", access_log=root / "access.log") as sites:
         yield sites, gold
 
 

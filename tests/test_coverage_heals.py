@@ -5,7 +5,7 @@ status`` says "补采中…" until they do, and then paging stops at known artic
 
 The site is a 320-article TRS county site with 40 list pages (``index.html``,
 ``index_1.html`` ... via ``createPageHTML``), generated at test time by
-``tests/paged_site.py`` and served by the fixture server (tests/fixtures/server.py).
+``tests/paged_site.py`` and served by the fixture server (crawler/fixtures/server.py).
 """
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ TOTAL = 320
 
 @pytest.fixture(scope="module")
 def paged_site(tmp_path_factory):
-    from crawler.demo import load_fixture_server
+    from crawler.fixtures import server as fixture_server
     root = tmp_path_factory.mktemp("paged-site")
     layout = build_paged_site(root, SITE, articles=TOTAL)
     assert len(layout["lists"]) == 40
     log = root.parent / "access.log"
-    with load_fixture_server().start_fixture_sites(root=root, access_log=log) as sites:
+    with fixture_server.start_fixture_sites(root=root, access_log=log) as sites:
         yield sites
 
 
@@ -205,11 +205,11 @@ def test_new_articles_seen_by_a_killed_run_do_not_hide_the_older_new_ones(tmp_pa
     """After a complete run, 240 new articles go on top; a run killed right after it
     saved 200 of them must not make the next run stop at a page of those: the
     frontier is what the complete run knew, not whatever was seen last."""
-    from crawler.demo import load_fixture_server
+    from crawler.fixtures import server as fixture_server
     root = tmp_path / "site"
     build_paged_site(root, SITE, articles=TOTAL)
     db = tmp_path / "newsmon.db"
-    with load_fixture_server().start_fixture_sites(root=root) as sites_server:
+    with fixture_server.start_fixture_sites(root=root) as sites_server:
         sites = write_sites(tmp_path / "sites.yaml", sites_server.urls[SITE])
         crawl(sites, db)
         assert exported(db) == TOTAL and site_status(db)["health"] == []

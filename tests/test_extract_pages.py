@@ -97,7 +97,7 @@ def test_paragraphs_are_clean_lines(case):
         assert not re.search(r"\s{3,}", line)
 
 
-GOLD = Path(__file__).parent / "fixtures" / "gold.json"
+GOLD = Path(__file__).parents[1] / "crawler" / "fixtures" / "gold.json"
 
 
 @pytest.mark.skipif(not GOLD.exists(), reason="fixture mini-internet not generated yet")

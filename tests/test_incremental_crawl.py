@@ -1,5 +1,5 @@
 """Run history, incremental re-crawls and template-change detection, with real crawls of the
-fixture sites (tests/fixtures/server.py, which sends ETag/Last-Modified and answers 304)."""
+fixture sites (crawler/fixtures/server.py, which sends ETag/Last-Modified and answers 304)."""
 from __future__ import annotations
 
 import json
@@ -137,11 +137,11 @@ def swap_to_js_template(site_root: Path) -> int:
 @pytest.fixture
 def own_sites(tmp_path):
     """Two fixture sites on a server of their own, served from a copy the test may change."""
-    from crawler.demo import load_fixture_server
+    from crawler.fixtures import server as fixture_server
     root = tmp_path / "sites"
     for name in ("sucheng-gov", "mianyang-news"):
         shutil.copytree(FIXTURES / "sites" / name, root / name)
-    with load_fixture_server().start_fixture_sites(root=root, access_log=tmp_path / "access.log") as sites:
+    with fixture_server.start_fixture_sites(root=root, access_log=tmp_path / "access.log") as sites:
         yield sites
 
 

@@ -50,9 +50,9 @@ class Canary:
 @pytest.fixture(scope="module")
 def public_site(tmp_path_factory):
     """The pingqiao-gov fixture site on 127.0.0.2 and a canary on 127.0.0.1, same port."""
-    from crawler.demo import load_fixture_server
+    from crawler.fixtures import server as fixture_server
     log = tmp_path_factory.mktemp("public") / "access.log"
-    with load_fixture_server().start_fixture_sites(access_log=log, host="127.0.0.2") as sites:
+    with fixture_server.start_fixture_sites(access_log=log, host="127.0.0.2") as sites:
         port = int(sites.urls["pingqiao-gov"].rsplit(":", 1)[1].strip("/"))
         canary = Canary(port)
         yield sites, port, canary

@@ -37,12 +37,12 @@ def crawl_peak(sites_file: Path, tmp: Path, env: dict) -> tuple[float, float, in
 
 
 def main() -> int:
-    from crawler.demo import load_fixture_server
+    from crawler.fixtures import server as fixture_server
     from test_crawl_faults import start_fault_server
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        with load_fixture_server().start_fixture_sites() as fixtures:
+        with fixture_server.start_fixture_sites() as fixtures:
             (tmp / "base").mkdir()
             base_sites = fixtures.write_sites_file(tmp / "base" / "sites.yaml")
             base = crawl_peak(base_sites, tmp / "base", {"NEWSMON_ALLOW_HOSTS": "127.0.0.1"})

@@ -5,7 +5,7 @@ Two sources, both with hand-written gold:
 * stored real pages ``tests/pages/<site>/<case>/`` whose ``expected.json`` has a
   full ``text`` (title, published, body paragraphs in order; see
   tests/pages/README.md for where each page comes from and its licence);
-* the fixture mini-internet's articles (``tests/fixtures/gold.json``), read
+* the fixture mini-internet's articles (``crawler/fixtures/gold.json``), read
   through the fixture server's own path mapping.
 
 ``corpus_digest()`` hashes every byte the scores depend on (page bytes, info,
@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "tests" / "pages"
-FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURES = ROOT / "crawler" / "fixtures"
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ def stored_pages() -> list[Page]:
 
 @lru_cache(maxsize=1)
 def _fixture_server():
-    from crawler.demo import load_fixture_server
-    return load_fixture_server()
+    from crawler.fixtures import server as fixture_server
+    return fixture_server
 
 
 def fixture_pages() -> list[Page]:

@@ -1,4 +1,4 @@
-"""Extraction quality on the fixture mini-internet, against tests/fixtures/gold.json.
+"""Extraction quality on the fixture mini-internet, against crawler/fixtures/gold.json.
 
 Example:
     python benchmarks/extraction/eval_fixtures.py [--verbose]
@@ -24,17 +24,17 @@ from benchmarks.extraction.leaks import NOISE_MARKERS  # noqa: E402
 from benchmarks.extraction.metrics import char_f1  # noqa: E402
 from pipelines.article import ExtractionError  # noqa: E402
 from pipelines.extract import extract_article  # noqa: E402
-from crawler.demo import load_fixture_server  # noqa: E402
+from crawler.fixtures import server as fixture_server  # noqa: E402
 import trafilatura  # noqa: E402
 
-_SERVER = load_fixture_server()
+_SERVER = fixture_server
 
-FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURES = ROOT / "crawler" / "fixtures"
 FLOORS = {"f1": 0.97, "title": 0.95, "date": 0.95}
 
 
 def fixture_file(site: str, path: str) -> Path:
-    """The file the fixture server serves for ``path`` (one mapping: tests/fixtures/server.py)."""
+    """The file the fixture server serves for ``path`` (one mapping: crawler/fixtures/server.py)."""
     found = _SERVER.fixture_file(site, path)
     if found is None:
         raise FileNotFoundError(f"{site}{path} is not in the fixture sites")

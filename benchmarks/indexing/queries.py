@@ -1,6 +1,6 @@
 """The query table both backends must agree on (tests) and that the benchmark times.
 
-Written against the fixture mini-internet's articles (tests/fixtures/articles.yaml):
+Written against the fixture mini-internet's articles (crawler/fixtures/articles.yaml):
 simplified and traditional script, phrases, OR, exclusions, Latin letters and
 digits inside words, punctuation inside a phrase, and site/date filters.
 Each entry is (query, filters).

@@ -5,7 +5,7 @@ Example:
     python -m benchmarks.web.writes_during_crawl --code DIR      # another checkout's newsmon (e.g. before)
 
 Steps, one run, one machine:
-1. the fixture mini-internet (``tests/fixtures``) on loopback and one crawl of it
+1. the fixture mini-internet (``crawler/fixtures``) on loopback and one crawl of it
    into a fresh index: the populated index of scenario 2;
 2. for each scenario, ``newsmon serve`` on the index and a real ``newsmon crawl``
    of the fixture sites into it, polite (``NEWSMON_DOWNLOAD_DELAY``, default
@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO)]
 
 from benchmarks.indexing.bench import pct  # noqa: E402
-from crawler.demo import load_fixture_server  # noqa: E402
+from crawler.fixtures import server as fixture_server  # noqa: E402
 
 WORK = REPO / "data" / "bench-writes"
 TOKEN = "bench-writes-token"
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True)
     sites_file = WORK / "sites.yaml"
     rows = []
-    with load_fixture_server().start_fixture_sites() as fixture:
+    with fixture_server.start_fixture_sites() as fixture:
         fixture.write_sites_file(sites_file)
         base_url = f"sqlite:///{WORK}/populated.db"
         first = subprocess.run([sys.executable, "-m", "crawler", "crawl", "--sites", str(sites_file), "--index",
