@@ -44,7 +44,7 @@ from pipelines.clean_tree import (
 from pipelines.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
 from pipelines.decode import decode_html
 from pipelines.extraction.evidence import (
-    container_text_chars, footer_lines, looks_like_list_page, media_player, own_lines, prose_chars, table_body_chars,
+    anchor_names_title, container_text_chars, footer_lines, looks_like_list_page, media_player, own_lines, prose_chars, table_body_chars,
     vouched_short_article, without_footer,
 )
 from pipelines.extraction.select import choose_body
@@ -151,7 +151,9 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     verdict = spam.article_spam_reasons(title, text)
     if spam.is_spam_line(page_title) and not verdict and title != page_title:
         spam_reasons.append("spam_page_title")
-    if looks_like_list_page(tree, paragraphs):
+    # A page the crawl's link named by its title: only links to pages make it a list.
+    named = bool(options.evidence) and anchor_names_title(options.evidence.anchor, title)
+    if looks_like_list_page(tree, paragraphs, pages_only=named):
         if verdict or spam.is_spam_line(page_title):
             verdict = verdict + ["link_farm"]     # a spam link farm: quarantined, with its reason
         else:

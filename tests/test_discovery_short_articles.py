@@ -167,3 +167,31 @@ def test_probe_says_why_a_short_page_is_indexed_or_refused():
     assert said.startswith("短文章：《参赛作品上传进度10.11》") and "已知 CMS 文章形状" in said and "页面有日期" in said
     said = page_as_article(column_page(), SITE + "/xxgk/xxjj.html")
     assert said.startswith("不作为文章：") and "(no_body)" not in said and "（no_body）" in said
+
+
+def standards_notice() -> bytes:
+    """A 公告 whose body is the list of the standards it publishes, each a PDF."""
+    items = "\n".join(
+        f'<p><a href="/uploadfiles/2017/01/GB23200.{i}-2016.pdf">GB 23200.{i}-2016食品安全国家标准 '
+        f'除草剂残留量检测方法 第{i}部分：{what}</a></p>'
+        for i, what in enumerate(["气相色谱-质谱法测定 粮谷及油籽中酰胺类除草剂残留量",
+                                  "气相色谱-质谱法测定 粮谷及油籽中二苯醚类除草剂残留量",
+                                  "液相色谱-质谱/质谱法测定 食品中环己酮类除草剂残留量",
+                                  "气相色谱-质谱/质谱法测定 食品中芳氧苯氧丙酸酯类除草剂残留量",
+                                  "液相色谱-质谱/质谱法测定 食品中硫代氨基甲酸酯类除草剂残留量",
+                                  "液相色谱-质谱/质谱法测定 食品中杀草强残留量"], 1))
+    return detail("食品中农药最大残留限量（GB 2763-2016）（公告 2016年第16号）", "2017-01-19",
+                  "<p>国家卫生和计划生育委员会 中华人民共和国农业部</p><p>公告 2016年第16号</p>"
+                  "<p>根据《中华人民共和国食品安全法》规定，经食品安全国家标准审评委员会审查通过，现发布"
+                  "《食品安全国家标准食品中农药最大残留限量》等107项食品安全国家标准。其编号和名称如下：</p>" + items)
+
+
+def test_a_notice_listing_its_documents_is_an_article_when_its_link_names_it():
+    url = SITE + "/info/1011/7082.html"
+    title = "食品中农药最大残留限量（GB 2763-2016）（公告 2016年第16号）"
+    with pytest.raises(ExtractionError):      # on the page alone: mostly link lines, a list
+        extract_article(standards_notice(), url)
+    art = extract_article(standards_notice(), url,
+                          options=ExtractOptions(evidence=CrawlEvidence("learned_shape", True, title)))
+    assert art.title == title and art.published and art.published.startswith("2017-01-19")
+    assert "GB 23200.6-2016食品安全国家标准" in art.text

@@ -26,6 +26,7 @@ from lxml import etree
 
 from pipelines import vocabulary as V
 from pipelines.article import CrawlEvidence
+from pipelines.attachments.sniff import declared_kind
 from pipelines.clean import comparison_key
 from pipelines.htmltext import TextMap
 from pipelines.pagemeta import SelectorIndex
@@ -110,13 +111,21 @@ def _cells_key(line: str) -> str:
 
 
 # ------------------------------------------------------------------ list pages
-def page_link_texts(tree: etree._Element) -> set[str]:
+def page_link_texts(tree: etree._Element, pages_only: bool = False) -> set[str]:
+    """Texts (6+ characters) of the page's links; ``pages_only``: of links that lead to a page,
+    not to a document (``.pdf``, ``.doc``…) nor nowhere (``javascript:``, ``#``)."""
     out = set()
     for a in tree.iter("a"):
         t = "".join((a.text_content() or "").split())
-        if len(t) >= 6:
+        if len(t) >= 6 and not (pages_only and _not_a_page(a.get("href") or "", t)):
             out.add(t)
     return out
+
+
+def _not_a_page(href: str, text: str) -> bool:
+    href = href.strip()
+    return (not href or href.startswith(("javascript:", "#", "mailto:"))
+            or declared_kind(href, text) is not None)
 
 
 def container_text_chars(tree: etree._Element, paragraphs: list[str]) -> int:
@@ -127,10 +136,12 @@ def container_text_chars(tree: etree._Element, paragraphs: list[str]) -> int:
     return sum(len(key) for p in paragraphs if (key := "".join(p.split())) not in links and _CJK.search(p))
 
 
-def looks_like_list_page(tree: etree._Element, paragraphs: list[str]) -> bool:
+def looks_like_list_page(tree: etree._Element, paragraphs: list[str], pages_only: bool = False) -> bool:
     """Positive evidence that a page is a list of links, not an article: most of the body's
-    lines are link texts of the page and what remains is little prose."""
-    links = page_link_texts(tree)
+    lines are link texts of the page and what remains is little prose. ``pages_only`` (a page
+    the crawl's link named by its title): only links to pages count -- an article listing its
+    documents (a 公告 of standards, each a file) is not a list page."""
+    links = page_link_texts(tree, pages_only)
     linked = sum(len(p) for p in paragraphs if "".join(p.split()) in links)
     total = sum(len(p) for p in paragraphs)
     unlinked_prose = sum(len(p) for p in paragraphs
