@@ -1,166 +1,198 @@
-"""One scheduled crawl of one site, in a child process of its own.
+"""Scheduled crawls run in crawl processes that serve many sites each.
 
-Twisted's reactor cannot be restarted, and a crawl that hangs or crashes must
-not take the scheduler down, so each run is ``python -m crawler.child ...``:
-the child runs ``run_crawl`` (which records the run) with Scrapy's own
-``CLOSESPIDER_TIMEOUT`` as the time limit; the parent (``crawl_site``, the job
-the scheduler runs in a worker thread) waits, stops it past the limit, and
-records a run itself when the child left none (crashed, killed, timed out).
+``crawl_site`` is the job the scheduler runs (in a worker thread) for one due
+site: it hands the run to a crawl process of the pool (``crawler/crawlpool.py``),
+waits for it, asks the process to stop the site past its time limit, and
+records a run itself when the process left none (it died, or the site's crawl
+would not stop).
+
+``python -m crawler.child --serve`` is such a process: it reads run requests
+(JSON lines) on stdin and crawls each site, many at once, with
+``crawler.sitebatch.SiteBatch``; ``python -m crawler.child --site NAME ...``
+crawls one site once (the same code, one run).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
-from index.runs import CRASHED, FAILED, MISSED, STOPPED, TIMEOUT, RunInfo, get_run, iso, record_failure
+from crawler.crawlpool import CrawlPool, describe_exit
+from index.runs import CRASHED, FAILED, MISSED, STOPPED, TIMEOUT, RunInfo, get_run, iso, record_failure, utc_now
 from monitor.clock import show
 from monitor.source_alerts import after_runs
 
 logger = logging.getLogger("newsmon.scheduler")
 
-HARD_LIMIT_GRACE = 30.0     # seconds past the time limit before the child is stopped from outside
-STOP_WAIT = 20.0            # seconds a stopping child gets to close its spider and record the run
+HARD_LIMIT_GRACE = 30.0     # seconds past the time limit before the site is stopped from outside
+STOP_WAIT = 20.0            # seconds a stopping site gets to close its spider and record the run
 
-
-class RunningChildren:
-    """The crawl processes running now, so a scheduler shutdown can stop them."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._procs: dict[int, tuple[str, subprocess.Popen]] = {}
-        self.stopping = threading.Event()
-
-    def add(self, site: str, proc: subprocess.Popen) -> None:
-        with self._lock:
-            self._procs[proc.pid] = (site, proc)
-        if self.stopping.is_set():      # started while the scheduler was stopping
-            _signal(proc, signal.SIGTERM)
-
-    def remove(self, proc: subprocess.Popen) -> None:
-        with self._lock:
-            self._procs.pop(proc.pid, None)
-
-    def stop_all(self, wait: float = STOP_WAIT) -> None:
-        """SIGTERM every child (Scrapy closes the spider, the run is recorded "stopped"),
-        then SIGKILL whatever is still running after ``wait`` seconds."""
-        self.stopping.set()
-        with self._lock:
-            procs = list(self._procs.values())
-        for site, proc in procs:
-            logger.info("[%s] stopping the running crawl (pid %d)", site, proc.pid)
-            _signal(proc, signal.SIGTERM)
-        deadline = time.monotonic() + wait
-        for site, proc in procs:
-            try:
-                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                logger.warning("[%s] crawl did not stop within %.0fs: killing it", site, wait)
-                _signal(proc, signal.SIGKILL)
-
-    def count(self) -> int:
-        with self._lock:
-            return len(self._procs)
-
-
-RUNNING = RunningChildren()
-
-
-def _signal(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        proc.send_signal(sig)
-    except ProcessLookupError:
-        pass
+RUNNING = CrawlPool()       # the daemon configures it (--crawl-processes, --sites-per-process)
 
 
 def crawl_site(site: str, sites_file: str, index_url: str | None = None, time_limit: float = 3600.0,
                run: RunInfo | None = None, period_s: float | None = None) -> str:
-    """Run one crawl of ``site`` in a child process and return its run status.
+    """Run one crawl of ``site`` in a crawl process and return its run status.
 
     Never raises for a failed crawl: every outcome is a run in the history."""
     if run is None:
         from crawler.scheduling import current_run
         run = current_run()
     run.period_s = run.period_s or period_s
-    cmd = [sys.executable, "-m", "crawler.child", "--sites", str(sites_file), "--site", site,
-           "--run-id", run.run_id, "--started", run.started, "--trigger", run.trigger,
-           "--coalesced", str(run.coalesced), "--time-limit", str(time_limit)]
-    if run.scheduled_for:
-        cmd += ["--scheduled-for", run.scheduled_for]
-    if run.period_s:
-        cmd += ["--period", str(run.period_s)]
-    if index_url:
-        cmd += ["--index", index_url]
     if RUNNING.stopping.is_set():      # due (or queued for a free slot) as the scheduler stops
         logger.warning("[%s] run due at %s not started: the scheduler is stopping", site, show(run.scheduled_for))
         record_failure(index_url, site, run, MISSED, "due while the scheduler was stopping; not started")
         return MISSED
+    run.started = iso(utc_now())       # now, not when the job was queued: start - due is the scheduling lag
+    message = {"op": "run", "site": site, "sites_file": str(sites_file), "index": index_url,
+               "time_limit": time_limit, "run": asdict(run)}
+    placed = RUNNING.submit(site, run.run_id, message)
+    if placed is None:
+        record_failure(index_url, site, run, MISSED, "due while the scheduler was stopping; not started")
+        return MISSED
+    target, pending = placed
     note = f" (scheduled for {show(run.scheduled_for)}" + (f", {run.coalesced} missed runs folded in)" if run.coalesced
                                                      else ")") if run.scheduled_for else ""
-    logger.info("[%s] crawl %s starting%s", site, run.run_id, note)
+    logger.info("[%s] crawl %s starting in process %d%s", site, run.run_id, target.pid, note)
     started = time.monotonic()
-    # Own session: a Ctrl-C in the terminal reaches the scheduler only, which stops children itself.
-    proc = subprocess.Popen(cmd, start_new_session=True, cwd=os.getcwd())
-    RUNNING.add(site, proc)
     timed_out = False
     try:
-        try:
-            code = proc.wait(timeout=time_limit + HARD_LIMIT_GRACE)
-        except subprocess.TimeoutExpired:
+        if not pending.done.wait(time_limit + HARD_LIMIT_GRACE):
             timed_out = True
             logger.error("[%s] crawl %s still running %.0fs past its %.0fs limit: stopping it",
                          site, run.run_id, HARD_LIMIT_GRACE, time_limit)
-            _signal(proc, signal.SIGTERM)
-            try:
-                code = proc.wait(timeout=STOP_WAIT)
-            except subprocess.TimeoutExpired:
-                _signal(proc, signal.SIGKILL)
-                code = proc.wait()
+            RUNNING.stop(target, run.run_id)
+            pending.done.wait(STOP_WAIT)
     finally:
-        RUNNING.remove(proc)
+        RUNNING.finished(target, pending)
     elapsed = time.monotonic() - started
     recorded = get_run(index_url, site, run)
     if recorded is not None:
         logger.info("[%s] crawl %s ended in %.1fs: %s", site, run.run_id, elapsed, recorded["status"])
         return recorded["status"]
+    code = pending.exit_code
     if timed_out:
-        status, message = TIMEOUT, f"killed after {elapsed:.0f}s (time limit {time_limit:.0f}s)"
+        status, message_text = TIMEOUT, f"stopped after {elapsed:.0f}s (time limit {time_limit:.0f}s)"
     elif RUNNING.stopping.is_set():
-        status, message = STOPPED, f"stopped with the scheduler (exit {code})"
+        status, message_text = STOPPED, f"stopped with the scheduler ({describe_exit(code)})"
     else:
-        status, message = CRASHED, f"crawl process exited with {_describe_exit(code)} and recorded nothing"
+        status, message_text = CRASHED, f"crawl process exited with {describe_exit(code)} and recorded nothing"
     logger.log(logging.WARNING if status == STOPPED else logging.ERROR, "[%s] crawl %s %s: %s",
-               site, run.run_id, status, message)
-    after_runs(index_url, [record_failure(index_url, site, run, status, message, exit_code=code)])
+               site, run.run_id, status, message_text)
+    after_runs(index_url, [record_failure(index_url, site, run, status, message_text, exit_code=code)])
     return status
 
 
-def _describe_exit(code: int) -> str:
-    if code < 0:
+class SitesFiles:
+    """Sites files read by a serving process, read again only when they change."""
+
+    def __init__(self):
+        self._cache: dict[str, tuple[float, object]] = {}
+
+    def site(self, path: str, name: str):
+        from crawler.sites import load_sites
+        mtime = Path(path).stat().st_mtime
+        cached = self._cache.get(path)
+        if cached is None or cached[0] != mtime:
+            cached = self._cache[path] = (mtime, load_sites(Path(path)))
+        return cached[1].select([name])[0]
+
+
+def serve() -> int:
+    """Crawl the runs asked for on stdin, many at once; report each on stdout."""
+    from scrapy.utils.reactor import install_reactor
+    install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    from twisted.internet import reactor
+
+    from crawler.sitebatch import RunResult, SiteBatch, SiteRun
+    from crawler.sites import SitesFileError
+
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)                    # only results on the real stdout; stray prints go to the log
+    batches: dict[str | None, SiteBatch] = {}
+    sites = SitesFiles()
+    state = {"open": 0, "eof": False, "stopping": False}
+
+    def report(result: RunResult) -> None:
+        out.write(json.dumps({"run_id": result.run_id, "site": result.site, "status": result.status}) + "\n")
+        state["open"] -= 1
+        maybe_exit()
+
+    def maybe_exit() -> None:
+        if (state["eof"] or state["stopping"]) and state["open"] == 0 and reactor.running:
+            reactor.stop()
+
+    def start(msg: dict) -> None:
+        run = RunInfo(**msg["run"])
+        index_url = msg.get("index")
+        if state["stopping"]:
+            return
+        state["open"] += 1
         try:
-            return f"signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"signal {-code}"
-    return f"status {code}"
+            site = sites.site(msg["sites_file"], msg["site"])
+        except (SitesFileError, OSError, IndexError) as exc:
+            doc = record_failure(index_url, msg["site"], run, CRASHED, f"sites file unusable: {exc}", exit_code=2)
+            report(RunResult(msg["site"], run.run_id, doc["status"], doc))
+            return
+        batch = batches.get(index_url) or batches.setdefault(index_url, SiteBatch(index_url))
+        batch.run(SiteRun(site, run, float(msg.get("time_limit", 3600.0)))).addCallback(report)
+
+    def on_message(msg: dict) -> None:
+        if msg.get("op") == "run":
+            start(msg)
+        elif msg.get("op") == "stop":
+            for batch in batches.values():
+                batch.stop(msg.get("run_id", ""))
+
+    def on_eof() -> None:
+        state["eof"] = True
+        maybe_exit()
+
+    def on_sigterm(*_args) -> None:
+        def stop_all():
+            state["stopping"] = True
+            for batch in batches.values():
+                batch.stop_all()
+            maybe_exit()
+        reactor.callFromThread(stop_all)
+
+    def read_stdin() -> None:
+        for line in sys.stdin:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            reactor.callFromThread(on_message, msg)
+        reactor.callFromThread(on_eof)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGINT, on_sigterm)
+    threading.Thread(target=read_stdin, name="run-requests", daemon=True).start()
+    reactor.run(installSignalHandlers=False)
+    for batch in batches.values():
+        batch.close()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     from crawler.logsetup import configure_logging
-    from crawler.runner import run_crawl
+    from crawler.sitebatch import SiteRun, run_site_batch
     from crawler.sites import SitesFileError, load_sites
 
     parser = argparse.ArgumentParser(prog="python -m crawler.child", description=__doc__.split("\n")[0])
-    parser.add_argument("--sites", required=True)
-    parser.add_argument("--site", required=True)
+    parser.add_argument("--serve", action="store_true", help="serve run requests (JSON lines) on stdin")
+    parser.add_argument("--sites")
+    parser.add_argument("--site")
     parser.add_argument("--index")
-    parser.add_argument("--run-id", required=True)
-    parser.add_argument("--started", required=True)
+    parser.add_argument("--run-id")
+    parser.add_argument("--started")
     parser.add_argument("--trigger", default="scheduled")
     parser.add_argument("--scheduled-for")
     parser.add_argument("--coalesced", type=int, default=0)
@@ -169,32 +201,35 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Its lines join the scheduler's log: the same stamp (date and time in NEWSMON_TZ).
     configure_logging(quiet=os.environ.get("NEWSMON_CHILD_QUIET") == "1", datefmt="%Y-%m-%d %H:%M:%S")
+    from pipelines.requirements import MissingExtractor, check_extractors
+    if args.serve:
+        try:
+            check_extractors()      # (checked when the scheduler started; a package may have gone since)
+        except MissingExtractor as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            return 2
+        return serve()
+    if not (args.sites and args.site and args.run_id and args.started):
+        parser.error("--sites, --site, --run-id and --started are required (or --serve)")
     run = RunInfo(run_id=args.run_id, started=args.started, trigger=args.trigger,
                   scheduled_for=args.scheduled_for, coalesced=args.coalesced, period_s=args.period)
     try:
-        sites = load_sites(Path(args.sites)).select([args.site])
+        [site] = load_sites(Path(args.sites)).select([args.site])
+        check_extractors()
     except SitesFileError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         record_failure(args.index, args.site, run, CRASHED, f"sites file unusable: {exc}", exit_code=2)
         return 2
-    from pipelines.requirements import MissingExtractor, check_extractors
-    try:
-        check_extractors()      # (checked when the scheduler started; a package may have gone since)
     except MissingExtractor as exc:
         print(f"Error: {exc}", file=sys.stderr)
         record_failure(args.index, args.site, run, FAILED, str(exc), exit_code=2)
         return 2
-    summary = run_crawl(sites, args.index, {"CLOSESPIDER_TIMEOUT": args.time_limit}, run=run)
-    doc = summary.runs[0] if summary.runs else {}
+    [result] = run_site_batch([SiteRun(site, run, args.time_limit)], args.index)
+    doc = result.doc
     logger.info("[%s] run %s: %s, %d pages, %d new articles, %d unchanged, finished at %s",
                 args.site, run.run_id, doc.get("status"), doc.get("pages_fetched", 0),
-                doc.get("articles_new", 0), doc.get("not_modified", 0), show(iso_now()))
+                doc.get("articles_new", 0), doc.get("not_modified", 0), show(iso(utc_now())))
     return 0 if doc.get("status") == "ok" else 1
-
-
-def iso_now() -> str:
-    from index.runs import utc_now
-    return iso(utc_now())
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ APScheduler 3.x with a persistent SQLAlchemy job store, so a job's next run
 time survives restarts: a run that fell due while the scheduler was down runs
 once when it comes back (coalesced), never several times and never silently
 dropped. Jobs come from ``build_jobs`` (one crawl job per site from the sites
-file; other features add builders to ``JOB_BUILDERS``). Each crawl runs in a
-child process (``crawler/child.py``) with a time limit; one crawl per site at a
-time, at most ``--max-crawls`` at once, with jitter so sites don't start together.
+file; other features add builders to ``JOB_BUILDERS``). Each site's crawl runs in
+one of a few crawl processes that serve many sites at once (``crawler/child.py``,
+``crawler/crawlpool.py``) with a time limit; one crawl per site at a time, at most
+``--max-crawls`` at once (``--sites-per-process`` each), with jitter so sites
+don't start together.
 
 SIGTERM/SIGINT stop it cleanly (exit 0): no new runs start, running crawls are
 asked to stop and their runs are recorded. The sites file is re-read when it
@@ -43,7 +45,9 @@ class SchedulerConfig:
     index_url: str | None = None
     jobstore_url: str | None = None
     timezone: str = DEFAULT_TIMEZONE
-    max_crawls: int = 2                  # crawls at once, all sites together
+    max_crawls: int = 100                # site crawls at once, all processes together
+    sites_per_process: int = 50          # site crawls one crawl process serves at once (crawler/crawlpool.py)
+    recycle_after: int = 500             # site runs before a crawl process is replaced by a fresh one
     time_limit: float = 3600.0           # seconds per crawl
     reload_every: float = 5.0            # seconds between checks of the sites file
     jitter: float | None = None          # seconds; None: 10% of the interval, at most MAX_JITTER
@@ -158,6 +162,9 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
 
     from crawler.child import RUNNING
     from crawler.scheduling import SitesFileWatcher
+
+    processes = -(-config.max_crawls // config.sites_per_process)
+    RUNNING.configure(processes, min(config.sites_per_process, config.max_crawls), config.recycle_after)
     from crawler.sites import SitesFileError
     from index import IndexURLError, StorageError, open_index
 
@@ -184,8 +191,9 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
         return 2
     try:
         scheduler.resume()
-        logger.info("scheduler running: %d jobs, at most %d crawls at once, jobs in %s (time zone %s)",
-                    len(specs), config.max_crawls, config.resolved_jobstore(), config.timezone)
+        logger.info("scheduler running: %d jobs, at most %d crawls at once in %d crawl processes, "
+                    "jobs in %s (time zone %s)", len(specs), config.max_crawls, RUNNING.processes,
+                    config.resolved_jobstore(), config.timezone)
         for job in scheduler.get_jobs():
             logger.info("  %s: next run %s", job.name, show(job.next_run_time))
         while not stop.wait(config.reload_every):
@@ -198,7 +206,7 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
             except SitesFileError as exc:
                 logger.error("sites file changed but cannot be used, keeping the previous schedule: %s", exc)
     finally:
-        logger.info("stopping: no new runs; %d crawls running", RUNNING.count())
+        logger.info("stopping: no new runs; %d crawl processes running", RUNNING.count())
         scheduler.pause()
         RUNNING.stop_all(config.stop_wait)
         # Wait for the job threads (they record the stopped runs), then close the job store.
@@ -226,19 +234,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timezone", default=(os.environ.get("NEWSMON_TZ") or "").strip()
                         or os.environ.get("NEWSMON_TIMEZONE") or zone_name(),
                         help="time zone of cron schedules (default NEWSMON_TZ, else %(default)s)")
-    parser.add_argument("--max-crawls", type=int, default=2, help="crawls running at once (default 2)")
+    parser.add_argument("--max-crawls", type=int, default=100,
+                        help="site crawls running at once, all crawl processes together (default 100)")
     parser.add_argument("--time-limit", type=float, default=3600.0, help="seconds per crawl (default 3600)")
     parser.add_argument("--jitter", type=float, default=None,
                         help=f"seconds of random delay per run (default 10%% of the interval, at most {MAX_JITTER:g})")
     parser.add_argument("--reload-every", type=float, default=5.0, help="seconds between sites file checks")
+    parser.add_argument("--sites-per-process", type=int, default=50,
+                        help="site crawls one crawl process runs at once (default 50; processes = "
+                             "max-crawls / this, rounded up)")
+    parser.add_argument("--recycle-after", type=int, default=500,
+                        help="site runs after which a crawl process is replaced by a fresh one (default 500)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also show APScheduler's and Scrapy's logs")
     args = parser.parse_args(argv)
     # The daemon's log carries dates, in the users' time zone (NEWSMON_TZ) like every time shown.
     configure_logging(args.verbose, datefmt="%Y-%m-%d %H:%M:%S")
     if not args.verbose:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    if args.max_crawls < 1:
-        parser.error("--max-crawls must be at least 1")
+    for name in ("max_crawls", "sites_per_process", "recycle_after"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
     try:
         from zoneinfo import ZoneInfo
         ZoneInfo(args.timezone)
@@ -252,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = SchedulerConfig(sites_file=args.sites, index_url=args.index, jobstore_url=args.jobstore,
                              timezone=args.timezone, max_crawls=args.max_crawls, time_limit=args.time_limit,
+                             sites_per_process=args.sites_per_process, recycle_after=args.recycle_after,
                              jitter=args.jitter, reload_every=args.reload_every)
     stop = threading.Event()
 

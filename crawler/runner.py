@@ -136,6 +136,19 @@ def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_setti
     started = time.monotonic()
     process.crawl(crawler, sites=sites, max_list_depth=settings.getint("NEWSMON_MAX_LIST_DEPTH", 6))
     process.start()
+    totals, per_site, finish_reason, message = crawl_outcome(crawler)
+    names = [s.name for s in sites]
+    runs = record_crawl(settings.get("NEWSMON_INDEX"), run, iso(utc_now()), per_site, names, finish_reason,
+                        message=message or None)
+    after_runs(settings.get("NEWSMON_INDEX"), runs)     # a site turned failing or blocked: one alert
+    stats = crawler.stats.get_stats()
+    return CrawlSummary(totals=totals, per_site=per_site, sites=names, elapsed=time.monotonic() - started,
+                        finish_reason=finish_reason, runs=runs, storage_error=str(stats.get(STORAGE_ERROR_STAT) or ""),
+                        missing_extractor=str(stats.get(MISSING_EXTRACTOR_STAT) or ""))
+
+
+def crawl_outcome(crawler) -> tuple[dict, dict, str, str]:
+    """A finished crawler's counts (totals, per site), finish reason and failure message."""
     stats = crawler.stats.get_stats()
     totals, per_site = read_counts(stats)
     finish_reason = str(stats.get("finish_reason", ""))
@@ -145,10 +158,26 @@ def run_crawl(sites: list[SiteConfig], index_url: str | None = None, extra_setti
     missing_extractor = str(stats.get(MISSING_EXTRACTOR_STAT) or "")
     if missing_extractor:
         finish_reason = "missing_extractor"
-    names = [s.name for s in sites]
-    runs = record_crawl(settings.get("NEWSMON_INDEX"), run, iso(utc_now()), per_site, names, finish_reason,
-                        message=storage_error or missing_extractor or None)
-    after_runs(settings.get("NEWSMON_INDEX"), runs)     # a site turned failing or blocked: one alert
-    return CrawlSummary(totals=totals, per_site=per_site, sites=names, elapsed=time.monotonic() - started,
-                        finish_reason=finish_reason, runs=runs, storage_error=storage_error,
-                        missing_extractor=missing_extractor)
+    return totals, per_site, finish_reason, storage_error or missing_extractor
+
+
+# What a site run has to show for itself besides exceptions (its pages stored or known).
+_STORED = ("articles_indexed", "spam_quarantined", "not_modified", "unchanged_skipped")
+
+
+def record_site_run(crawler, site: str, run: RunInfo) -> list[dict]:
+    """Record the run of a crawler that crawled one site (``crawler/sitebatch.py``).
+
+    Besides ``record_crawl``'s rules, a run whose pages raised in the pipelines or
+    the spider and stored nothing is "failed" (finish reason ``page_exceptions``):
+    the site's pages break the crawl, which a monitoring team must hear about."""
+    _totals, per_site, finish_reason, message = crawl_outcome(crawler)
+    counts = per_site.get(site, {})
+    raised = counts.get("errors/pipeline_exception", 0) + counts.get("errors/spider_exception", 0)
+    if raised and finish_reason == "finished" and not any(counts.get(k) for k in _STORED):
+        finish_reason = "page_exceptions"
+        message = f"{raised} 个页面在处理时抛出异常，没有文章入库"
+    index_url = crawler.settings.get("NEWSMON_INDEX")
+    runs = record_crawl(index_url, run, iso(utc_now()), per_site, [site], finish_reason, message=message or None)
+    after_runs(index_url, runs)
+    return runs
