@@ -45,11 +45,8 @@ def alert_jobs(config, sites) -> list:
     except WatchError as exc:
         raise SitesFileError(str(exc)) from None
     if watches:
-        index = open_index(config.index_url)
-        try:
+        with open_index(config.index_url) as index:
             WatchStore(index).sync(watches)
-        finally:
-            index.close()
     return [JobSpec(id="alerts:deliver", func="monitor.alerts:deliver_pending_job",
                     trigger=IntervalTrigger(seconds=DELIVERY_INTERVAL),
                     name=f"deliver queued alerts every {DELIVERY_INTERVAL}s",

@@ -32,7 +32,7 @@ from scrapy.exceptions import NotConfigured
 
 from netsafety.counters import count
 from monitor.clock import show
-from pipelines.dedup import article_id, canonical_url
+from index.identity import article_id, canonical_url
 
 logger = logging.getLogger("newsmon.crawl")
 

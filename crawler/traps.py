@@ -5,7 +5,7 @@ link, so the per-site page budget is spent on distinct pages only.
 
 * one page, one URL: session ids (``;jsessionid=``, ``PHPSESSID=``...), ``?page=1``,
   print switches and tracking parameters go; what is left is keyed by
-  ``pipelines.dedup.canonical_url`` (the index's own notion of "the same page",
+  ``index.identity.canonical_url`` (the index's own notion of "the same page",
   so there is one normalizer) and a key is scheduled once per run;
 * traps refused with a reason: calendars (``?date=``/``year=``/``month=``,
   ``/calendar/``), search result pages (``?q=``, ``keyword=``...), pagination past
@@ -23,7 +23,7 @@ from collections import Counter
 from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pipelines.dedup import canonical_url
+from index.identity import canonical_url
 
 SESSION_PARAMS = frozenset({
     "jsessionid", "phpsessid", "sessionid", "session_id", "sessid", "sid", "aspsessionid",

@@ -8,71 +8,26 @@ context manager: ``with open_index(url) as index:`` closes it however the block 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
 from index.base import ArticleRecord, IndexBackend, Quarantined
-from index.errors import StorageBusy, StorageError
+from index.errors import IndexMissing, IndexURLError, StorageBusy, StorageError, missing_index
 from index.query import Query, QuerySyntaxError, parse_query
+from index.sqlite import open_sqlite, sqlite_path
 
 DEFAULT_INDEX_URL = "sqlite:///data/newsmon.db"
 INDEX_ENV = "NEWSMON_INDEX"
 
 
-class IndexURLError(ValueError):
-    """An ``--index`` / ``NEWSMON_INDEX`` value that names no usable backend."""
-
-
-class IndexMissing(IndexURLError):
-    """A command that only reads named an index that does not exist (``create=False``):
-    it says so rather than creating an empty one and answering "no match"."""
-
-
-def missing_index(url: str, where: str) -> IndexMissing:
-    return IndexMissing(f"没有找到索引 {url}：{where}。请检查 --index 或 NEWSMON_INDEX，"
-                        "或先运行 newsmon crawl 建立索引")
-
-
-def sqlite_path(url: str) -> Path:
-    """The file of a ``sqlite:///`` URL: sqlite:///relative/path.db -> "relative/path.db",
-    sqlite:////abs/path.db -> "/abs/path.db" (SQLAlchemy's convention: three slashes, then the path)."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
-        raise IndexURLError(f"bad SQLite index URL {url!r}: use sqlite:///relative/path.db "
-                            "or sqlite:////absolute/path.db")
-    return Path(url[len(prefix):])
-
-
-def _open_sqlite(url: str, create: bool = True) -> IndexBackend:
-    from index.sqlite import SQLiteIndex
-
-    path = sqlite_path(url)
-    if not create and not path.is_file():
-        raise missing_index(url, f"文件 {path.resolve()} 不存在")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:        # e.g. a read-only mount: one line, not a traceback
-        from index.errors import os_error
-        raise os_error(exc, path.parent) from exc
-    return SQLiteIndex(path)
-
-
 def _open_elasticsearch(url: str, create: bool = True) -> IndexBackend:
-    from index.elasticsearch import ElasticsearchIndex
-
-    index = ElasticsearchIndex(url, create=create)
-    if not create:
-        try:
-            index.require()          # a reader needs the server now: one line naming the URL
-        except BaseException:
-            index.close()
-            raise
-    return index
+    # Imported when named: the Elasticsearch client is not loaded by SQLite users.
+    from index.elasticsearch import open_elasticsearch
+    return open_elasticsearch(url, create=create)
 
 
 INDEX_SCHEMES: dict[str, Callable[..., IndexBackend]] = {
-    "sqlite": _open_sqlite,
+    "sqlite": open_sqlite,
     "http": _open_elasticsearch,
     "https": _open_elasticsearch,
 }
@@ -104,4 +59,4 @@ def replay_spool(url: str | None = None):
 
 __all__ = ["ArticleRecord", "IndexBackend", "IndexMissing", "IndexURLError", "Quarantined", "Query",
            "QuerySyntaxError", "StorageBusy", "StorageError", "open_index", "parse_query", "replay_spool",
-           "INDEX_SCHEMES"]
+           "INDEX_SCHEMES", "DEFAULT_INDEX_URL", "INDEX_ENV", "missing_index", "sqlite_path"]

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol, runtime_checkable
+from typing import Callable, Iterator, Protocol, runtime_checkable
 
 from index.query import Query
 from index.state import StateStore
-
-if TYPE_CHECKING:
-    from index.story_search import StoryMatch
 
 
 @dataclass
@@ -71,6 +68,17 @@ class ArticleRecord:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StoryMatch:
+    """One matching story (``match_stories``; search pages: ``index/story_search.py``):
+    ``article_id`` is its first copy (in search order) that matches the query, whose
+    text gives the snippet; ``score`` ranks by relevance."""
+
+    story_id: str
+    article_id: str
+    score: float
 
 
 @dataclass

@@ -33,6 +33,20 @@ _OS_REASONS = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EROFS
 _NEARLY_FULL = 64 * 1024    # bytes free below which an I/O error is taken for a full disk
 
 
+class IndexURLError(ValueError):
+    """An ``--index`` / ``NEWSMON_INDEX`` value that names no usable backend."""
+
+
+class IndexMissing(IndexURLError):
+    """A command that only reads named an index that does not exist (``create=False``):
+    it says so rather than creating an empty one and answering "no match"."""
+
+
+def missing_index(url: str, where: str) -> IndexMissing:
+    return IndexMissing(f"没有找到索引 {url}：{where}。请检查 --index 或 NEWSMON_INDEX，"
+                        "或先运行 newsmon crawl 建立索引")
+
+
 class StorageError(RuntimeError):
     """The index cannot store (or read) what it was asked to; ``reason`` is one of
     ``disk_full``, ``read_only``, ``busy``, ``io``, ``corrupt``, ``cannot_open``."""

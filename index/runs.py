@@ -153,13 +153,10 @@ def _write(index_url: str | None, docs: list[dict], attempts: int = 3) -> None:
     from index import StorageBusy, StorageError, open_index
     for attempt in range(1, attempts + 1):
         try:
-            index = open_index(index_url)
-            try:
+            with open_index(index_url) as index:
                 for doc in docs:
                     record_run(index.state, doc)
-                return
-            finally:
-                index.close()
+            return
         except Exception as exc:  # noqa: BLE001 - the crawl's articles are safe (indexed or spooled)
             # a full disk or a read-only mount will not change in a second or two
             if attempt < attempts and not (isinstance(exc, StorageError) and not isinstance(exc, StorageBusy)):
@@ -174,13 +171,10 @@ def retire_site(index_url: str | None, site: str) -> None:
     """The site left the sites file: its history stays, but it is no longer expected to run."""
     from index import open_index
     try:
-        index = open_index(index_url)
-        try:
+        with open_index(index_url) as index:
             totals = index.state.get(SITE_KIND, site)
             if totals is not None:
                 index.state.put(SITE_KIND, site, {**totals, "retired": iso(utc_now())})
-        finally:
-            index.close()
     except Exception as exc:  # noqa: BLE001 - only the status page's "overdue" flag depends on it
         logger.warning("[%s] could not mark the site as removed from the schedule: %s", site, exc)
 
@@ -189,11 +183,8 @@ def get_run(index_url: str | None, site: str, info: RunInfo) -> dict | None:
     """The run document a crawl recorded, or None (also when the index cannot be read)."""
     from index import open_index
     try:
-        index = open_index(index_url)
-        try:
+        with open_index(index_url) as index:
             return index.state.get(RUN_KIND, run_key(site, info.started, info.run_id))
-        finally:
-            index.close()
     except Exception as exc:  # noqa: BLE001 - the caller records the run itself
         logger.warning("[%s] cannot read run %s back (%s)", site, info.run_id, exc)
         return None

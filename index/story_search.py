@@ -12,27 +12,13 @@ identically (Elasticsearch's BM25 would not match SQLite's).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from index.base import story_dict
+from index.base import IndexBackend, StoryMatch, story_dict
 from index.query import Query, make_snippet
-
-if TYPE_CHECKING:
-    from index.base import IndexBackend
 
 SORTS = ("date", "relevance")
 TITLE_WEIGHT = 3.0          # a term in the title says more about the story than one in the body
 LEAD_CHARS = 200            # a body hit this far in counts half as much as one at the start
-
-
-@dataclass(frozen=True)
-class StoryMatch:
-    """One matching story: ``article_id`` is its first copy (in search order) that
-    matches the query, whose text gives the snippet; ``score`` ranks by relevance."""
-
-    story_id: str
-    article_id: str
-    score: float
 
 
 @dataclass

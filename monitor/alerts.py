@@ -335,14 +335,11 @@ def deliver_pending_job(index_url: str | None = None) -> str:
     backlog once it settled (``monitor.backlog``), send what is due, close."""
     from index import open_index
     from monitor.alert_policy import prune_quota
-    index = open_index(index_url)
-    try:
+    with open_index(index_url) as index:
         flush_backlog(index)
         report = deliver_pending(index)
         prune_quota(index.state)
         prune_held(index.state, utc_now() - timedelta(days=8))     # digests look back 7 days at most
-    finally:
-        index.close()
     if report.sent or report.retried or report.dead:
         logger.info("alert delivery: %s", report)
     return str(report)

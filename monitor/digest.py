@@ -343,8 +343,5 @@ def daily_digest_job(index_url: str | None = None, digest: dict | None = None,
     then ``run_daily_digest`` on a freshly opened index."""
     from index import open_index
     settings = DigestSettings.from_config(digest, source) if digest else DigestSettings()
-    index = open_index(index_url)
-    try:
+    with open_index(index_url) as index:
         return run_daily_digest(index, settings=settings)
-    finally:
-        index.close()

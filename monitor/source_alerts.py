@@ -108,11 +108,8 @@ def after_runs(index_url: str | None, runs: list[dict]) -> None:
         return
     from index import open_index
     try:
-        index = open_index(index_url)
-        try:
+        with open_index(index_url) as index:
             if notify_source_changes(index, sites):
                 deliver_pending(index, deadline=time.monotonic() + DELIVER_SECONDS)
-        finally:
-            index.close()
     except Exception as exc:  # noqa: BLE001 - a health notice must never fail a crawl's record
         logger.error("source health alerts not checked for %s: %s", ", ".join(sites), exc)

@@ -188,7 +188,7 @@ _KEY_SLICES = [(prefix, 16 * i, 16 * i + 16) for i, prefix in enumerate(_KEY_PRE
 class BandKeys(list):
     """Band key strings that also carry what they spell: ``values`` (the 64-bit
     band values, in key order) and ``prefixes`` (``b07``...). A backend that
-    indexes keys as integers (index/sqlite_dedup.py) uses them instead of parsing
+    indexes keys as integers (index/sqlite/dedup.py) uses them instead of parsing
     the hex back (~20 us an article). A plain list of the same strings means the
     same keys."""
 

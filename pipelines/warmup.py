@@ -1,6 +1,6 @@
 """Compile story clustering's numba kernels ahead of any crawl (``make install``).
 
-The kernels (``pipelines/minhash.py``, ``index/band_kernels.py``) compile on
+The kernels (``pipelines/minhash.py``, ``index/sqlite/band_kernels.py``) compile on
 first use and numba caches them beside the code. Compiling inside a crawl costs
 it ~7 s and ~150 MB of peak memory once, so installing runs this instead. It
 clusters a repost into a throwaway index, which compiles every specialization a
@@ -15,9 +15,10 @@ import tempfile
 import numpy as np
 
 from index import open_index
-from index.band_kernels import RecentKeys
+from index.sqlite.band_kernels import RecentKeys
 from index.base import ArticleRecord
-from pipelines.dedup import StoryClusterer, article_id, canonical_url, text_hash
+from index.identity import article_id, canonical_url
+from pipelines.dedup import StoryClusterer, text_hash
 from index.normalize import normalize_text
 
 
@@ -27,8 +28,7 @@ def compile_kernels(workdir: str) -> None:
     body = ("7月12日上午，宿城区召开激光产业园建设推进会，研究部署园区基础设施建设、"
             "重点项目招引和企业服务等工作。会议指出，激光产业园今年已签约项目12个，"
             "总投资38.6亿元。会议要求，各部门要压实责任，加快项目建设进度。")
-    index = open_index(f"sqlite:///{workdir}/kernels.db")
-    try:
+    with open_index(f"sqlite:///{workdir}/kernels.db") as index:
         clusterer = StoryClusterer(index)
         for n, (text, source) in enumerate([(body, ""), ("宿迁网讯：" + body, "宿城区")]):
             url = f"http://www.example{n}.gov.cn/art/2024/7/12/{n}.html"
@@ -40,8 +40,6 @@ def compile_kernels(workdir: str) -> None:
                 source=source)
             clusterer.assign(record)
             index.upsert_article(record)
-    finally:
-        index.close()
     table = RecentKeys(4096, 16)              # and the recent-keys table's growth
     table.add(np.frombuffer(np.arange(40, dtype="<i8").tobytes(), dtype="<i8"), 1, 0)
 

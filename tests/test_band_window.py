@@ -1,4 +1,4 @@
-"""The SQLite index's in-memory LSH view (index/band_window.py) answers like the
+"""The SQLite index's in-memory LSH view (index/sqlite/band_window.py) answers like the
 table it is built from: across processes, after edits, for days it had to load
 or had forgotten, and after its keys were merged into the sorted arrays."""
 from __future__ import annotations
@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import band_window, open_index
-from index.band_kernels import RecentKeys, info
+from index import open_index
+from index.sqlite import band_window
+from index.sqlite.band_kernels import RecentKeys, info
 from pipelines.dedup import StoryClusterer
 from pipelines.minhash import band_keys, shingle_hashes
 from test_index_contract import AI_PARK, FLOOD, LASER, make_record
@@ -34,8 +35,7 @@ def laser_on(day: str, n: int, text: str = LASER):
 
 def test_an_article_stored_by_another_process_is_found(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    mine = open_index(url)
-    try:
+    with open_index(url) as mine:
         first = laser_on("2024-07-12", 1)
         mine.upsert_article(first)
         mine.flush()
@@ -52,13 +52,10 @@ def test_an_article_stored_by_another_process_is_found(tmp_path):
         subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO)
         found = mine.find_by_lsh_bands(first.lsh_bands, since="2024-07-01")
         assert [r.url for r in found] == [first.url, laser_on("2024-07-13", 2).url]
-    finally:
-        mine.close()
 
 
 def test_an_edited_article_is_found_by_its_new_text_only(tmp_path):
-    index = open_index(f"sqlite:///{tmp_path / 'edit.db'}")
-    try:
+    with open_index(f"sqlite:///{tmp_path / 'edit.db'}") as index:
         page = laser_on("2024-07-12", 1)
         index.upsert_article(page)
         assert index.find_by_lsh_bands(page.lsh_bands, since="2024-07-01")
@@ -71,8 +68,6 @@ def test_an_edited_article_is_found_by_its_new_text_only(tmp_path):
         short = make_record(page.url, page.site, "通知", "详见附件。", "2024-07-12")
         index.upsert_article(short)
         assert index.find_by_lsh_bands(edited.lsh_bands, since="2024-07-01") == []
-    finally:
-        index.close()
 
 
 def test_older_days_are_loaded_when_asked_and_forgotten_days_come_back(tmp_path, monkeypatch):
@@ -172,8 +167,7 @@ def test_a_new_process_reads_only_the_days_it_needs(tmp_path):
     for n in range(300):
         writer.upsert_article(laser_on(f"2023-{1 + n % 12:02d}-{1 + n % 28:02d}", n, FLOOD + f"第{n}期"))
     writer.close()
-    reader = open_index(f"sqlite:///{path}")
-    try:
+    with open_index(f"sqlite:///{path}") as reader:
         fresh = laser_on("2024-07-12", 1000)
         assert reader.find_by_lsh_bands(fresh.lsh_bands, since="2024-06-12") == []
         # the view is current up to the newest row without having read the old
@@ -183,19 +177,17 @@ def test_a_new_process_reads_only_the_days_it_needs(tmp_path):
         assert [r.id for r in reader.find_by_lsh_bands(fresh.lsh_bands, since="2024-06-12")] == [fresh.id]
         window = reader._band_window
         assert len(window) == 1 and window.key_count() == len(fresh.lsh_bands)
-    finally:
-        reader.close()
 
 
 @pytest.mark.parametrize("start, undated", [(16, False), (1 << 16, False), (1 << 16, True)])
 def test_recent_table_finds_every_posting_as_it_grows(monkeypatch, start, undated):
-    """The recent keys' hash table (index/band_kernels.py) against a dict of
+    """The recent keys' hash table (index/sqlite/band_kernels.py) against a dict of
     lists: 500 seqs of 40 keys from a pool of 3,000 (so chains are long), looked
     up after every 50 seqs, the table growing from ``start`` postings. The answer
     is ranked like a brute-force count: most shared, earliest day, lowest rowid,
     also when some articles are undated (day 0: ranked by the slower path, as
     are queries of more than 63 keys)."""
-    from index.band_kernels import lookup
+    from index.sqlite.band_kernels import lookup
     monkeypatch.setattr(RecentKeys, "START", start)
     rng = np.random.default_rng(9)
     pool = rng.integers(-2**63, 2**63 - 1, 3000, dtype=np.int64)
@@ -227,7 +219,7 @@ def test_merging_sorted_keys_is_inserting_them():
     """The merge kernels place new sorted keys where ``np.searchsorted`` +
     ``np.insert`` would (the arrays a lookup's buckets are cut from stay sorted),
     with repeated keys, empty sides and keys at both ends."""
-    from index.band_kernels import merge_positions, merged
+    from index.sqlite.band_kernels import merge_positions, merged
     rng = np.random.default_rng(3)
     for size, new_size in [(0, 5), (5, 0), (0, 0), (40, 40), (1000, 300)]:
         old = np.sort(rng.integers(-30, 30, size))

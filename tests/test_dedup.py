@@ -9,7 +9,8 @@ import pytest
 
 from index import open_index
 from index.base import ArticleRecord
-from pipelines.dedup import StoryClusterer, article_id, canonical_url, text_hash
+from index.identity import article_id, canonical_url
+from pipelines.dedup import StoryClusterer, text_hash
 from index.normalize import normalize_text
 
 T2S = opencc.OpenCC("s2t")   # the tests write simplified text and derive traditional copies

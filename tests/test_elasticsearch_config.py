@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from index import IndexURLError, open_index
-from index.es_client import ESOptions, make_client, parse_url
+from index.elasticsearch.client import ESOptions, make_client, parse_url
 
 
 class FakeServer:
@@ -136,7 +136,7 @@ class FakeBulk(BaseHTTPRequestHandler):
 ])
 def test_bulk_retries_with_backoff_on_429_and_5xx(script, requests):
     from elasticsearch import Elasticsearch
-    from index.es_bulk import send_actions
+    from index.elasticsearch.bulk import send_actions
     FakeBulk.script, FakeBulk.seen = list(script), []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeBulk)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -154,7 +154,7 @@ def test_bulk_retries_with_backoff_on_429_and_5xx(script, requests):
 
 def test_bulk_gives_up_after_the_retries_and_says_how_far_it_got():
     from elasticsearch import Elasticsearch
-    from index.es_bulk import send_actions
+    from index.elasticsearch.bulk import send_actions
     FakeBulk.script, FakeBulk.seen = ["503"] * 10, []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeBulk)
     threading.Thread(target=server.serve_forever, daemon=True).start()

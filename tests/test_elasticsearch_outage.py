@@ -11,8 +11,8 @@ from elasticsearch import Elasticsearch
 
 from conftest import es_index_url, run_newsmon
 from index import IndexURLError, open_index, parse_query
-from index.es_client import IndexUnavailable
-from index.spool import Spool
+from index.elasticsearch.client import IndexUnavailable
+from index.elasticsearch.spool import Spool
 from tcp_proxy import TcpProxy
 from test_index_contract import FLOOD, LASER, make_record
 
@@ -140,7 +140,7 @@ def test_spool_replays_in_order_and_a_refused_document_is_logged_and_set_aside(p
 
 
 def _doc(record, title):
-    from index.es_mapping import article_doc
+    from index.elasticsearch.mapping import article_doc
     record.title = title
     return article_doc(record)
 
@@ -192,7 +192,7 @@ def test_open_index_errors_are_one_line(elasticsearch_node, fixture_sites, tmp_p
 
 
 def test_mapping_upgrade_reindexes_into_a_new_version_behind_the_alias(elasticsearch_node, tmp_path, monkeypatch):
-    from index.es_mapping import MAPPING_VERSION as v, ensure_indices
+    from index.elasticsearch.mapping import MAPPING_VERSION as v, ensure_indices
     monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path))
     url = es_index_url(elasticsearch_node)
     prefix = url.rsplit("/", 1)[1]
@@ -211,7 +211,7 @@ def test_mapping_upgrade_reindexes_into_a_new_version_behind_the_alias(elasticse
                         query={"match_phrase": {"search_text": "激 光 产 业 园"}})["count"] == 2
     with pytest.raises(IndexURLError, match=f"mapping v{v + 1}; this newsmon knows v{v}: upgrade newsmon"):
         open_index(url)
-    monkeypatch.setattr("index.es_mapping.MAPPING_VERSION", v + 2)
+    monkeypatch.setattr("index.elasticsearch.mapping.MAPPING_VERSION", v + 2)
     upgraded = open_index(url)                          # a newer newsmon upgrades at open
     assert list(client.indices.get_alias(name=f"{prefix}-quarantine")) == [f"{prefix}-quarantine-v{v + 2}"]
     assert upgraded.search(parse_query("激光 OR 防汛")) == before

@@ -10,7 +10,8 @@ from index import IndexURLError, open_index
 from index.base import ArticleRecord, IndexBackend, Quarantined, story_key
 from index.query import parse_query
 from index.story_search import search_page
-from pipelines.dedup import article_id, canonical_url, text_hash
+from index.identity import article_id, canonical_url
+from pipelines.dedup import text_hash
 from index.normalize import normalize_text
 
 EXPORT_KEYS = {"id", "url", "site", "title", "published", "text", "story_id", "canonical",

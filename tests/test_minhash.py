@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from benchmarks.dedup.corpus import generate
-from index.sqlite_dedup import band_ints
+from index.sqlite.dedup import band_ints
 from pipelines import minhash
 from index.normalize import dedup_codepoints, dedup_form, normalize_text
 

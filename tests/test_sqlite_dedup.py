@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from index import open_index
-from index.sqlite_dedup import band_int, band_ints
+from index.sqlite.dedup import band_int, band_ints
 from test_index_contract import LASER, make_record
 
 

@@ -21,9 +21,9 @@ from dataclasses import fields
 
 from elasticsearch import Elasticsearch, helpers
 
-from index import IndexURLError
+from index.errors import IndexURLError
 from index.base import ArticleRecord
-from index.es_state import STATE_MAPPING
+from index.elasticsearch.state import STATE_MAPPING
 
 logger = logging.getLogger("newsmon.index")
 

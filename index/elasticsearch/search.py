@@ -19,7 +19,7 @@ from typing import Iterator
 from elasticsearch import Elasticsearch
 
 from index.base import ArticleRecord, story_dict
-from index.es_mapping import record_from_doc, spaced
+from index.elasticsearch.mapping import record_from_doc, spaced
 from index.query import Query, make_snippet
 
 STORY_ORDER = [{"story_date": "desc"}, {"story_id": "asc"}, {"canonical": "desc"},

@@ -2,14 +2,14 @@
 
 ``lsh_bands`` is a keyword field. Each wanted key is a ``constant_score`` clause
 worth 1, so an article's score is the number of keys it shares, and the server
-returns the best first (then day, then id: ``index/sqlite_dedup.py``'s order),
+returns the best first (then day, then id: ``index/sqlite/dedup.py``'s order),
 so a capped lookup reads only ``limit`` documents however common a key is.
 """
 from __future__ import annotations
 
 from elasticsearch import Elasticsearch
 
-from index.es_search import iter_hits
+from index.elasticsearch.search import iter_hits
 
 RANK_ORDER = [{"_score": "desc"}, {"day": "asc"}, {"id": "asc"}]
 MAX_WINDOW = 10_000        # index.max_result_window

@@ -20,13 +20,13 @@
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sqlite3
+import threading
 
+from index.base import StoryMatch
 from index.query import Query
-from index.story_search import StoryMatch, relevance, relevance_from_positions
-
-if TYPE_CHECKING:
-    from index.sqlite import SQLiteIndex
+from index.sqlite.fts import fts_match_expression, substring_filters
+from index.story_search import relevance, relevance_from_positions
 
 VERIFY_BATCH = 500     # candidate texts read per query (well below SQLite's parameter limit)
 KEYS_INDEX = "articles_keys"
@@ -55,8 +55,6 @@ def candidate_sql(query: Query, *, sites: list[str] | None, regions: list[str] |
                   since: str | None, until: str | None, find: list[str] = ()) -> tuple[str, list]:
     """Keys of the candidate copies, in search order; with ``find``, also the 1-based
     position (0 = absent) of each of those terms in the title (``t<n>``) and text (``x<n>``)."""
-    from index.sqlite_fts import fts_match_expression, substring_filters
-
     match = fts_match_expression(query)
     where: list[str] = []
     params: list = []
@@ -90,15 +88,15 @@ def candidate_sql(query: Query, *, sites: list[str] | None, regions: list[str] |
     return sql, column_params + params
 
 
-def match_stories(index: SQLiteIndex, query: Query, *, sites: list[str] | None = None,
+def match_stories(conn: sqlite3.Connection, lock: threading.RLock, query: Query, *, sites: list[str] | None = None,
                   regions: list[str] | None = None, since: str | None = None,
                   until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
     """Matching stories in search order (see the module docstring); stop at ``limit``."""
     filters = {"sites": sites, "regions": regions, "since": since, "until": until}
-    with index._lock:
+    with lock:
         if limit:
-            return _first_matches(index._conn, query, filters, limit)
-        return _all_matches(index._conn, query, filters)
+            return _first_matches(conn, query, filters, limit)
+        return _all_matches(conn, query, filters)
 
 
 def _first_matches(conn, query: Query, filters: dict, limit: int) -> list[StoryMatch]:
@@ -144,10 +142,10 @@ def _all_matches(conn, query: Query, filters: dict) -> list[StoryMatch]:
     return list(matched.values())
 
 
-def site_regions(index: SQLiteIndex) -> dict[str, str | None]:
+def site_regions(conn: sqlite3.Connection, lock: threading.RLock) -> dict[str, str | None]:
     """Every site in the index with its region (the most recent one it was crawled with)."""
-    with index._lock:
-        rows = index._conn.execute(
+    with lock:
+        rows = conn.execute(
             "SELECT site, (SELECT region FROM articles r WHERE r.site = s.site AND r.region IS NOT NULL "
             "ORDER BY r.fetched_at DESC, r.id DESC LIMIT 1) AS region FROM (SELECT DISTINCT site FROM articles) s "
             "ORDER BY site").fetchall()

@@ -3,7 +3,7 @@
 ``ArticleRecord.lsh_bands`` are opaque strings (``b07:<16 hex>``); the article row
 keeps them as given (``articles.lsh_bands``, space-joined). For lookups each key
 is a 64-bit integer (``band_int``), and ``band_keys`` holds an article's integers
-packed in one row with its day (days since 0001-01-01). ``index/band_window.py``
+packed in one row with its day (days since 0001-01-01). ``index/sqlite/band_window.py``
 reads those rows into memory and answers ``candidates``; ``seq`` (never reused)
 orders the writes so it can pick up new and replaced rows, whoever wrote them.
 
@@ -24,8 +24,8 @@ from datetime import date
 
 import numpy as np
 
-from index.band_kernels import ranked_cut
-from index.band_window import BandWindow
+from index.sqlite.band_kernels import ranked_cut
+from index.sqlite.band_window import BandWindow
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS band_keys (

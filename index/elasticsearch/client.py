@@ -22,8 +22,8 @@ from urllib.parse import unquote, urlsplit
 from elasticsearch import (ApiError, AuthenticationException, AuthorizationException, Elasticsearch,
                            TransportError, UnsupportedProductError)
 
-from index import IndexURLError
-from index.es_mapping import DEFAULT_PREFIX
+from index.errors import IndexURLError
+from index.elasticsearch.mapping import DEFAULT_PREFIX
 
 SUPPORTED_MAJORS = (8, 9)       # the 8.x client speaks to both (compatibility headers)
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,100}$")

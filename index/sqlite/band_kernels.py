@@ -1,4 +1,4 @@
-"""Compiled parts of the band window (``index/band_window.py``).
+"""Compiled parts of the band window (``index/sqlite/band_window.py``).
 
 Keys applied since the last merge live in an open-addressing hash table held in
 numpy arrays (``RecentKeys``): a slot per distinct key, and a posting per

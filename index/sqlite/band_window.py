@@ -19,7 +19,7 @@ far below every recent lookup.
 Layout: the keys merged so far are three numpy arrays sorted by band (band,
 seq, and the seq's article and day packed in one int64: 24 bytes a key),
 bucketed by their top bits; keys applied since the last merge sit in a hash
-table (``index/band_kernels.py``) until there are ``MERGE_AT`` of them, then go
+table (``index/sqlite/band_kernels.py``) until there are ``MERGE_AT`` of them, then go
 in with one compiled O(n) merge of the sorted batch. A posting counts while its
 seq is its article's current one (``_seq_of``; checked only while a replaced
 row's postings are still in the arrays), so a lookup (one compiled call) needs
@@ -31,7 +31,7 @@ import sqlite3
 
 import numpy as np
 
-from index.band_kernels import DAY_BITS, RecentKeys, info, lookup, merge_positions, merged
+from index.sqlite.band_kernels import DAY_BITS, RecentKeys, info, lookup, merge_positions, merged
 
 MERGE_AT = 1_000_000      # keys in the recent table before they are merged into the sorted arrays
 FORGET_AFTER_DAYS = 30    # keep this many days below the lowest ``since`` recently asked

@@ -1,6 +1,6 @@
 """FTS5 side of the embedded index's search: how text is tokenized and how a query
 becomes an FTS5 MATCH (a superset of its matches) plus substring tests for the
-terms FTS tokens cannot narrow. ``index/sqlite.py`` and ``index/sqlite_search.py``
+terms FTS tokens cannot narrow. ``index/sqlite/backend.py`` and ``index/sqlite/search.py``
 use it; verification with ``Query.matches`` makes results exact.
 """
 from __future__ import annotations

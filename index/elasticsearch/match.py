@@ -10,7 +10,7 @@ steps over. A search page needs every matching story, so here:
 2. stories are verified in batches: the normalized text of each story's next
    unverified candidate is read with one ``mget`` per round, and the first copy
    that passes ``Query.matches`` represents the story -- the same copy, and so
-   the same result and order, as ``SQLiteIndex`` (``index/sqlite_search.py``).
+   the same result and order, as ``SQLiteIndex`` (``index/sqlite/search.py``).
 """
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from typing import Iterator
 
 from elasticsearch import Elasticsearch
 
-from index.es_search import STORY_ORDER, candidate_query, iter_hits
+from index.base import StoryMatch
+from index.elasticsearch.search import STORY_ORDER, candidate_query, iter_hits
 from index.query import Query
-from index.story_search import StoryMatch, relevance
+from index.story_search import relevance
 
 VERIFY_BATCH = 500          # stories verified per round of mget
 KEY_PAGE = 5000             # candidate keys per search_after page

@@ -28,16 +28,17 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
-from index import sqlite_dedup
-from index.band_window import BandWindow
-from index.base import ArticleRecord, ClosesOnExit, Quarantined, founder_prefix, order_copies
+from index.base import ArticleRecord, ClosesOnExit, Quarantined, StoryMatch, founder_prefix, order_copies
 from index.errors import StorageError, guarded, sqlite_error
 from index.query import Query
-from index.sqlite_fts import fts_text
-from index.state import SQLiteState
-from index.story_search import StoryMatch, build_stories
+from index.sqlite import dedup as band_keys
+from index.sqlite import search as matching
+from index.sqlite.band_window import BandWindow
+from index.sqlite.fts import fts_text
+from index.sqlite.state import SQLiteState
+from index.story_search import build_stories
 
-SCHEMA_VERSION = 3          # v3: one packed row of band keys per article (index/sqlite_dedup.py)
+SCHEMA_VERSION = 3          # v3: one packed row of band keys per article (index/sqlite/dedup.py)
 AUTOCOMMIT_EVERY = 500
 _SQL_PARAM_CHUNK = 500     # stay well below SQLite's bound-parameter limit
 
@@ -57,7 +58,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
 CREATE INDEX IF NOT EXISTS articles_site_url ON articles(site, url, id);
 CREATE INDEX IF NOT EXISTS articles_day ON articles(day);
--- Search keys without touching the rows (their texts sit in overflow pages): index/sqlite_search.py
+-- Search keys without touching the rows (their texts sit in overflow pages): index/sqlite/search.py
 CREATE INDEX IF NOT EXISTS articles_keys ON articles(story_id, canonical, sort_date, id, day, site, region);
 CREATE TABLE IF NOT EXISTS quarantine (
     url TEXT PRIMARY KEY, site TEXT NOT NULL, reason TEXT NOT NULL,
@@ -145,7 +146,7 @@ class SQLiteIndex(ClosesOnExit):
         # 64 MiB page cache (default 2 MiB): dedup looks up ~40 band keys per
         # article in an index that grows with the corpus.
         self._conn.execute("PRAGMA cache_size=-65536")
-        self._conn.executescript(_SCHEMA + sqlite_dedup.SCHEMA)
+        self._conn.executescript(_SCHEMA + band_keys.SCHEMA)
         if "attachments" not in {row[1] for row in self._conn.execute("PRAGMA table_info(articles)")}:
             # an index made before attachments were read: additive, no version change
             self._conn.execute("ALTER TABLE articles ADD COLUMN attachments TEXT NOT NULL DEFAULT ''")
@@ -157,7 +158,7 @@ class SQLiteIndex(ClosesOnExit):
             raise RuntimeError(f"{self.path} has index schema v{version}; this newsmon knows "
                                f"v{SCHEMA_VERSION}: upgrade newsmon")
         elif version < SCHEMA_VERSION:
-            sqlite_dedup.migrate(self._conn)
+            band_keys.migrate(self._conn)
             # (story_id, canonical) is the start of articles_keys: a second copy of
             # it only cost every write a random index insert
             self._conn.execute("DROP INDEX IF EXISTS articles_story")
@@ -179,7 +180,7 @@ class SQLiteIndex(ClosesOnExit):
                   record.author, record.column, record.story_id, int(record.canonical))
         sort_date = record.published or record.fetched_at or ""
         new_fts = fts_text(record.match_text)
-        bands = sqlite_dedup.joined(record.lsh_bands)
+        bands = band_keys.joined(record.lsh_bands)
         attachments = json.dumps(record.attachments, ensure_ascii=False) if record.attachments else ""
         with self._lock:
             old = self._conn.execute(
@@ -203,7 +204,7 @@ class SQLiteIndex(ClosesOnExit):
                     (rowid, old_fts))
             self._conn.execute("INSERT INTO articles_fts(rowid, body) VALUES (?, ?)",
                                (rowid, new_fts))
-            sqlite_dedup.store(self._conn, rowid, sort_date[:10], record.lsh_bands,
+            band_keys.store(self._conn, rowid, sort_date[:10], record.lsh_bands,
                                replacing=old is not None, window=self._band_window)
             self._wrote()
         return old is None
@@ -308,7 +309,7 @@ class SQLiteIndex(ClosesOnExit):
             # a few rows more than ``limit`` when ties cross the cut: reading them
             # costs less than the query for their ids (~50 us at 1M articles)
             ranked = {article: (-shared, day) for article, shared, day
-                      in sqlite_dedup.candidates(self._conn, self._band_window, bands, since, limit,
+                      in band_keys.candidates(self._conn, self._band_window, bands, since, limit,
                                                  min_shared, whole_ties=_TIES_READ)}
             rows: list[sqlite3.Row] = []
             for chunk in _chunks(list(ranked)):
@@ -352,7 +353,7 @@ class SQLiteIndex(ClosesOnExit):
         Filters apply to the matching copies: a story is returned when one of its
         copies matches the query on a wanted site within since..until (inclusive
         days of the published date, else the fetch date); ``copies`` always lists
-        the whole story. How candidates are found and verified: ``index/sqlite_search.py``."""
+        the whole story. How candidates are found and verified: ``index/sqlite/search.py``."""
         matches = self.match_stories(query, sites=sites, since=since, until=until, limit=limit)
         return build_stories(self, matches, query)
 
@@ -360,14 +361,12 @@ class SQLiteIndex(ClosesOnExit):
     def match_stories(self, query: Query, *, sites: list[str] | None = None,
                       regions: list[str] | None = None, since: str | None = None,
                       until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
-        from index.sqlite_search import match_stories
-        return match_stories(self, query, sites=sites, regions=regions, since=since, until=until,
-                             limit=limit)
+        return matching.match_stories(self._conn, self._lock, query, sites=sites, regions=regions,
+                                      since=since, until=until, limit=limit)
 
     @guarded
     def site_regions(self) -> dict[str, str | None]:
-        from index.sqlite_search import site_regions
-        return site_regions(self)
+        return matching.site_regions(self._conn, self._lock)
 
     def export(self) -> Iterator[dict]:
         """Export lines ordered by site, then URL. Read in keyset pages so the lock

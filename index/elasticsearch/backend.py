@@ -11,39 +11,39 @@ confirmed goes to the on-disk ``Spool`` in order, the crawl goes on (dedup then
 sees only the overlay), and the spool is replayed first thing when the server is
 back: at the next open, the next flush, or ``newsmon index replay``.
 
-Searching is ``index/es_search.py``; the story fields that span copies are kept
-right by ``_story_fixes`` at every flush and replay.
+Whether the server is up is ``link.py``'s; searching is ``search.py`` and
+``match.py``; the story fields that span copies are kept right by
+``story_fields.py`` at every flush and replay.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import threading
-import time
 from dataclasses import asdict
 from typing import Callable, Iterator
 
-from elastic_transport import TlsError
 from elasticsearch import NotFoundError
 
-from index import IndexURLError, es_dedup, missing_index
 from index.base import ArticleRecord, ClosesOnExit, Quarantined, founder_prefix, order_copies
+from index.elasticsearch import dedup as band_keys
+from index.elasticsearch import match
+from index.elasticsearch.bulk import send_actions
+from index.elasticsearch.client import ESOptions, ReplayResult, is_down as _is_down, short_reason
+from index.elasticsearch.link import ClusterLink
+from index.elasticsearch.mapping import alias_name, article_doc, record_from_doc, sort_date
+from index.elasticsearch.overlay import Overlay
+from index.elasticsearch.search import all_docs, iter_hits, search_stories
+from index.elasticsearch.spool import Spool
+from index.elasticsearch.state import ElasticsearchState
+from index.elasticsearch.story_fields import StoryFields
 from index.errors import os_error
-from index.es_bulk import send_actions
-from index.es_client import (ESOptions, ReplayResult, is_down as _is_down, make_client, parse_url,
-                             server_version, short_reason, unreachable)
-from index.es_mapping import (STORY_FIELDS, alias_name, article_doc, ensure_indices, fix_story_fields,
-                              rebuild_doc, record_from_doc, sort_date)
-from index.es_overlay import Overlay
-from index.es_state import ElasticsearchState
-from index.es_search import all_docs, iter_hits, search_stories
 from index.query import Query
-from index.spool import Spool
 
 logger = logging.getLogger("newsmon.index")
 
 _KNOWN_CACHE = 10_000
-_UNREFRESHED_MAX = 50_000   # a bulk load refreshes this often, bounding what _unrefreshed holds
+_UNREFRESHED_MAX = 50_000   # a bulk load refreshes this often, bounding what StoryFields holds
 
 
 class ElasticsearchIndex(ClosesOnExit):
@@ -52,37 +52,25 @@ class ElasticsearchIndex(ClosesOnExit):
     local_lsh_lookups = False
 
     def __init__(self, url: str, options: ESOptions | None = None, create: bool = True):
-        self.create = create        # False: a reader; indices that do not exist are an error, not made
-        self.conn = parse_url(url)
         self.options = options or ESOptions.from_env()
-        self.client = make_client(self.conn, self.options)
-        self.articles = alias_name(self.conn.prefix, "articles")
-        self.quarantine_index = alias_name(self.conn.prefix, "quarantine")
-        self.state = ElasticsearchState(self.client, alias_name(self.conn.prefix, "state"), self._require)
+        self.link = ClusterLink(url, self.options, create=create, on_ready=self._reached,
+                                on_refresh=lambda: self.stories.refreshed())
+        self.conn, self.client = self.link.conn, self.link.client
+        self.articles, self.quarantine_index = self.link.articles, self.link.quarantine_index
+        self.state = ElasticsearchState(self.client, alias_name(self.conn.prefix, "state"), self.require)
         self.spool = Spool(self.options.spool_dir / f"{self.conn.spool_name}.jsonl")
         self.overlay = Overlay()
-        self.version: str | None = None
+        self.stories = StoryFields(self.client, self.articles)
         self._quarantine: dict[str, dict] = {}      # pending quarantine docs by id
-        self._touched_stories: set[str] = set()     # whose story_date may need fixing
-        self._session_stories: set[str] = set()     # stories of the documents sent since open
-        self._replaced: set[str] = set()            # pending ids that existed before (updates)
         self._on_durable: list[Callable[[], None]] = []   # commit_unit callbacks, run at the next flush
-        # Sent, not yet searchable: story -> {id: STORY_FIELDS} (what _story_fixes must see).
-        self._unrefreshed: dict[str, dict[str, dict]] = {}
-        self._unrefreshed_story: dict[str, str] = {}
-        self._dirty = False                         # something was sent since the last refresh
         self._known: dict[str, bool] = {}           # id -> exists, from recent reads
         self._written: set[str] | None = None       # ids written, when the index was empty at open
-        self._alias_of: dict[str, str] = {}
-        self._down_until = 0.0
-        self._last_error: Exception | None = None
         self.replayed = ReplayResult(0, 0, 0, str(self.spool.path))   # totals since open
-        self._ready = False
         self._closed = False
         self._lock = threading.RLock()
         with self._lock:
             try:
-                connected = self._connect()
+                connected = self.link.connect()
             except BaseException:
                 self.client.close()
                 raise
@@ -91,76 +79,13 @@ class ElasticsearchIndex(ClosesOnExit):
             elif self.spool.has_entries():
                 self._load_spool_into_overlay()
 
-    # -- connection state -------------------------------------------------------
+    def _reached(self, empty: bool) -> None:
+        if empty:           # only what this process writes exists: no lookups needed
+            self._written = set()
 
-    def _connect(self) -> bool:
-        """Check the server and create the indices; False (and spool mode) when unreachable."""
-        if self._ready:
-            return True
-        if time.monotonic() < self._down_until:
-            return False
-        try:
-            self.version = server_version(self.client, self.conn)
-            if not self.create and not self.client.indices.exists_alias(name=self.articles):
-                raise self._missing()
-            ensure_indices(self.client, self.conn.prefix)
-            for alias in (self.articles, self.quarantine_index):
-                for concrete in self.client.indices.get_alias(name=alias):
-                    self._alias_of[concrete] = alias
-            if self.client.count(index=self.articles)["count"] == 0:
-                self._written = set()
-        except TlsError as exc:
-            raise IndexURLError(f"TLS to {self.conn.url} failed ({exc.message}): for a private CA set "
-                                "NEWSMON_ES_CA_CERTS=/path/ca.pem") from None
-        except Exception as exc:  # noqa: BLE001 - sorted by _is_down: refusals propagate
-            if not _is_down(exc):
-                raise
-            self._mark_down(exc)
-            return False
-        self._ready = True
-        return True
-
-    def _mark_down(self, exc: Exception) -> None:
-        """Skip the server for ``retry_after`` seconds (writes spool, dedup reads the overlay)."""
-        self._last_error = exc
-        self._down_until = time.monotonic() + self.options.retry_after
-
-    def _read(self, fetch: Callable, default, search: bool = True):
-        """A lookup dedup makes: the server's answer, or ``default`` while it is down.
-        A search first refreshes if something was sent since (refreshes are lazy)."""
-        if not self._connect():
-            return default
-        try:
-            if search and self._dirty:
-                self.client.indices.refresh(index=[self.articles, self.quarantine_index])
-                self._dirty = False
-                self._unrefreshed.clear()
-                self._unrefreshed_story.clear()
-            return fetch()
-        except Exception as exc:  # noqa: BLE001
-            if not _is_down(exc):
-                raise
-            self._mark_down(exc)
-            return default
-
-    def _require(self) -> None:
+    def require(self) -> None:
         """Search and export need the server: a one-line error when it is not there."""
-        if not self._connect():
-            raise unreachable(self.conn, self._last_error or ConnectionError("down"))
-
-    require = _require
-
-    def _missing(self) -> IndexURLError:
-        """No newsmon index under this URL's prefix: say which prefixes the server has."""
-        try:
-            found = self.client.indices.get_alias(name="*-articles").body
-            others = sorted({alias.removesuffix("-articles") for entry in found.values()
-                             for alias in entry.get("aliases", {}) if alias.endswith("-articles")})
-        except Exception:  # noqa: BLE001 - only a hint (none there answers 404)
-            others = []
-        shown = "、".join(others[:10]) + ("…" if len(others) > 10 else "")
-        hint = f"（这台服务器上有的前缀：{shown}）" if others else ""
-        return missing_index(self.conn.url, f"服务器上没有 {self.articles}{hint}")
+        self.link.require()
 
     def _docs(self, query: dict) -> list[dict]:
         return all_docs(self.client, self.articles, query)
@@ -174,13 +99,13 @@ class ElasticsearchIndex(ClosesOnExit):
             return self._known[article_id]
         if self._written is not None:        # empty at open: only what we wrote exists
             return article_id in self._written
-        return bool(self._read(lambda: self.client.exists(index=self.articles, id=article_id).body, False,
-                               search=False))
+        return bool(self.link.read(lambda: self.client.exists(index=self.articles, id=article_id).body, False,
+                                   search=False))
 
     def _put(self, doc: dict) -> None:
         old = self.overlay.get(doc["id"])
         if old is not None and old["story_id"] != doc["story_id"]:
-            self._touched_stories.add(old["story_id"])
+            self.stories.touched.add(old["story_id"])
         self.overlay.put(doc)
         self._known[doc["id"]] = True
         if self._written is not None:
@@ -192,7 +117,7 @@ class ElasticsearchIndex(ClosesOnExit):
         with self._lock:
             existed = self._exists(record.id)
             if existed:
-                self._replaced.add(record.id)
+                self.stories.replaced.add(record.id)
             self._put(article_doc(record))
             return not existed
 
@@ -203,9 +128,9 @@ class ElasticsearchIndex(ClosesOnExit):
                 if article_id not in members:
                     record = self.get_article(article_id)
                     if record is not None:
-                        self._touched_stories.add(record.story_id)
+                        self.stories.touched.add(record.story_id)
                         members[article_id] = record
-            self._touched_stories.add(story_id)
+            self.stories.touched.add(story_id)
             for record in members.values():
                 record.story_id, record.canonical = story_id, record.id == canonical_id
                 self._put(article_doc(record))
@@ -219,42 +144,9 @@ class ElasticsearchIndex(ClosesOnExit):
                 + [{"_op_type": "index", "_index": self.quarantine_index, "_id": qid, "_source": q}
                    for qid, q in quarantine.items()])
 
-    def _story_fixes(self, docs: list[dict], every_story: bool = False) -> list[dict]:
-        """Index actions that keep the story fields spanning copies right before ``docs``
-        are sent (``fix_story_fields``). The stored copies come from a search plus
-        ``_unrefreshed`` (sent since the last refresh, so not searchable yet); the few
-        that must change are re-read whole (real-time ``mget``) and re-sent whole: a
-        partial update re-indexes from ``_source``, which lacks the search fields.
-
-        A new canonical copy of a story this session has not met starts its story (dedup
-        joins a new canonical copy to a stored story through ``set_story``, which marks
-        the story): not looked up. That is most of a crawl, and keeps bulk loads near
-        bare bulk speed. A replay (``every_story``) looks every story up."""
-        latest = {d["id"]: d for d in docs}
-        stories = sorted({d["story_id"] for d in latest.values()
-                          if every_story or not d["canonical"] or d["id"] in self._replaced
-                          or d["story_id"] in self._session_stories} | self._touched_stories)
-        self._session_stories.update(d["story_id"] for d in latest.values())
-        self._replaced.difference_update(latest)
-        wanted = set(stories)
-        stored = {i: d for story in wanted for i, d in self._unrefreshed.get(story, {}).items()}
-        for start in range(0, len(stories), 10_000):     # (no story: no request)
-            for hit in iter_hits(self.client, self.articles, {"terms": {"story_id": stories[start:start + 10_000]}},
-                                 [{"id": "asc"}], STORY_FIELDS):
-                stored.setdefault(hit["_id"], hit["_source"])
-        self._touched_stories.clear()
-        light = [{k: d[k] for k in STORY_FIELDS} for i, d in stored.items() if i not in latest]
-        changes = fix_story_fields(docs, light)
-        if not changes:
-            return []
-        found = self.client.mget(index=self.articles, ids=list(changes))["docs"]
-        return [{"_op_type": "index", "_index": self.articles, "_id": hit["_id"],
-                 "_source": rebuild_doc({**hit["_source"], **changes[hit["_id"]]})}
-                for hit in found if hit.get("found")]
-
     def _send(self, actions: list[dict], keep_rejected: bool = True):
         # chunk_docs above the batch size: a batch and the copies it re-sends go as one request.
-        result = send_actions(self.client, actions, alias_of=self._alias_of, chunk_docs=2 * self.options.batch_docs,
+        result = send_actions(self.client, actions, alias_of=self.link.alias_of, chunk_docs=2 * self.options.batch_docs,
                               chunk_bytes=self.options.batch_bytes, retries=self.options.retries,
                               backoff=self.options.backoff)
         for action, reason in result.rejected:
@@ -263,7 +155,7 @@ class ElasticsearchIndex(ClosesOnExit):
         if keep_rejected:     # (a replay hands them to Spool.drain, which holds the spool lock)
             self.spool.reject([{**action, "reason": reason} for action, reason in result.rejected])
         if result.handled < len(actions):
-            self._mark_down(ConnectionError(result.error or "bulk not confirmed"))
+            self.link.mark_down(ConnectionError(result.error or "bulk not confirmed"))
         return result
 
     def _spool_actions(self, actions: list[dict]) -> None:
@@ -273,7 +165,7 @@ class ElasticsearchIndex(ClosesOnExit):
             raise os_error(exc, self.spool.path) from exc
         self.overlay.spooled.update(a["_id"] for a in actions if a["_index"] == self.articles)
         logger.warning("Elasticsearch at %s not available (%s): spooled %d actions to %s, replayed "
-                       "when it is back", self.conn.url, short_reason(self._last_error or ConnectionError()),
+                       "when it is back", self.conn.url, short_reason(self.link.last_error or ConnectionError()),
                        len(actions), self.spool.path)
 
     def flush(self) -> None:
@@ -317,51 +209,44 @@ class ElasticsearchIndex(ClosesOnExit):
     def _send_docs(self, docs: list[dict], quarantine: dict[str, dict], refresh: bool) -> None:
         with self._lock:
             if not docs and not quarantine:
-                if self.spool.has_entries() and self._connect():
+                if self.spool.has_entries() and self.link.connect():
                     self.replay()
                 if refresh:
-                    self._refresh()      # what an earlier batch sent becomes searchable now
+                    self.link.refresh()      # what an earlier batch sent becomes searchable now
                 return
-            if not self._connect() or (self.spool.has_entries() and self.replay().remaining):
+            if not self.link.connect() or (self.spool.has_entries() and self.replay().remaining):
                 self._spool_actions(self._actions(docs, quarantine))
                 return
             try:
-                updates = self._story_fixes(docs)
+                updates = self.stories.fixes(docs)
             except Exception as exc:  # noqa: BLE001
                 if not _is_down(exc):
                     raise
-                self._mark_down(exc)
+                self.link.mark_down(exc)
                 updates = []
             actions = self._actions(docs, quarantine) + updates
-            result = self._send(actions) if self._ready and time.monotonic() >= self._down_until else None
+            result = self._send(actions) if self.link.up else None
             handled = result.handled if result else 0
             sent = [a["_source"] for a in actions[:handled] if a["_index"] == self.articles]
-            for doc in sent:    # (a copy moved to another story leaves its old one)
-                self._unrefreshed.get(self._unrefreshed_story.get(doc["id"]), {}).pop(doc["id"], None)
-                self._unrefreshed_story[doc["id"]] = doc["story_id"]
-                self._unrefreshed.setdefault(doc["story_id"], {})[doc["id"]] = {k: doc[k] for k in STORY_FIELDS}
+            self.stories.sent(sent)
             self.overlay.discard([d["id"] for d in sent])
-            self._dirty = self._dirty or handled > 0
+            self.link.dirty = self.link.dirty or handled > 0
             if handled < len(actions):
                 self._spool_actions(actions[handled:])
-            if refresh or len(self._unrefreshed_story) >= _UNREFRESHED_MAX:
-                self._refresh()
-
-    def _refresh(self) -> None:
-        if self._dirty:
-            self._read(lambda: None, None)          # _read refreshes first
+            if refresh or len(self.stories) >= _UNREFRESHED_MAX:
+                self.link.refresh()
 
     def replay(self) -> ReplayResult:
         """Send the spool, oldest first; what is delivered leaves it. Returns the
         totals since this index was opened (opening already replays)."""
         with self._lock:
-            self._require()
+            self.link.require()
 
             def deliver(entries: list[dict]) -> tuple[int, list[dict]]:
                 docs = [e["_source"] for e in entries       # (a malformed entry is left to the server)
                         if e.get("_op_type") == "index" and e.get("_index") == self.articles
                         and {"id", "story_id", "canonical", "sort_date"} <= set(e.get("_source") or ())]
-                actions = entries + self._story_fixes(docs, every_story=True)
+                actions = entries + self.stories.fixes(docs, every_story=True)
                 result = self._send(actions, keep_rejected=False)
                 handled = min(result.handled, len(entries))
                 rejected = [{**a, "reason": r} for a, r in result.rejected if a in entries[:handled]]
@@ -372,13 +257,13 @@ class ElasticsearchIndex(ClosesOnExit):
             except Exception as exc:  # noqa: BLE001
                 if not _is_down(exc):
                     raise
-                self._mark_down(exc)
+                self.link.mark_down(exc)
                 delivered, rejected, remaining = 0, 0, len(self.spool.read())
             if delivered:
-                self._dirty = True
+                self.link.dirty = True
                 logger.warning("replayed %d spooled actions into %s (%d rejected, %d still spooled)",
                                delivered, self.conn.url, rejected, remaining)
-                self._refresh()
+                self.link.refresh()
             if not remaining:
                 self.overlay.discard(list(self.overlay.spooled))
             self.replayed.delivered += delivered
@@ -423,7 +308,7 @@ class ElasticsearchIndex(ClosesOnExit):
                     return record_from_doc(self.client.get(index=self.articles, id=article_id)["_source"])
                 except NotFoundError:
                     return None
-            record = self._read(fetch, None, search=False)     # GET by id is real-time
+            record = self.link.read(fetch, None, search=False)     # GET by id is real-time
             if len(self._known) > _KNOWN_CACHE:
                 self._known.clear()
             self._known[article_id] = record is not None
@@ -431,7 +316,7 @@ class ElasticsearchIndex(ClosesOnExit):
 
     def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]:
         with self._lock:
-            stored = self._read(lambda: self._docs({"term": {"text_hash": text_hash}}), [])
+            stored = self.link.read(lambda: self._docs({"term": {"text_hash": text_hash}}), [])
             found = self._merged(stored, self.overlay.with_hash(text_hash))
         return sorted(found, key=lambda r: (sort_date(r), r.id))
 
@@ -445,22 +330,22 @@ class ElasticsearchIndex(ClosesOnExit):
             # The overlay's newer versions replace stored ones, so ask for enough
             # stored documents that ``limit`` remain after dropping replaced ones.
             size = None if limit is None else limit + len(self.overlay)
-            stored = self._read(lambda: es_dedup.stored_candidates(
+            stored = self.link.read(lambda: band_keys.stored_candidates(
                 self.client, self.articles, bands, since, size, min_shared), [])
             wanted = set(bands)
             buffered = [d for d in self.overlay.with_bands(bands) if (not since or d["day"] >= since[:10])
                         and len(wanted.intersection(d["lsh_bands"])) >= min_shared]
             docs = {d["id"]: d for d in stored if d["id"] not in self.overlay}
             docs.update({d["id"]: d for d in buffered})
-            return [record_from_doc(d) for d in es_dedup.rank(list(docs.values()), bands, limit)]
+            return [record_from_doc(d) for d in band_keys.rank(list(docs.values()), bands, limit)]
 
     def story_copies(self, story_id: str, *, full_text: bool = True) -> list[ArticleRecord]:
         with self._lock:       # full_text=False: the whole documents anyway
-            stored = self._read(lambda: self._docs({"term": {"story_id": story_id}}), [])
+            stored = self.link.read(lambda: self._docs({"term": {"story_id": story_id}}), [])
             copies = self._merged(stored, self.overlay.in_story(story_id))
             prefix = None if copies else founder_prefix(story_id)
             if prefix:         # a former id: the story is where the copy it names is now
-                named = [d for d in self.overlay.docs.values() if d["id"].startswith(prefix)] or self._read(
+                named = [d for d in self.overlay.docs.values() if d["id"].startswith(prefix)] or self.link.read(
                     lambda: self._docs({"prefix": {"id": prefix}}), [])
                 moved = next((d["story_id"] for d in named if d.get("story_id") not in ("", story_id)), None)
                 if moved:
@@ -469,14 +354,14 @@ class ElasticsearchIndex(ClosesOnExit):
 
     def quarantined(self) -> list[Quarantined]:
         self.flush()
-        self._require()
+        self.require()
         order = [{"fetched_at": "asc"}, {"url": "asc"}]
         return [Quarantined(**h["_source"])
                 for h in iter_hits(self.client, self.quarantine_index, {"match_all": {}}, order, True)]
 
     def count_articles(self) -> int:
         self.flush()
-        self._require()
+        self.require()
         return self.client.count(index=self.articles)["count"]
 
     # -- search and export --------------------------------------------------------------
@@ -485,29 +370,27 @@ class ElasticsearchIndex(ClosesOnExit):
                until: str | None = None, limit: int | None = 20) -> list[dict]:
         """Stories newest first, each once, exactly as ``SQLiteIndex.search`` returns them."""
         self.flush()
-        self._require()
+        self.require()
         return search_stories(self.client, self.articles, query, sites=sites, since=since, until=until,
                               limit=limit)
 
     def match_stories(self, query: Query, *, sites: list[str] | None = None, regions: list[str] | None = None,
                       since: str | None = None, until: str | None = None, limit: int | None = None) -> list:
-        """Every matching story in search order, for a search page (``index/es_match.py``)."""
-        from index import es_match
+        """Every matching story in search order, for a search page (``index/elasticsearch/match.py``)."""
         self.flush()
-        self._require()
-        return es_match.match_stories(self.client, self.articles, query, sites=sites, regions=regions,
+        self.require()
+        return match.match_stories(self.client, self.articles, query, sites=sites, regions=regions,
                                       since=since, until=until, limit=limit)
 
     def site_regions(self) -> dict[str, str | None]:
-        from index import es_match
         self.flush()
-        self._require()
-        return es_match.site_regions(self.client, self.articles)
+        self.require()
+        return match.site_regions(self.client, self.articles)
 
     def export(self) -> Iterator[dict]:
         """Export lines ordered by site, then URL (then id), like the SQLite backend."""
         self.flush()
-        self._require()
+        self.require()
         order = [{"site": "asc"}, {"url": "asc"}, {"id": "asc"}]
         for hit in iter_hits(self.client, self.articles, {"match_all": {}}, order, True, page=500):
             yield record_from_doc(hit["_source"]).export_dict()

@@ -1,0 +1,76 @@
+"""Story fields that span copies (``STORY_FIELDS``: canonical copy, story date), kept
+right on the Elasticsearch side as copies are sent.
+
+Before a batch goes, ``fixes`` finds the stored copies of its stories whose fields
+must change (``fix_story_fields``) and returns index actions re-sending them whole.
+Copies sent but not refreshed yet are not searchable, so ``sent`` remembers their
+fields until the next refresh (``refreshed``).
+"""
+from __future__ import annotations
+
+from elasticsearch import Elasticsearch
+
+from index.elasticsearch.mapping import STORY_FIELDS, fix_story_fields, rebuild_doc
+from index.elasticsearch.search import iter_hits
+
+_TERMS_PER_QUERY = 10_000
+
+
+class StoryFields:
+    def __init__(self, client: Elasticsearch, articles: str):
+        self.client = client
+        self.articles = articles
+        self.touched: set[str] = set()      # stories whose story date may need fixing
+        self.replaced: set[str] = set()     # pending ids that existed before (updates)
+        self._session: set[str] = set()     # stories of the documents sent since open
+        # Sent, not yet searchable: story -> {id: STORY_FIELDS}, and each id's story.
+        self._unrefreshed: dict[str, dict[str, dict]] = {}
+        self._unrefreshed_story: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        """Copies sent since the last refresh."""
+        return len(self._unrefreshed_story)
+
+    def fixes(self, docs: list[dict], every_story: bool = False) -> list[dict]:
+        """Index actions that keep the story fields spanning copies right before ``docs``
+        are sent (``fix_story_fields``). The stored copies come from a search plus the
+        copies sent since the last refresh; the few that must change are re-read whole
+        (real-time ``mget``) and re-sent whole: a partial update re-indexes from
+        ``_source``, which lacks the search fields.
+
+        A new canonical copy of a story this session has not met starts its story (dedup
+        joins a new canonical copy to a stored story through ``set_story``, which marks
+        the story): not looked up. That is most of a crawl, and keeps bulk loads near
+        bare bulk speed. A replay (``every_story``) looks every story up."""
+        latest = {d["id"]: d for d in docs}
+        stories = sorted({d["story_id"] for d in latest.values()
+                          if every_story or not d["canonical"] or d["id"] in self.replaced
+                          or d["story_id"] in self._session} | self.touched)
+        self._session.update(d["story_id"] for d in latest.values())
+        self.replaced.difference_update(latest)
+        stored = {i: d for story in stories for i, d in self._unrefreshed.get(story, {}).items()}
+        for start in range(0, len(stories), _TERMS_PER_QUERY):     # (no story: no request)
+            wanted = {"terms": {"story_id": stories[start:start + _TERMS_PER_QUERY]}}
+            for hit in iter_hits(self.client, self.articles, wanted, [{"id": "asc"}], STORY_FIELDS):
+                stored.setdefault(hit["_id"], hit["_source"])
+        self.touched.clear()
+        light = [{k: d[k] for k in STORY_FIELDS} for i, d in stored.items() if i not in latest]
+        changes = fix_story_fields(docs, light)
+        if not changes:
+            return []
+        found = self.client.mget(index=self.articles, ids=list(changes))["docs"]
+        return [{"_op_type": "index", "_index": self.articles, "_id": hit["_id"],
+                 "_source": rebuild_doc({**hit["_source"], **changes[hit["_id"]]})}
+                for hit in found if hit.get("found")]
+
+    def sent(self, docs: list[dict]) -> None:
+        """``docs`` reached the server (searchable at the next refresh)."""
+        for doc in docs:    # (a copy moved to another story leaves its old one)
+            self._unrefreshed.get(self._unrefreshed_story.get(doc["id"]), {}).pop(doc["id"], None)
+            self._unrefreshed_story[doc["id"]] = doc["story_id"]
+            self._unrefreshed.setdefault(doc["story_id"], {})[doc["id"]] = {k: doc[k] for k in STORY_FIELDS}
+
+    def refreshed(self) -> None:
+        """What was sent is searchable now."""
+        self._unrefreshed.clear()
+        self._unrefreshed_story.clear()
