@@ -25,11 +25,8 @@ def alerts_deliver(index_url):
     Example: newsmon alerts deliver --index sqlite:///data/newsmon.db
     """
     from monitor.alerts import deliver_pending
-    index = open_for_command(index_url)
-    try:
+    with open_for_command(index_url) as index:
         report = deliver_pending(index)
-    finally:
-        index.close()
     for error in report.errors:
         click.echo(f"failed: {error}", err=True)
     click.echo(str(report))
@@ -44,11 +41,8 @@ def alerts_pending(index_url):
     Example: newsmon alerts pending
     """
     from monitor.alerts import pending
-    index = open_for_command(index_url)
-    try:
+    with open_for_command(index_url) as index:
         entries = pending(index)
-    finally:
-        index.close()
     for key, entry in entries:
         # Keyed at its lease's end: being sent (or its sender died: it is due again then).
         lease = entry.get("lease") or {}
@@ -67,14 +61,11 @@ def alerts_dead(requeue, index_url):
     Example: newsmon alerts dead --requeue
     """
     from monitor.alerts import dead_letters, requeue_dead
-    index = open_for_command(index_url)
-    try:
+    with open_for_command(index_url) as index:
         if requeue:
             click.echo(f"requeued {requeue_dead(index)} dead letters")
             return
         entries = dead_letters(index)
-    finally:
-        index.close()
     for key, entry in entries:
         click.echo(f"{show(entry.get('dead_at', key[:20]))}  {entry['alert']}  {entry['target']}  "
                    f"after {entry.get('attempts')} attempts: {entry.get('reason')}")

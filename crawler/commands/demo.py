@@ -65,12 +65,9 @@ def run_demo(index_url: str, echo=print) -> None:
         echo(f"\nCrawling into {index_url} (sites file: {sites_file}) ...")
         summary = run_crawl(sites, index_url, {"NEWSMON_ALLOW_HOSTS": "127.0.0.1", "DOWNLOAD_DELAY": 0.02})
     echo("\n" + summary.format())
-    index = open_index(index_url)
-    try:
+    with open_index(index_url) as index:
         echo(f"\n{index.count_articles()} article pages indexed.")
         for query in DEMO_QUERIES:
             echo(f"\n$ newsmon search {query!r} --limit 5 --index {index_url}")
             echo(format_page(query, search_page(index, parse_query(query), limit=5)))
-    finally:
-        index.close()
     echo(f"\nTry your own: newsmon search '激光 OR 传感' --index {index_url}")

@@ -85,8 +85,7 @@ def digest(day, to, dry_run, out, sites_file, force, index_url):
             raise click.BadParameter(f"{day!r} is not YYYY-MM-DD", param_hint="--date") from None
     else:
         local_day = now.astimezone(settings.zone()).date()
-    index = open_for_command(index_url, read_only=True)     # a digest of no index is an error, not empty
-    try:
+    with open_for_command(index_url, read_only=True) as index:     # a digest of no index is an error, not empty
         digests = []
         held = held_by_recipient(held_between(index.state, now - timedelta(days=7), now))
         targets = [to] if to else list(recipients(WatchStore(index).list(), held=held))
@@ -125,5 +124,3 @@ def digest(day, to, dry_run, out, sites_file, force, index_url):
             except DeliveryError as exc:
                 raise click.ClickException(f"digest to {built.recipient} not sent: {exc}") from None
             click.echo(f"sent to {built.recipient}")
-    finally:
-        index.close()

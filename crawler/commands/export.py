@@ -16,11 +16,9 @@ def export(index_url):
     Example: newsmon export --index sqlite:///data/newsmon.db > articles.jsonl
     """
     from index import IndexURLError
-    index = open_for_command(index_url, read_only=True)
-    try:
-        for line in index.export():
-            click.echo(json.dumps(line, ensure_ascii=False))
-    except IndexURLError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        index.close()
+    with open_for_command(index_url, read_only=True) as index:
+        try:
+            for line in index.export():
+                click.echo(json.dumps(line, ensure_ascii=False))
+        except IndexURLError as exc:
+            raise click.ClickException(str(exc)) from None

@@ -87,24 +87,22 @@ def search(query, site_names, regions, since, until, sort, page, limit, as_json,
     except BadSearch as exc:
         raise BadInput(str(exc)) from None
     from index import IndexURLError
-    index = open_for_command(index_url, read_only=True)
-    try:
-        check_filters(index, params.sites, params.regions)
-        if fmt:
-            _export(index, params, fmt, out)
-            return
-        if as_json and params.offset == 0 and sort == "date" and not params.regions:
-            # Only the first page, newest first: stop reading once it is full (no total needed).
-            click.echo(dump(index.search(params.query, sites=params.sites or None, since=params.since,
-                                          until=params.until, limit=limit)))
-            return
-        from index.story_search import search_page
-        result = search_page(index, params.query, sites=params.sites, regions=params.regions,
-                             since=params.since, until=params.until, sort=sort, offset=params.offset, limit=limit)
-    except IndexURLError as exc:     # e.g. Elasticsearch went away after the index was opened
-        raise click.ClickException(str(exc)) from None
-    finally:
-        index.close()
+    with open_for_command(index_url, read_only=True) as index:
+        try:
+            check_filters(index, params.sites, params.regions)
+            if fmt:
+                _export(index, params, fmt, out)
+                return
+            if as_json and params.offset == 0 and sort == "date" and not params.regions:
+                # Only the first page, newest first: stop reading once it is full (no total needed).
+                click.echo(dump(index.search(params.query, sites=params.sites or None, since=params.since,
+                                              until=params.until, limit=limit)))
+                return
+            from index.story_search import search_page
+            result = search_page(index, params.query, sites=params.sites, regions=params.regions,
+                                 since=params.since, until=params.until, sort=sort, offset=params.offset, limit=limit)
+        except IndexURLError as exc:     # e.g. Elasticsearch went away after the index was opened
+            raise click.ClickException(str(exc)) from None
     from monitor.text import format_page
     if as_json_total:
         click.echo(dump(result.as_dict()))

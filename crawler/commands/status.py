@@ -26,14 +26,12 @@ def status(as_json, index_url, site_names, failing_after):
     from crawler.commands.common import open_for_command
     from index import IndexURLError
     from monitor.health import HealthConfig, source_status
-    index = open_for_command(index_url, read_only=True)
-    try:
-        statuses = source_status(index, list(site_names) or None,
-                                 config=HealthConfig(failing_after=failing_after))
-    except IndexURLError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        index.close()
+    with open_for_command(index_url, read_only=True) as index:
+        try:
+            statuses = source_status(index, list(site_names) or None,
+                                     config=HealthConfig(failing_after=failing_after))
+        except IndexURLError as exc:
+            raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps({"sites": [s.to_dict() for s in statuses]}, ensure_ascii=False, indent=2))
     else:

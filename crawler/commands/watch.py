@@ -59,16 +59,14 @@ def watch_add(name, query, emails, webhooks, mode, sites, regions, window_hours,
 
     Example: newsmon watch add laser --query '"产业园" OR 激光 -招聘' --email team@example.com --mode both
     """
-    index = open_for_command(index_url)
-    try:
-        check_filters(index, sites, regions, f"watch {name!r}: ")   # a misspelt site would match nothing
-        added = WatchStore(index).add(Watch(name, query, list(emails), list(webhooks), mode,
-                                            list(sites), list(regions), window_hours=window_hours,
-                                            quiet_hours=quiet_hours))
-    except WatchError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        index.close()
+    with open_for_command(index_url) as index:
+        try:
+            check_filters(index, sites, regions, f"watch {name!r}: ")   # a misspelt site would match nothing
+            added = WatchStore(index).add(Watch(name, query, list(emails), list(webhooks), mode,
+                                                list(sites), list(regions), window_hours=window_hours,
+                                                quiet_hours=quiet_hours))
+        except WatchError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(f"added watch {added.name!r}: {added.query}\n"
                f"  mode {added.mode}; to {_recipients(added)}; {_scope(added)}; {_pacing(added)}")
 
@@ -81,11 +79,8 @@ def watch_list(as_json, index_url):
 
     Example: newsmon watch list --json
     """
-    index = open_for_command(index_url, read_only=True)
-    try:
+    with open_for_command(index_url, read_only=True) as index:
         watches = WatchStore(index).list()
-    finally:
-        index.close()
     if as_json:
         click.echo(dump([w.to_dict() for w in watches]))
         return
@@ -105,11 +100,8 @@ def watch_remove(name, index_url):
 
     Example: newsmon watch remove laser
     """
-    index = open_for_command(index_url)
-    try:
+    with open_for_command(index_url) as index:
         removed = WatchStore(index).remove(name)
-    finally:
-        index.close()
     if not removed:
         raise click.ClickException(f"no watch named {name!r} (see: newsmon watch list)")
     click.echo(f"removed watch {name!r}")
@@ -129,13 +121,11 @@ def watch_snooze(name, until, index_url):
         moment = parse_local(until)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--until") from None
-    index = open_for_command(index_url)
-    try:
-        snoozed = WatchStore(index).snooze(name, moment)
-    except WatchError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        index.close()
+    with open_for_command(index_url) as index:
+        try:
+            snoozed = WatchStore(index).snooze(name, moment)
+        except WatchError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(f"watch {snoozed.name!r} snoozed until {show(snoozed.snoozed_until)} ({zone_name()}): "
                "matches go to the digest only until then")
 
@@ -148,13 +138,11 @@ def watch_unsnooze(name, index_url):
 
     Example: newsmon watch unsnooze laser
     """
-    index = open_for_command(index_url)
-    try:
-        WatchStore(index).snooze(name, None)
-    except WatchError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        index.close()
+    with open_for_command(index_url) as index:
+        try:
+            WatchStore(index).snooze(name, None)
+        except WatchError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(f"watch {name!r}: immediate alerts again")
 
 
@@ -175,11 +163,8 @@ def watch_sync(sites_file, index_url):
         watches = watches_from_config(sites.watches, sites_file, sites.watch_lines)
     except (SitesFileError, WatchError) as exc:
         raise click.ClickException(str(exc)) from None
-    index = open_for_command(index_url)
-    try:
+    with open_for_command(index_url) as index:
         written = WatchStore(index).sync(watches)
-    finally:
-        index.close()
     click.echo(f"{len(watches)} watches in {sites_file}; "
                f"{len(written)} added or updated{': ' + ', '.join(written) if written else ''}")
 
@@ -196,8 +181,7 @@ def watch_test(name, days, as_json, index_url):
     Example: newsmon watch test laser --days 30
     """
     from monitor.text import format_stories
-    index = open_for_command(index_url, read_only=True)
-    try:
+    with open_for_command(index_url, read_only=True) as index:
         store = WatchStore(index)
         found = store.get(name)
         if found is None:
@@ -206,8 +190,6 @@ def watch_test(name, days, as_json, index_url):
             stories = store.matches(found, days)
         except WatchError as exc:
             raise click.ClickException(str(exc)) from None
-    finally:
-        index.close()
     if as_json:
         click.echo(dump(stories))
     else:
