@@ -128,7 +128,10 @@ class SitesFileWatcher:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise SitesFileError(f"{self.path}: cannot read sites file: {exc}") from None
-        return parse_sites(text, str(self.path))
+        sites = parse_sites(text, str(self.path))
+        # A paused site (``paused: true``, set in the web UI) stays in the file, unscheduled.
+        sites.sites = [site for site in sites.sites if not site.paused]
+        return sites
 
     def changed(self):
         """The new sites file if its content changed since the last load, else None.

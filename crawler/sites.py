@@ -22,13 +22,13 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _KNOWN_FIELDS = {
     "name", "start_urls", "region", "schedule", "allowed_prefixes", "article_url_pattern",
     "list_url_pattern", "encoding", "selectors", "allow_private", "max_pages",
-    "download_delay", "concurrency", "render",
+    "download_delay", "concurrency", "render", "title", "paused",
 }
 # How a site's pages are fetched (crawler/ladder.py): plain HTTP that moves up to a real
 # browser when challenged (auto), never a browser (plain), or a browser for its lists (browser).
 RENDER_MODES = ("auto", "plain", "browser")
 _SELECTOR_FIELDS = {"title", "body", "date"}
-_TEXT_FIELDS = {"name", "region", "schedule", "article_url_pattern", "list_url_pattern", "encoding"}
+_TEXT_FIELDS = {"name", "title", "region", "schedule", "article_url_pattern", "list_url_pattern", "encoding"}
 _LIST_FIELDS = {"start_urls", "allowed_prefixes"}
 
 
@@ -52,6 +52,12 @@ class SiteConfig:
     download_delay: float | None = None
     concurrency: int | None = None
     render: str = "auto"
+    title: str | None = None       # the name people know the site by (宿城区人民政府), shown instead of name
+    paused: bool = False           # kept in the file but not crawled by the scheduler
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name
 
     def extract_options(self) -> ExtractOptions:
         return ExtractOptions(
@@ -252,7 +258,7 @@ def _parse_site(loader: BoundedLoader, node: yaml.Node, path: str) -> SiteConfig
         except ValueError as exc:
             raise fail("schedule", str(exc), fields["schedule"][1]) from None
         kwargs["schedule"] = str(values["schedule"]).strip()
-    for key in ("region", "article_url_pattern", "list_url_pattern", "encoding"):
+    for key in ("title", "region", "article_url_pattern", "list_url_pattern", "encoding"):
         if values.get(key) is not None:
             kwargs[key] = str(values[key])
     for key in ("article_url_pattern", "list_url_pattern"):
@@ -280,6 +286,9 @@ def _parse_site(loader: BoundedLoader, node: yaml.Node, path: str) -> SiteConfig
                 or not all(isinstance(v, (str, int, float)) for v in sel.values())):
             raise fail("selectors", "must be a mapping with any of: title, body, date", fields["selectors"][1])
         kwargs["selectors"] = {k: str(v) for k, v in sel.items()}
+    if "paused" in values and not isinstance(values["paused"], bool):
+        raise fail("paused", "must be true or false", fields["paused"][1])
+    kwargs["paused"] = values.get("paused") is True
     if "allow_private" in values:
         if not isinstance(values["allow_private"], bool):
             raise fail("allow_private", "must be true or false", fields["allow_private"][1])

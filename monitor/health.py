@@ -38,6 +38,13 @@ from index.coverage import backfilling, frontier_sites, read_frontier
 from index.site_shapes import article_shapes
 
 
+# What the flags and run statuses are called where people read them (web, digest, status).
+HEALTH_LABELS = {"failing": "连续失败", "blocked": "被拦截", "silent": "久无新文章", "degraded": "提取变差",
+                 "backfill": "补采中"}
+RUN_STATUS_LABELS = {"ok": "成功", "failed": "失败", "stopped": "已停止", "timeout": "超时", "crashed": "崩溃",
+                     "blocked": "被拦截", "missed": "错过", "skipped": "跳过"}
+
+
 @dataclass(frozen=True)
 class HealthConfig:
     failing_after: int = 3               # failed runs in a row before a site is "failing"
@@ -62,7 +69,8 @@ class HealthFlag:
     since: str       # ISO UTC: when the condition started
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "message": self.message, "since": self.since}
+        return {"kind": self.kind, "message": self.message, "since": self.since,
+                "label": HEALTH_LABELS.get(self.kind, self.kind)}
 
 
 @dataclass
@@ -170,9 +178,9 @@ def _failure_streak(runs: list[dict]) -> list[dict]:
 
 def _failing_flag(failed: list[dict]) -> HealthFlag:
     last = failed[0]
-    why = ", ".join(f"{kind} {n}" for kind, n in sorted(last.get("errors", {}).items())) or last.get("message") or ""
-    message = (f"The last {len(failed)} runs failed in a row (last run: {last['status']}"
-               + (f", {why}" if why else "") + ").")
+    why = "，".join(f"{kind} {n} 次" for kind, n in sorted(last.get("errors", {}).items())) or last.get("message") or ""
+    message = (f"最近 {len(failed)} 次运行连续失败（最近一次：{RUN_STATUS_LABELS.get(last['status'], last['status'])}"
+               + (f"；{why}" if why else "") + "）。")
     return HealthFlag("failing", message, failed[-1]["started"])
 
 
@@ -203,8 +211,8 @@ def _overdue_flag(docs: list[dict], now: datetime, config: HealthConfig) -> Heal
     quiet = now - _time(docs[0]["started"])
     if quiet <= timedelta(seconds=period * config.overdue_periods) + config.overdue_slack:
         return None
-    return HealthFlag("failing", f"No run for {_span(quiet)} though it is scheduled every "
-                                 f"{_span(timedelta(seconds=period))}: is `newsmon schedule` running?",
+    return HealthFlag("failing", f"已 {_span(quiet)}没有运行，而它应每 {_span(timedelta(seconds=period))}采集一次："
+                                 "调度器（newsmon schedule）是否在运行？",
                       docs[0]["started"])
 
 
@@ -221,14 +229,14 @@ def _silent_flag(runs: list[dict], last_new: str | None, now: datetime, config: 
     quiet_for = now - _time(last_new)
     if quiet_for <= limit:
         return None
-    usual_text = f"it usually has new ones every {_span(usual)}" if usual else "its usual gap is not known yet"
-    return HealthFlag("silent", f"No new articles for {_span(quiet_for)} ({len(quiet_runs)} runs); {usual_text}.",
+    usual_text = f"它通常每 {_span(usual)}就有新文章" if usual else "还不知道它通常多久更新一次"
+    return HealthFlag("silent", f"已 {_span(quiet_for)}没有新文章（期间运行 {len(quiet_runs)} 次）；{usual_text}。",
                       last_new)
 
 
 _MEASURES = (
-    ("body", ("empty_body", "short_body"), "had an empty or very short body"),
-    ("date", ("no_date",), "had no publication date"),
+    ("body", ("empty_body", "short_body"), "正文为空或过短"),
+    ("date", ("no_date",), "没有发布日期"),
 )
 
 
@@ -245,8 +253,8 @@ def _degraded_flags(runs: list[dict], config: HealthConfig) -> list[HealthFlag]:
             usual = median(shares[streak:streak + 10])
             flags.append(HealthFlag(
                 "degraded",
-                f"Extraction degraded: {bad} of {last['articles']} article pages {what} in the last run "
-                f"(usually {usual:.0%}); the site's template may have changed.",
+                f"提取质量下降：最近一次运行的 {last['articles']} 个文章页中有 {bad} 个{what}"
+                f"（通常占 {usual:.0%}）；网站模板可能改了。",
                 measured[streak - 1]["started"]))
     return flags
 
@@ -268,7 +276,7 @@ def _time(text: str) -> datetime:
 
 def _span(delta: timedelta | None) -> str:
     seconds = int(delta.total_seconds()) if delta else 0
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in ((" 天", 86400), (" 小时", 3600), (" 分钟", 60)):
         if seconds >= size:
-            return f"{seconds / size:.1f}{unit}".replace(".0", "")
-    return f"{seconds}s"
+            return f"{seconds / size:.1f}{unit}".replace(".0 ", " ")
+    return f"{seconds} 秒"

@@ -86,6 +86,13 @@ def source_text(source: dict) -> str:
     return "\n".join(lines)
 
 
+def recipient_footer(watch: str, to: str) -> str:
+    """Why this came and how to stop it, in words a recipient can act on (they may have no
+    shell on the server: the web UI, or whoever runs newsmon)."""
+    return (f"你收到这封邮件，是因为 newsmon 的监测「{watch}」列有 {to}。\n"
+            f"不想再收到：请在 newsmon 网页的「监测」页暂停或删除「{watch}」，或请管理员处理。\n")
+
+
 def notice_email(subject: str, text: str, to: str, sender: str | None, key: str, *,
                  watch: str | None = None) -> EmailMessage:
     """A plain-text notice with the same headers as a story alert (stable Message-ID)."""
@@ -102,10 +109,9 @@ def notice_email(subject: str, text: str, to: str, sender: str | None, key: str,
         message["List-Id"] = f"newsmon watch {watch}"
         message["X-Newsmon-Watch"] = watch
         message["List-Unsubscribe"] = f"<mailto:{sender or 'newsmon'}?subject=unsubscribe%20{watch}>"
-        footer += (f"You get this because the newsmon watch '{watch}' lists {to}.\n"
-                   f"Stop it: newsmon watch remove {watch}\n")
+        footer += recipient_footer(watch, to)
     else:
         message["List-Id"] = "newsmon ops"
-        footer += "You get this as newsmon's operations contact (NEWSMON_OPS_EMAIL) or a watch's recipient.\n"
+        footer += "你收到这封邮件，是因为你是 newsmon 的运维联系人（NEWSMON_OPS_EMAIL）或某个监测的收件人。\n"
     message.set_content(text + footer)
     return message

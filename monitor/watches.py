@@ -65,6 +65,7 @@ class Watch:
     window_hours: int = DEFAULT_WINDOW_HOURS   # immediate alerts for articles published this recently
     quiet_hours: str = ""            # "22:00-07:00" in NEWSMON_TZ: alerts wait until it ends
     snoozed_until: str = ""          # ISO datetime, UTC: until then, matches go to the digest only
+    paused: bool = False             # kept, but matched by nothing: no alerts, no digest section
 
     @cached_property
     def parsed(self) -> Query:
@@ -73,11 +74,11 @@ class Watch:
 
     @property
     def immediate(self) -> bool:
-        return self.mode in ("immediate", "both")
+        return not self.paused and self.mode in ("immediate", "both")
 
     @property
     def in_digest(self) -> bool:
-        return self.mode in ("digest", "both")
+        return not self.paused and self.mode in ("digest", "both")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -92,7 +93,7 @@ class Watch:
                    regions=list(data.get("regions") or []), created=str(data.get("created") or ""),
                    window_hours=data.get("window_hours") or DEFAULT_WINDOW_HOURS,
                    quiet_hours=str(data.get("quiet_hours") or ""),
-                   snoozed_until=str(data.get("snoozed_until") or ""))
+                   snoozed_until=str(data.get("snoozed_until") or ""), paused=data.get("paused") is True)
 
 
 # -- validation ----------------------------------------------------------------------
@@ -289,11 +290,34 @@ class WatchStore:
             old = self.get(watch.name)
             if old is not None:
                 watch.snoozed_until = old.snoozed_until
-            runtime = {"created": "", "snoozed_until": ""}
+            if old is not None:
+                watch.paused = old.paused        # paused in the UI: a file sync does not resume it
+            runtime = {"created": "", "snoozed_until": "", "paused": False}
             if old is None or {**old.to_dict(), **runtime} != {**watch.to_dict(), **runtime}:
                 self.replace(watch)
                 written.append(watch.name)
         return written
+
+    def update(self, name: str, watch: Watch) -> Watch:
+        """Edit the watch ``name`` in place (the web form, ``PATCH /api/watches/NAME``): its
+        name, creation time, snooze and pause stay, so alerts already sent stay sent."""
+        old = self.get(name)
+        if old is None:
+            raise WatchError(f"没有名为「{name}」的监测")
+        watch.name, watch.created = old.name, old.created
+        watch.snoozed_until, watch.paused = old.snoozed_until, old.paused
+        validate_watch(watch)
+        self.state.put(WATCH_KIND, watch.name, watch.to_dict())
+        return watch
+
+    def set_paused(self, name: str, paused: bool) -> Watch:
+        """Pause (no alerts, no digest) or resume the watch; ``WatchError`` if there is none."""
+        watch = self.get(name)
+        if watch is None:
+            raise WatchError(f"没有名为「{name}」的监测")
+        watch.paused = paused
+        self.state.put(WATCH_KIND, watch.name, watch.to_dict())
+        return watch
 
     def list(self) -> list[Watch]:
         return [Watch.from_dict(doc) for _key, doc in self.state.scan(WATCH_KIND)]

@@ -90,7 +90,7 @@ def test_text_part_carries_every_story_with_its_reach(day):
              {s["site"] for s in stories}]
     assert dates == sorted(dates, reverse=True)    # newest first
     assert "【激光】" in laser_section or "【产业园】" in laser_section   # hits marked
-    assert "你收到这一节，是因为监测「laser」列有 team@example.com。退订：newsmon watch remove laser" in text
+    assert "你收到这一节，是因为监测「laser」列有 team@example.com。不想再收到：请在 newsmon 网页的「监测」页暂停或删除「laser」，或请管理员处理。" in text
     assert "== 来源健康 ==" in text
 
 

@@ -38,12 +38,12 @@ def test_failing_site_is_in_the_digest_health_section(fixture_sites, tmp_path, c
     (problem,) = digest.problem_sites
     assert problem["name"] == "gone-gov" and problem["health"][0]["kind"] == "failing"
     text = render_text(digest)
-    assert "gone-gov: [failing] The last 3 runs failed in a row" in text and "1 个来源正常。" in text
+    assert "gone-gov: [连续失败] 最近 3 次运行连续失败" in text and "1 个来源正常。" in text
     page = chromium_browser.new_page()
     try:
         page.set_content(render_html(digest))
         row = page.locator("#health tr.site-problem[data-site='gone-gov']")
-        assert "failing" in row.inner_text() and "The last 3 runs failed in a row" in row.inner_text()
+        assert "连续失败" in row.inner_text() and "最近 3 次运行连续失败" in row.inner_text()
         assert "1 个来源正常" in page.locator("#health").inner_text()
         assert page.locator("section.watch[data-watch='tea'] article.story").count() >= 1
         page.screenshot(path=str(artifacts_dir / "digest-health.png"), full_page=True)

@@ -18,9 +18,8 @@ T0 = datetime(2026, 11, 1, 0, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def index(tmp_path):
     from index import open_index
-    backend = open_index(f"sqlite:///{tmp_path}/health.db")
-    yield backend
-    backend.close()
+    with open_index(f"sqlite:///{tmp_path}/health.db") as backend:
+        yield backend
 
 
 def add_run(index, site, at: datetime, status="ok", minutes=2, period_s=None, **counts):
@@ -53,7 +52,7 @@ def test_failing_after_three_failed_runs_in_a_row_not_two(index):
     [flag] = status.health
     assert flag.kind == "failing"
     assert flag.since == iso(T0 + timedelta(hours=1)), "since = the first failed run of the streak"
-    assert "3 runs failed" in flag.message and "dns 1" in flag.message
+    assert "最近 3 次运行连续失败" in flag.message and "dns 1 次" in flag.message
     assert status.last_run["started"] == third["started"] and status.last_run["status"] == "failed"
     assert status.runs == 4
 
@@ -94,7 +93,7 @@ def test_silent_when_no_new_article_for_much_longer_than_the_usual_gap(index):
     [flag] = status.health
     assert flag.kind == "silent"
     assert flag.since == status.last_new_article
-    assert "every 6h" in flag.message, flag.message
+    assert "它通常每 6 小时就有新文章" in flag.message, flag.message
 
 
 def test_not_silent_while_the_site_is_not_being_crawled(index):
@@ -114,7 +113,7 @@ def test_degraded_when_short_bodies_jump_against_the_sites_own_history(index):
     status = status_of(index, "sucheng-gov", T0 + timedelta(days=5, hours=1))
     [flag] = status.health
     assert flag.kind == "degraded" and flag.since == swapped["started"]
-    assert "7 of 8 article pages had an empty or very short body" in flag.message
+    assert "8 个文章页中有 7 个正文为空或过短" in flag.message
 
 
 def test_a_site_that_never_dates_its_pages_is_not_degraded(index):
@@ -146,7 +145,7 @@ def test_a_scheduled_site_with_no_run_for_three_periods_is_flagged(index):
     assert status_of(index, "sucheng-gov", last + timedelta(minutes=91)).health == []
     [flag] = status_of(index, "sucheng-gov", last + timedelta(hours=2)).health
     assert flag.kind == "failing" and flag.since == iso(last)
-    assert "No run for 2h though it is scheduled every 30m" in flag.message
+    assert "已 2 小时没有运行，而它应每 30 分钟采集一次" in flag.message
 
 
 def test_a_site_removed_from_the_schedule_is_not_overdue(index, tmp_path):

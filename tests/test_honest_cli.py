@@ -106,7 +106,7 @@ def test_since_after_until_is_the_webs_error(crawl):
     with TestClient(create_app(crawl.index_url, credentials=Credentials()), base_url=LOOPBACK) as client:
         web = client.get("/api/search", params={"q": "激光", "since": "2021-06-01", "until": "2021-01-01"})
     assert web.status_code == 400
-    assert result.output == f"Error: {web.json()['error']}\n" == "Error: since 2021-06-01 is after until 2021-01-01\n"
+    assert result.output == f"Error: {web.json()['error']}\n" == "Error: 起始日期 2021-06-01 晚于截止日期 2021-01-01：请对调两者\n"
 
 
 # -- counts, pages, regions, sort: what the web answers, on both backends ------------------

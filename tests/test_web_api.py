@@ -84,9 +84,9 @@ def test_api_total_and_pages(client):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({}, "q: give a query"), ({"q": '"激光'}, "引号没有闭合"), ({"q": "激光", "since": "2021-13-01"}, "since"),
+    ({}, "缺少查询 q"), ({"q": '"激光'}, "引号没有闭合"), ({"q": "激光", "since": "2021-13-01"}, "since"),
     ({"q": "激光", "limit": "0"}, "limit"), ({"q": "激光", "sort": "clicks"}, "sort"),
-    ({"q": "激光", "since": "2021-06-01", "until": "2021-01-01"}, "after until")])
+    ({"q": "激光", "since": "2021-06-01", "until": "2021-01-01"}, "晚于截止日期")])
 def test_api_says_which_parameter_is_wrong(client, params, message):
     response = client.get("/api/search", params=params)
     assert response.status_code == 400
@@ -102,7 +102,7 @@ def test_api_story_has_clean_text_metadata_and_every_copy(client):
     assert "激光产业园" in detail["text"] and "<" not in detail["text"]
     assert {"source", "author", "column", "region"} <= set(detail)
     missing = client.get("/api/story/s-does-not-exist")
-    assert missing.status_code == 404 and missing.json() == {"error": "no such story"}
+    assert missing.status_code == 404 and missing.json() == {"error": "没有这篇报道"}
 
 
 def test_openapi_describes_every_api_route(client):
@@ -211,11 +211,8 @@ def test_serve_refuses_a_public_address_without_credentials(crawl):
 
 
 def test_first_page_matches_search_for_the_query_the_page_shows(client, crawl):
-    index = open_index(crawl.index_url)
-    try:
+    with open_index(crawl.index_url) as index:
         want = index.search(parse_query("激光"), limit=20)
-    finally:
-        index.close()
     page = client.get("/", params={"q": "激光"}).text
     assert [m for m in re.findall(r'href="/story/([^"?]+)\?', page)] == [s["story_id"] for s in want]
     assert f"共 <strong>{len(want)}</strong> 条报道" in page or len(want) == 20
@@ -248,4 +245,4 @@ def test_api_and_page_agree_with_the_backend_on_either_backend(index_url, backen
         assert client.get("/api/search", params={"q": "激光 OR 防汛"}).json()["total"] == 4
         page = client.get("/", params={"q": "激光产业园", "region": "台湾省"}).text
         assert "共 <strong>1</strong> 条报道" in page and regional["laser_tw"].url in page
-        assert client.get("/api/sites").json()["sites"][-1] == {"name": "tw-news", "region": "台湾省台北市"}
+        assert client.get("/api/sites").json()["sites"][-1] == {"name": "tw-news", "region": "台湾省台北市", "title": "tw-news"}

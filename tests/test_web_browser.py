@@ -192,7 +192,7 @@ def test_a_public_instance_asks_for_credentials(page, crawl):
         assert urlsplit(page.url).path == "/login"
         page.fill("#token", "wrong")
         page.click("#login-button")
-        assert "wrong user name, password or token" in page.inner_text("#login-error")
+        assert "用户名、密码或令牌不对" in page.inner_text("#login-error")
         page.fill("#token", token)
         page.click("#login-button")
         page.wait_for_selector("#total")
@@ -205,14 +205,14 @@ def test_a_public_instance_asks_for_credentials(page, crawl):
 
 def test_create_test_and_delete_a_watch(page, server):
     page.goto(server + "/")
-    page.click("text=监测 Watches")
+    page.click("nav >> text=监测")
     assert page.locator("#no-watches").is_visible()
     page.fill("#watch-name", "laser-park")
     page.fill("#watch-query", "激光產業園 -招聘")             # traditional input works here too
     page.fill("#watch-emails", "team@example.com, lead@example.com")
     page.select_option("#watch-mode", "digest")
     page.click("#create-watch")
-    assert "已创建监测 “laser-park”" in page.inner_text("#flash")
+    assert "已创建监测「laser-park」" in page.inner_text("#flash")
     row = page.locator("tr.watch[data-name=laser-park]")
     assert "激光產業園 -招聘" in row.inner_text() and "lead@example.com" in row.inner_text()
     shot(page, "watches")
@@ -228,7 +228,7 @@ def test_create_test_and_delete_a_watch(page, server):
 
     row.locator("a.test-watch").click()
     page.fill("#days", "3650")
-    page.click("button:has-text('测试 Test')")
+    page.click("button:has-text('测试')")
     page.wait_for_selector("#total")
     assert "最近 3650 天" in page.inner_text("#total")
     titles = story_titles(page)
@@ -238,5 +238,37 @@ def test_create_test_and_delete_a_watch(page, server):
 
     page.goto(server + "/watches")
     page.locator("tr.watch[data-name=laser-park] button.delete-watch").click()
-    assert "已删除监测 “laser-park”" in page.inner_text("#flash")
+    assert "已删除监测「laser-park」" in page.inner_text("#flash")
     assert page.locator("tr.watch").count() == 0
+
+
+def test_add_a_site_fix_its_url_edit_and_pause_it_on_the_sources_page(page, crawl, fixture_sites, tmp_path):
+    sites_file = fixture_sites.write_sites_file(tmp_path / "sites.yaml")
+    before = sites_file.read_text(encoding="utf-8")
+    with serving(copy_of(crawl.index_url, tmp_path), "--sites", str(sites_file)) as base:
+        page.goto(base + "/sources")
+        page.fill("#site-name", "pingqiao-news")
+        page.fill("#site-title", "平桥区融媒体中心")
+        page.fill("#site-start-urls", "www.pingqiao.gov.cn/news/")
+        page.click("#add-site")
+        # The mistake is said beside its field, in Chinese, and what was typed stays.
+        assert "不是 http(s) 网址" in page.inner_text("#error-start_urls")
+        assert page.input_value("#site-title") == "平桥区融媒体中心"
+        assert sites_file.read_text(encoding="utf-8") == before
+        shot(page, "sources-add-error")
+        page.fill("#site-start-urls", "https://www.pingqiao.gov.cn/news/")
+        page.click("#add-site")
+        assert "已添加站点「pingqiao-news」" in page.inner_text("#flash")
+        row = page.locator("tr.source[data-site=pingqiao-news]")
+        assert "平桥区融媒体中心" in row.inner_text() and "pingqiao-news" in row.inner_text()
+
+        row.locator("a.edit-site").click()
+        page.fill("#site-schedule", "every 2h")
+        page.click("#save-site")
+        assert "已保存站点「pingqiao-news」" in page.inner_text("#flash")
+        page.locator("tr.source[data-site=pingqiao-news] button.pause-site").click()
+        assert "已暂停采集" in page.locator("tr.source[data-site=pingqiao-news]").inner_text()
+        shot(page, "sources-managed")
+    text = sites_file.read_text(encoding="utf-8")
+    assert text.startswith(before) and "  - name: pingqiao-news\n    title: 平桥区融媒体中心\n" in text
+    assert "    schedule: every 2h\n" in text and "    paused: true\n" in text

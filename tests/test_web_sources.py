@@ -24,16 +24,13 @@ def index_copy(crawl, tmp_path):
 
 def fail_site(index_url: str, site: str, times: int) -> None:
     """``times`` failed runs of ``site`` after its real one: DNS gone, nothing fetched."""
-    index = open_index(index_url)
-    try:
+    with open_index(index_url) as index:
         start = datetime.now(timezone.utc) + timedelta(minutes=1)
         for n in range(times):
             began = start + timedelta(minutes=30 * n)
             info = RunInfo(run_id=f"fail{n}", started=iso(began), trigger="scheduled")
             record_run(index.state, run_doc(site, info, iso(began + timedelta(seconds=4)),
                                             {"errors/dns": 3}, FAILED))
-    finally:
-        index.close()
 
 
 def test_api_sources_answers_what_newsmon_status_prints(index_copy, crawl):
@@ -62,10 +59,10 @@ def test_sources_page_shows_each_site_and_flags_the_failing_one(index_copy, craw
     for name in crawl.urls:
         assert f'data-site="{name}"' in html
     flagged = html.split('data-site="pingqiao-gov"', 1)[1].split("</tr>", 1)[0]
-    assert "flag-failing" in flagged and "failed" in flagged
+    assert "flag-failing" in flagged and "最近 3 次运行连续失败" in flagged
     ok_row = html.split('data-site="sucheng-gov"', 1)[1].split("</tr>", 1)[0]
-    assert "flag-" not in ok_row and "正常 OK" in ok_row
-    assert "1 flagged" in html
+    assert "flag-" not in ok_row and "正常" in ok_row
+    assert "1 个需要注意" in html
     assert "/api/sources" in spec["paths"]
 
 

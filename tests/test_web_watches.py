@@ -68,7 +68,7 @@ def test_api_explains_a_bad_watch_and_takes_json_only(client):
 def test_form_needs_its_csrf_token(client):
     fields = {"name": "flood", "query": "防汛", "emails": "duty@example.com", "mode": "immediate"}
     refused = client.post("/watches", data=fields)
-    assert refused.status_code == 400 and "form expired" in refused.text
+    assert refused.status_code == 400 and "表单已过期" in refused.text
     assert client.get("/api/watches").json() == {"watches": []}
     token = csrf(client)
     made = client.post("/watches", data={**fields, "csrf": token, "sites": ["sucheng-gov", "pingqiao-gov"],
@@ -99,3 +99,43 @@ def test_watches_need_the_login_too(index_copy):
         assert client.get("/watches").status_code == 303
         ok = client.post("/api/watches", json=LASER, headers={"Authorization": "Bearer watch-token"})
         assert ok.status_code == 201
+
+
+def test_a_watch_is_edited_in_place_and_paused_on_its_page(client, index_copy):
+    assert client.post("/api/watches", json=LASER).status_code == 201
+    created = client.get("/api/watches/laser-park").json()["created"]
+    edit = client.get("/watches/laser-park/edit")
+    assert edit.status_code == 200 and 'value="激光产业园 -招聘"' in edit.text
+    saved = client.post("/watches/laser-park/edit", data={"csrf": csrf(client), "query": "(激光 OR 传感) 宿迁",
+                                                          "emails": "team@example.com，lead@example.com",
+                                                          "mode": "immediate"})
+    assert saved.status_code == 303 and saved.headers["location"] == "/watches?saved=laser-park"
+    watch = client.get("/api/watches/laser-park").json()
+    assert watch["query"] == "(激光 OR 传感) 宿迁" and watch["emails"] == ["team@example.com", "lead@example.com"]
+    assert watch["created"] == created, "an edit is not a new watch: alerts already sent stay sent"
+    refused = client.post("/watches/laser-park/edit", data={"csrf": csrf(client), "query": "激光 OR",
+                                                            "emails": "team@example.com"})
+    assert refused.status_code == 400 and "右边缺少查询词" in refused.text and 'value="激光 OR"' in refused.text
+    assert client.get("/api/watches/laser-park").json()["query"] == "(激光 OR 传感) 宿迁"
+
+    assert client.post("/watches/laser-park/pause", data={"csrf": csrf(client)}).status_code == 303
+    page = client.get("/watches?paused=laser-park").text
+    assert "已暂停监测「laser-park」" in page and 'class="resume-watch"' in page
+    with open_index(index_copy) as index:      # what alerts and digests read: nothing for a paused watch
+        paused = WatchStore(index).get("laser-park")
+    assert paused.paused and not paused.immediate and not paused.in_digest
+    assert client.post("/watches/laser-park/resume", data={"csrf": csrf(client)}).status_code == 303
+    assert client.get("/api/watches/laser-park").json()["paused"] is False
+
+
+def test_the_api_edits_and_pauses_a_watch(client):
+    assert client.post("/api/watches", json=LASER).status_code == 201
+    patched = client.patch("/api/watches/laser-park", json={"query": "激光 AND 宿迁", "window_hours": 24})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["query"] == "激光 AND 宿迁" and patched.json()["emails"] == ["team@example.com"]
+    assert client.patch("/api/watches/laser-park", json={"query": "()"}).status_code == 400
+    assert client.patch("/api/watches/laser-park", json={"colour": "red"}).status_code == 400
+    assert client.patch("/api/watches/nope", json={"query": "激光"}).status_code == 404
+    assert client.post("/api/watches/laser-park/pause").json()["paused"] is True
+    assert client.delete("/api/watches/laser-park/pause").json()["paused"] is False
+    assert client.post("/api/watches/nope/pause").status_code == 404

@@ -6,7 +6,7 @@ import socket
 
 import click
 
-from crawler.commands.common import open_for_command
+from crawler.commands.common import DEFAULT_SITES, open_for_command
 
 
 def _bare(host: str) -> str:
@@ -53,7 +53,9 @@ def _bind(host: str, port: int) -> socket.socket:
               help="Trust X-Forwarded-Proto/-For from a reverse proxy (also NEWSMON_TRUST_PROXY=1): "
                    "https there makes the session cookie Secure.")
 @click.option("--access-log/--no-access-log", default=False, help="Log every request to stderr.")
-def serve(host, port, index_url, cache_seconds, readers, allowed_hosts, behind_proxy, access_log):
+@click.option("--sites", "sites_file", default=DEFAULT_SITES, show_default=True,
+              help="Sites file the Sources page and /api/sites manage (the scheduler's; created by the first site added).")
+def serve(host, port, index_url, cache_seconds, readers, allowed_hosts, behind_proxy, access_log, sites_file):
     """Serve the search web UI and the JSON API (/api/, OpenAPI at /api/openapi.json).
 
     Pages: search (/), story (/story/ID), watches, sources. Listening on anything
@@ -68,6 +70,7 @@ def serve(host, port, index_url, cache_seconds, readers, allowed_hosts, behind_p
     import uvicorn
 
     from index import DEFAULT_INDEX_URL, INDEX_ENV, IndexURLError
+    from crawler.site_registry import SitesFileRegistry
     from monitor.web.app import create_app
     from monitor.web.auth import AccessConfigError, Credentials, check_bind
     from monitor.web.guard import HostPolicy
@@ -80,7 +83,8 @@ def serve(host, port, index_url, cache_seconds, readers, allowed_hosts, behind_p
         credentials = Credentials.from_env()
         check_bind(host, credentials)
         app = create_app(index_url, credentials=credentials, cache_seconds=cache_seconds, readers=readers,
-                         hosts=hosts, trust_proxy=True if behind_proxy else None)
+                         hosts=hosts, trust_proxy=True if behind_proxy else None,
+                         sites=SitesFileRegistry(sites_file))
     except (AccessConfigError, IndexURLError) as exc:
         raise click.ClickException(str(exc)) from None
     try:

@@ -39,15 +39,10 @@ def api_story(request: Request) -> JSONResponse:
     with request.app.state.web.readers() as index:
         copies = index.story_copies(request.path_params["story_id"])
     if not copies:
-        raise HTTPException(404, "no such story")
+        raise HTTPException(404, "没有这篇报道")
     head = copies[0]
     return ChineseJSON({"story_id": head.story_id, **copy_dict(head), "text": head.text,
                         "copies": [copy_dict(c) for c in copies], "reach": len({c.site for c in copies})})
-
-
-def api_sites(request: Request) -> JSONResponse:
-    sites = request.app.state.web.site_regions()
-    return ChineseJSON({"sites": [{"name": name, "region": region} for name, region in sites.items()]})
 
 
 def api_openapi(request: Request) -> JSONResponse:

@@ -23,11 +23,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from index import open_index
-from monitor.web import api, pages, source_pages, watch_api, watch_pages
+from monitor.web import api, pages, site_api, source_pages, watch_api, watch_pages
 from monitor.web.auth import Credentials, LoginRequired, session_secret
 from monitor.web.cache import DEFAULT_TTL, CachedMatches
 from monitor.web.guard import HostPolicy, RequestGuard
 from monitor.web.headers import SecurityHeaders
+from monitor.web.registry import SiteRegistry
 from monitor.web.responses import EXCEPTION_HANDLERS
 from monitor.web.sessions import SessionRegistry
 from monitor.web.state import HERE, Readers, WebState, make_templates
@@ -49,17 +50,34 @@ def route_table() -> list[BaseRoute]:
         Route("/watches", watch_pages.watch_create, methods=["POST"]),
         Route("/watches/{name}/delete", watch_pages.watch_delete, methods=["POST"], name="watch_delete"),
         Route("/watches/{name}/test", watch_pages.watch_test, methods=["GET"], name="watch_test"),
-        Route("/sources", source_pages.sources, name="sources"),
+        Route("/watches/{name}/edit", watch_pages.watch_edit, methods=["GET"], name="watch_edit"),
+        Route("/watches/{name}/edit", watch_pages.watch_update, methods=["POST"]),
+        Route("/watches/{name}/pause", watch_pages.watch_pause, methods=["POST"], name="watch_pause"),
+        Route("/watches/{name}/resume", watch_pages.watch_resume, methods=["POST"], name="watch_resume"),
+        Route("/sources", source_pages.sources, methods=["GET"], name="sources"),
+        Route("/sources", source_pages.site_create, methods=["POST"]),
+        Route("/sources/{name}/edit", source_pages.site_edit, methods=["GET"], name="site_edit"),
+        Route("/sources/{name}/edit", source_pages.site_update, methods=["POST"]),
+        Route("/sources/{name}/pause", source_pages.site_pause, methods=["POST"], name="site_pause"),
+        Route("/sources/{name}/resume", source_pages.site_resume, methods=["POST"], name="site_resume"),
+        Route("/sources/{name}/delete", source_pages.site_delete, methods=["POST"], name="site_delete"),
 
         Route("/api/search", api.api_search, name="api_search"),
         Route("/api/story/{story_id}", api.api_story, name="api_story"),
-        Route("/api/sites", api.api_sites, name="api_sites"),
+        Route("/api/sites", site_api.api_sites, methods=["GET"], name="api_sites"),
+        Route("/api/sites", site_api.api_site_create, methods=["POST"]),
+        Route("/api/sites/{name}", site_api.api_site, methods=["GET"], name="api_site"),
+        Route("/api/sites/{name}", site_api.api_site_update, methods=["PATCH"]),
+        Route("/api/sites/{name}", site_api.api_site_delete, methods=["DELETE"]),
+        Route("/api/sites/{name}/pause", site_api.api_site_pause, methods=["POST", "DELETE"], name="api_site_pause"),
         Route("/api/openapi.json", api.api_openapi, name="api_openapi"),
         Route("/api/sources", source_pages.api_sources, name="api_sources"),
         Route("/api/watches", watch_api.api_watches, methods=["GET"], name="api_watches"),
         Route("/api/watches", watch_api.api_watch_create, methods=["POST"]),
         Route("/api/watches/{name}", watch_api.api_watch, methods=["GET"], name="api_watch"),
         Route("/api/watches/{name}", watch_api.api_watch_delete, methods=["DELETE"]),
+        Route("/api/watches/{name}", watch_api.api_watch_update, methods=["PATCH"]),
+        Route("/api/watches/{name}/pause", watch_api.api_watch_pause, methods=["POST", "DELETE"], name="api_watch_pause"),
         Route("/api/watches/{name}/test", watch_api.api_watch_test, methods=["GET"], name="api_watch_test"),
         Route("/api/watches/{name}/snooze", watch_api.api_watch_snooze, methods=["POST", "DELETE"],
               name="api_watch_snooze"),
@@ -79,19 +97,23 @@ class App(Starlette):
 
 def create_app(index_url: str | None = None, *, credentials: Credentials | None = None,
                secret: str | None = None, cache_seconds: float = DEFAULT_TTL, readers: int = 2,
-               hosts: HostPolicy | None = None, trust_proxy: bool | None = None) -> Starlette:
+               hosts: HostPolicy | None = None, trust_proxy: bool | None = None,
+               sites: SiteRegistry | None = None) -> Starlette:
     """The app over ``index_url`` (opened now, so a bad URL fails before serving).
     ``credentials`` default to the environment's (``auth.Credentials.from_env``);
     ``cache_seconds``: how long a search's list of matching stories is reused;
     ``readers``: searches served at once (each has its own index connection);
     ``hosts``: the Host names answered (default: loopback and ``NEWSMON_ALLOWED_HOSTS``);
-    ``trust_proxy``: believe X-Forwarded-Proto/-For (default: ``NEWSMON_TRUST_PROXY``)."""
+    ``trust_proxy``: believe X-Forwarded-Proto/-For (default: ``NEWSMON_TRUST_PROXY``);
+    ``sites``: where the sites live (``registry.SiteRegistry``; the serve command passes the
+    sites file's), which makes them manageable on the Sources page and under ``/api/sites``."""
     index = open_index(index_url)
     state = WebState(index=index, index_url=index_url or "",
                      credentials=credentials if credentials is not None else Credentials.from_env(),
                      templates=make_templates(), matches=CachedMatches(ttl=cache_seconds),
                      readers=Readers(index_url, readers),
-                     sessions=SessionRegistry(index.state, SESSION_MAX_AGE), throttle=LoginThrottle())
+                     sessions=SessionRegistry(index.state, SESSION_MAX_AGE), throttle=LoginThrottle(),
+                     registry=sites)
 
     @asynccontextmanager
     async def lifespan(app):

@@ -46,7 +46,7 @@ SCHEMAS = {
         "story_id": _STR, "text": {"type": "string", "description": "clean text, original script"},
         "copies": {"type": "array", "items": _ref("Article")}, "reach": {"type": "integer"}}}]},
     "Sites": {"type": "object", "properties": {"sites": {"type": "array", "items": {
-        "type": "object", "properties": {"name": _STR, "region": _NSTR}}}}},
+        "type": "object", "properties": {"name": _STR, "region": _NSTR, "title": _STR}}}}},
 }
 
 PATHS = {
@@ -70,9 +70,6 @@ PATHS = {
         "parameters": [{"name": "story_id", "in": "path", "required": True, "schema": _STR}],
         "responses": {"200": _json(_ref("StoryDetail"), "the story"),
                       "404": _json(_ref("Error"), "no such story"), **ERRORS}}},
-    "/api/sites": {"get": {
-        "summary": "Sites in the index and their regions (the search filters' choices)",
-        "responses": {"200": _json(_ref("Sites"), "sites, sorted by name"), **ERRORS}}},
     "/api/openapi.json": {"get": {"summary": "This document",
                                   "responses": {"200": {"description": "OpenAPI 3.1"}}}},
 }
@@ -96,7 +93,8 @@ WATCH_SCHEMAS = {
         "quiet_hours": {"type": "string", "description": "HH:MM-HH:MM in NEWSMON_TZ, e.g. 22:00-07:00: "
                                                          "alerts wait until it ends"},
         "snoozed_until": {"type": "string", "description": "ISO datetime, UTC; until then matches go to the "
-                                                           "digest only (set with /snooze)"}}},
+                                                           "digest only (set with /snooze)"},
+        "paused": {"type": "boolean", "description": "no alerts and no digest section (set with /pause)"}}},
 }
 _WATCH = {"$ref": "#/components/schemas/Watch"}
 WATCH_PATHS = {
@@ -112,7 +110,12 @@ WATCH_PATHS = {
                 "responses": {"200": _json(_WATCH, "the watch"), "404": _json(_ERR, "no such watch")}},
         "delete": {"summary": "Delete a watch", "parameters": [_WATCH_NAME],
                    "responses": {"200": _json({"type": "object", "properties": {"removed": {"type": "string"}}},
-                                              "deleted"), "404": _json(_ERR, "no such watch")}}},
+                                              "deleted"), "404": _json(_ERR, "no such watch")}},
+        "patch": {"summary": "Edit a watch in place: the fields given replace its own (name, creation and "
+                             "snooze stay)", "parameters": [_WATCH_NAME],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": _WATCH}}},
+                  "responses": {"200": _json(_WATCH, "the watch"), "400": _json(_ERR, "invalid: says which field"),
+                                "404": _json(_ERR, "no such watch")}}},
     "/api/watches/{name}/test": {"get": {
         "summary": "Stories the watch matches among the last `days` days (as `newsmon watch test`)",
         "parameters": [_WATCH_NAME, {"name": "days", "in": "query", "schema": {"type": "integer", "default": 7}}],
@@ -130,6 +133,47 @@ WATCH_PATHS = {
                  "responses": {"200": _json(_WATCH, "the snoozed watch"), "400": _json(_ERR, "bad time"),
                                "404": _json(_ERR, "no such watch"), "415": _json(_ERR, "not application/json")}},
         "delete": {"summary": "End a watch's snooze", "parameters": [_WATCH_NAME],
+                   "responses": {"200": _json(_WATCH, "the watch"), "404": _json(_ERR, "no such watch")}}},
+}
+
+_SITE = {"type": "object", "required": ["name", "start_urls"], "properties": {
+    "name": {"type": "string", "description": "short id: lowercase letters, digits, - _ ."},
+    "title": {"type": "string", "description": "display name, e.g. 宿城区人民政府"},
+    "start_urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
+    "region": {"type": "string"}, "schedule": {"type": "string", "description": "every N s|m|h|d, or a cron line"},
+    "paused": {"type": "boolean", "description": "kept in the sites file but not crawled"}}}
+_SITE_ERR = {"type": "object", "properties": {"error": {"type": "string"}, "field": {"type": ["string", "null"]}}}
+_SITE_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_JSON_BODY = {"required": True, "content": {"application/json": {"schema": _SITE}}}
+SITE_PATHS = {
+    "/api/sites": {
+        "get": {"summary": "Every site the index or the sites file knows: name, region, title "
+                           "(and start_urls, schedule, paused for sites in the file)",
+                "responses": {"200": _json(_ref("Sites"), "sites, sorted by name"), **ERRORS}},
+        "post": {"summary": "Add a site to the sites file (the running scheduler picks it up)",
+                 "requestBody": _JSON_BODY,
+                 "responses": {"201": _json(_SITE, "added"), "400": _json(_SITE_ERR, "refused: says which field"),
+                               "415": _json(_ERR, "not application/json")}}},
+    "/api/sites/{name}": {
+        "get": {"summary": "One site of the sites file", "parameters": [_SITE_NAME],
+                "responses": {"200": _json(_SITE, "the site"), "404": _json(_ERR, "no such site")}},
+        "patch": {"summary": "Change a site's title, start_urls, region, schedule or paused",
+                  "parameters": [_SITE_NAME], "requestBody": _JSON_BODY,
+                  "responses": {"200": _json(_SITE, "the site"), "400": _json(_SITE_ERR, "refused"),
+                                "404": _json(_ERR, "no such site")}},
+        "delete": {"summary": "Remove a site from the sites file (its history stays)", "parameters": [_SITE_NAME],
+                   "responses": {"200": _json({"type": "object", "properties": {"removed": {"type": "string"}}},
+                                              "removed"), "404": _json(_ERR, "no such site")}}},
+    "/api/sites/{name}/pause": {
+        "post": {"summary": "Pause a site: the scheduler stops crawling it", "parameters": [_SITE_NAME],
+                 "responses": {"200": _json(_SITE, "the site"), "404": _json(_ERR, "no such site")}},
+        "delete": {"summary": "Resume a paused site", "parameters": [_SITE_NAME],
+                   "responses": {"200": _json(_SITE, "the site"), "404": _json(_ERR, "no such site")}}},
+    "/api/watches/{name}/pause": {
+        "post": {"summary": "Pause a watch: no alerts and no digest section until resumed",
+                 "parameters": [_WATCH_NAME],
+                 "responses": {"200": _json(_WATCH, "the watch"), "404": _json(_ERR, "no such watch")}},
+        "delete": {"summary": "Resume a paused watch", "parameters": [_WATCH_NAME],
                    "responses": {"200": _json(_WATCH, "the watch"), "404": _json(_ERR, "no such watch")}}},
 }
 
@@ -162,7 +206,7 @@ def openapi_document() -> dict:
         "info": {"title": "newsmon API", "version": release,
                  "description": "Search Chinese local-government news coverage: stories, their copies, "
                                 "watches and source health."},
-        "paths": {**PATHS, **WATCH_PATHS, **SOURCE_PATHS},
+        "paths": {**PATHS, **WATCH_PATHS, **SOURCE_PATHS, **SITE_PATHS},
         "components": {"schemas": {**SCHEMAS, **WATCH_SCHEMAS}, "securitySchemes": {
             "token": {"type": "http", "scheme": "bearer", "description": "NEWSMON_WEB_TOKEN"},
             "password": {"type": "http", "scheme": "basic",

@@ -14,7 +14,7 @@ from index.query import QuerySyntaxError, parse_query
 from index.story_search import search_page
 from monitor.web.auth import SESSION_USER, check_csrf, safe_next, too_many_attempts
 from monitor.web.params import BadSearch, SearchParams, read_search, region_levels
-from monitor.web.responses import render
+from monitor.web.responses import FORM_EXPIRED, render
 from monitor.web.sessions import SESSION_ID
 from monitor.web.throttle import keys
 from monitor.web.transport import client_ip
@@ -61,7 +61,7 @@ def story(request: Request) -> Response:
     with state.readers() as index:
         copies = index.story_copies(request.path_params["story_id"])
     if not copies:
-        raise HTTPException(404, "no such story: it may have been merged into another one")
+        raise HTTPException(404, "没有这篇报道：它可能已并入另一篇报道")
     wanted = request.query_params.get("copy")
     shown = next((c for c in copies if c.id == wanted), copies[0])
     q = request.query_params.get("q") or ""
@@ -84,7 +84,7 @@ async def login_submit(request: Request) -> Response:
     form = await request.form()
     target = safe_next(form.get("next"))
     if not check_csrf(request, form.get("csrf")):
-        return render(request, "login.html", {"next": target, "error": "the form expired: please try again"}, 400)
+        return render(request, "login.html", {"next": target, "error": FORM_EXPIRED}, 400)
     creds = state.credentials
     tried = "token" if form.get("token") else str(form.get("user") or "") or None
     attempt = keys(client_ip(request.scope), tried)
@@ -101,7 +101,7 @@ async def login_submit(request: Request) -> Response:
     if user is None:
         if tried:
             state.throttle.failed(*attempt)
-        return render(request, "login.html", {"next": target, "error": "wrong user name, password or token"}, 401)
+        return render(request, "login.html", {"next": target, "error": "用户名、密码或令牌不对"}, 401)
     state.throttle.succeeded(*attempt)
     sid = await run_in_threadpool(state.sessions.start, user)
     request.session.clear()       # a fresh session (and CSRF token) on login
@@ -113,7 +113,7 @@ async def login_submit(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     form = await request.form()
     if not check_csrf(request, form.get("csrf")):
-        raise HTTPException(400, "the form expired: go back and try again")
+        raise HTTPException(400, FORM_EXPIRED)
     # Forget it on the server too: a copy of the cookie must not outlive the logout.
     await run_in_threadpool(request.app.state.web.sessions.end, request.session.get(SESSION_ID))
     request.session.clear()

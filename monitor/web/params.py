@@ -62,15 +62,23 @@ class SearchParams:
         return "/?" + urlencode(pairs) if pairs else "/"
 
 
+# What each parameter is called in a message (the parameter's own name follows, for API users).
+_LABELS = {"since": "起始日期", "until": "截止日期", "limit": "条数", "offset": "偏移", "page": "页码", "sort": "排序"}
+
+
+def _label(name: str) -> str:
+    return f"{_LABELS.get(name, name)}（{name}）"
+
+
 def _day(value: str | None, name: str) -> str | None:
     if not value:
         return None
     try:
         date.fromisoformat(value)
     except ValueError:
-        raise BadSearch(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise BadSearch(f"{_label(name)}：{value!r} 不是日期（应写成 YYYY-MM-DD）") from None
     if len(value) != 10:
-        raise BadSearch(f"{name}: {value!r} is not a date (YYYY-MM-DD)")
+        raise BadSearch(f"{_label(name)}：{value!r} 不是日期（应写成 YYYY-MM-DD）")
     return value
 
 
@@ -80,9 +88,9 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     try:
         number = int(value)
     except ValueError:
-        raise BadSearch(f"{name}: {value!r} is not a whole number") from None
+        raise BadSearch(f"{_label(name)}：{value!r} 不是整数") from None
     if not low <= number <= high:
-        raise BadSearch(f"{name}: {number} is outside {low}..{high}")
+        raise BadSearch(f"{_label(name)}：{number} 超出范围，应在 {low} 到 {high} 之间")
     return number
 
 
@@ -115,18 +123,18 @@ def build_search(q: str, *, sites=(), regions=(), since: str | None = None, unti
         search.since = _day(since, "since")
         search.until = _day(until, "until")
         if search.sort not in SORTS:
-            raise BadSearch(f"sort: {search.sort!r} is not one of {', '.join(SORTS)}")
+            raise BadSearch(f"{_label('sort')}：{search.sort!r} 不可用，可选：{'、'.join(SORTS)}")
         if search.since and search.until and search.since > search.until:
-            raise BadSearch(f"since {search.since} is after until {search.until}")
+            raise BadSearch(f"起始日期 {search.since} 晚于截止日期 {search.until}：请对调两者")
         if search.q:
             try:
                 search.query = parse_query(search.q)
             except QueryLimitError as exc:       # the whole query: no position to point at
-                raise BadSearch(f"query: {exc}") from None
+                raise BadSearch(f"查询有误：{exc}") from None
             except QuerySyntaxError as exc:
-                raise BadSearch(f"query: {exc}", exc.position) from None
+                raise BadSearch(f"查询有误：{exc}", exc.position) from None
         elif require_query:
-            raise BadSearch("q: give a query (same language as `newsmon search`)")
+            raise BadSearch("缺少查询 q：请给出查询词（与 newsmon search 相同的查询语言）")
     except BadSearch as exc:
         exc.search = search
         raise

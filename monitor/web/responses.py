@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,6 +22,8 @@ from index import IndexURLError
 from index.errors import StorageBusy, StorageError
 from monitor.web.auth import SESSION_USER, csrf_token
 
+FORM_EXPIRED = "表单已过期：请返回后重新提交。"
+_SPLIT = re.compile(r"[\s,;，；、]+")
 SERVER_ERROR = "服务器内部错误：请稍后再试；若一再出现，请把时间告诉管理员（详情在服务日志里）。"
 
 
@@ -34,9 +37,49 @@ class ChineseJSON(JSONResponse):
 def render(request: Request, name: str, context: dict, status_code: int = 200) -> Response:
     """The template ``name`` with what every page needs (CSRF token, login state, the nav)."""
     state = request.app.state.web
+    titles: list[dict] = []
+
+    def site_name(site: str) -> str:
+        """The site's display name (its ``title:``), else its name; read once per page."""
+        if not titles:
+            titles.append(state.site_titles())
+        return titles[0].get(site, site)
+
     base = {"request": request, "csrf": csrf_token(request), "logged_in": bool(request.session.get(SESSION_USER)),
-            "login_required": state.credentials.required, "nav": name.split(".")[0]}
+            "login_required": state.credentials.required, "nav": name.split(".")[0], "site_name": site_name}
     return state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def split_values(text: str | None) -> list[str]:
+    """A form field holding several values (emails, URLs, regions): split on spaces,
+    line breaks and Chinese or Latin commas and semicolons."""
+    return [value for value in _SPLIT.split(text or "") if value]
+
+
+class BadBody(ValueError):
+    """A write to the API whose body is not a JSON object; ``status`` is 415 or 400."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+    def response(self) -> JSONResponse:
+        return ChineseJSON({"error": str(self)}, status_code=self.status)
+
+
+async def json_object(request: Request, example: str) -> dict:
+    """The request's JSON object body. Writes take ``application/json`` only: a
+    cross-site HTML form cannot send that without a CORS preflight this server never
+    grants, so cookie-authenticated writes need no CSRF token."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise BadBody(f"请以 application/json 发送，如 {example}", 415)
+    try:
+        body = json.loads(await request.body())
+    except ValueError as exc:
+        raise BadBody(f"请求体不是有效的 JSON：{exc}", 400) from None
+    if not isinstance(body, dict):
+        raise BadBody(f"请求体应是一个 JSON 对象，如 {example}", 400)
+    return body
 
 
 def bad_request(message: str) -> JSONResponse:

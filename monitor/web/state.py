@@ -18,11 +18,13 @@ from starlette.templating import Jinja2Templates
 from index import open_index
 from index.base import IndexBackend
 from monitor.clock import show
+from monitor.health import RUN_STATUS_LABELS
 from monitor.text import reach_line, safe_href
 from monitor.watches import WatchStore
 from monitor.web.auth import Credentials
 from monitor.web.cache import CachedMatches
 from monitor.web.highlight import highlight
+from monitor.web.registry import SiteRegistry, display_names
 from monitor.web.sessions import SessionRegistry
 from monitor.web.throttle import LoginThrottle
 
@@ -67,6 +69,7 @@ class WebState:
     readers: Readers
     sessions: SessionRegistry
     throttle: LoginThrottle
+    registry: SiteRegistry | None = None      # the sites file, when the serve command gave one
     _sites: tuple[float, dict[str, str | None]] = field(default=(0.0, {}))
 
     def site_regions(self) -> dict[str, str | None]:
@@ -76,6 +79,11 @@ class WebState:
             sites = self.index.site_regions()
             self._sites = (time.monotonic(), sites)
         return sites
+
+    def site_titles(self) -> dict[str, str]:
+        """Site name -> display name (the sites file's ``title:``); read per request, so an
+        edit shows at once (the file is small and the registry re-reads it)."""
+        return display_names(self.registry)
 
     def watch_store(self) -> WatchStore:
         return WatchStore(self.index)
@@ -92,4 +100,5 @@ def make_templates() -> Jinja2Templates:
     env.filters["when"] = lambda value: show(value, "—")        # NEWSMON_TZ, to the minute
     env.filters["link"] = safe_href
     env.globals["reach_line"] = reach_line
+    env.globals["run_status"] = lambda status: RUN_STATUS_LABELS.get(status, status)
     return Jinja2Templates(env=env)

@@ -6,18 +6,16 @@ writes need no CSRF token here.
 """
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from monitor.clock import parse_local
 from monitor.watches import TEST_DAYS, Watch, WatchError
-from monitor.web.responses import ChineseJSON, bad_request
+from monitor.web.responses import BadBody, ChineseJSON, bad_request, json_object
 
 
 def _not_found(name: str) -> ChineseJSON:
-    return ChineseJSON({"error": f"no watch named {name!r}"}, status_code=404)
+    return ChineseJSON({"error": f"没有名为「{name}」的监测"}, status_code=404)
 
 
 def api_watches(request: Request) -> ChineseJSON:
@@ -25,15 +23,13 @@ def api_watches(request: Request) -> ChineseJSON:
 
 
 async def api_watch_create(request: Request) -> Response:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        return ChineseJSON({"error": "send the watch as application/json"}, status_code=415)
     try:
-        body = json.loads(await request.body())
-        if not isinstance(body, dict):
-            raise ValueError("expected a JSON object")
+        body = await json_object(request, '{"name": "laser", "query": "激光", "emails": ["team@example.com"]}')
         watch = Watch.from_dict({**body, "created": ""})
+    except BadBody as exc:
+        return exc.response()
     except (ValueError, KeyError, TypeError) as exc:
-        return bad_request(f"a watch is a JSON object with at least name and query: {exc}")
+        return bad_request(f"监测至少要有 name 和 query 两项：缺少或写错了 {exc}")
     try:
         request.app.state.web.watch_store().add(watch)
     except WatchError as exc:
@@ -59,14 +55,13 @@ async def api_watch_snooze(request: Request) -> Response:
     name = request.path_params["name"]
     until = None
     if request.method == "POST":
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-            return ChineseJSON({"error": "send {\"until\": \"YYYY-MM-DD HH:MM\"} as application/json"},
-                               status_code=415)
         try:
-            body = json.loads(await request.body())
+            body = await json_object(request, '{"until": "YYYY-MM-DD HH:MM"}')
             until = parse_local(str(body["until"]))
+        except BadBody as exc:
+            return exc.response()
         except (ValueError, KeyError, TypeError) as exc:
-            return bad_request(f"until: {exc}")
+            return bad_request(f"暂停提醒的截止时间（until）有误：{exc}")
     store = request.app.state.web.watch_store()
     if store.get(name) is None:
         return _not_found(name)
@@ -74,6 +69,36 @@ async def api_watch_snooze(request: Request) -> Response:
         watch = store.snooze(name, until)
     except WatchError as exc:
         return bad_request(str(exc))
+    return ChineseJSON(watch.to_dict())
+
+
+async def api_watch_update(request: Request) -> Response:
+    """``PATCH``: the fields given replace the watch's (name, creation time and snooze stay)."""
+    name = request.path_params["name"]
+    store = request.app.state.web.watch_store()
+    old = store.get(name)
+    if old is None:
+        return _not_found(name)
+    try:
+        body = await json_object(request, '{"query": "激光 OR 传感", "emails": ["team@example.com"]}')
+        unknown = sorted(set(body) - set(old.to_dict()) - {"name"})
+        if unknown:
+            return bad_request(f"不认识的字段：{', '.join(unknown)}")
+        watch = store.update(name, Watch.from_dict({**old.to_dict(), **body, "name": name}))
+    except BadBody as exc:
+        return exc.response()
+    except (WatchError, ValueError, TypeError) as exc:
+        return bad_request(str(exc))
+    return ChineseJSON(watch.to_dict())
+
+
+def api_watch_pause(request: Request) -> Response:
+    """``POST``: pause the watch (no alerts, no digest section); ``DELETE``: resume it."""
+    name = request.path_params["name"]
+    try:
+        watch = request.app.state.web.watch_store().set_paused(name, request.method == "POST")
+    except WatchError:
+        return _not_found(name)
     return ChineseJSON(watch.to_dict())
 
 
@@ -86,9 +111,9 @@ def api_watch_test(request: Request) -> ChineseJSON:
     try:
         days = int(request.query_params.get("days") or TEST_DAYS)
     except ValueError:
-        return bad_request("days: a whole number of days")
+        return bad_request("天数（days）应是整数")
     if not 1 <= days <= 3650:
-        return bad_request("days: between 1 and 3650")
+        return bad_request("天数（days）应在 1 到 3650 之间")
     try:
         stories = store.matches(watch, days)
     except WatchError as exc:        # stored before the query bounds, say: a 400 saying why, not a 500
