@@ -161,7 +161,7 @@ def probe_url(url: str, article_pattern: str | None = None, list_pattern: str | 
 
 _EVIDENCE_WORDS = {"site_pattern": "符合 article_url_pattern", "learned_shape": "本站列表块学到的文章形状",
                    "cms_pattern": "已知 CMS 文章形状", "list_block": "标题列表块中的链接",
-                   "link text names the title": "链接文字即标题", "dated": "页面有日期", ", ": "，"}
+                   "dated": "页面有日期", ", ": "，"}
 
 
 def page_as_article(body: bytes, url: str, headers=None, article_pattern: str | None = None) -> str:

@@ -14,8 +14,8 @@
 6. refusal only on positive evidence (pipelines.extraction.evidence): no text but boilerplate
    (the reason names a video player when there is one), or a list of links (list page). A
    body of data-table rows (a timetable) is an article even without a sentence, and so is
-   a short page the crawl vouches for (options.evidence: its URL's shape or list block,
-   confirmed by a date or by the link's text naming the title)
+   a short page the crawl vouches for (options.evidence: its URL's article shape,
+   confirmed by the page's date)
 7. spam from structure: junk tags, hidden link farms, keyword-list lines and titles, link
    farms; never from words inside the article's sentences (a 扫黄打非 report is an article)
 
@@ -152,7 +152,8 @@ def extract_article(body: bytes, url: str, headers: Mapping | None = None,
     if spam.is_spam_line(page_title) and not verdict and title != page_title:
         spam_reasons.append("spam_page_title")
     # A page the crawl's link named by its title: only links to pages make it a list.
-    named = bool(options.evidence) and anchor_names_title(options.evidence.anchor, title)
+    named = (bool(options.evidence) and bool(options.evidence.shape)
+             and anchor_names_title(options.evidence.anchor, title))
     if looks_like_list_page(tree, paragraphs, pages_only=named):
         if verdict or spam.is_spam_line(page_title):
             verdict = verdict + ["link_farm"]     # a spam link farm: quarantined, with its reason

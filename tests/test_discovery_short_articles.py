@@ -195,3 +195,12 @@ def test_a_notice_listing_its_documents_is_an_article_when_its_link_names_it():
                           options=ExtractOptions(evidence=CrawlEvidence("learned_shape", True, title)))
     assert art.title == title and art.published and art.published.startswith("2017-01-19")
     assert "GB 23200.6-2016食品安全国家标准" in art.text
+
+
+def test_a_page_named_in_a_block_of_titles_without_an_article_shape_is_still_refused():
+    """A block of a site's sub-sites or journals has title-length names too, and a sub-site's
+    front page is titled with its name: the link text naming the title is not enough."""
+    url = SITE + "/xxgk/xxjj.html"
+    with pytest.raises(ExtractionError) as refused:
+        extract_article(column_page(), url, options=ExtractOptions(evidence=CrawlEvidence(None, True, "学校概况")))
+    assert refused.value.reason == "no_body"

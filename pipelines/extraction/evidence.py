@@ -14,8 +14,8 @@ a page is refused only on positive evidence that it is not an article).
 * ``media_player``     – a video or Flash player on the page (``<video>``, ``<embed>``, a
   player script with a media file): why a page has no text, said in the refusal.
 * ``vouched_short_article`` – why a page with little text of its own is an article anyway:
-  the crawl's evidence for its URL (``pipelines.article.CrawlEvidence``) confirmed by the
-  page (a date, or the title the link's text named). A short notice, an attachment, image
+  the crawl's evidence for its URL (``pipelines.article.CrawlEvidence``: an article shape)
+  confirmed by the page (a date). A short notice, an attachment, image
   or video page is then indexed with its title and the text it has; a list stays refused.
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pipelines import vocabulary as V
 from pipelines.article import CrawlEvidence
 from pipelines.attachments.sniff import declared_kind
 from pipelines.clean import comparison_key
+from pipelines.linekinds import is_footer_line
 from pipelines.htmltext import TextMap
 from pipelines.pagemeta import SelectorIndex
 
@@ -179,18 +180,15 @@ def anchor_names_title(anchor: str, title: str) -> bool:
 def vouched_short_article(evidence: CrawlEvidence | None, title: str, dated: bool) -> str | None:
     """Why a page with little text of its own is an article, or None (the refusal stands).
 
-    The crawl's evidence for the URL -- the operator's pattern, a shape the site's list blocks
-    taught, a known CMS article shape, or a list block of titles that held it -- confirmed by
-    the page itself: a date (an article's meta line, a dated URL), or the title the link's
-    text named. A menu's column page has neither a dated title block nor a date of its own."""
-    if not evidence or not title.strip():
+    Two pieces of evidence, one from the crawl and one from the page: the URL has an article
+    shape -- the operator's pattern, a shape the site's list blocks taught (voted for by dated
+    blocks, or confirmed by pages that read as articles), a known CMS article shape -- and
+    the page has a date. A link in a block of titles alone is not enough (a block of a
+    site's sub-sites or journals has title-length names too), nor a link text that names
+    the page's title (a sub-site's front page is titled with its own name)."""
+    if not evidence or not evidence.shape or not title.strip() or not dated:
         return None
-    by = evidence.shape or "list_block"
-    if anchor_names_title(evidence.anchor, title) and (evidence.list_block or evidence.shape != "cms_pattern"):
-        return f"{by}, link text names the title"
-    if dated:
-        return f"{by}, dated"
-    return None
+    return f"{evidence.shape}, dated" + (", list_block" if evidence.list_block else "")
 
 
 _WORDLESS = re.compile(r"^[\W_]*$")
@@ -198,6 +196,8 @@ _WORDLESS = re.compile(r"^[\W_]*$")
 
 def own_lines(tree: etree._Element, paragraphs: list[str]) -> list[str]:
     """The body's lines that are not the text of a link on the page, however short (a menu, a
-    breadcrumb's 首页, 上一条/下一条), nor only separators (``>>``): a short page's own text."""
+    breadcrumb's 首页, 上一条/下一条), nor only separators (``>>``), nor a footer's line (版权所有,
+    技术支持：): a short page's own text."""
     links = {"".join((a.text_content() or "").split()) for a in tree.iter("a")}
-    return [p for p in paragraphs if "".join(p.split()) not in links and not _WORDLESS.match(p)]
+    return [p for p in paragraphs
+            if "".join(p.split()) not in links and not _WORDLESS.match(p) and not is_footer_line(p)]
