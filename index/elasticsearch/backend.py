@@ -30,6 +30,7 @@ from index.elasticsearch import dedup as band_keys
 from index.elasticsearch import match
 from index.elasticsearch.bulk import send_actions
 from index.elasticsearch.client import ESOptions, ReplayResult, is_down as _is_down, short_reason
+from index.elasticsearch.day_counts import DayCounts
 from index.elasticsearch.link import ClusterLink
 from index.elasticsearch.mapping import alias_name, article_doc, record_from_doc, sort_date
 from index.elasticsearch.overlay import Overlay
@@ -46,7 +47,7 @@ _KNOWN_CACHE = 10_000
 _UNREFRESHED_MAX = 50_000   # a bulk load refreshes this often, bounding what StoryFields holds
 
 
-class ElasticsearchIndex(ClosesOnExit):
+class ElasticsearchIndex(DayCounts, ClosesOnExit):
     """``IndexBackend`` over an Elasticsearch cluster (see the module docstring)."""
 
     local_lsh_lookups = False

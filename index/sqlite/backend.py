@@ -34,6 +34,7 @@ from index.query import Query
 from index.sqlite import dedup as band_keys
 from index.sqlite import search as matching
 from index.sqlite.band_window import BandWindow
+from index.sqlite.day_counts import DayCounts
 from index.sqlite.fts import fts_text
 from index.sqlite.state import SQLiteState
 from index.story_search import build_stories
@@ -88,7 +89,7 @@ def _chunks(items: list, size: int = _SQL_PARAM_CHUNK) -> Iterator[list]:
         yield items[start:start + size]
 
 
-class SQLiteIndex(ClosesOnExit):
+class SQLiteIndex(DayCounts, ClosesOnExit):
     """``IndexBackend`` over one SQLite file (WAL mode)."""
 
     local_lsh_lookups = True
