@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	@echo "Compiling story clustering's kernels (numba, once)..."
-	$(BIN)/python -m pipelines.warmup
+	$(BIN)/python -m pipelines.stories.warmup
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -21,5 +21,5 @@ class RawPage:
     # filled in by the pipelines, in order:
     article: Any = None               # pipelines.article.Article (extract)
     record: Any = None                # index.base.ArticleRecord (normalize)
-    assignment: Any = None            # pipelines.dedup.StoryAssignment (dedup)
+    assignment: Any = None            # pipelines.stories.clustering.StoryAssignment (story stage)
     notes: list[str] = field(default_factory=list)

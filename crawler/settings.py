@@ -70,8 +70,7 @@ ITEM_PIPELINES = {
     "pipelines.stages.ExtractPipeline": 100,      # decode -> extract -> clean (+ attachment texts)
     "pipelines.stages.QuarantinePipeline": 200,   # spam pages recorded, never indexed
     "pipelines.stages.NormalizePipeline": 300,    # simplified/folded form for matching
-    "pipelines.stages.DedupPipeline": 400,        # exact + near-duplicate -> story_id
-    "pipelines.stages.IndexPipeline": 500,        # write to the index backend
+    "pipelines.stages.StoryPipeline": 400,        # exact + near-duplicate -> story, stored in the index
     "pipelines.alerts.AlertPipeline": 600,        # match watches, queue alerts (monitor/alerts.py)
 }
 

@@ -8,7 +8,7 @@ Additive changes: ``story_dict`` adds ``"reach"`` (distinct sites among the
 copies) to each search story; ``match_stories`` and ``site_regions`` serve
 search pages (total, offset, region filter, relevance: ``index/story_search.py``). Dedup state is only
 ``ArticleRecord.lsh_bands`` keyword strings: ``bNN:<hex>`` whole-text bands and
-``lN:<hex>`` lead bands (``pipelines/minhash.py``); a backend stores and matches
+``lN:<hex>`` lead bands (``pipelines/stories/minhash.py``); a backend stores and matches
 them as opaque terms.
 """
 from __future__ import annotations
@@ -144,12 +144,6 @@ class IndexBackend(Protocol):
     def site_regions(self) -> dict[str, str | None]:
         """Every site in the index, sorted, with its region (for the search filters)."""
 
-    def count_by_day(self, *, since: str, until: str, sites: list[str] | None = None,
-                     regions: list[str] | None = None, query: Query | None = None) -> dict[str, int]:
-        """Article pages per day ``{"YYYY-MM-DD": n}`` from ``since`` to ``until`` (days with
-        none left out), by the day ``since``/``until`` filter on (published, else fetched);
-        ``query``: only pages that match it themselves (a watch's volume chart)."""
-
     def export(self) -> Iterator[dict]:
         """Every article page, as export lines, in a stable order."""
 
@@ -192,7 +186,7 @@ class ClosesOnExit:
 # -- story results: one shape for every backend ---------------------------------
 
 def story_key(origin_id: str) -> str:
-    """A story's id: its origin copy's article id, shortened (``pipelines/dedup.py``)."""
+    """A story's id: its origin copy's article id, shortened (``pipelines/stories/clustering.py``)."""
     return "s-" + origin_id[:16]
 
 

@@ -1,6 +1,6 @@
 """A story that takes a new id keeps what was recorded under its former one.
 
-A story's id is its origin copy's (``pipelines/dedup.py``); when a later-crawled
+A story's id is its origin copy's (``pipelines/stories/clustering.py``); when a later-crawled
 copy turns out to be the origin, the story takes that copy's id. ``story_copies``
 still finds it by a former id (``index.base.founder_prefix``), so the digest's
 new-story records and the links in alerts already sent keep working. Sent-alert

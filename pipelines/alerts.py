@@ -1,4 +1,4 @@
-"""The alert stage, after IndexPipeline: a thin adapter over ``monitor.alerts``.
+"""The alert stage, after StoryPipeline: a thin adapter over ``monitor.alerts``.
 
 ``AlertPipeline.process_item`` only records (a few state writes per hit); a
 delivery thread sends the queued alerts while the crawl goes on and gets
@@ -138,7 +138,7 @@ class AlertPipeline:
 
     def process_item(self, item):
         assignment = item.assignment
-        # (alert marks DedupPipeline could not carry to the story's new id: carried first)
+        # (alert marks StoryPipeline could not carry to the story's new id: carried first)
         carry = (assignment.marks_to_carry, assignment.story_id) if assignment.marks_to_carry else None
         self._observe(item.site, item.record, assignment.new_story, assignment.match == "url", carry)
         return item

@@ -8,7 +8,7 @@ from __future__ import annotations
 from index.base import ArticleRecord
 from pipelines.article import Article
 from index.identity import article_id, canonical_url
-from pipelines.dedup import normalized_text_hash
+from pipelines.stories.clustering import normalized_text_hash
 from index.normalize import normalize_text
 
 

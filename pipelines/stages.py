@@ -1,8 +1,9 @@
 """Scrapy item pipelines: short adapters around the plain functions.
 
 Order (wired in ``crawler/settings.py``): ExtractPipeline (decode -> extract ->
-clean) -> QuarantinePipeline (spam) -> NormalizePipeline -> DedupPipeline ->
-IndexPipeline. Each adapter's work is a plain function that ``newsmon extract``,
+clean) -> QuarantinePipeline (spam) -> NormalizePipeline -> StoryPipeline (into its
+story and stored, one operation: ``pipelines/stories``). Each adapter's work is a
+plain function or method that ``newsmon extract``,
 tests and benchmarks call too; ``from_crawler`` reads settings and ``__init__``
 takes plain values. A page that cannot become an article is dropped with a
 reason-keyed count and a log line naming its URL; the crawl goes on.
@@ -27,10 +28,10 @@ from netsafety.counters import count
 from index import IndexBackend, Quarantined, StorageError, open_index
 from monitor.story_moves import carry_alert_marks
 from pipelines.article import ExtractionError, ExtractOptions
-from pipelines.dedup import StoryClusterer
 from pipelines.attachments.notice import extract_page
 from pipelines.extract import extract_article
 from pipelines.records import build_record
+from pipelines.stories.clustering import StoryAssignment, StoryClusterer
 from pipelines.requirements import MissingExtractor, raise_missing
 
 logger = logging.getLogger("newsmon.crawl")
@@ -192,22 +193,30 @@ class NormalizePipeline:
         return item
 
 
-class DedupPipeline:
-    def __init__(self, clusterer: StoryClusterer, guard: StorageGuard):
-        self.clusterer = clusterer
-        self.guard = guard
+class StoryPipeline(_IndexStage):
+    """The story stage: each page goes into its story and is stored, one operation
+    (``StoryClusterer.store``), committed as one unit."""
+
+    def __init__(self, index: IndexBackend, stats, guard: StorageGuard, window_days: int = 30):
+        super().__init__(index, stats, guard)
+        self.clusterer = StoryClusterer(index, window_days=window_days)
 
     @classmethod
     def from_crawler(cls, crawler):
-        window = crawler.settings.getint("NEWSMON_DEDUP_WINDOW_DAYS", 30)
-        return cls(StoryClusterer(shared_index(crawler), window_days=window), storage_guard(crawler))
+        return cls(shared_index(crawler), crawler.stats, storage_guard(crawler),
+                   crawler.settings.getint("NEWSMON_DEDUP_WINDOW_DAYS", 30))
 
     def process_item(self, item):
-        item.assignment = self.guard.run(item, lambda: self.clusterer.assign(item.record))
+        # (the story's canonical flags that set_story moved commit with the article)
+        self._write(item, lambda: self._store(item), lambda assignment: self._stored(item, assignment.stored_new))
         former = item.assignment.renamed_from
         if former:      # the story took its new origin's id: its alerts stay sent
             self.guard.run(item, lambda: self._carry_marks(item, former))
         return item
+
+    def _store(self, item) -> StoryAssignment:
+        item.assignment = self.clusterer.store(item.record)
+        return item.assignment
 
     def _carry_marks(self, item, former: str) -> None:
         """Alert bookkeeping, not the page's storage: a state store that is not there
@@ -215,20 +224,13 @@ class DedupPipeline:
         stage then carries the marks before it matches the page (or at its end-of-crawl
         retry). A storage failure still stops the crawl."""
         try:
-            carry_alert_marks(self.clusterer.backend.state, former, item.assignment.story_id)
+            carry_alert_marks(self.index.state, former, item.assignment.story_id)
         except StorageError:
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. elasticsearch.ConnectionError
             item.assignment.marks_to_carry = former
             logger.warning("[%s] alert marks of story %s not carried to %s yet (the alert stage tries "
                            "again): %s", item.site, former, item.assignment.story_id, exc)
-
-
-class IndexPipeline(_IndexStage):
-    def process_item(self, item):
-        # (the story's canonical flags that dedup's set_story moved commit with the article)
-        self._write(item, lambda: self.index.upsert_article(item.record), lambda new: self._stored(item, new))
-        return item
 
     def _stored(self, item, is_new: bool) -> None:
         record, assignment, site = item.record, item.assignment, item.site

@@ -117,8 +117,7 @@ def test_clustering_is_the_same_whether_keys_are_merged_or_not(tmp_path, monkeyp
                     lead = ["", "宿迁网讯：", "（来源：宿迁日报）"][copy]
                     record = make_record(f"http://site{copy}.gov.cn/{month}/{name}.html", f"site{copy}",
                                          name, lead + text + f"（{month}月第{n}期）", f"2024-{month}-1{copy}")
-                    clusterer.assign(record)
-                    index.upsert_article(record)
+                    clusterer.store(record)
                     stories.setdefault((month, name), set()).add(record.story_id)
         assert all(len(ids) == 1 for ids in stories.values()), stories
         assert len({next(iter(ids)) for ids in stories.values()}) == 6

@@ -106,9 +106,7 @@ def clusterer(index):
 
 def add(clusterer, record):
     """What the Scrapy pipeline does: assign, then upsert."""
-    assignment = clusterer.assign(record)
-    clusterer.backend.upsert_article(record)
-    return assignment
+    return clusterer.store(record)
 
 
 def canonical_ids(index) -> dict[str, list[str]]:

@@ -16,10 +16,10 @@ from benchmarks.dedup.run import record_of
 from index import open_index
 from index.base import story_key
 from monitor.text import reach_line
-from pipelines.dedup import StoryClusterer, choose_origin, credited, origin_stays
-from pipelines.minhash import shingle_hashes, signature
+from pipelines.stories.clustering import StoryClusterer, choose_origin, credited, origin_stays
+from pipelines.stories.minhash import shingle_hashes, signature
 from index.normalize import normalize_for_dedup, normalize_text
-from pipelines.similarity import fact_keys, fact_substitutions, facts
+from pipelines.stories.similarity import fact_keys, fact_substitutions, facts
 from test_dedup import LASER, add, canonical_ids, make_record, text, variants
 
 # Pinned on the 2,000-article corpus (seed 7); the 100k benchmark must stay at

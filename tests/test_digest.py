@@ -90,7 +90,7 @@ def test_text_part_carries_every_story_with_its_reach(day):
              {s["site"] for s in stories}]
     assert dates == sorted(dates, reverse=True)    # newest first
     assert "【激光】" in laser_section or "【产业园】" in laser_section   # hits marked
-    assert "你收到这一节，是因为监测「laser」列有 team@example.com。不想再收到：请在 newsmon 网页的「监测」页暂停或删除「laser」，或请管理员处理。" in text
+    assert "你收到这一节，是因为监测「laser」列有 team@example.com。退订：newsmon watch remove laser" in text
     assert "== 来源健康 ==" in text
 
 
@@ -151,8 +151,7 @@ def index_page(index, html: str, url: str, site: str, seen: datetime):
 
     article = extract_article(html.encode("utf-8"), url, {"Content-Type": "text/html; charset=utf-8"})
     record = build_record(article, site=site, fetched_at=seen.isoformat(timespec="seconds"))
-    assignment = StoryClusterer(index).assign(record)
-    index.upsert_article(record)
+    assignment = StoryClusterer(index).store(record)
     AlertRecorder(index).observe(record, new_story=assignment.new_story, recrawl=False)
     return article
 

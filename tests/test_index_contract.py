@@ -11,7 +11,7 @@ from index.base import ArticleRecord, IndexBackend, Quarantined, story_key
 from index.query import parse_query
 from index.story_search import search_page
 from index.identity import article_id, canonical_url
-from pipelines.dedup import text_hash
+from pipelines.stories.clustering import text_hash
 from index.normalize import normalize_text
 
 EXPORT_KEYS = {"id", "url", "site", "title", "published", "text", "story_id", "canonical",

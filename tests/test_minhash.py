@@ -1,4 +1,4 @@
-"""The compiled MinHash kernels (pipelines/minhash.py): band keys are stored in
+"""The compiled MinHash kernels (pipelines/stories/minhash.py): band keys are stored in
 every index, so they must stay exactly what earlier releases wrote, and the set
 operations must agree with numpy's."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.dedup.corpus import generate
 from index.sqlite.dedup import band_ints
-from pipelines import minhash
+from pipelines.stories import minhash
 from index.normalize import dedup_codepoints, dedup_form, normalize_text
 
 EDGE_TEXTS = ["", "宿", "宿迁市", "宿迁市宿城", "𠀀𠀁𠀂𠀃𠀄𠀅𠀆", "區政府召開常務會議" * 3]

@@ -1,7 +1,7 @@
 """Story ids do not depend on crawl order: a story is named after its origin copy.
 
-What the crawl's pipelines do, on a real SQLite index: ``StoryClusterer.assign`` then
-the upsert (``test_dedup.add``); when the story takes a later-crawled origin's id,
+What the crawl's pipelines do, on a real SQLite index: ``StoryClusterer.store`` (assign
+and upsert, ``test_dedup.add``); when the story takes a later-crawled origin's id,
 ``carry_alert_marks`` (DedupPipeline) before the alert stage observes the page. The
 crawl-level check -- a crawl killed and resumed exports the story ids of an
 uninterrupted one -- is tests/test_crawl_resume.py.
@@ -85,10 +85,9 @@ def test_a_story_renamed_after_its_alert_is_not_alerted_again(index, tmp_path):
     recorder.observe(repost, new_story=True, recrawl=False)
     assert index.state.get(ALERT_KIND, f"laser/{first.story_id}") is not None
 
-    joined = clusterer.assign(origin)                  # the origin turns up: the story takes its id
+    joined = clusterer.store(origin)                   # the origin turns up: the story takes its id
     assert joined.renamed_from == first.story_id
     assert carry_alert_marks(index.state, joined.renamed_from, joined.story_id) == ["laser"]
-    index.upsert_article(origin)
     before = state_counts(tmp_path / "stories.db")
     recorder.observe(origin, new_story=False, recrawl=False)
     assert state_counts(tmp_path / "stories.db") == before, "the renamed story was alerted (or queued) again"

@@ -82,7 +82,7 @@ class _Timed:
 def run_newsmon(size: int, seed: int, workdir: Path) -> dict:
     from index import open_index
     from index.sqlite import dedup as sqlite_dedup
-    from pipelines.dedup import StoryClusterer
+    from pipelines.stories.clustering import StoryClusterer
     db = workdir / "bench-dedup.db"
     index = open_index(f"sqlite:///{db}")
     clusterer = StoryClusterer(index)

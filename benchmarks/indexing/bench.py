@@ -69,8 +69,7 @@ def build_embedded(size: int, workdir: Path, reuse: Path | None = None):
     crawl_order: dict[str, None] = {}
     for n, article in enumerate(generate(size, seed=7), 1):
         record = record_of(article)
-        clusterer.assign(record)
-        sqlite.upsert_article(record)
+        clusterer.store(record)
         crawl_order[record.id] = None
         if n % 20_000 == 0:
             log(f"  clustered {n:,} ({n / (time.perf_counter() - started):,.0f}/s)")
@@ -106,8 +105,7 @@ def clustering_rate(url: str, records, flush_every_article: bool) -> float:
     started = time.perf_counter()
     for record in records:
         fresh = type(record)(**{**record.to_dict(), "story_id": "", "canonical": False, "lsh_bands": []})
-        clusterer.assign(fresh)
-        index.upsert_article(fresh)
+        clusterer.store(fresh)
         if flush_every_article:
             index.flush()
     index.close()

@@ -51,7 +51,7 @@ def _salt(prefix: str) -> int:
 
 def band_int(key: str) -> int:
     """A signed 64-bit integer for a band key string. ``<prefix>:<16 hex>`` (what
-    pipelines/minhash.py makes) is its hex value xor a hash of the prefix, cheap
+    pipelines/stories/minhash.py makes) is its hex value xor a hash of the prefix, cheap
     and collision-free in practice; any other string is hashed."""
     prefix, _, digits = key.rpartition(":")
     if len(digits) == 16 and _HEX.issuperset(digits):
@@ -75,7 +75,7 @@ def _salts(prefixes: tuple[str, ...]) -> np.ndarray:
 
 def band_ints(keys: list[str]) -> np.ndarray:
     """``band_int`` of each key, without repeats (int64, in first-seen order). Keys
-    from ``pipelines.minhash.band_keys`` carry their values and prefixes
+    from ``pipelines.stories.minhash.band_keys`` carry their values and prefixes
     (``BandKeys``): one xor with the prefixes' salts. Other ``<prefix>:<16 hex>``
     keys are parsed at once (one ``bytes.fromhex``), anything else hashed one by one."""
     global _last_converted

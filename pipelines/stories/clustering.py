@@ -1,7 +1,8 @@
 """Story clustering: repeated and syndicated copies of one article become one story.
 
 Plain functions and one class, no Scrapy import; the Scrapy pipeline is a thin
-adapter around ``StoryClusterer.assign``. All dedup state (text hashes, MinHash
+adapter around ``StoryClusterer.store`` (assign to a story, then store, as one
+operation). All dedup state (text hashes, MinHash
 LSH band keys, story ids) lives in the index backend, so it survives restarts,
 works across processes and scales with the index (design.md, "Scale beyond one
 machine"); the clusterer keeps only a bounded cache of shingle sets.
@@ -10,10 +11,10 @@ machine"); the clusterer keeps only a bounded cache of shingle sets.
 1. same canonical URL already stored -> the stored page's story (a re-crawl
    changes nothing; an edited page keeps its story and gets new dedup keys);
 2. same dedup-normalized text (sha1) -> that story;
-3. near duplicate: MinHash LSH band keys (``pipelines/minhash.py``: whole text and
+3. near duplicate: MinHash LSH band keys (``pipelines/stories/minhash.py``: whole text and
    lead) find candidates in the backend within ``window_days``; each is verified
    by exact Jaccard or containment of the character shingles, and rejected when
-   the two texts state different facts (``pipelines/similarity.py``);
+   the two texts state different facts (``pipelines/stories/similarity.py``);
 4. otherwise a new story.
 
 The story's canonical copy is its origin (``choose_origin``), recomputed from all
@@ -38,9 +39,9 @@ from urllib.parse import urlsplit
 
 from index.base import ArticleRecord, IndexBackend, story_key
 from index.identity import canonical_url
-from pipelines.minhash import band_keys, shingle_hashes
+from pipelines.stories.minhash import band_keys, shingle_hashes
 from index.normalize import dedup_codepoints, dedup_form, normalize_text
-from pipelines.similarity import TextFeatures, similarity
+from pipelines.stories.similarity import TextFeatures, similarity
 
 # -- text identity (exact copies) -----------------------------------------------------
 
@@ -170,18 +171,20 @@ class StoryAssignment:
     # renamed_from, while the alert marks sent under it are not carried over yet (the state
     # store was not there: Elasticsearch down): the alert stage carries them before matching
     marks_to_carry: str | None = None
+    stored_new: bool | None = None    # after ``store``: the page was not in the index before
 
 
 class StoryClusterer:
-    """Assigns each article record to a story; the caller stores the record.
+    """Puts each article record into a story and stores it: ``store(record)``.
 
-    ``assign(record)`` fills ``record.story_id``, ``record.canonical`` and
-    ``record.lsh_bands`` (a re-crawl also gets its stored ``fetched_at`` back) and
-    writes nothing about the record itself. **The caller must
-    ``backend.upsert_article(record)`` right after**, before assigning the next
-    record: the next record's lookups need this one stored, and when this record
-    became the story's canonical copy ``assign`` has already cleared the flag on
-    the other copies (``set_story``), so until the upsert the story has none.
+    ``store`` is ``assign`` then ``backend.upsert_article(record)``, one operation,
+    because the two must not come apart: the next record's lookups need this one
+    stored, and when this record became the story's canonical copy ``assign`` has
+    already cleared the flag on the other copies (``set_story``), so until the
+    upsert the story has none. ``assign`` alone fills ``record.story_id``,
+    ``record.canonical`` and ``record.lsh_bands`` (a re-crawl also gets its stored
+    ``fetched_at`` back) and writes nothing about the record itself: for callers
+    that only ask where a record would go.
     """
 
     def __init__(self, backend: IndexBackend, *, window_days: int = 30, threshold: float = 0.5,
@@ -296,8 +299,15 @@ class StoryClusterer:
 
     # -- assignment -------------------------------------------------------------------
 
+    def store(self, record: ArticleRecord) -> StoryAssignment:
+        """Put ``record`` into its story and store it; ``stored_new``: the index did
+        not have this page before."""
+        assignment = self.assign(record)
+        assignment.stored_new = self.backend.upsert_article(record)
+        return assignment
+
     def assign(self, record: ArticleRecord) -> StoryAssignment:
-        """Put ``record`` into a story (see the module docstring); the caller upserts it."""
+        """Put ``record`` into a story (see the module docstring), without storing it."""
         if not record.text_hash:
             record.text_hash = normalized_text_hash(record.norm_text)
         stored = self.backend.get_article(record.id)

@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 from numba import njit
 
-from pipelines.minhash import overlap, shingle_hashes, unique_sorted
+from pipelines.stories.minhash import overlap, shingle_hashes, unique_sorted
 from index.normalize import code_point_table
 
 MIN_CONTAINMENT_SHINGLES = 100   # containment on a tiny text would match any quote of it

@@ -1,12 +1,12 @@
 """Compile story clustering's numba kernels ahead of any crawl (``make install``).
 
-The kernels (``pipelines/minhash.py``, ``index/sqlite/band_kernels.py``) compile on
+The kernels (``pipelines/stories/minhash.py``, ``index/sqlite/band_kernels.py``) compile on
 first use and numba caches them beside the code. Compiling inside a crawl costs
 it ~7 s and ~150 MB of peak memory once, so installing runs this instead. It
 clusters a repost into a throwaway index, which compiles every specialization a
 crawl uses (a demo crawl and 3,000 benchmark articles after it compiled nothing new).
 
-    python -m pipelines.warmup
+    python -m pipelines.stories.warmup
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from index import open_index
 from index.sqlite.band_kernels import RecentKeys
 from index.base import ArticleRecord
 from index.identity import article_id, canonical_url
-from pipelines.dedup import StoryClusterer, text_hash
+from pipelines.stories.clustering import StoryClusterer, text_hash
 from index.normalize import normalize_text
 
 
@@ -38,8 +38,7 @@ def compile_kernels(workdir: str) -> None:
                 text=text, norm_title=normalize_text("激光产业园建设推进会"), norm_text=normalize_text(text),
                 text_hash=text_hash(text), published=f"2024-07-1{2 + n}", fetched_at="2024-07-14T08:00:00",
                 source=source)
-            clusterer.assign(record)
-            index.upsert_article(record)
+            clusterer.store(record)
     table = RecentKeys(4096, 16)              # and the recent-keys table's growth
     table.add(np.frombuffer(np.arange(40, dtype="<i8").tobytes(), dtype="<i8"), 1, 0)
 
