@@ -144,6 +144,12 @@ class IndexBackend(Protocol):
     def site_regions(self) -> dict[str, str | None]:
         """Every site in the index, sorted, with its region (for the search filters)."""
 
+    def count_by_day(self, *, since: str, until: str, sites: list[str] | None = None,
+                     regions: list[str] | None = None, query: Query | None = None) -> dict[str, int]:
+        """Article pages per day ``{"YYYY-MM-DD": n}`` from ``since`` to ``until`` (days with
+        none left out), by the day ``since``/``until`` filter on (published, else fetched);
+        ``query``: only pages that match it themselves (a watch's volume chart)."""
+
     def export(self) -> Iterator[dict]:
         """Every article page, as export lines, in a stable order."""
 

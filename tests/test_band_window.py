@@ -15,8 +15,8 @@ import pytest
 from index import open_index
 from index.sqlite import band_window
 from index.sqlite.band_kernels import RecentKeys, info
-from pipelines.dedup import StoryClusterer
-from pipelines.minhash import band_keys, shingle_hashes
+from pipelines.stories.clustering import StoryClusterer
+from pipelines.stories.minhash import band_keys, shingle_hashes
 from test_index_contract import AI_PARK, FLOOD, LASER, make_record
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ import pytest
 from index import open_index
 from index.base import ArticleRecord
 from index.identity import article_id, canonical_url
-from pipelines.dedup import StoryClusterer, text_hash
+from pipelines.stories.clustering import StoryClusterer, text_hash
 from index.normalize import normalize_text
 
 T2S = opencc.OpenCC("s2t")   # the tests write simplified text and derive traditional copies

@@ -90,7 +90,7 @@ def test_text_part_carries_every_story_with_its_reach(day):
              {s["site"] for s in stories}]
     assert dates == sorted(dates, reverse=True)    # newest first
     assert "【激光】" in laser_section or "【产业园】" in laser_section   # hits marked
-    assert "你收到这一节，是因为监测「laser」列有 team@example.com。退订：newsmon watch remove laser" in text
+    assert "你收到这一节，是因为监测「laser」列有 team@example.com。不想再收到：请在 newsmon 网页的「监测」页暂停或删除「laser」，或请管理员处理。" in text
     assert "== 来源健康 ==" in text
 
 
@@ -145,7 +145,7 @@ def test_dry_run_writes_the_digest_and_sends_nothing(day, mail, tmp_path):
 def index_page(index, html: str, url: str, site: str, seen: datetime):
     """One page through the crawl's own stages (extract, normalize, dedup, index, alerts)."""
     from monitor.alerts import AlertRecorder
-    from pipelines.dedup import StoryClusterer
+    from pipelines.stories.clustering import StoryClusterer
     from pipelines.extract import extract_article
     from pipelines.records import build_record
 

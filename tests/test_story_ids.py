@@ -2,7 +2,7 @@
 
 What the crawl's pipelines do, on a real SQLite index: ``StoryClusterer.store`` (assign
 and upsert, ``test_dedup.add``); when the story takes a later-crawled origin's id,
-``carry_alert_marks`` (DedupPipeline) before the alert stage observes the page. The
+``carry_alert_marks`` (StoryPipeline) before the alert stage observes the page. The
 crawl-level check -- a crawl killed and resumed exports the story ids of an
 uninterrupted one -- is tests/test_crawl_resume.py.
 """
@@ -18,7 +18,7 @@ from index.base import story_key
 from monitor.alerts import ALERT_KIND, AlertRecorder
 from monitor.story_moves import carry_alert_marks
 from monitor.watches import Watch, WatchStore
-from pipelines.dedup import StoryClusterer
+from pipelines.stories.clustering import StoryClusterer
 from test_dedup import LASER, add, make_record, text, variants
 
 

@@ -45,7 +45,7 @@ from benchmarks.dedup.run import record_of  # noqa: E402
 from benchmarks.indexing.queries import CORPUS_QUERIES, QUERY_TABLE  # noqa: E402
 from index import open_index, parse_query  # noqa: E402
 from index.elasticsearch.mapping import alias_name, article_doc, ensure_indices  # noqa: E402
-from pipelines.dedup import StoryClusterer  # noqa: E402
+from pipelines.stories.clustering import StoryClusterer  # noqa: E402
 
 
 def log(message: str) -> None:
