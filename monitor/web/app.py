@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from index import open_index
 from monitor.web import api, pages, site_api, source_pages, watch_api, watch_pages
+from monitor.web import export_views, feed_views, source_views
 from monitor.web.auth import Credentials, LoginRequired, session_secret
 from monitor.web.cache import DEFAULT_TTL, CachedMatches
 from monitor.web.guard import HostPolicy, RequestGuard
@@ -61,6 +62,14 @@ def route_table() -> list[BaseRoute]:
         Route("/sources/{name}/pause", source_pages.site_pause, methods=["POST"], name="site_pause"),
         Route("/sources/{name}/resume", source_pages.site_resume, methods=["POST"], name="site_resume"),
         Route("/sources/{name}/delete", source_pages.site_delete, methods=["POST"], name="site_delete"),
+        # Outputs (issue 21): search export, a watch's page and Atom feed, a source's page with its chart.
+        Route("/export", export_views.export_search, name="export"),
+        Route("/api/export", export_views.export_search, name="api_export"),
+        Route("/watches/{name}", feed_views.watch_page, methods=["GET"], name="watch_page"),
+        Route("/watches/{name}/feed-token", feed_views.rotate_feed_token, methods=["POST"], name="watch_feed_token"),
+        Route("/api/watches/{name}/feed", feed_views.api_watch_feed, methods=["GET", "POST"], name="api_watch_feed"),
+        Route("/feeds/watches/{name}.atom", feed_views.watch_feed_xml, name="watch_feed"),
+        Route("/sources/{site}", source_views.source_page, name="source_page"),
 
         Route("/api/search", api.api_search, name="api_search"),
         Route("/api/story/{story_id}", api.api_story, name="api_story"),

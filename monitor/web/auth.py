@@ -39,7 +39,7 @@ TOKEN_ENV = "NEWSMON_WEB_TOKEN"
 USER_ENV = "NEWSMON_WEB_USER"
 PASSWORD_ENV = "NEWSMON_WEB_PASSWORD"
 SECRET_ENV = "NEWSMON_WEB_SECRET"
-OPEN_PATHS = ("/login", "/static/")          # reachable without logging in
+OPEN_PATHS = ("/login", "/static/", "/feeds/")   # reachable without logging in (a feed checks its own token)
 SESSION_USER = "user"
 
 

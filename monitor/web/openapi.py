@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from monitor.web.openapi_outputs import OUTPUT_PATHS
+
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 
@@ -206,7 +208,7 @@ def openapi_document() -> dict:
         "info": {"title": "newsmon API", "version": release,
                  "description": "Search Chinese local-government news coverage: stories, their copies, "
                                 "watches and source health."},
-        "paths": {**PATHS, **WATCH_PATHS, **SOURCE_PATHS, **SITE_PATHS},
+        "paths": {**PATHS, **WATCH_PATHS, **SOURCE_PATHS, **SITE_PATHS, **OUTPUT_PATHS},
         "components": {"schemas": {**SCHEMAS, **WATCH_SCHEMAS}, "securitySchemes": {
             "token": {"type": "http", "scheme": "bearer", "description": "NEWSMON_WEB_TOKEN"},
             "password": {"type": "http", "scheme": "basic",
