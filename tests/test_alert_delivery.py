@@ -32,9 +32,8 @@ def hooks():
 
 @pytest.fixture
 def index(tmp_path):
-    opened = open_index(f"sqlite:///{tmp_path}/newsmon.db")
-    yield opened
-    opened.close()
+    with open_index(f"sqlite:///{tmp_path}/newsmon.db") as opened:
+        yield opened
 
 
 def laser(**kw) -> Watch:

@@ -54,12 +54,9 @@ def test_scheduler_keeps_the_alert_and_digest_jobs(tmp_path, fixture_sites, copi
     assert digest.func == "monitor.digest:daily_digest_job" and digest.name == "daily digest at 07:30 Asia/Shanghai"
     assert str(digest.trigger.timezone) == "Asia/Shanghai"
     assert {f.name: str(f) for f in digest.trigger.fields}["hour"] == "7"
-    index = open_index(copied)
-    try:
+    with open_index(copied) as index:
         (watch,) = WatchStore(index).list()          # the sites file's watch, loaded
         assert (watch.name, watch.emails) == ("laser", ["team@example.com"])
-    finally:
-        index.close()
 
 
 @pytest.mark.parametrize("change, message", [
@@ -86,13 +83,10 @@ def test_the_job_functions_send_on_a_real_index(tmp_path, fixture_sites, copied,
         for key, value in mail.env().items():
             monkeypatch.setenv(key, value)
         sites_file = write_sites(tmp_path, fixture_sites)
-        index = open_index(copied)
-        try:
+        with open_index(copied) as index:
             watch = WatchStore(index).add(Watch("forum", "高峰论坛", emails=["ops@example.com"]))
             story = index.search(watch.parsed, limit=1)[0]
             enqueue(index.state, watch, story, f"forum/{story['story_id']}")
-        finally:
-            index.close()
         assert deliver_pending_job(copied) == "1 sent, 0 to retry, 0 dead-lettered"
         (alert,) = mail.to("ops@example.com")
         assert alert.message["X-Newsmon-Story"] == story["story_id"]
@@ -102,10 +96,7 @@ def test_the_job_functions_send_on_a_real_index(tmp_path, fixture_sites, copied,
         assert digest.message.get_content_type() == "multipart/alternative"
         assert "高峰论坛" in digest.message.get_body(("plain",)).get_content()
         assert daily_digest_job(copied, load_sites(sites_file).digest, f"{sites_file}: digest") == []      # once a day
-        index = open_index(copied)
-        try:
+        with open_index(copied) as index:
             assert pending(index) == []
-        finally:
-            index.close()
     finally:
         mail.stop()

@@ -46,9 +46,8 @@ BULLETIN = [
 
 @pytest.fixture
 def index(tmp_path):
-    backend = open_index(f"sqlite:///{tmp_path}/stories.db")
-    yield backend
-    backend.close()
+    with open_index(f"sqlite:///{tmp_path}/stories.db") as backend:
+        yield backend
 
 
 @pytest.fixture

@@ -27,13 +27,10 @@ def test_failing_site_is_in_the_digest_health_section(fixture_sites, tmp_path, c
                        "--index", index_url).returncode == 0
     for _ in range(3):       # three failed runs in a row make a site "failing"
         run_newsmon("crawl", "--sites", sites, "--index", index_url)
-    index = open_index(index_url)
-    try:
+    with open_index(index_url) as index:
         now = datetime.now(timezone.utc)
         (digest,) = build_digests(index, now - timedelta(hours=1), now + timedelta(seconds=1),
                                   label=now.date().isoformat())
-    finally:
-        index.close()
     assert {site["name"] for site in digest.health} == {"pingqiao-gov", "gone-gov"}
     (problem,) = digest.problem_sites
     assert problem["name"] == "gone-gov" and problem["health"][0]["kind"] == "failing"

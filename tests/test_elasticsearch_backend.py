@@ -60,19 +60,14 @@ def test_es_export_lines_equal_sqlite_export_lines(crawl, es_crawl):
 def test_es_crawl_left_nothing_spooled_and_quarantined_the_spam(crawl, es_crawl):
     assert "spooled" not in es_crawl.proc.stderr
     assert es_crawl.summary["totals"].get("spam_quarantined", 0) == crawl.summary["totals"]["spam_quarantined"]
-    index = open_index(es_crawl.index_url)
-    try:
-        assert {q.url for q in index.quarantined()} == {q.url for q in open_index(crawl.index_url).quarantined()}
-    finally:
-        index.close()
+    with open_index(es_crawl.index_url) as es, open_index(crawl.index_url) as sqlite:
+        assert {q.url for q in es.quarantined()} == {q.url for q in sqlite.quarantined()}
 
 
 @pytest.fixture(scope="module")
 def both_indexes(crawl, es_crawl):
-    sqlite, es = open_index(crawl.index_url), open_index(es_crawl.index_url)
-    yield sqlite, es
-    sqlite.close()
-    es.close()
+    with open_index(crawl.index_url) as sqlite, open_index(es_crawl.index_url) as es:
+        yield sqlite, es
 
 
 @pytest.mark.parametrize("text, filters", QUERY_TABLE, ids=[f"{q} {f}" for q, f in QUERY_TABLE])
@@ -97,14 +92,11 @@ def es_copy_of_sqlite(crawl, elasticsearch_node, tmp_path_factory):
     index: same story ids too, so the search results must be equal to the letter."""
     import os
     os.environ.setdefault("NEWSMON_ES_SPOOL_DIR", str(tmp_path_factory.mktemp("copy-spool")))
-    sqlite = open_index(crawl.index_url)
-    es = open_index(es_index_url(elasticsearch_node, "copy-"))
-    for line in sqlite.export():
-        es.upsert_article(sqlite.get_article(line["id"]))
-    es.flush()
-    yield sqlite, es
-    sqlite.close()
-    es.close()
+    with open_index(crawl.index_url) as sqlite, open_index(es_index_url(elasticsearch_node, "copy-")) as es:
+        for line in sqlite.export():
+            es.upsert_article(sqlite.get_article(line["id"]))
+        es.flush()
+        yield sqlite, es
 
 
 def test_identical_records_give_identical_results_for_every_query(es_copy_of_sqlite):

@@ -44,19 +44,15 @@ def _as_older_schema(path, version: int, band_rows: list[tuple[str, str]]) -> No
 @pytest.mark.parametrize("version", [1, 2])
 def test_older_index_keeps_its_dedup_keys_after_upgrade(tmp_path, version):
     path = tmp_path / "old.db"
-    index = open_index(f"sqlite:///{path}")
     record = make_record("http://www.sczf.gov.cn/art/2024/7/12/art_1229_3456789.html",
                          "suqian-sucheng", "宿城区召开激光产业园建设推进会", LASER, "2024-07-12")
-    index.upsert_article(record)
-    index.close()
+    with open_index(f"sqlite:///{path}") as index:
+        index.upsert_article(record)
     _as_older_schema(path, version, [(record.id, "b03:00000000000000aa"), (record.id, "l1:odd")])
-    upgraded = open_index(f"sqlite:///{path}")
-    try:
+    with open_index(f"sqlite:///{path}") as upgraded:
         assert upgraded.get_article(record.id).lsh_bands == ["b03:00000000000000aa", "l1:odd"]
         assert [r.id for r in upgraded.find_by_lsh_bands(["l1:odd"], since="2024-07-01")] == [record.id]
         assert upgraded.find_by_lsh_bands(["l1:odd"], since="2024-07-13") == []
-    finally:
-        upgraded.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 3
         assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN "

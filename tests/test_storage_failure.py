@@ -179,11 +179,8 @@ def test_a_lock_held_past_every_retry_fails_the_crawl_and_gets_a_503(crawl, tmp_
     assert len(errors) == 1 and "索引正忙" in errors[0] and "database is locked" not in errors[0], stderr[-2000:]
     summary = json.loads(out)
     assert summary["totals"].get("articles_indexed", 0) == 0 and summary["finish_reason"] == "storage_error"
-    index = open_index(index_url)
-    try:
+    with open_index(index_url) as index:
         runs = {site: recent_runs(index.state, site, limit=1)[0] for site in crawl.summary["sites"]}
-    finally:
-        index.close()
     for site, run in runs.items():
         assert run["status"] == "failed" and "索引正忙" in run["message"], (site, run)
     # the same write goes through once the lock is free

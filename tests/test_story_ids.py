@@ -34,25 +34,21 @@ def copies(day: datetime):
 
 @pytest.fixture
 def index(tmp_path):
-    backend = open_index(f"sqlite:///{tmp_path}/stories.db")
-    yield backend
-    backend.close()
+    with open_index(f"sqlite:///{tmp_path}/stories.db") as backend:
+        yield backend
 
 
 def test_the_same_copies_in_either_order_give_the_same_story_id(tmp_path):
     day = datetime(2024, 7, 12, 8, tzinfo=timezone.utc)
     exports = []
     for name, first_origin in (("origin-first", True), ("repost-first", False)):
-        backend = open_index(f"sqlite:///{tmp_path}/{name}.db")
-        try:
+        with open_index(f"sqlite:///{tmp_path}/{name}.db") as backend:
             clusterer = StoryClusterer(backend)
             origin, repost = copies(day)
             for record in ((origin, repost) if first_origin else (repost, origin)):
                 add(clusterer, record)
             backend.flush()
             exports.append({line["url"]: (line["story_id"], line["canonical"]) for line in backend.export()})
-        finally:
-            backend.close()
     assert exports[0] == exports[1]
     assert set(exports[0].values()) == {(story_key(origin.id), True), (story_key(origin.id), False)}
 

@@ -41,8 +41,7 @@ def utc_server(tmp_path_factory):
 
     directory = tmp_path_factory.mktemp("times")
     index_url = f"sqlite:///{directory}/newsmon.db"
-    index = open_index(index_url)
-    try:
+    with open_index(index_url) as index:
         record_run(index.state, run_doc("sucheng-gov", RunInfo(run_id="good", started=iso(STORED - timedelta(hours=3))),
                                         iso(STORED - timedelta(hours=3) + timedelta(seconds=9)),
                                         {"pages_fetched": 5, "articles_new": 2}, OK))
@@ -57,8 +56,6 @@ def utc_server(tmp_path_factory):
                    datetime.now(timezone.utc))
         story = index.search(watch.parsed, limit=1)[0]
         enqueue(index.state, watch, story, f"laser/{story['story_id']}", due=STORED)
-    finally:
-        index.close()
     env = {k: v for k, v in newsmon_env(TZ="UTC").items() if k != "NEWSMON_TZ"}
     return index_url, env
 

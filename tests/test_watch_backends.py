@@ -24,16 +24,13 @@ def matched_everywhere(index_url: str, hooks: WebhookReceiver, path: str) -> dic
 
     from index import open_index
     from monitor.digest import build_digests
-    index = open_index(index_url)
-    try:
+    with open_index(index_url) as index:
         now = datetime.now(timezone.utc)
         (digest,) = build_digests(index, now - timedelta(hours=1), now + timedelta(seconds=1),
                                   label=now.date().isoformat(), to="team@example.com")
         # As the stories are named now: one whose origin was crawled after its alert went
         # out took the origin's id, and the id in the alert still finds it.
         alerts = [index.story_copies(p.body["story"]["story_id"])[0].story_id for p in hooks.at(path)]
-    finally:
-        index.close()
     section = next(s for s in digest.sections if s.watch.name == "laser")
     assert len(alerts) == len(set(alerts))                       # one alert per story
     return {"search": {s["story_id"] for s in json.loads(searched.stdout)},
