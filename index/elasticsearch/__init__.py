@@ -4,8 +4,9 @@ backend's behaviour on a cluster, and nothing lost while the cluster is away.
 kept right at each flush); ``client.py`` reads the URL and options and talks to the
 server; ``mapping.py`` owns the indices and documents; ``bulk.py`` sends batches;
 ``overlay.py`` holds what is not sent yet and ``spool.py`` what could not be sent;
-``search.py`` and ``match.py`` answer queries; ``dedup.py`` answers dedup's LSH band
-lookups; ``state.py`` is the ``StateStore`` index.
+``search.py`` and ``match.py`` answer queries and ``day_counts.py`` counts articles
+per day; ``dedup.py`` answers dedup's LSH band lookups; ``state.py`` is the
+``StateStore`` index.
 """
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """The embedded backend (``sqlite:///path.db``): one SQLite file holds the articles,
 their full-text index, the dedup lookups and the operational state. ``backend.py``
 is ``SQLiteIndex`` (storage, writes, reads); ``fts.py`` and ``search.py`` find the
-stories a query matches (FTS5 candidates, checked exactly); ``dedup.py``,
-``band_window.py`` and ``band_kernels.py`` answer dedup's LSH band lookups from a
-packed table and its in-memory view; ``state.py`` is the ``StateStore`` table.
+stories a query matches (FTS5 candidates, checked exactly) and ``day_counts.py`` how
+many articles each day has; ``dedup.py``, ``band_window.py`` and ``band_kernels.py``
+answer dedup's LSH band lookups from a packed table and its in-memory view;
+``state.py`` is the ``StateStore`` table.
 """
 from __future__ import annotations
 
