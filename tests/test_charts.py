@@ -67,6 +67,7 @@ def served(tmp_path):
 
 def test_a_sources_chart_shows_the_busy_day_the_gap_and_the_failed_days(served):
     corpus, base = served
+    assert 'href="/sources/sucheng-gov"' in httpx.get(base + "/sources").text      # the list links the page
     response = httpx.get(base + "/sources/sucheng-gov")
     assert response.status_code == 200, response.text
     svg, bars, marks = _chart(response.text, "chart-source-sucheng-gov")
