@@ -41,8 +41,14 @@ $(CATDOC) $(ANTIWORD):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq catdoc antiword
 
-test: $(STAMP) $(CHROMIUM) $(CJK_FONT) $(CATDOC) $(ANTIWORD)
-	NEWSMON_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:cacheprovider
+# The task-queue tests (tests/test_workers.py) start Debian's redis-server as the broker.
+REDIS_SERVER ?= /usr/bin/redis-server
+$(REDIS_SERVER):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+
+test: $(STAMP) $(CHROMIUM) $(CJK_FONT) $(CATDOC) $(ANTIWORD) $(REDIS_SERVER)
+	NEWSMON_CHROMIUM=$(CHROMIUM) NEWSMON_REDIS_SERVER=$(REDIS_SERVER) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extraction/eval_fixtures.py

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from crawler.commands import (alerts, crawl, demo, digest, export, extract, index, schedule, search,
-                              serve, sites, status, watch)
+                              serve, sites, status, watch, worker)
 
 
 class _Commands(click.Group):
@@ -32,7 +32,7 @@ def main():
 
 for command in (crawl.crawl, extract.extract, export.export, index.index_group, demo.demo, schedule.schedule,
                 serve.serve, watch.watch, alerts.alerts, digest.digest, status.status, search.search,
-                sites.sites):
+                sites.sites, worker.worker):
     main.add_command(command)
 
 

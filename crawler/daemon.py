@@ -106,7 +106,8 @@ JOB_BUILDERS.append(digest_jobs)    # the daily digest at the sites file's diges
 
 
 def build_jobs(config: SchedulerConfig, sites) -> list[JobSpec]:
-    return [spec for builder in JOB_BUILDERS for spec in builder(config, sites)]
+    from crawler.queue.dispatch import route_jobs       # NEWSMON_BROKER set: each job sends a task instead
+    return route_jobs([spec for builder in JOB_BUILDERS for spec in builder(config, sites)])
 
 
 def sync_jobs(scheduler, specs: list[JobSpec], index_url: str | None = None) -> None:
@@ -126,7 +127,7 @@ def sync_jobs(scheduler, specs: list[JobSpec], index_url: str | None = None) -> 
         if job.name != spec.name:
             scheduler.reschedule_job(spec.id, trigger=spec.trigger)
             logger.info("job rescheduled: %s (was: %s)", spec.name, job.name)
-        scheduler.modify_job(spec.id, name=spec.name, kwargs=spec.kwargs, executor=spec.executor,
+        scheduler.modify_job(spec.id, func=spec.func, name=spec.name, kwargs=spec.kwargs, executor=spec.executor,
                              misfire_grace_time=spec.misfire_grace_time, max_instances=spec.max_instances,
                              coalesce=True)
     for job in stored.values():
@@ -172,6 +173,8 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
     try:
         sites = watcher.load()
         specs = build_jobs(config, sites)
+        from crawler.queue.settings import check_shared_index
+        check_shared_index(config.index_url)        # with a broker, SQLite is refused (one line)
         open_index(config.index_url).close()
     except (SitesFileError, IndexURLError, StorageError) as exc:   # (a read-only index: one line)
         print(f"Error: {exc}", file=sys.stderr)

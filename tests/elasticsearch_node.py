@@ -16,6 +16,11 @@ What it does, in order:
    this build), and stop the whole process group afterwards. ``--pdeathsig`` makes
    the node die with its parent, so it never outlives a killed test session.
 
+``start_cluster(3)`` starts N such nodes as one cluster instead: the first
+bootstraps it (``cluster.initial_master_nodes``), the others find it through
+``discovery.seed_hosts`` = the first node's transport port on loopback (read from
+its log like the HTTP port), so a node can be killed and the cluster goes on.
+
 Run as a script (``make es``) to start one for local use and print its URL.
 """
 from __future__ import annotations
@@ -46,6 +51,7 @@ HTTP_PORTS = os.environ.get("NEWSMON_TEST_ES_PORTS", "19200-19299")
 TRANSPORT_PORTS = "19300-19399"
 START_TIMEOUT = 120.0
 _PUBLISH = re.compile(r"AbstractHttpServerTransport.*?publish_address \{([\d.]+):(\d+)\}")
+_TRANSPORT = re.compile(r"TransportService.*?publish_address \{([\d.]+):(\d+)\}")
 
 
 class ElasticsearchStartError(RuntimeError):
@@ -221,6 +227,13 @@ class ElasticsearchNode:
         except OSError:
             return "(no log)"
 
+    def transport_address(self) -> str:
+        """``127.0.0.1:PORT`` the node talks to other nodes on (from its log)."""
+        found = _TRANSPORT.findall(self.log_path.read_bytes()[self._log_offset:].decode("utf-8", "replace"))
+        if not found:
+            raise ElasticsearchStartError(f"no transport address in {self.log_path}")
+        return f"{found[-1][0]}:{found[-1][1]}"
+
     def kill(self) -> None:
         """SIGKILL the node, like a crash: no flush, no goodbye."""
         if self.process and self.process.poll() is None:
@@ -258,6 +271,69 @@ def start_node(timeout: float = START_TIMEOUT, wait: bool = True, **settings) ->
     node = ElasticsearchNode(home, workdir, settings=settings)
     atexit.register(node.cleanup)
     return node.start(timeout, wait=wait)
+
+
+@dataclass
+class ElasticsearchCluster:
+    """N nodes forming one cluster on loopback; ``url`` is the first node's."""
+
+    nodes: list[ElasticsearchNode]
+
+    @property
+    def url(self) -> str:
+        return self.nodes[0].url
+
+    def health(self, wait_for: str = "green", timeout: float = 60.0) -> dict:
+        """``_cluster/health`` asked of the first node still running, waiting for ``wait_for``."""
+        node = next(n for n in self.nodes if n.process and n.process.poll() is None)
+        return _http_json(f"{node.url}/_cluster/health?wait_for_status={wait_for}&timeout={timeout:.0f}s",
+                          timeout=timeout + 10)
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> "ElasticsearchCluster":
+        """Every node up and in the cluster."""
+        for node in self.nodes:
+            node.wait_ready(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            health = self.health("yellow", timeout=10)
+            if health.get("number_of_nodes") == len(self.nodes):
+                return self
+            if time.monotonic() > deadline:
+                raise ElasticsearchStartError(f"only {health.get('number_of_nodes')} of {len(self.nodes)} "
+                                              f"nodes joined within {timeout:.0f}s: {health}")
+            time.sleep(0.5)
+
+    def cleanup(self) -> None:
+        for node in self.nodes:
+            node.cleanup()
+
+
+def start_cluster(size: int = 3, timeout: float = START_TIMEOUT, wait: bool = True) -> ElasticsearchCluster:
+    """``size`` fresh nodes as one cluster (own name, own temp data dirs). The first node
+    is started and bootstraps alone; the others then start together and join it."""
+    import uuid
+    home = fetch_distribution()
+    name = f"newsmon-test-{uuid.uuid4().hex[:8]}"     # never joins another session's nodes
+    nodes = []
+    for i in range(size):
+        workdir = Path(tempfile.mkdtemp(prefix=f"newsmon-es{i + 1}-"))
+        os.chmod(workdir, 0o755)
+        settings = {"discovery.type": "multi-node", "cluster.name": name, "node.name": f"node-{i + 1}"}
+        node = ElasticsearchNode(home, workdir, settings=settings)
+        atexit.register(node.cleanup)
+        nodes.append(node)
+    cluster = ElasticsearchCluster(nodes)
+    try:
+        first = nodes[0]
+        first.settings["cluster.initial_master_nodes"] = first.settings["node.name"]
+        first.start(timeout)
+        for node in nodes[1:]:
+            node.settings["discovery.seed_hosts"] = first.transport_address()
+            node.start(timeout, wait=False)
+        return cluster.wait_ready(timeout) if wait else cluster
+    except BaseException:
+        cluster.cleanup()
+        raise
 
 
 def main() -> int:

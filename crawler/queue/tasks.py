@@ -1,0 +1,163 @@
+"""What a worker does with each task: one site's run, alert delivery, the daily digest.
+
+A site's run goes the way the scheduler's local runs go (``python -m crawler.child``,
+which crawls and records the run), with two differences: the site's configuration
+comes in the task (the worker's machine has no sites file) and is written into
+the worker's own folder, and the crawl process is tied to the worker's life
+(``PR_SET_PDEATHSIG``), so a worker killed with SIGKILL leaves no crawl behind to
+race the run's second delivery.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from index.runs import CRASHED, SKIPPED, TIMEOUT, RunInfo, get_run, record_failure
+
+logger = logging.getLogger("newsmon.worker")
+
+PR_SET_PDEATHSIG = 1
+
+
+def worker_dir() -> Path:
+    """The worker's own folder (sites of the runs it serves): ``NEWSMON_WORKER_DIR`` or ``data/worker``."""
+    return Path(os.environ.get("NEWSMON_WORKER_DIR") or "data/worker")
+
+
+def _die_with_worker() -> None:      # runs in the crawl process between fork and exec
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _client(task):
+    from crawler.queue.locks import redis_client
+    return redis_client(task.app.conf.broker_url)
+
+
+def _worker_name(task) -> str:
+    return task.request.hostname or os.uname().nodename
+
+
+def _index(index_url: str | None) -> str | None:
+    """The worker's own index setting wins: the scheduler's URL may name a host only it can reach."""
+    return os.environ.get("NEWSMON_INDEX") or index_url
+
+
+def crawl_site_task(task, site: str, config: dict, index_url: str | None, time_limit: float, run: dict) -> str:
+    """One run of one site, at most once at a time per site and once in all."""
+    from crawler.queue.settings import crawl_limit
+    from crawler.queue.locks import RedisLock, is_done, lock_ttl, mark_done
+
+    info, index_url, worker = RunInfo(**run), _index(index_url), _worker_name(task)
+    client = _client(task)
+    done_by = is_done(client, info.run_id)
+    if done_by:
+        logger.warning("[%s] 运行 %s 已由 %s 完成，忽略重复投递", site, info.run_id, done_by)
+        return "duplicate"
+    lock = RedisLock(client, "site:" + site, f"{info.run_id}@{worker}")
+    if not lock.acquire():
+        holder = lock.holder() or ""
+        if holder.startswith(info.run_id + "@"):
+            # This very run, delivered twice: wait for its holder to finish (then it is done)
+            # or to die (then its lock lapses and this delivery runs it).
+            raise task.retry(countdown=lock_ttl(), max_retries=None)
+        logger.warning("[%s] 运行 %s 跳过：该站点的上一次运行（%s）仍在进行", site, info.run_id, holder)
+        record_failure(index_url, site, info, SKIPPED, f"the previous run of this site was still going ({holder})")
+        mark_done(client, info.run_id, worker)
+        return SKIPPED
+    try:
+        status = run_site(site, config, index_url, crawl_limit(time_limit), info)
+        mark_done(client, info.run_id, worker)
+        return status
+    finally:
+        lock.release()
+
+
+def run_site(site: str, config: dict, index_url: str | None, time_limit: float, info: RunInfo) -> str:
+    """Crawl ``site`` in a child process tied to this one; its run status. Never raises for a
+    failed crawl: every outcome is a run in the history."""
+    from crawler.queue.settings import run_margin
+    from monitor.source_alerts import after_runs
+
+    folder = worker_dir() / "sites"
+    folder.mkdir(parents=True, exist_ok=True)
+    sites_file = folder / f"{info.run_id}.yaml"
+    sites_file.write_text(yaml.safe_dump({"sites": [config]}, allow_unicode=True), encoding="utf-8")
+    cmd = [sys.executable, "-m", "crawler.child", "--sites", str(sites_file), "--site", site,
+           "--run-id", info.run_id, "--started", info.started, "--trigger", info.trigger,
+           "--coalesced", str(info.coalesced), "--time-limit", str(time_limit)]
+    cmd += ["--scheduled-for", info.scheduled_for] if info.scheduled_for else []
+    cmd += ["--period", str(info.period_s)] if info.period_s else []
+    cmd += ["--index", index_url] if index_url else []
+    logger.info("[%s] 运行 %s 开始（时限 %.0f 秒）", site, info.run_id, time_limit)
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, preexec_fn=_die_with_worker, start_new_session=True)
+    timed_out = False
+    try:
+        code = proc.wait(timeout=time_limit + run_margin() / 2)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.terminate()
+        try:
+            code = proc.wait(timeout=run_margin() / 4)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+    finally:
+        sites_file.unlink(missing_ok=True)
+    elapsed = time.monotonic() - started
+    recorded = get_run(index_url, site, info)
+    if recorded is not None:
+        logger.info("[%s] 运行 %s 结束，用时 %.1f 秒：%s", site, info.run_id, elapsed, recorded["status"])
+        return recorded["status"]
+    status = TIMEOUT if timed_out else CRASHED
+    message = (f"killed after {elapsed:.0f}s (time limit {time_limit:.0f}s)" if timed_out
+               else f"crawl process exited with status {code} and recorded nothing")
+    logger.error("[%s] 运行 %s %s：%s", site, info.run_id, status, message)
+    after_runs(index_url, [record_failure(index_url, site, info, status, message, exit_code=code)])
+    return status
+
+
+def deliver_alerts_task(task, index_url: str | None = None) -> str:
+    """Queued alerts, delivered by one worker at a time (two at once could send one twice)."""
+    from crawler.queue.locks import RedisLock
+    from monitor.alerts import deliver_pending_job
+
+    lock = RedisLock(_client(task), "alerts", _worker_name(task))
+    if not lock.acquire():
+        return "busy"       # another worker is delivering; the next minute's task follows it
+    try:
+        return deliver_pending_job(_index(index_url))
+    finally:
+        lock.release()
+
+
+def daily_digest_task(task, index_url: str | None = None, digest: dict | None = None, source: str = "digest",
+                      due: str = "") -> str:
+    """The digest due at ``due``, sent once however often the task is delivered."""
+    from crawler.queue.locks import RedisLock, is_done, mark_done
+    from monitor.digest import daily_digest_job
+
+    client, worker = _client(task), _worker_name(task)
+    name = "digest:" + due
+    if is_done(client, name):
+        return "duplicate"
+    lock = RedisLock(client, "digest", worker)
+    if not lock.acquire():
+        raise task.retry(countdown=60, max_retries=None)
+    try:
+        if is_done(client, name):
+            return "duplicate"
+        sent = daily_digest_job(_index(index_url), digest, source)
+        mark_done(client, name, worker)
+        return f"{len(sent)} digests"
+    finally:
+        lock.release()
