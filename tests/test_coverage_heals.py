@@ -249,11 +249,8 @@ def test_a_run_killed_on_a_covered_site_costs_the_next_run_nothing_more(paged_si
     assert frontier_status(db) == "complete"
     crawl_killed_when(sites, db, lambda: frontier_status(db) == "incomplete", "marked the run incomplete")
     assert site_status(db)["health"] == []
-    index = open_index(f"sqlite:///{db}")
-    try:
+    with open_index(f"sqlite:///{db}") as index:
         [later] = source_status(index, [SITE], now=datetime.now(timezone.utc) + timedelta(hours=2, minutes=1))
-    finally:
-        index.close()
     assert [flag.kind for flag in later.health if flag.kind == "backfill"] == ["backfill"]
     mark = len(paged_site.requests())
     again = crawl(sites, db)

@@ -44,9 +44,8 @@ def hostile_index(directory: Path) -> str:
     record = build_record(article, site="sucheng-gov", fetched_at="2021-09-14T02:00:00+00:00",
                           region="江苏省宿迁市宿城区")
     record.story_id, record.canonical = "s-" + record.id[:16], True
-    index = open_index(url)
-    index.upsert_article(record)
-    index.close()
+    with open_index(url) as index:
+        index.upsert_article(record)
     return url
 
 
@@ -225,11 +224,10 @@ def test_a_search_is_reused_for_cache_seconds_then_read_again(tmp_path):
     with cached, fresh:
         assert cached.get("/api/search", params={"q": "网络安全"}).json()["total"] == 1
         assert cached.get("/api/search", params={"q": "網絡安全"}).json()["total"] == 1   # same entry
-        index = open_index(url)
-        record = index.get_article(next(iter(index.export()))["id"])
-        record.id, record.url, record.story_id = "f" * 40, record.url.replace("4187654", "4187655"), "s-second"
-        index.upsert_article(record)
-        index.close()
+        with open_index(url) as index:
+            record = index.get_article(next(iter(index.export()))["id"])
+            record.id, record.url, record.story_id = "f" * 40, record.url.replace("4187654", "4187655"), "s-second"
+            index.upsert_article(record)
         assert fresh.get("/api/search", params={"q": "网络安全"}).json()["total"] == 2
         assert cached.get("/api/search", params={"q": "網絡安全"}).json()["total"] == 1   # until it expires
         assert cached.get("/api/search", params={"q": "网络安全 宣传周"}).json()["total"] == 2
