@@ -54,6 +54,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.ladder.FetchLadder": 585,
 }
 EXTENSIONS = {
+    "pipelines.stages.SharedIndex": 100,                      # the crawl's one index connection
     "crawler.incremental.SeenPagesRecorder": 500,             # remembers pages for the next run
     "crawler.runs.RunQualityStats": 500,                      # extraction quality, for source health
     "crawler.shape_memory.ShapeMemory": 500,                  # learned article URL shapes, kept per site

@@ -90,7 +90,9 @@ class SiteBatch:
     def _shared_index(self):
         if self._index is None:
             from index import open_index
+            from pipelines.stages import SharedIndex
             self._index = open_index(self.index_url)
+            SharedIndex.lend(self.index_url, self._index)     # every run's crawl uses this one
         return self._index
 
     def run(self, job: SiteRun) -> defer.Deferred:
@@ -102,7 +104,7 @@ class SiteBatch:
         try:
             settings = crawl_settings(self.index_url, [site], self._extra(job.time_limit))
             crawler = Crawler(self._spidercls, settings)
-            crawler._newsmon_index = self._shared_index()   # read by pipelines.stages.shared_index
+            self._shared_index()            # lent to the crawl's SharedIndex extension
             _count_exceptions(crawler, site.name)
             self.active[run.run_id] = crawler
             await self.runner.crawl(crawler, sites=[site],
@@ -139,6 +141,8 @@ class SiteBatch:
 
     def close(self) -> None:
         if self._index is not None:
+            from pipelines.stages import SharedIndex
+            SharedIndex.lend(self.index_url, None)
             self._index.close()
             self._index = None
 

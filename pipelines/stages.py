@@ -82,23 +82,63 @@ def storage_guard(crawler) -> StorageGuard:
     return guard
 
 
-def shared_index(crawler) -> IndexBackend:
-    """One index connection per crawl, shared by the pipelines that need it,
-    flushed and closed when the spider closes."""
-    index = getattr(crawler, "_newsmon_index", None)
-    if index is None:
-        index = open_index(crawler.settings.get("NEWSMON_INDEX"))
-        crawler._newsmon_index = index
+class SharedIndex:
+    """The crawl's index, as a Scrapy extension (``crawler/settings.py`` EXTENSIONS): one
+    connection per crawl, opened on first use by the pipelines and the crawl's other
+    components (``shared_index``), flushed and closed when the spider closes.
 
-        def close(*_args, **_kw):
-            try:
-                index.close()           # (commits what is left)
-            except StorageError as exc:
-                if storage_guard(crawler).error is None:
-                    logger.error("抓取结束时索引写入失败：%s", exc)
-                storage_guard(crawler).record(exc)
-        crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
-    return index
+    A process that runs many crawls against one index (``crawler/sitebatch.py``) lends
+    it (``lend``): its crawls use that connection and leave closing it to the lender."""
+
+    _lent: dict[str, IndexBackend] = {}      # index URL -> a connection its process keeps open
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.url = crawler.settings.get("NEWSMON_INDEX")
+        self._index: IndexBackend | None = None
+        self._owned = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    @classmethod
+    def lend(cls, url: str | None, index: IndexBackend | None) -> None:
+        """Crawls in this process against ``url`` use ``index`` (None: no longer)."""
+        if index is None:
+            cls._lent.pop(url, None)
+        else:
+            cls._lent[url] = index
+
+    @property
+    def index(self) -> IndexBackend:
+        if self._index is None:
+            lent = self._lent.get(self.url)
+            self._owned = lent is None
+            self._index = open_index(self.url) if lent is None else lent
+            # Connected at first use (the pipelines', when the engine starts), so after the
+            # other extensions' spider_closed handlers, which may still write to the index.
+            self.crawler.signals.connect(self._close, signal=signals.spider_closed)
+        return self._index
+
+    def _close(self, *_args, **_kw) -> None:
+        if self._index is None or not self._owned:
+            return
+        try:
+            self._index.close()           # (commits what is left)
+        except StorageError as exc:
+            guard = storage_guard(self.crawler)
+            if guard.error is None:
+                logger.error("抓取结束时索引写入失败：%s", exc)
+            guard.record(exc)
+
+
+def shared_index(crawler) -> IndexBackend:
+    """The crawl's one index connection (the ``SharedIndex`` extension's)."""
+    extension = crawler.get_extension(SharedIndex)
+    if extension is None:
+        raise RuntimeError("pipelines.stages.SharedIndex is not in the crawl's EXTENSIONS")
+    return extension.index
 
 
 class _IndexStage:
