@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks.dedup.corpus import generate
-from benchmarks.dedup.metrics import pair_scores
+from pipelines.stories.quality import pair_scores
 from benchmarks.dedup.run import record_of
 from index import open_index
 from index.base import story_key

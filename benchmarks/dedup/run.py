@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.dedup.corpus import GeneratedArticle, generate  # noqa: E402
-from benchmarks.dedup.metrics import pair_scores  # noqa: E402
+from pipelines.stories.quality import pair_scores  # noqa: E402
 from index.base import ArticleRecord  # noqa: E402
 from pipelines.article import Article  # noqa: E402
 from pipelines.records import build_record  # noqa: E402

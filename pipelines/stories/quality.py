@@ -1,4 +1,5 @@
-"""Pairwise clustering quality against the generator's truth.
+"""Pairwise clustering quality against a known truth (the dedup benchmark's generated
+corpus, the story tests): how well stories group an article's copies.
 
 A pair of articles is positive when both copies belong to one true story.
 Precision = predicted-together pairs that are truly together / predicted-together
