@@ -155,12 +155,13 @@ def volume_svg(series: list[DayCount], subject: str, chart_id: str) -> Markup:
     return Markup("".join(parts))
 
 
-def source_chart(index, site: str, today: date | None = None) -> Markup:
-    """A source's articles per day, with the days its crawls failed or were blocked."""
+def source_chart(index, site: str, today: date | None = None, title: str | None = None) -> Markup:
+    """A source's articles per day, with the days its crawls failed or were blocked;
+    ``title``: the site's display name, when it has one."""
     first, last = window(today=today)
     counts = index.count_by_day(since=first.isoformat(), until=last.isoformat(), sites=[site])
     marks = run_marks(index.state, site, first, last)
-    return volume_svg(day_series(counts, first, last, marks), f"来源 {site}", f"chart-source-{site}")
+    return volume_svg(day_series(counts, first, last, marks), f"来源 {title or site}", f"chart-source-{site}")
 
 
 def watch_chart(index, watch, today: date | None = None) -> Markup:

@@ -17,6 +17,7 @@ def source_page(request: Request) -> Response:
     status = source_status(state.index, [site])[0]
     if site not in state.site_regions() and not status.runs and not status.last_run:
         raise HTTPException(404, f"没有名为 {site!r} 的来源")
+    title = state.site_titles().get(site, site)
     with state.readers() as index:
-        chart = source_chart(index, site)
-    return render(request, "source.html", {"site": status.to_dict(), "chart": chart, "days": DAYS})
+        chart = source_chart(index, site, title=title)
+    return render(request, "source.html", {"site": status.to_dict(), "title": title, "chart": chart, "days": DAYS})
