@@ -9,8 +9,9 @@ runs it), then every missed gold article is put in one of three bins:
 
     python -m benchmarks.discovery.diagnose [--site HOST]... [--extraction-md FILE] [--json FILE]
 
-Validation snapshots (``harness.VALIDATION_SNAPSHOTS``) are refused: their pages are
-not to be read, and this tool reads them.
+Validation snapshots (``harness.VALIDATION_SNAPSHOTS``) and the extraction benchmark's
+validation sites (``EXTRACTION_VALIDATION``) are refused: their pages are not to be read,
+and this tool reads them.
 """
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ sys.path.insert(0, str(REPO))
 from benchmarks.discovery.harness import (  # noqa: E402
     DEVDATA_SITES, VALIDATION_SNAPSHOTS, crawl_one, page_key, score, server_module, snapshot_gold)
 
+# The extraction benchmark's validation sites (benchmarks/extraction/gold): extraction is not
+# tuned on them, so their refused pages are not listed either; bench.py gives their recall.
+EXTRACTION_VALIDATION = ("www.jspn.js.cn", "www.lgedu.net")
 _REFUSED = re.compile(r"not an article (\S+): (.*) \((\w+)\)\s*$")
 _SPAM = re.compile(r"quarantined spam page (\S+): (.*)$")
 
@@ -63,7 +67,8 @@ def diagnose(name: str, meta: dict, served, workdir: Path) -> dict:
 def extraction_markdown(results: list[dict]) -> str:
     lines = ["# Dev-snapshot articles refused by extraction (discovery benchmark)", "",
              "Written by `python -m benchmarks.discovery.diagnose --extraction-md ...` (dev snapshots "
-             "only; validation snapshots are not read). Each URL below was found by discovery, fetched, "
+             "only; the validation snapshots and the extraction benchmark's validation sites, "
+             "www.jspn.js.cn and www.lgedu.net, are not read). Each URL below was found by discovery, fetched, "
              "handed to the pipelines as an article and refused there; gold (`sites.json`) calls it an "
              "article with text. Reason = the `ExtractionError.reason` (or `spam`).", ""]
     total = sum(len(r["refused"]) for r in results)
@@ -90,8 +95,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     meta = json.loads((DEVDATA_SITES / "sites.json").read_text(encoding="utf-8"))
-    names = args.site or sorted(n for n in meta if n not in VALIDATION_SNAPSHOTS)
-    if set(names) & set(VALIDATION_SNAPSHOTS):
+    names = args.site or sorted(n for n in meta if n not in VALIDATION_SNAPSHOTS + EXTRACTION_VALIDATION)
+    if set(names) & set(VALIDATION_SNAPSHOTS + EXTRACTION_VALIDATION):
         ap.error("validation snapshots are not diagnosed (their pages are not to be read)")
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-diagnose-") as tmp:
