@@ -4,7 +4,7 @@ with feedparser and checked against Atom's structure with lxml; the token (404 w
 rotated from the API), and conditional GET (304 while nothing changed)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import feedparser
 import httpx
@@ -38,8 +38,8 @@ def server(corpus):
         yield base
 
 
-def feed_url(base: str) -> str:
-    answer = httpx.get(base + f"/api/watches/{WATCH['name']}/feed", headers=BEARER)
+def feed_url(base: str, headers: dict = BEARER) -> str:
+    answer = httpx.get(base + f"/api/watches/{WATCH['name']}/feed", headers=headers)
     assert answer.status_code == 200, answer.text
     return answer.json()["feed_url"]
 
@@ -112,3 +112,13 @@ def test_a_reader_polling_an_unchanged_feed_gets_304_until_a_story_arrives(serve
     changed = httpx.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert feedparser.parse(changed.content).entries[0].title == "宿城区激光产业园二期项目通过竣工验收"
+
+
+def test_feed_times_follow_newsmon_tz(corpus):
+    """A page's own time is Beijing time; the feed shows it in the team's zone, with that offset."""
+    with serving(corpus.index_url, NEWSMON_TZ="America/New_York") as base:
+        assert httpx.post(base + "/api/watches", json=WATCH).status_code == 201
+        parsed = feedparser.parse(httpx.get(feed_url(base, {})).content)
+    laser = next(e for e in parsed.entries if e.title == "宿城区召开激光产业园建设推进会")
+    day = date.fromisoformat(corpus.day("laser")) - timedelta(days=1)
+    assert laser.published == f"{day.isoformat()}T20:30:00-05:00"     # 09:30 in Beijing, the evening before
