@@ -101,13 +101,13 @@ class Watch:
 def parse_watch_query(query: str, name: str = "") -> Query:
     """``parse_query`` with an error that points at the spot: the query, and a caret
     under the character where it breaks (CJK characters count double width)."""
-    label = f"watch {name!r}: " if name else ""
+    label = f"监测「{name}」：" if name else ""
     try:
         return parse_query(query)
     except QueryLimitError as exc:   # the whole query is the problem: one line, no echo of it
-        raise WatchError(f"{label}bad query: {exc}") from None
+        raise WatchError(f"{label}查询有误：{exc}") from None
     except QuerySyntaxError as exc:
-        raise WatchError(f"{label}bad query: {exc.message} (at character {exc.position + 1})\n"
+        raise WatchError(f"{label}查询有误：{exc.message}（第 {exc.position + 1} 个字符处）\n"
                          f"{exc.pointer(query)}") from None
 
 
@@ -146,24 +146,25 @@ def validate_watch(watch: Watch) -> Watch:
     """Check every field; returns the watch with its lists cleaned (stripped, de-duplicated)."""
     name = (watch.name or "").strip()
     if not _NAME.match(name):
-        raise WatchError(f"watch name {watch.name!r}: use letters, digits, '_', '.' or '-' "
-                         "(no spaces or '/'), at most 64 characters")
+        raise WatchError(f"监测名称 {watch.name!r} 不可用：只能用字母（含汉字）、数字、_、. 和 -，"
+                         "不能有空格或 /，最多 64 个字符")
     watch.name = name
     watch.query = (watch.query or "").strip()
     parse_watch_query(watch.query, name)
     if watch.mode not in MODES:
-        raise WatchError(f"watch {name!r}: mode {watch.mode!r} is not one of {', '.join(MODES)}")
+        raise WatchError(f"监测「{name}」：方式 {watch.mode!r} 不可用，可选：immediate（即时提醒）、"
+                         "digest（每日摘要）、both（两者）")
     watch.emails = [check_email(address, name) for address in _clean(watch.emails)]
     watch.webhooks = _clean(watch.webhooks)
     for url in watch.webhooks:
         _fmt, target = webhook_format(url)
         if not re.match(r"^https?://[^/\s]+", target):
-            raise WatchError(f"watch {name!r}: webhook {url!r} is not an http(s) URL "
-                             f"(optionally prefixed {'+, '.join(WEBHOOK_FORMATS)}+ to pick the format)")
+            raise WatchError(f"监测「{name}」：webhook {url!r} 不是 http(s) 网址"
+                             f"（可在前面加 {'+、'.join(WEBHOOK_FORMATS)}+ 指定消息格式）")
     if not watch.emails and not watch.webhooks:
-        raise WatchError(f"watch {name!r}: give at least one recipient (--email ADDR or --webhook URL)")
+        raise WatchError(f"监测「{name}」：至少要有一个收件人（邮箱，或群机器人 webhook）")
     if watch.mode == "digest" and not watch.emails:
-        raise WatchError(f"watch {name!r}: digests go by email; add --email ADDR or use --mode immediate")
+        raise WatchError(f"监测「{name}」：每日摘要通过邮件发送：请加一个邮箱，或把方式改为 immediate（即时提醒）")
     watch.sites = _clean(watch.sites)
     watch.regions = _clean(watch.regions)
     try:
@@ -171,16 +172,16 @@ def validate_watch(watch: Watch) -> Watch:
     except ValueError:
         hours = 0
     if not 1 <= hours <= MAX_WINDOW_HOURS:
-        raise WatchError(f"watch {name!r}: window_hours {watch.window_hours!r}: a whole number of hours "
-                         f"from 1 to {MAX_WINDOW_HOURS} (default {DEFAULT_WINDOW_HOURS})")
+        raise WatchError(f"监测「{name}」：即时提醒窗口 window_hours {watch.window_hours!r} 应是 1 到 "
+                         f"{MAX_WINDOW_HOURS} 之间的整数小时（默认 {DEFAULT_WINDOW_HOURS}）")
     watch.window_hours = hours
     try:
         parse_quiet_hours(watch.quiet_hours)
     except ValueError as exc:
-        raise WatchError(f"watch {name!r}: {exc}") from None
+        raise WatchError(f"监测「{name}」：{exc}") from None
     watch.quiet_hours = (watch.quiet_hours or "").replace(" ", "")
     if watch.snoozed_until and not isinstance(parse_time(watch.snoozed_until), datetime):
-        raise WatchError(f"watch {name!r}: snoozed_until {watch.snoozed_until!r} is not an ISO date and time")
+        raise WatchError(f"监测「{name}」：snoozed_until {watch.snoozed_until!r} 不是 ISO 日期时间")
     watch.__dict__.pop("parsed", None)   # the query may have been edited: re-parse on next use
     return watch
 
@@ -268,8 +269,8 @@ class WatchStore:
         if not watch.created:
             watch.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if not self.state.add(WATCH_KIND, watch.name, watch.to_dict()):
-            raise WatchError(f"a watch named {watch.name!r} already exists "
-                             f"(remove it first: newsmon watch remove {watch.name})")
+            raise WatchError(f"已有名为「{watch.name}」的监测（可以在网页上编辑它，"
+                             f"或先删除：newsmon watch remove {watch.name}）")
         return watch
 
     def replace(self, watch: Watch) -> Watch:
@@ -334,9 +335,9 @@ class WatchStore:
         ``WatchError`` for an unknown watch or a time already past."""
         watch = self.get(name)
         if watch is None:
-            raise WatchError(f"no watch named {name!r} (see: newsmon watch list)")
+            raise WatchError(f"没有名为「{name}」的监测（查看全部：newsmon watch list）")
         if until is not None and until <= datetime.now(timezone.utc):
-            raise WatchError(f"watch {name!r}: snooze until a time still to come")
+            raise WatchError(f"监测「{name}」：暂停提醒的截止时间必须在将来")
         watch.snoozed_until = until.astimezone(timezone.utc).isoformat(timespec="seconds") if until else ""
         self.state.put(WATCH_KIND, watch.name, watch.to_dict())
         return watch

@@ -61,7 +61,7 @@ def test_scheduler_keeps_the_alert_and_digest_jobs(tmp_path, fixture_sites, copi
 
 @pytest.mark.parametrize("change, message", [
     (('time: "07:30"', 'time: "7h30"'), "digest: field 'time': '7h30' is not HH:MM"),
-    (("    mode: both", "    mode: hourly"), "sites.yaml:6: watch 'laser': mode 'hourly' is not one of"),
+    (("    mode: both", "    mode: hourly"), "sites.yaml:6: 监测「laser」：方式 'hourly' 不可用"),
 ])
 def test_a_bad_watch_or_digest_section_is_a_sites_file_error(tmp_path, fixture_sites, copied, change, message):
     from crawler.daemon import SchedulerConfig, build_jobs

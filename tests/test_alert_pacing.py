@@ -185,9 +185,9 @@ def test_watch_add_takes_a_window_and_quiet_hours_and_says_what_is_wrong(newsmon
     assert stored["window_hours"] == 72 and stored["quiet_hours"] == "22:00-07:30" and stored["snoozed_until"] == ""
     bad = newsmon("watch", "add", "x", "--query", "激光", "--email", "t@example.com", "--quiet-hours", "22-7")
     assert bad.exit_code == 1
-    assert bad.output == "Error: watch 'x': quiet hours '22-7': write HH:MM-HH:MM, e.g. 22:00-07:00\n"
+    assert bad.output == "Error: 监测「x」：quiet hours '22-7': write HH:MM-HH:MM, e.g. 22:00-07:00\n"
     zero = newsmon("watch", "add", "x", "--query", "激光", "--email", "t@example.com", "--window-hours", "0")
-    assert zero.exit_code == 1 and "window_hours 0: a whole number of hours from 1 to" in zero.output
+    assert zero.exit_code == 1 and "即时提醒窗口 window_hours 0 应是 1 到" in zero.output
 
 
 def test_snooze_and_unsnooze(newsmon):
@@ -202,11 +202,11 @@ def test_snooze_and_unsnooze(newsmon):
     (stored,) = json.loads(newsmon("watch", "list", "--json").output)
     assert stored["snoozed_until"].endswith("+00:00")                   # stored in UTC
     past = newsmon("watch", "snooze", "laser", "--until", "2020-01-01")
-    assert past.exit_code == 1 and "snooze until a time still to come" in past.output
+    assert past.exit_code == 1 and "暂停提醒的截止时间必须在将来" in past.output
     garbled = newsmon("watch", "snooze", "laser", "--until", "next week")
     assert garbled.exit_code == 2 and "is not YYYY-MM-DD or 'YYYY-MM-DD HH:MM'" in garbled.output
     unknown = newsmon("watch", "snooze", "nope", "--until", day)
-    assert unknown.exit_code == 1 and "no watch named 'nope'" in unknown.output
+    assert unknown.exit_code == 1 and "没有名为「nope」的监测" in unknown.output
     assert newsmon("watch", "unsnooze", "laser").output == "watch 'laser': immediate alerts again\n"
     assert "snoozed" not in newsmon("watch", "list").output
 

@@ -116,14 +116,14 @@ def test_cli_search_reads_tabs_and_newlines_as_spaces(bounds_index):
 def test_cli_watch_add_refuses(bounds_index, text, message):
     proc = run_newsmon("watch", "add", "w", "--query", text, "--email", "team@example.com", "--index", bounds_index)
     assert proc.returncode == 1
-    assert one_line_error(proc) == f"Error: watch 'w': bad query: {message}"
+    assert one_line_error(proc) == f"Error: 监测「w」：查询有误：{message}"
     assert "w" not in [w["name"] for w in json.loads(run_newsmon("watch", "list", "--json", "--index", bounds_index).stdout)]
 
 
 def test_cli_watch_test_refuses_a_watch_stored_before_the_bounds(bounds_index):
     proc = run_newsmon("watch", "test", "legacy", "--index", bounds_index)
     assert proc.returncode == 1
-    assert one_line_error(proc) == f"Error: watch 'legacy': bad query: {TOO_MANY}"
+    assert one_line_error(proc) == f"Error: 监测「legacy」：查询有误：{TOO_MANY}"
 
 
 def test_sites_file_watch_with_a_nul_is_refused_at_its_line(bounds_index, tmp_path):
@@ -132,7 +132,7 @@ def test_sites_file_watch_with_a_nul_is_refused_at_its_line(bounds_index, tmp_pa
                      '  - name: w\n    query: "激\\0光"\n    email: team@example.com\n', encoding="utf-8")
     proc = run_newsmon("watch", "sync", "--sites", sites, "--index", bounds_index)
     assert proc.returncode == 1
-    assert one_line_error(proc) == f"Error: {sites}:5: watch 'w': bad query: {CONTROL}"
+    assert one_line_error(proc) == f"Error: {sites}:5: 监测「w」：查询有误：{CONTROL}"
 
 
 # -- the web UI and its API, as `newsmon serve` runs them -----------------------------
@@ -158,7 +158,7 @@ def call(base: str, method: str, path: str, body: dict | None = None):
 @pytest.mark.parametrize("text, message", REFUSED)
 def test_api_search_and_search_page_answer_400(server, text, message):
     status, body = call(server, "GET", "/api/search?q=" + quote(text))
-    assert status == 400 and json.loads(body) == {"error": f"query: {message}"}
+    assert status == 400 and json.loads(body) == {"error": f"查询有误：{message}"}
     status, page = call(server, "GET", "/?q=" + quote(text))
     assert status == 400 and message in page
 
@@ -170,8 +170,8 @@ def test_web_reads_a_tab_as_a_space(server):
 
 def test_web_watches_refuse_and_test_answers_400(server):
     status, body = call(server, "POST", "/api/watches", {"name": "nul", "query": NUL, "emails": ["t@example.com"]})
-    assert status == 400 and json.loads(body) == {"error": f"watch 'nul': bad query: {CONTROL}"}
+    assert status == 400 and json.loads(body) == {"error": f"监测「nul」：查询有误：{CONTROL}"}
     status, body = call(server, "GET", "/api/watches/legacy/test")
-    assert status == 400 and json.loads(body) == {"error": f"watch 'legacy': bad query: {TOO_MANY}"}
+    assert status == 400 and json.loads(body) == {"error": f"监测「legacy」：查询有误：{TOO_MANY}"}
     status, page = call(server, "GET", "/watches/legacy/test")
     assert status == 400 and TOO_MANY in page

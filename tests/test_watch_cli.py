@@ -38,8 +38,8 @@ def test_add_list_remove(newsmon):
 
     again = newsmon("watch", "add", "laser", "--query", "激光", "--email", "x@example.com")
     assert again.exit_code == 1
-    assert again.output == ("Error: a watch named 'laser' already exists "
-                            "(remove it first: newsmon watch remove laser)\n")
+    assert again.output == ("Error: 已有名为「laser」的监测（可以在网页上编辑它，"
+                            "或先删除：newsmon watch remove laser）\n")
     assert newsmon("watch", "remove", "laser").output == "removed watch 'laser'\n"
     gone = newsmon("watch", "remove", "laser")
     assert gone.exit_code == 1 and gone.output == "Error: no watch named 'laser' (see: newsmon watch list)\n"
@@ -49,8 +49,8 @@ def test_add_list_remove(newsmon):
 def test_bad_query_says_where(newsmon):
     bad = newsmon("watch", "add", "laser", "--query", "激光 OR -招聘", "--email", "team@example.com")
     assert bad.exit_code == 1
-    assert bad.output == ("Error: watch 'laser': bad query: 排除的词（-）不能单独作为 OR 的一项：OR 连接的是要找的词；"
-                          "要排除请另写，例如 激光 OR 传感 -招聘 (at character 7)\n"
+    assert bad.output == ("Error: 监测「laser」：查询有误：排除的词（-）不能单独作为 OR 的一项：OR 连接的是要找的词；"
+                          "要排除请另写，例如 激光 OR 传感 -招聘（第 7 个字符处）\n"
                           "  激光 OR -招聘\n"
                           "          ^\n")
     assert json.loads(newsmon("watch", "list", "--json").output) == []
@@ -97,7 +97,7 @@ def test_sync_from_the_sites_file(newsmon, tmp_path):
     sites.write_text(SITES.replace("query: 疫苗 接种", 'query: 疫苗 "接种'), encoding="utf-8")
     broken = newsmon("watch", "sync", "--sites", str(sites))
     assert broken.exit_code == 1
-    assert broken.output.startswith(f"Error: {sites}:9: watch 'vaccine': bad query: 引号没有闭合")
+    assert broken.output.startswith(f"Error: {sites}:9: 监测「vaccine」：查询有误：引号没有闭合")
     sites.write_text(SITES.replace("    region: 宿迁市", "    regoin: 宿迁市"), encoding="utf-8")
     typo = newsmon("watch", "sync", "--sites", str(sites))
     assert typo.output.startswith(f"Error: {sites}:9: field 'regoin': unknown field; known fields:")

@@ -32,7 +32,7 @@ def test_bad_query_is_rejected_with_where_it_breaks(query, message, caret_line):
     with pytest.raises(WatchError) as caught:
         validate_watch(watch(query=query))
     text = str(caught.value)
-    assert text.startswith("watch 'laser': bad query: ")
+    assert text.startswith("监测「laser」：查询有误：")
     assert message in text
     lines = text.split("\n")
     assert lines[1] == "  " + query.strip() if query.strip() else lines[1].strip() == ""
@@ -40,13 +40,13 @@ def test_bad_query_is_rejected_with_where_it_breaks(query, message, caret_line):
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"name": "two words"}, "watch name 'two words'"),
-    ({"name": "a/b"}, "no spaces or '/'"),
-    ({"mode": "weekly"}, "mode 'weekly' is not one of immediate, digest, both"),
+    ({"name": "two words"}, "监测名称 'two words' 不可用"),
+    ({"name": "a/b"}, "不能有空格或 /"),
+    ({"mode": "weekly"}, "方式 'weekly' 不可用，可选：immediate（即时提醒）、digest（每日摘要）、both（两者）"),
     ({"emails": ["not-an-address"]}, "'not-an-address' 不是有效的邮箱地址"),
-    ({"emails": [], "webhooks": ["ftp://example.com/hook"]}, "is not an http(s) URL"),
-    ({"emails": []}, "give at least one recipient"),
-    ({"emails": [], "webhooks": ["https://example.com/h"], "mode": "digest"}, "digests go by email"),
+    ({"emails": [], "webhooks": ["ftp://example.com/hook"]}, "不是 http(s) 网址"),
+    ({"emails": []}, "至少要有一个收件人"),
+    ({"emails": [], "webhooks": ["https://example.com/h"], "mode": "digest"}, "每日摘要通过邮件发送"),
 ])
 def test_bad_fields_are_rejected_naming_the_field(changes, message):
     kw = {"name": "laser", "query": "激光", "emails": ["team@example.com"], **changes}

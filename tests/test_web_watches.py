@@ -58,7 +58,7 @@ def test_api_explains_a_bad_watch_and_takes_json_only(client):
     assert bad.status_code == 400
     assert "'OR' 右边缺少查询词" in bad.json()["error"] and "^" in bad.json()["error"]
     no_recipient = client.post("/api/watches", json={"name": "x", "query": "激光"})
-    assert no_recipient.status_code == 400 and "recipient" in no_recipient.json()["error"]
+    assert no_recipient.status_code == 400 and "至少要有一个收件人" in no_recipient.json()["error"]
     form = client.post("/api/watches", data={"name": "x", "query": "激光", "emails": "a@example.com"})
     assert form.status_code == 415
     assert client.get("/api/watches/laser-park/test").status_code == 404
@@ -86,7 +86,7 @@ def test_form_errors_keep_what_was_typed(client):
     page = client.post("/watches", data={"csrf": csrf(client), "name": "bad name", "query": "<b>激光</b>",
                                           "emails": "duty@example.com"})
     assert page.status_code == 400
-    assert "use letters, digits" in page.text
+    assert "只能用字母（含汉字）、数字" in page.text
     assert 'value="&lt;b&gt;激光&lt;/b&gt;"' in page.text                     # kept, and escaped
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -103,8 +104,16 @@ def _retry_after(exc: Exception) -> dict:
     return {"Retry-After": str(exc.retry_after)} if isinstance(exc, StorageBusy) else {}
 
 
+# Starlette's own errors carry the English reason phrase ("Not Found"): said in Chinese.
+STATUS_TEXTS = {404: "找不到这个页面：地址可能有误，或内容已被删除。", 405: "这个地址不接受这种请求方式。",
+                400: "请求有误。", 403: "没有权限访问这个页面。"}
+
+
 async def http_error(request: Request, exc: HTTPException) -> Response:
-    return error_response(request, exc.status_code, exc.detail)
+    detail = exc.detail
+    if detail == HTTPStatus(exc.status_code).phrase:
+        detail = STATUS_TEXTS.get(exc.status_code, f"请求未能完成（HTTP {exc.status_code}）。")
+    return error_response(request, exc.status_code, detail)
 
 
 async def index_down(request: Request, exc: IndexURLError) -> Response:
