@@ -117,3 +117,10 @@ bench-alerts: $(STAMP)
 .PHONY: bench-discovery
 bench-discovery: $(STAMP)
 	$(BIN)/python -m benchmarks.discovery.bench $(BENCH_DISCOVERY_ARGS)
+
+# Capacity (issue 22): the real scheduler on 1,000 generated sites (every 30m, 60 minutes, one
+# asyncio server, a 127.100.x.y address each), then bare Scrapy + trafilatura on the same sites;
+# writes benchmarks/capacity/RESULTS.md. BENCH_CAPACITY_ARGS=--quick: 200 sites, every 3m, 8 minutes.
+.PHONY: bench-capacity
+bench-capacity: $(STAMP)
+	$(BIN)/python benchmarks/capacity/bench.py $(BENCH_CAPACITY_ARGS)

@@ -33,9 +33,11 @@ from dataclasses import dataclass, field
 
 logger = logging.getLogger("newsmon.scheduler")
 
-# Measured (benchmarks/capacity/RESULTS.md): one process carries 50 polite site runs at
-# once in ~40% of a core and well under 1 GB; two processes fill two cores' worth of
-# due sites with room for the first full crawls; after 500 runs a fresh process.
+# Measured (benchmarks/capacity/README.md, memory.py): a crawl process peaks at 230 MB
+# crawling 1 site, 268 MB with 10 at once and 476 MB with 50 (first full crawls; a
+# process per site would take 50 x 230 MB), at ~21 ms CPU a page. One process runs on
+# one core (the GIL), so two processes of 50 use both cores of a small machine within
+# ~1 GB; a fresh process after 500 runs keeps what a long-lived one accumulates bounded.
 DEFAULT_SITES_PER_PROCESS = 50
 DEFAULT_PROCESSES = 2
 DEFAULT_RECYCLE_AFTER = 500
