@@ -107,13 +107,15 @@ class CrawlPool:
 
     def __init__(self, processes: int = DEFAULT_PROCESSES, sites_per_process: int = DEFAULT_SITES_PER_PROCESS,
                  recycle_after: int = DEFAULT_RECYCLE_AFTER):
-        self.configure(processes, sites_per_process, recycle_after)
         self._cond = threading.Condition()
         self._procs: dict[int, tuple[str, subprocess.Popen]] = {}   # pid -> (label, process), for stop_all
         self._live: list[CrawlProcess] = []
         self.stopping = threading.Event()
+        self.configure(processes, sites_per_process, recycle_after)
 
     def configure(self, processes: int, sites_per_process: int, recycle_after: int) -> None:
+        """Set the limits (a scheduler starting); a pool stopped before takes runs again."""
+        self.stopping.clear()
         self.processes = max(1, processes)
         self.sites_per_process = max(1, sites_per_process)
         self.recycle_after = max(1, recycle_after)

@@ -6,6 +6,7 @@ read what it left: the run history, the index, the scheduler's log."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -165,6 +166,16 @@ def test_every_site_is_crawled_on_schedule_and_runs_never_overlap(scenario):
                  if site in line or "not recorded" in line][-40:])
     live = [r for r in scenario.runs if r["site"] != "dead-site" and r["status"] not in ("stopped", *NOT_RUN)]
     assert live and {r["status"] for r in live} == {"ok"}, Counter(r["status"] for r in live)
+
+
+def test_the_sites_share_one_long_lived_crawl_process(scenario):
+    """--max-crawls 3 (under --sites-per-process 50): one crawl process per scheduler
+    start serves every site run, instead of a process per run."""
+    log = scenario.log.read_text(encoding="utf-8")
+    started = re.findall(r"crawl process (\d+) started \(1 of at most 1, 3 sites each\)", log)
+    assert len(started) == 2, log[-3000:]
+    ran = [r for r in scenario.runs if r["status"] not in NOT_RUN]
+    assert len(ran) >= 10 and len({r["site"] for r in ran}) == 3
 
 
 def test_a_site_added_to_the_sites_file_is_picked_up_without_a_restart(scenario):
