@@ -69,5 +69,6 @@ def digest_jobs(config, sites) -> list:
                     trigger=CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.timezone),
                     name=f"daily digest at {settings.time} {settings.timezone}",
                     kwargs={"index_url": config.index_url, "digest": dict(sites.digest or {}),
-                            "source": f"{Path(sites.path).resolve()}: digest"},
+                            "source": f"{Path(sites.path).resolve()}: digest",
+                            "titles": {site.name: site.title for site in sites.sites if site.title}},
                     misfire_grace_time=6 * 3600)]

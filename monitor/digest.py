@@ -42,6 +42,8 @@ from monitor.clock import show, zone_name
 from monitor.delivery import DeliveryError, SMTPSettings, send_email
 from monitor.digest_days import (DIGEST_KIND, STALE_SENDING, already_sent, claim_day,  # noqa: F401 - the digest API
                                  last_digest_until, webhook_summaries)
+from monitor.health import RUN_STATUS_LABELS
+from monitor.sitenames import site_titles, sync_titles
 from monitor.text import reach_line, safe_href, when
 from monitor.watches import Watch, WatchStore, in_scope, parsable
 
@@ -126,6 +128,7 @@ class Digest:
     timezone: str
     sections: list[DigestSection]
     health: list[dict] | None            # SiteStatus.to_dict() per site; None: not available
+    titles: dict[str, str] = field(default_factory=dict)   # site -> display name (monitor.sitenames)
     generated: datetime = field(default_factory=utc_now)
     shown_zone: str = field(default_factory=zone_name)     # the zone its times are shown in
 
@@ -241,7 +244,8 @@ def build_digests(index: IndexBackend, since: datetime, until: datetime, *, labe
             extra = watch_stories(index, watch, [k for k in kept if k[1] not in listed], cache)
             stories = sorted(stories + extra, key=_newest, reverse=True)
             sections.append(DigestSection(watch, stories, held=len(kept)))
-        digests.append(Digest(recipient, label, since, until, settings.timezone, sections, health))
+        digests.append(Digest(recipient, label, since, until, settings.timezone, sections, health,
+                              titles=site_titles(index.state)))
     return digests
 
 
@@ -257,6 +261,7 @@ _ENV = Environment(loader=PackageLoader("monitor", "templates"),
 _ENV.filters["when"] = when
 _ENV.filters["local"] = show
 _ENV.filters["link"] = safe_href
+_ENV.globals["run_status"] = lambda status: RUN_STATUS_LABELS.get(status, status)
 _TEXT_ENV = Environment(loader=PackageLoader("monitor", "templates"), autoescape=False,
                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 _TEXT_ENV.filters["when"] = when
@@ -337,11 +342,14 @@ def run_daily_digest(index: IndexBackend, now: datetime | None = None,
 
 
 def daily_digest_job(index_url: str | None = None, digest: dict | None = None,
-                     source: str = "digest") -> list[str]:
+                     source: str = "digest", titles: dict[str, str] | None = None) -> list[str]:
     """The scheduler's digest job: the sites file's ``digest:`` settings (``digest``,
-    read from ``source``; the scheduler passes them again whenever the file changes),
-    then ``run_daily_digest`` on a freshly opened index."""
+    read from ``source``; the scheduler passes them again whenever the file changes)
+    and its sites' display names (``titles``), then ``run_daily_digest`` on a freshly
+    opened index."""
     from index import open_index
     settings = DigestSettings.from_config(digest, source) if digest else DigestSettings()
     with open_index(index_url) as index:
+        if titles is not None:
+            sync_titles(index.state, titles, prune=False)
         return run_daily_digest(index, settings=settings)

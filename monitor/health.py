@@ -36,6 +36,7 @@ from index.runs import CHALLENGE_LABELS as LABELS
 from index.runs import BLOCKED, NOT_RUN, OK, SITE_KIND, STOPPED, known_sites, recent_runs
 from index.coverage import backfilling, frontier_sites, read_frontier
 from index.site_shapes import article_shapes
+from monitor.sitenames import site_titles
 
 
 # What the flags and run statuses are called where people read them (web, digest, status).
@@ -85,12 +86,17 @@ class SiteStatus:
     article_shapes: list[str] = field(default_factory=list)
     # how its pages are fetched (crawler/ladder.py): "plain" HTTP or a real "browser"
     fetch_rung: str = "plain"
+    title: str = ""          # the display name (the sites file's title:), else the name
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name
 
     def to_dict(self) -> dict:
         return {"name": self.name, "runs": self.runs, "last_run": self.last_run,
                 "last_new_article": self.last_new_article, "failure_streak": self.failure_streak,
                 "health": [flag.to_dict() for flag in self.health], "article_shapes": self.article_shapes,
-                "fetch_rung": self.fetch_rung}
+                "fetch_rung": self.fetch_rung, "title": self.display_name}
 
 
 def source_status(index, site_names: list[str] | None = None, now: datetime | None = None, *,
@@ -102,7 +108,11 @@ def source_status(index, site_names: list[str] | None = None, now: datetime | No
     state = index.state
     names = list(site_names) if site_names is not None else sorted(
         set(known_sites(state)) | set(frontier_sites(state)))   # a first run killed left no run record
-    return [site_status(state, name, now, config) for name in names]
+    titles = site_titles(state)
+    statuses = [site_status(state, name, now, config) for name in names]
+    for status in statuses:
+        status.title = titles.get(status.name, "")
+    return statuses
 
 
 def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteStatus:

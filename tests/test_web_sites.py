@@ -5,6 +5,7 @@ stops crawling a paused one without a restart."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from conftest import REPO, newsmon_env
+from crawler.commands.status import format_status
 from crawler.site_registry import SitesFileRegistry
 from index import open_index
 from crawler.sites import load_sites
+from monitor.digest import build_digests, render_text
+from monitor.health import source_status
+from monitor.watches import Watch, WatchStore
 from monitor.web.app import create_app
 from monitor.web.auth import Credentials
 from monitor.web.registry import SiteEntry, SiteRegistryError
@@ -211,6 +216,23 @@ def test_titles_replace_slugs_in_search_results_and_watch_pages(client, sites_fi
     client.post("/api/watches", json={"name": "laser", "query": "激光", "emails": ["t@example.com"],
                                       "sites": ["laser-industry"]})
     assert '<span title="laser-industry">中国激光产业网</span>' in client.get("/watches").text
+
+
+def test_titles_reach_newsmon_status_and_the_digest_through_the_index(crawl, tmp_path, sites_file):
+    index_url = copy_of(crawl.index_url, tmp_path)
+    registry = SitesFileRegistry(sites_file)
+    registry.add(SiteEntry(name="laser-industry", title="中国激光产业网", start_urls=[crawl.urls["laser-industry"]]))
+    create_app(index_url, credentials=Credentials(), sites=registry)   # stores the titles in the index
+    with open_index(index_url) as index:
+        statuses = source_status(index)
+        WatchStore(index).add(Watch(name="laser", query="激光", emails=["team@example.com"]))
+        now = datetime.now(timezone.utc)
+        (digest,) = build_digests(index, now - timedelta(days=3650), now + timedelta(seconds=1), label="today")
+    table = format_status(statuses)
+    assert "中国激光产业网（laser-industry）" in table and "\n  laser-industry: " not in table.split("health")[0]
+    text = render_text(digest)
+    assert "   中国激光产业网 · " in text and "   laser-industry · " not in text
+    assert {s.name: s.display_name for s in statuses}["laser-industry"] == "中国激光产业网"
 
 
 # -- for real: newsmon serve --sites and the scheduler, both running ------------------------------

@@ -41,7 +41,8 @@ def status(as_json, index_url, site_names, failing_after):
 def format_status(statuses) -> str:
     if not statuses:
         return "No runs recorded yet: run `newsmon crawl` or `newsmon schedule` first."
-    width = max(len(s.name) for s in statuses)
+    names = {s.name: f"{s.title}（{s.name}）" if s.title else s.name for s in statuses}   # the slug stays: commands take it
+    width = max(_width(name) for name in names.values())
     head = f"{'site':<{width}}  {'runs':>5}  {'last run':<27}  {'last new article':<16}  {'fails':>5}  health"
     lines = [head]
     for s in statuses:
@@ -50,7 +51,7 @@ def format_status(statuses) -> str:
         if last and last["status"] == "ok":
             last_text += f" +{last['articles_new']}"
         flags = ", ".join(flag.kind for flag in s.health) or "ok"
-        lines.append(f"{s.name:<{width}}  {s.runs:>5}  {last_text:<27}  "
+        lines.append(f"{names[s.name]}{' ' * (width - _width(names[s.name]))}  {s.runs:>5}  {last_text:<27}  "
                      f"{_local(s.last_new_article) if s.last_new_article else 'never':<16}  "
                      f"{s.failure_streak:>5}  {flags}")
     for s in statuses:
@@ -64,6 +65,12 @@ def format_status(statuses) -> str:
             lines.append(f"  {s.name}: 文章网址形态 article URL shapes: {', '.join(s.article_shapes[:5])}"
                          + (f" (+{len(s.article_shapes) - 5})" if len(s.article_shapes) > 5 else ""))
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives ``text``: CJK characters take two."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _local(iso: str) -> str:

@@ -137,5 +137,6 @@ def create_app(index_url: str | None = None, *, credentials: Credentials | None 
         Middleware(LoginRequired, credentials=state.credentials, sessions=state.sessions, throttle=state.throttle),
     ]
     app = App(routes=route_table(), middleware=middleware, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
+    state.sites_changed()
     app.state.web = state
     return app

@@ -87,6 +87,7 @@ async def api_site_create(request: Request) -> Response:
         return exc.response()
     except SiteRegistryError as exc:
         return _refused(exc)
+    request.app.state.web.sites_changed()
     return ChineseJSON(entry.to_dict(), status_code=201)
 
 
@@ -112,6 +113,7 @@ async def api_site_update(request: Request) -> Response:
         return exc.response()
     except SiteRegistryError as exc:
         return _refused(exc)
+    request.app.state.web.sites_changed()
     return ChineseJSON(entry.to_dict())
 
 
@@ -125,6 +127,7 @@ def api_site_delete(request: Request) -> Response:
             return _not_found(name)
     except SiteRegistryError as exc:
         return _refused(exc)
+    request.app.state.web.sites_changed()
     return ChineseJSON({"removed": name})
 
 

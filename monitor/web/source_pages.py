@@ -83,7 +83,8 @@ def _entry(values: dict, name: str | None = None) -> SiteEntry:
                      schedule=values["schedule"], start_urls=split_values(values["start_urls"]))
 
 
-def _done(what: str, name: str) -> RedirectResponse:
+def _done(request: Request, what: str, name: str) -> RedirectResponse:
+    request.app.state.web.sites_changed()
     return RedirectResponse("/sources?" + urlencode({"done": what, "site": name}), status_code=303)
 
 
@@ -97,7 +98,7 @@ async def site_create(request: Request) -> Response:
         entry = registry.add(_entry(values))
     except SiteRegistryError as exc:
         return _sources_page(request, form=values, errors={exc.field: exc.message}, status_code=400)
-    return _done("added", entry.name)
+    return _done(request, "added", entry.name)
 
 
 def _edit_page(request: Request, entry: SiteEntry, form: dict, errors: dict, status_code: int = 200) -> Response:
@@ -127,7 +128,7 @@ async def site_update(request: Request) -> Response:
         registry.update(name, {key: changes[key] for key in ("title", "start_urls", "region", "schedule")})
     except SiteRegistryError as exc:
         return _edit_page(request, entry, values, {exc.field: exc.message}, 400)
-    return _done("saved", name)
+    return _done(request, "saved", name)
 
 
 async def _site_action(request: Request, act) -> Response:
@@ -147,13 +148,13 @@ async def _site_action(request: Request, act) -> Response:
 
 async def site_pause(request: Request) -> Response:
     return await _site_action(request, lambda registry, name: registry.get(name) and (
-        registry.set_paused(name, True) and _done("paused", name)))
+        registry.set_paused(name, True) and _done(request, "paused", name)))
 
 
 async def site_resume(request: Request) -> Response:
     return await _site_action(request, lambda registry, name: registry.get(name) and (
-        registry.set_paused(name, False) and _done("resumed", name)))
+        registry.set_paused(name, False) and _done(request, "resumed", name)))
 
 
 async def site_delete(request: Request) -> Response:
-    return await _site_action(request, lambda registry, name: registry.remove(name) and _done("removed", name))
+    return await _site_action(request, lambda registry, name: registry.remove(name) and _done(request, "removed", name))

@@ -24,7 +24,8 @@ from monitor.watches import WatchStore
 from monitor.web.auth import Credentials
 from monitor.web.cache import CachedMatches
 from monitor.web.highlight import highlight
-from monitor.web.registry import SiteRegistry, display_names
+from monitor.sitenames import site_titles, sync_titles
+from monitor.web.registry import SiteRegistry, SiteRegistryError, display_names
 from monitor.web.sessions import SessionRegistry
 from monitor.web.throttle import LoginThrottle
 
@@ -82,8 +83,21 @@ class WebState:
 
     def site_titles(self) -> dict[str, str]:
         """Site name -> display name (the sites file's ``title:``); read per request, so an
-        edit shows at once (the file is small and the registry re-reads it)."""
+        edit shows at once (the file is small and the registry re-reads it). Without a
+        registry, the names the index holds (``monitor.sitenames``)."""
+        if self.registry is None:
+            return site_titles(self.index.state)
         return display_names(self.registry)
+
+    def sites_changed(self) -> None:
+        """Store the registry's display names in the index, where digests and
+        ``newsmon status`` read them (at start and after each change made here)."""
+        if self.registry is not None:
+            try:
+                titles = {entry.name: entry.title for entry in self.registry.list()}
+            except SiteRegistryError:      # a file broken by hand: keep what the index has
+                return
+            sync_titles(self.index.state, titles)
 
     def watch_store(self) -> WatchStore:
         return WatchStore(self.index)
