@@ -109,7 +109,7 @@ def serve() -> int:
     """Crawl the runs asked for on stdin, many at once; report each on stdout."""
     from scrapy.utils.reactor import install_reactor
     install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
-    from twisted.internet import reactor
+    from twisted.internet import reactor, threads
 
     from crawler.sitebatch import RunResult, SiteBatch, SiteRun
     from crawler.sites import SitesFileError
@@ -138,8 +138,9 @@ def serve() -> int:
         try:
             site = sites.site(msg["sites_file"], msg["site"])
         except (SitesFileError, OSError, IndexError) as exc:
-            doc = record_failure(index_url, msg["site"], run, CRASHED, f"sites file unusable: {exc}", exit_code=2)
-            report(RunResult(msg["site"], run.run_id, doc["status"], doc))
+            recorded = threads.deferToThread(record_failure, index_url, msg["site"], run, CRASHED,
+                                             f"sites file unusable: {exc}", exit_code=2)
+            recorded.addCallback(lambda doc: report(RunResult(msg["site"], run.run_id, doc["status"], doc)))
             return
         batch = batches.get(index_url) or batches.setdefault(index_url, SiteBatch(index_url))
         batch.run(SiteRun(site, run, float(msg.get("time_limit", 3600.0)))).addCallback(report)

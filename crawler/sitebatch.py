@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.settings import Settings
-from twisted.internet import defer
+from twisted.internet import defer, threads
 
 from crawler.runner import SPIDER_NAME, crawl_settings, record_site_run
 from crawler.sites import SiteConfig
@@ -110,12 +110,14 @@ class SiteBatch:
             await self.runner.crawl(crawler, sites=[site],
                                     max_list_depth=settings.getint("NEWSMON_MAX_LIST_DEPTH", 6))
             self._index.flush()
-            [doc] = record_site_run(crawler, site.name, run)
+            # In a thread: recording retries a busy index and may send a health alert for a few
+            # seconds, which must not hold up the other sites' crawls in this reactor.
+            [doc] = await threads.deferToThread(record_site_run, crawler, site.name, run)
         except Exception as exc:  # noqa: BLE001 - one site's crash is its run's record, never the batch's
             logger.exception("[%s] crawl %s crashed: %s", site.name, run.run_id, exc)
             self._flush_quietly()
-            doc = record_failure(self.index_url, site.name, run, CRASHED,
-                                 f"crawl raised {type(exc).__name__}: {exc}")
+            doc = await threads.deferToThread(record_failure, self.index_url, site.name, run, CRASHED,
+                                              f"crawl raised {type(exc).__name__}: {exc}")
         finally:
             self.active.pop(run.run_id, None)
         return RunResult(site.name, run.run_id, doc["status"], doc)
