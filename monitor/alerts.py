@@ -46,8 +46,8 @@ from monitor.alert_policy import (BURST, CAPPED, FRESH, REASONS, SNOOZED, burst_
 from monitor.backlog import add_backlog, claim_backlog, hold, prune_held, summarized
 from monitor.delivery import DeliveryError, SMTPSettings, post_webhook, send_email
 from monitor.matcher import WatchMatcher
-from monitor.notices import (notice_email, source_subject, source_text, summary_doc, summary_subject,
-                             summary_text)
+from monitor.notices import (notice_email, recipient_footer, source_subject, source_text, summary_doc,
+                             summary_subject, summary_text)
 from monitor.outbox import (BACKOFF, DEAD_LETTER_KIND, OUTBOX_KIND, DeliveryReport,  # noqa: F401 - the alerts API
                             key_time, parse_key_time, utc_now)
 from monitor.text import when
@@ -111,9 +111,7 @@ def alert_email(watch: Watch, story: dict, to: str, sender: str | None = None,
     message["X-Newsmon-Watch"] = watch.name           # for mail filters (and tests)
     message["X-Newsmon-Story"] = story["story_id"]
     message["List-Unsubscribe"] = f"<mailto:{sender or 'newsmon'}?subject=unsubscribe%20{watch.name}>"
-    message.set_content(alert_text(watch, story, cap) + "\n\n-- \n"
-                        f"You get this because the newsmon watch '{watch.name}' lists {to}.\n"
-                        f"Stop it: newsmon watch remove {watch.name}\n")
+    message.set_content(alert_text(watch, story, cap) + "\n\n-- \n" + recipient_footer(watch.name, to))
     return message
 
 

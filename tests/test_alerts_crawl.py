@@ -118,7 +118,7 @@ def test_alert_email_and_webhook_say_what_matched(crawled, mail, hooks):
     body = first.message.get_content()
     assert (crawl.url_of("sucheng-gov", "/xwdt/201611/t20161108_3012345.html") in body
             or crawl.url_of("laser-industry", "/news/201611/14/show-31208.html") in body)
-    assert "激光" in body and "newsmon watch remove laser" in body
+    assert "激光" in body and "不想再收到：请在 newsmon 网页的「监测」页暂停或删除「laser」" in body
 
     post = next(p for p in hooks.at("/laser") if "第九次会办会" in normalize_text(p.body["story"]["title"]))
     assert post.content_type.startswith("application/json")

@@ -185,8 +185,8 @@ class LoginRequired:
                 return await self.app(scope, receive, send)
             self.throttle.failed(*attempt)
         if path.startswith("/api/"):
-            response = JSONResponse({"error": "authentication required: send 'Authorization: Bearer <token>' "
-                                              "or HTTP Basic credentials"}, status_code=401,
+            response = JSONResponse({"error": "需要登录：请在请求头里带上 'Authorization: Bearer <令牌>'，"
+                                              "或 HTTP Basic 用户名和密码"}, status_code=401,
                                     headers={"WWW-Authenticate": 'Bearer realm="newsmon", Basic realm="newsmon"'})
         else:
             target = path + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else "")
