@@ -1,7 +1,8 @@
 """Chinese everywhere a user reads (issue 21): every page of a seeded instance -- search,
 results, a query error, a story, watches, a watch's test and edit pages, sources, a site's
 edit page, login, a missing page -- rendered and read as a person sees it, with no English
-prose left. Allowed: URLs, e-mail addresses, code (``<code>``), the product name, the query
+prose left (the outputs' pages too: a watch's page, a source's page). Allowed: URLs, e-mail
+addresses, time zone names (Asia/Shanghai), code (``<code>``), the product name, the query
 language's operators, units, file formats, and the instance's own data (site and watch names)."""
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ ALLOWED = {
     "every",                                     # the schedule syntax: every 30m
     "tz", "utc", "cst",                          # time zone names
 }
-_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|/[\w./{}?=&%-]+")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|\b[A-Z][a-z]+/[A-Za-z_]+|/[\w./{}?=&%-]+")   # + zone ids
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 HIDDEN = ("script", "style", "code", "pre[@class='query']", "kbd", "samp")
 
@@ -63,7 +64,8 @@ def seeded(crawl, tmp_path_factory):
 
 PAGES = ["/", "/?q=激光产业园", "/?q=激光&sort=relevance&page=2", "/?q=(激光 OR", "/?q=激光&since=2021-06-01&until=2021-01-01",
          "/story/{story}", "/story/no-such-story", "/watches", "/watches/laser-park/test?days=3650",
-         "/watches/laser-park/edit", "/sources", "/sources/sucheng-gov/edit", "/login", "/no-such-page"]
+         "/watches/laser-park/edit", "/watches/laser-park", "/sources", "/sources/sucheng-gov", "/sources/sucheng-gov/edit",
+         "/login", "/no-such-page"]
 
 
 @pytest.mark.parametrize("path", PAGES)
