@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 
 from crawler.commands.common import DEFAULT_SITES, check_extractors, dump, open_for_command
-from crawler.logsetup import configure_logging
 from crawler.sites import SitesFileError, load_sites
 
 
@@ -22,6 +21,7 @@ def crawl(sites_file, site_names, index_url, as_json, verbose, quiet, jobdir):
 
     Example: newsmon crawl --sites sites.yaml --site sucheng-gov
     """
+    from crawler.logsetup import configure_logging   # imports Scrapy (~1 s): not for --help
     configure_logging(verbose, quiet)
     check_extractors()
     try:

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from crawler.commands.common import DEMO_INDEX_URL, check_extractors
-from crawler.logsetup import configure_logging
 
 DEMO_QUERIES = ("激光产业园", "科技城 集中發展區", "停水 OR 停电", "项目 开工 -招聘")
 
@@ -22,6 +21,7 @@ def demo(index_url, verbose):
 
     Example: newsmon demo
     """
+    from crawler.logsetup import configure_logging   # imports Scrapy (~1 s): not for --help
     configure_logging(verbose)
     check_extractors()
     try:
