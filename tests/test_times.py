@@ -186,7 +186,7 @@ def test_a_watch_made_in_the_browser_shows_its_pacing_and_beijing_time(utc_serve
             page.fill("#watch-window-hours", "24")
             page.fill("#watch-quiet-hours", "22:00-07:00")
             page.click("#create-watch")
-            assert "已创建监测 “night-shift”" in page.inner_text("#flash")
+            assert "已创建监测「night-shift」" in page.inner_text("#flash")
             row = page.locator("tr.watch[data-name=night-shift]")
             assert row.locator("td.pacing").inner_text() == "24 小时内发布；免打扰 22:00-07:00"
             created = row.locator("time").last.inner_text()
