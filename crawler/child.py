@@ -33,6 +33,7 @@ logger = logging.getLogger("newsmon.scheduler")
 
 HARD_LIMIT_GRACE = 30.0     # seconds past the time limit before the site is stopped from outside
 STOP_WAIT = 20.0            # seconds a stopping site gets to close its spider and record the run
+ORPHAN_STOP_WAIT = 60.0     # seconds a stopping crawl process waits for its crawls before it exits anyway
 
 RUNNING = CrawlPool()       # the daemon configures it (--crawl-processes, --sites-per-process)
 
@@ -156,13 +157,25 @@ def serve() -> int:
         state["eof"] = True
         maybe_exit()
 
+    def stop_all() -> None:
+        if state["stopping"]:
+            return
+        state["stopping"] = True
+        for batch in batches.values():
+            batch.stop_all()
+        maybe_exit()
+        # a crawl that will not close must not keep the process (and its memory) forever
+        reactor.callLater(ORPHAN_STOP_WAIT, lambda: reactor.running and reactor.stop())
+
     def on_sigterm(*_args) -> None:
-        def stop_all():
-            state["stopping"] = True
-            for batch in batches.values():
-                batch.stop_all()
-            maybe_exit()
         reactor.callFromThread(stop_all)
+
+    parent = os.getppid()
+
+    def check_parent() -> None:
+        if os.getppid() != parent:          # the scheduler died (even kill -9): stop, record, exit
+            logger.error("crawl process %d: the scheduler is gone; stopping its crawls", os.getpid())
+            stop_all()
 
     def read_stdin() -> None:
         for line in sys.stdin:
@@ -176,6 +189,8 @@ def serve() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGINT, on_sigterm)
     threading.Thread(target=read_stdin, name="run-requests", daemon=True).start()
+    from twisted.internet.task import LoopingCall
+    LoopingCall(check_parent).start(5.0, now=False)
     reactor.run(installSignalHandlers=False)
     for batch in batches.values():
         batch.close()

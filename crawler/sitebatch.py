@@ -105,7 +105,7 @@ class SiteBatch:
             settings = crawl_settings(self.index_url, [site], self._extra(job.time_limit))
             crawler = Crawler(self._spidercls, settings)
             self._shared_index()            # lent to the crawl's SharedIndex extension
-            _count_exceptions(crawler, site.name)
+            ExceptionCounter(crawler, site.name)
             self.active[run.run_id] = crawler
             await self.runner.crawl(crawler, sites=[site],
                                     max_list_depth=settings.getint("NEWSMON_MAX_LIST_DEPTH", 6))
@@ -162,15 +162,24 @@ def _install_resolver(runner: CrawlerRunner) -> None:
     reactor._newsmon_resolver = True
 
 
-def _count_exceptions(crawler: Crawler, site: str) -> None:
-    """Pipeline and spider exceptions, per site: the run's status reads them."""
-    def item_error(*_a, **_kw):
-        count(crawler.stats, PIPELINE_EXCEPTION, site)
+class ExceptionCounter:
+    """Pipeline and spider exceptions, per site: the run's status reads them.
 
-    def spider_error(*_a, **_kw):
-        count(crawler.stats, SPIDER_EXCEPTION, site)
-    crawler.signals.connect(item_error, signal=signals.item_error, weak=False)
-    crawler.signals.connect(spider_error, signal=signals.spider_error, weak=False)
+    Kept on the crawler and connected by bound method (a weak reference): a closure
+    connected with ``weak=False`` stays in PyDispatcher's module-level table for good,
+    and with it the whole finished crawler, in a process that runs thousands of them."""
+
+    def __init__(self, crawler: Crawler, site: str):
+        self.crawler, self.site = crawler, site      # (crawler.stats exists once the crawl starts)
+        crawler._newsmon_exception_counter = self
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
+        crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+
+    def item_error(self, *_a, **_kw):
+        count(self.crawler.stats, PIPELINE_EXCEPTION, self.site)
+
+    def spider_error(self, *_a, **_kw):
+        count(self.crawler.stats, SPIDER_EXCEPTION, self.site)
 
 
 def run_site_batch(jobs: list[SiteRun], index_url: str | None = None, settings: dict | None = None,
