@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 
 from index import open_index
+from index.sqlite.backend import SCHEMA_VERSION
 from index.sqlite.dedup import band_int, band_ints
 from test_index_contract import LASER, make_record
 
@@ -54,7 +55,7 @@ def test_older_index_keeps_its_dedup_keys_after_upgrade(tmp_path, version):
         assert [r.id for r in upgraded.find_by_lsh_bands(["l1:odd"], since="2024-07-01")] == [record.id]
         assert upgraded.find_by_lsh_bands(["l1:odd"], since="2024-07-13") == []
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 3
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN "
                             "('lsh_bands', 'dedup_bands', 'dedup_keys', 'articles_story')").fetchone()[0] == 0
     conn.close()

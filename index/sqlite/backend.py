@@ -39,7 +39,8 @@ from index.sqlite.fts import fts_text
 from index.sqlite.state import SQLiteState
 from index.story_search import build_stories
 
-SCHEMA_VERSION = 3          # v3: one packed row of band keys per article (index/sqlite/dedup.py)
+SCHEMA_VERSION = 4          # v3: one packed row of band keys per article (index/sqlite/dedup.py);
+                            # v4: search_keys (index/sqlite/search.py)
 AUTOCOMMIT_EVERY = 500
 _SQL_PARAM_CHUNK = 500     # stay well below SQLite's bound-parameter limit
 
@@ -147,7 +148,7 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
         # 64 MiB page cache (default 2 MiB): dedup looks up ~40 band keys per
         # article in an index that grows with the corpus.
         self._conn.execute("PRAGMA cache_size=-65536")
-        self._conn.executescript(_SCHEMA + band_keys.SCHEMA)
+        self._conn.executescript(_SCHEMA + band_keys.SCHEMA + matching.KEYS_SCHEMA)
         if "attachments" not in {row[1] for row in self._conn.execute("PRAGMA table_info(articles)")}:
             # an index made before attachments were read: additive, no version change
             self._conn.execute("ALTER TABLE articles ADD COLUMN attachments TEXT NOT NULL DEFAULT ''")
@@ -163,6 +164,7 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
             # (story_id, canonical) is the start of articles_keys: a second copy of
             # it only cost every write a random index insert
             self._conn.execute("DROP INDEX IF EXISTS articles_story")
+            matching.migrate_keys(self._conn)
             self._conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         self._conn.commit()
 
@@ -205,6 +207,8 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
                     (rowid, old_fts))
             self._conn.execute("INSERT INTO articles_fts(rowid, body) VALUES (?, ?)",
                                (rowid, new_fts))
+            matching.store_keys(self._conn, rowid, record.story_id, record.canonical, sort_date, record.id,
+                                record.site, record.region)
             band_keys.store(self._conn, rowid, sort_date[:10], record.lsh_bands,
                                replacing=old is not None, window=self._band_window)
             self._wrote()
@@ -218,14 +222,14 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
         a call mid-batch, and more segments to merge later)."""
         wanted = set(article_ids)
         with self._lock:
-            rows = self._conn.execute("SELECT id, story_id, canonical FROM articles WHERE story_id = ?",
+            rows = self._conn.execute("SELECT id, story_id, canonical, rowid FROM articles WHERE story_id = ?",
                                       (story_id,)).fetchall()
             for chunk in _chunks(list(wanted)):
                 rows += self._conn.execute(
-                    f"SELECT id, story_id, canonical FROM articles WHERE id IN ({', '.join('?' * len(chunk))})",
+                    f"SELECT id, story_id, canonical, rowid FROM articles WHERE id IN ({', '.join('?' * len(chunk))})",
                     chunk).fetchall()
             done = set()
-            for article, old_story, old_canonical in rows:
+            for article, old_story, old_canonical, rowid in rows:
                 if article in done:
                     continue
                 done.add(article)
@@ -234,6 +238,7 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
                 if (new_story, new_canonical) != (old_story, old_canonical):
                     self._conn.execute("UPDATE articles SET story_id = ?, canonical = ? WHERE id = ?",
                                        (new_story, new_canonical, article))
+                    matching.set_story_keys(self._conn, rowid, new_story, new_canonical)
             self._wrote()
 
     @guarded
