@@ -50,6 +50,7 @@ from monitor.notices import (notice_email, recipient_footer, source_subject, sou
                              summary_subject, summary_text)
 from monitor.outbox import (BACKOFF, DEAD_LETTER_KIND, OUTBOX_KIND, DeliveryReport,  # noqa: F401 - the alerts API
                             key_time, parse_key_time, utc_now)
+from monitor.sitenames import site_titles
 from monitor.text import when
 from monitor.watches import Watch, WatchError, WatchStore, check_email
 
@@ -79,7 +80,7 @@ def alert_text(watch: Watch, story: dict, cap: int | None = None) -> str:
     """``cap``: this is the recipient's last alert of the day under that cap."""
     lines = [f"newsmon 监测提醒 · {watch.name}（{watch.query}）",
              story["title"],
-             f"{story['site']} · {when(story.get('published'))}",
+             f"{story.get('site_title') or story['site']} · {when(story.get('published'))}",
              story["url"]]
     if story.get("snippet"):
         lines.append(story["snippet"])
@@ -140,12 +141,14 @@ class AlertRecorder:
         self.run = hashlib.sha256(f"{time.time_ns()}/{id(self)}".encode()).hexdigest()[:12]
         self._sent: dict[str, int] = {}         # watch -> immediate alerts this crawl
         self._matcher: WatchMatcher | None = None
+        self._titles: dict[str, str] = {}      # site -> display name, reloaded with the watches
         self._loaded_at = 0.0
 
     def matcher(self) -> WatchMatcher:
         if self._matcher is None or time.monotonic() - self._loaded_at > self.reload_seconds:
             watches = [w for w in self.watches.list() if w.immediate]
             self._matcher, self._loaded_at = WatchMatcher(watches), time.monotonic()
+            self._titles = site_titles(self.state)
         return self._matcher
 
     def observe(self, record: ArticleRecord, *, new_story: bool, recrawl: bool) -> Observed:
@@ -162,6 +165,8 @@ class AlertRecorder:
         for watch in self.matcher().match_record(record):
             key = f"{watch.name}/{record.story_id}"
             story = alert_story(watch, record)
+            if self._titles.get(record.site):
+                story["site_title"] = self._titles[record.site]     # shown instead of the site's name
             now = utc_now()
             if not self.state.add(ALERT_KIND, key, {
                     "watch": watch.name, "story_id": record.story_id, "title": story["title"],

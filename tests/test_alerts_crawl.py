@@ -15,11 +15,14 @@ import pytest
 
 from alert_helpers import NO_BURST, add_archive_watch
 from conftest import crawl_into, run_newsmon
+from index import open_index
 from index.normalize import normalize_text
 from mailserver import MailServer
+from monitor.sitenames import sync_titles
 from webhook_receiver import WebhookReceiver
 
 LASER = '"产业园" OR 激光 -招聘'
+TITLES = {"sucheng-gov": "宿城区人民政府", "laser-industry": "中国激光产业网"}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +64,8 @@ def crawled(fixture_sites, tmp_path_factory, mail, hooks):
               "--webhook", f"{hooks.url}/sucheng", "--mode", "immediate", **env)
     add_watch(index_url, "morning", "--query", "激光", "--email", "digest-only@example.com",
               "--mode", "digest", **env)
+    with open_index(index_url) as index:     # the sites' display names, as the web app stores them
+        sync_titles(index.state, TITLES)
     crawl = crawl_into(fixture_sites, directory, index_url=index_url, **env)
     return crawl, env
 
@@ -119,6 +124,7 @@ def test_alert_email_and_webhook_say_what_matched(crawled, mail, hooks):
     assert (crawl.url_of("sucheng-gov", "/xwdt/201611/t20161108_3012345.html") in body
             or crawl.url_of("laser-industry", "/news/201611/14/show-31208.html") in body)
     assert "激光" in body and "不想再收到：请在 newsmon 网页的「监测」页暂停或删除「laser」" in body
+    assert "\n宿城区人民政府 · " in body or "\n中国激光产业网 · " in body      # the site by its display name
 
     post = next(p for p in hooks.at("/laser") if "第九次会办会" in normalize_text(p.body["story"]["title"]))
     assert post.content_type.startswith("application/json")
