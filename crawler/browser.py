@@ -8,7 +8,11 @@ ordinary sites starts neither. ``Browser.render(...)`` opens one page of a site:
 1. every request the page makes is vetted first (``page.route``): network safety
    (``netsafety.addresses``: scheme, metadata hosts, the resolved addresses) and the
    site's scope (``crawler.scope``) -- a forbidden or out-of-scope request is
-   aborted and counted; images, media and fonts are not fetched at all;
+   aborted and counted; images, media and fonts are not fetched at all. Chromium
+   resolves no name itself (``--host-resolver-rules``): every connection goes
+   through the site's ``netsafety.proxy.PinningProxy`` to the address vetted for
+   that host (the crawl's own vetted answer when it has one, ``pin``), so a name
+   that rebinds to a private address after the check is never connected to;
 2. it waits, patiently (``timeout``), through the challenge script's reload, until
    the page shows real text (``crawler.challenge.has_real_text``, positive evidence
    only: a failed challenge leaves a blank page) and the network is quiet;
@@ -29,7 +33,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from crawler.challenge import LABELS, REAL_TEXT_CHARS, challenge_kind, is_challenge_marker
-from netsafety.addresses import AllowList, UnsafeURLError, check_target, vetted_addresses
+from netsafety.addresses import AllowList, UnsafeURLError, check_target, parse_ip, resolve, vetted_addresses
+from netsafety.proxy import PinningProxy
 from crawler.scope import Scope
 
 logger = logging.getLogger("newsmon.browser")
@@ -39,6 +44,11 @@ _SKIPPED_TYPES = frozenset({"image", "media", "font"})
 _CAPTURED_TYPES = ("json", "xml", "javascript", "text/plain")
 _MAX_CAPTURE = 2 * 1024 * 1024      # bytes kept per page from script-loaded answers
 _TEXT_JS = "() => document.body ? document.body.innerText : ''"
+# Chromium's own resolver answers nothing (every name goes to the pinning proxy, an IP
+# literal); WebRTC may not open UDP around the proxy.
+_LAUNCH_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+                "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
 
 
 class RenderError(Exception):
@@ -73,6 +83,8 @@ class Browser:
         self._browser = None
         self._starting: asyncio.Lock | None = None
         self._contexts: dict[str, object] = {}
+        self._proxies: dict[str, PinningProxy] = {}
+        self.pins: dict[tuple[str, bool], str] = {}      # (host, allow_private) -> the vetted address
         self._locks: dict[str, asyncio.Lock] = {}
 
     @property
@@ -91,8 +103,7 @@ class Browser:
                 self._playwright = await async_playwright().start()
                 # --no-sandbox: crawls run as root in containers, where the sandbox refuses to start.
                 self._browser = await self._playwright.chromium.launch(
-                    executable_path=self.executable, headless=True,
-                    args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
+                    executable_path=self.executable, headless=True, args=_LAUNCH_ARGS)
                 self.launches += 1
                 logger.info("started Chromium (%s) for the sites that need a browser", self.executable)
         return self._browser
@@ -104,13 +115,44 @@ class Browser:
             browser = await self._ensure()
             context = self._contexts.get(site)
             if context is None:
+                proxy = self._proxies[site] = PinningProxy(lambda host, port: self.pin(host, port, allow_private))
                 context = self._contexts[site] = await browser.new_context(
-                    java_script_enabled=True, locale="zh-CN", timezone_id="Asia/Shanghai")
+                    java_script_enabled=True, locale="zh-CN", timezone_id="Asia/Shanghai",
+                    proxy={"server": await proxy.start()})
+            proxy = self._proxies[site]
+            seen = len(proxy.refused)
             page = await context.new_page()
             try:
-                return await self._render(page, context, url, scope, allow_private)
+                rendered = await self._render(page, context, url, scope, allow_private)
             finally:
                 await page.close()
+            rendered.refused.extend(proxy.refused[seen:])
+            return rendered
+
+    async def pin(self, host: str, port: int, allow_private: bool = False) -> str:
+        """The one address the browser may connect to for ``host``: the crawl's own vetted
+        answer if it has one (``SafeResolver``'s cache), else one lookup, every answer
+        checked; kept for the crawl. Raises ``UnsafeURLError``."""
+        key = (host, allow_private)
+        if key in self.pins:
+            return self.pins[key]
+        url = f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+        check_target(url, self.allow, allow_private)
+        if parse_ip(host) is not None:
+            return host
+        address = _crawl_vetted(host)
+        if address is None:
+            loop = asyncio.get_running_loop()
+            if allow_private or self.allow.allows(host):
+                try:
+                    infos = await loop.run_in_executor(None, resolve, host, port)
+                except OSError as exc:
+                    raise UnsafeURLError(url, f"DNS lookup failed: {exc}") from None
+            else:
+                infos = await loop.run_in_executor(None, vetted_addresses, url, host, port, self.allow)
+            address = infos[0][4][0]
+        self.pins[key] = address
+        return address
 
     async def _render(self, page, context, url: str, scope: Scope | None, allow_private: bool) -> Rendered:
         started = time.monotonic()
@@ -196,10 +238,8 @@ class Browser:
             return "outside the site" + (" (navigation)" if navigation else "")
         try:
             host = check_target(url, self.allow, allow_private)
-            if not (allow_private or self.allow.allows(host)):
-                port = urlsplit(url).port
-                await asyncio.get_running_loop().run_in_executor(
-                    None, vetted_addresses, url, host, port, self.allow)
+            parts = urlsplit(url)
+            await self.pin(host, parts.port or (443 if parts.scheme == "https" else 80), allow_private)
         except UnsafeURLError as exc:
             return exc.reason
         return None
@@ -211,12 +251,25 @@ class Browser:
             except Exception:  # noqa: BLE001 - closing anyway
                 pass
         self._contexts.clear()
+        for proxy in self._proxies.values():
+            await proxy.close()
+        self._proxies.clear()
         if self._browser is not None:
             await self._browser.close()
             self._browser = None
         if self._playwright is not None:
             await self._playwright.stop()
             self._playwright = None
+
+
+def _crawl_vetted(host: str) -> str | None:
+    """The address the crawl's ``SafeResolver`` vetted and cached for ``host``, if any
+    (so the browser and plain fetches use one answer: one lookup, one check)."""
+    from scrapy.resolver import dnscache
+    from crawler.resolver import installed_policy
+    if installed_policy() is None:
+        return None
+    return dnscache.get(host)
 
 
 def _first_line(exc: BaseException) -> str:

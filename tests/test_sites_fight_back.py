@@ -128,7 +128,7 @@ def test_sources_page_and_digest_show_blocked(plain):
     with TestClient(create_app(plain["index"], credentials=Credentials()), base_url=LOOPBACK) as client:
         page = client.get("/sources").text
     assert page.count("flag-blocked") == len(KINDS) and "被反爬验证拦截，自" in page
-    assert "普通请求 plain" in page
+    assert "普通请求" in page and "rung-plain" in page
     assert run_newsmon("watch", "add", "flood", "--query", "防汛", "--email", "team@example.com",
                        "--index", plain["index"]).returncode == 0
     index = open_index(plain["index"])

@@ -1,0 +1,102 @@
+"""The browser keeps network safety's pin: Chromium resolves no name itself, every
+connection it makes goes to the address vetted for the host (issue 20).
+
+"The public site" is ``tests/challenge_server.py`` on 127.0.0.2 (allowed by
+``NEWSMON_ALLOW_HOSTS=127.0.0.2``); "the internal service" is a canary on 127.0.0.1
+at the same port. ``news.example.cn`` rebinds (127.0.0.2 first, 127.0.0.1 for every
+later lookup) through the fake resolver (``tests/fake_dns.py``).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, run_newsmon
+from fake_dns import FakeResolver, subprocess_env
+from test_ssrf_dns import Canary
+
+NAME = "news.example.cn"
+REBINDING = {NAME: [["127.0.0.2"], ["127.0.0.1"]], "intranet.example.cn": [["127.0.0.1"]]}
+ENV = {"NEWSMON_ALLOW_HOSTS": "127.0.0.2", "NEWSMON_BROWSER_TIMEOUT": "10", "NEWSMON_CHROMIUM": "/usr/bin/chromium"}
+
+
+@pytest.fixture(scope="module")
+def public_challenge_site():
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "challenge_server.py"), "--host", "127.0.0.2",
+                             "--lifetime", "600", "--delay", "500", "--cookie-uses", "3"], cwd=REPO / "tests",
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline()
+    if not line:
+        proc.kill()
+        raise RuntimeError("challenge server did not start: " + proc.stderr.read().decode(errors="replace"))
+    sites = json.loads(line)["sites"]
+    port = int(sites["ruishu"].rsplit(":", 1)[1].strip("/"))
+    canary = Canary(port)
+    try:
+        yield sites, port, canary
+    finally:
+        canary.sock.close()
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def test_a_challenged_site_read_by_the_browser_never_reaches_the_rebound_address(public_challenge_site, tmp_path):
+    """瑞数 412 on plain fetches: the ladder opens the pages in Chromium, under a name that
+    answers 127.0.0.1 to every lookup after the first. Chromium connects to the vetted
+    127.0.0.2 only; the articles come from there and the canary sees nothing."""
+    sites, port, canary = public_challenge_site
+    (tmp_path / "sites.yaml").write_text(
+        f"sites:\n  - name: rebinder\n    start_urls: ['http://{NAME}:{port}/']\n    download_delay: 0\n",
+        encoding="utf-8")
+    index = f"sqlite:///{tmp_path}/newsmon.db"
+    proc = run_newsmon("crawl", "--sites", tmp_path / "sites.yaml", "--index", index, "--json", timeout=300,
+                       **ENV, **subprocess_env(REBINDING))
+    site = json.loads(proc.stdout)["sites"]["rebinder"]
+    exported = [json.loads(x) for x in run_newsmon("export", "--index", index).stdout.splitlines() if x.strip()]
+    assert site.get("browser/pages", 0) >= 1, site
+    assert len(exported) >= 5, site
+    assert canary.hits == []
+
+
+def test_the_pinning_proxy_refuses_a_name_that_points_inside(public_challenge_site):
+    """A request past the page's own check (straight to the proxy) for a name that
+    resolves to 127.0.0.1 gets a 403 and never a connection; the vetted name works."""
+    from crawler.browser import Browser
+    from netsafety.addresses import AllowList
+    from netsafety.proxy import PinningProxy
+    _sites, port, canary = public_challenge_site
+    browser = Browser(allow=AllowList.parse("127.0.0.2"))
+
+    async def ask(proxy_url: str, host: str) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(proxy_url.rsplit(":", 1)[1]))
+        writer.write(f"GET http://{host}:{port}/ HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        answer = await reader.read()
+        writer.close()
+        return answer
+
+    async def scenario():
+        proxy = PinningProxy(lambda host, p: browser.pin(host, p))
+        url = await proxy.start()
+        try:
+            return await ask(url, NAME), await ask(url, "intranet.example.cn"), await ask(url, NAME), proxy
+        finally:
+            await proxy.close()
+
+    resolver = FakeResolver(REBINDING).install()
+    try:
+        first, inside, again, proxy = asyncio.run(scenario())
+    finally:
+        FakeResolver.uninstall()
+    assert first.startswith(b"HTTP/1.0 412") or first.startswith(b"HTTP/1.1 412"), first[:80]   # 瑞数, reached
+    assert again.split(b"\r\n", 1)[0] == first.split(b"\r\n", 1)[0]        # still the pinned 127.0.0.2
+    assert inside.startswith(b"HTTP/1.1 403") and "127.0.0.1" in inside.decode("utf-8", "replace")
+    assert proxy.connections == [(NAME, "127.0.0.2"), (NAME, "127.0.0.2")]
+    assert resolver.lookups[NAME] == 1
+    assert canary.hits == []
+    with socket.create_connection(("127.0.0.2", port), timeout=5):
+        pass     # the site itself is up: the refusals above are the pin's, not a dead server
