@@ -1,4 +1,4 @@
-"""Attachment text: the PDF, DOC/DOCX, WPS, XLS/XLSX (and OFD, recorded unsupported)
+"""Attachment text: the PDF, DOC/DOCX, WPS, XLS/XLSX and OFD
 files that notices link to, turned into text searched with the article.
 
 Plain functions, no Scrapy: ``extract_attachment(body, url=..., name=...) -> Attachment``

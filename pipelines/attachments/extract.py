@@ -3,10 +3,10 @@
 1. the bytes' kind from their magic numbers (``sniff``) against the kind promised by
    the name (``declared_kind``): a promised document that is HTML or an image is
    ``type_mismatch``
-2. size limit; OFD is recognised and recorded as ``unsupported`` (no well-kept reader
-   on PyPI as of 2026-12: the packages there are one-person, months-old releases)
+2. size limit
 3. the parser: PDF (``pdf``), DOCX/XLSX (``office``, after the zip-bomb check), DOC/WPS/XLS
-   (Debian's catdoc/antiword/xls2csv)
+   (Debian's catdoc/antiword/xls2csv), OFD (``ofd``: zipfile and lxml, after the zip-bomb
+   check; no maintained reader on PyPI as of 2026-12)
 4. layout text to paragraphs (``text.tidy_lines``), capped at ``max_chars``
 
 Every failure is ``AttachmentRefused(reason)``; ``extract_attachment`` turns it into
@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import hashlib
 
-from pipelines.attachments import office, pdf
+from pipelines.attachments import office, ofd, pdf
 from pipelines.attachments.limits import AttachmentLimits, AttachmentRefused
 from pipelines.attachments.model import OK, TRUNCATED, Attachment
 from pipelines.attachments.sniff import declared_kind, parser_kind, sniff
 from pipelines.attachments.text import tidy_lines
 
 _PARSERS = {"pdf": pdf.pdf_text, "docx": office.docx_text, "xlsx": office.xlsx_text,
-            "doc": office.doc_text, "wps": office.doc_text, "xls": office.xls_text}
+            "doc": office.doc_text, "wps": office.doc_text, "xls": office.xls_text, "ofd": ofd.ofd_text}
 
 
 def extract_attachment(body: bytes, *, url: str, name: str = "", content_type: str = "",
@@ -51,11 +51,9 @@ def attachment_text(body: bytes, declared: str | None, sniffed: str,
     """``(kind, text, truncated)`` or ``AttachmentRefused``."""
     # 1. what the bytes are, against what the name promised
     kind = parser_kind(declared, sniffed)
-    # 2. limits and unsupported kinds
+    # 2. limits
     if len(body) > limits.max_bytes:
         raise AttachmentRefused("too_large", f"{len(body)} bytes, limit {limits.max_bytes}")
-    if kind == "ofd":
-        raise AttachmentRefused("unsupported", "OFD (GB/T 33190): no well-kept reader")
     # 3. the parser
     parsed = _PARSERS[kind](body, limits)
     raw, more_pages = parsed if isinstance(parsed, tuple) else (parsed, False)

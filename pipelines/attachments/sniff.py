@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from pipelines.attachments.limits import AttachmentRefused, zip_members
 
-# Document kinds newsmon reads (and OFD, recognised but unsupported).
+# Document kinds newsmon reads.
 DOCUMENT_KINDS = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "ofd")
 EXTENSIONS = {"pdf": "pdf", "doc": "doc", "docx": "docx", "wps": "wps", "xls": "xls",
               "xlsx": "xlsx", "ofd": "ofd", "et": "xls", "dot": "doc", "docm": "docx", "xlsm": "xlsx"}
