@@ -5,6 +5,7 @@ Views read it duck-typed from the request; ``app.py`` builds it once per app.
 """
 from __future__ import annotations
 
+import logging
 import queue
 import time
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from index import open_index
 from index.base import IndexBackend
+from index.errors import StorageError
 from monitor.clock import show
 from monitor.health import RUN_STATUS_LABELS
 from monitor.text import reach_line, safe_href
@@ -30,6 +32,7 @@ from monitor.web.sessions import SessionRegistry
 from monitor.web.throttle import LoginThrottle
 
 HERE = Path(__file__).resolve().parent
+logger = logging.getLogger("newsmon.web")
 SITES_TTL = 60.0          # seconds the site/region filter lists are reused
 
 
@@ -97,7 +100,10 @@ class WebState:
                 titles = {entry.name: entry.title for entry in self.registry.list()}
             except SiteRegistryError:      # a file broken by hand: keep what the index has
                 return
-            sync_titles(self.index.state, titles)
+            try:
+                sync_titles(self.index.state, titles)
+            except StorageError as exc:      # a read-only or full index: the pages still show titles
+                logger.warning("site display names not stored in the index: %s", exc)
 
     def watch_store(self) -> WatchStore:
         return WatchStore(self.index)
