@@ -179,6 +179,10 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
     except (SitesFileError, IndexURLError, StorageError) as exc:   # (a read-only index: one line)
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    from crawler.queue.leader import lead
+    leadership = lead(stop)       # with a broker: one scheduler leads, a second one says so and waits
+    if leadership is None:
+        return 0
     store_url = config.resolved_jobstore()
     try:
         if store_url.startswith("sqlite:///"):
@@ -220,6 +224,7 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
         for executor in executors.values():
             executor.shutdown(wait=True)
         recorder.close()
+        leadership.release()
         jobstore.shutdown()
         logger.info("scheduler stopped")
     return 0

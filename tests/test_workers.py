@@ -91,6 +91,8 @@ def world(fixture_sites, tmp_path_factory):
                               NEWSMON_SITE_LOCK_TTL="5", **mail.env(), **NO_BURST)
             add_archive_watch(index_url, "laser", "--query", LASER, "--email", "team@example.com",
                               "--mode", "immediate", **env)
+            add_archive_watch(index_url, "morning", "--query", "激光", "--email", "digest@example.com",
+                              "--mode", "digest", **env)
             _keep_one_replica(cluster.url, index_url.rsplit("/", 1)[1])
             base = tmp_path_factory.mktemp("workers")
             for i in range(1, 4):
@@ -217,11 +219,23 @@ def test_alerts_sent_once_across_workers(world, parallel):
     for _ in range(5):      # the scheduler's every-minute delivery task, sooner
         with pytest.MonkeyPatch.context() as monkeypatch:
             monkeypatch.setenv("NEWSMON_BROKER", world["redis"].url)
-            assert enqueue_alert_delivery(world["index_url"]) == "queued"
+            assert enqueue_alert_delivery(index_url=world["index_url"]) == "queued"
     wait_for("the delivery tasks", lambda: sum(len(re.findall(r"newsmon\.deliver_alerts\[[^]]+\] succeeded", w.log))
                                                for w in world["workers"]) >= 5, 120)
     sent = Counter(m.message["X-Newsmon-Story"] for m in mail.to("team@example.com"))
     assert len(sent) >= 5 and max(sent.values()) == 1, sent
+
+
+def test_digest_task_delivered_twice_sends_one_digest(world, parallel):
+    from crawler.queue.dispatch import enqueue_digest
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("NEWSMON_BROKER", world["redis"].url)
+        for _ in range(2):      # e.g. the task redelivered after its worker died
+            assert enqueue_digest(index_url=world["index_url"], digest={}, source="test") == "queued"
+    wait_for("both digest tasks", lambda: sum(len(re.findall(r"newsmon\.daily_digest\[[^]]+\] succeeded", w.log))
+                                              for w in world["workers"]) >= 2, 180)
+    [digest] = world["mail"].to("digest@example.com")
+    assert "激光" in digest.message.get_body(("plain",)).get_content()
 
 
 def now_named(index_url: str, story_id: str) -> str:

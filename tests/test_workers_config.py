@@ -75,3 +75,45 @@ def test_without_a_broker_the_scheduler_runs_jobs_locally(tmp_path, monkeypatch)
     assert queued == {"crawl:sucheng-gov": "crawler.queue.dispatch:enqueue_crawl",
                       "alerts:deliver": "crawler.queue.dispatch:enqueue_alert_delivery",
                       "digest:daily": "crawler.queue.dispatch:enqueue_digest"}
+
+
+def test_two_schedulers_one_leads_the_second_says_so_waits_and_takes_over(tmp_path, elasticsearch_node):
+    import signal
+
+    from conftest import es_index_url
+
+    redis = start_redis()
+    env = newsmon_env(NEWSMON_BROKER=redis.url, NEWSMON_LEADER_TTL="3", PYTHONPATH=str(REPO))
+    args = [sys.executable, str(REPO / "scheduler.py"), "--sites", str(sites_file(tmp_path)),
+            "--index", es_index_url(elasticsearch_node, "leader")]
+    procs, logs = [], []
+    try:
+        for name in ("first", "second"):
+            folder = tmp_path / name
+            folder.mkdir()
+            logs.append(folder / "scheduler.log")
+            with open(logs[-1], "wb") as log:
+                procs.append(subprocess.Popen(args, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT))
+            wait_for_line(logs[-1], "scheduler running" if name == "first" else "另一个调度器", procs[-1])
+        first, second = procs
+        assert second.poll() is None and "scheduler running" not in logs[1].read_text("utf-8")
+        first.send_signal(signal.SIGKILL)            # the leader dies without a goodbye
+        first.wait(30)
+        wait_for_line(logs[1], "scheduler running", second)
+        assert "开始领导" in logs[1].read_text("utf-8")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(60) == 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        redis.cleanup()
+
+
+def wait_for_line(log, text: str, proc, timeout: float = 120.0) -> None:
+    import time
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text("utf-8", "replace"):
+        assert proc.poll() is None, log.read_text("utf-8", "replace")[-3000:]
+        assert time.monotonic() < deadline, f"no {text!r} within {timeout:.0f}s:\n" + log.read_text("utf-8")[-3000:]
+        time.sleep(0.2)

@@ -52,8 +52,9 @@ def send(name: str, kwargs: dict, task_id: str | None = None) -> None:
 
 
 def enqueue_crawl(site: str, sites_file: str, index_url: str | None = None, time_limit: float = 3600.0,
-                  period_s: float | None = None) -> str:
-    """The crawl job with a broker: one task for this due run of ``site``."""
+                  period_s: float | None = None, **_local) -> str:
+    """The crawl job with a broker: one task for this due run of ``site`` (``_local``: what
+    only the local crawl processes use)."""
     from crawler.queue.settings import CRAWL_TASK
     from crawler.scheduling import current_run
     from crawler.sites import SitesFileError, load_sites
@@ -77,18 +78,18 @@ def enqueue_crawl(site: str, sites_file: str, index_url: str | None = None, time
     return "queued"
 
 
-def enqueue_alert_delivery(index_url: str | None = None) -> str:
+def enqueue_alert_delivery(**job_kwargs) -> str:
+    """The alert delivery job with a broker: its arguments go in the task as they are."""
     from crawler.queue.settings import ALERTS_TASK
-    return _send_job(ALERTS_TASK, {"index_url": index_url}, "alert delivery")
+    return _send_job(ALERTS_TASK, {"job": job_kwargs}, "alert delivery")
 
 
-def enqueue_digest(index_url: str | None = None, digest: dict | None = None, source: str = "digest") -> str:
-    """The digest job with a broker; ``due`` (the schedule time) makes a second delivery a no-op."""
+def enqueue_digest(**job_kwargs) -> str:
+    """The digest job with a broker; ``due`` (the day) makes a second delivery a no-op."""
     from crawler.queue.settings import DIGEST_TASK
     from crawler.scheduling import current_run
     due = current_run().scheduled_for or iso(utc_now())[:10]
-    return _send_job(DIGEST_TASK, {"index_url": index_url, "digest": digest, "source": source, "due": due},
-                     "digest", task_id=f"digest-{due}")
+    return _send_job(DIGEST_TASK, {"job": job_kwargs, "due": due}, "digest", task_id=f"digest-{due}")
 
 
 def _send_job(name: str, kwargs: dict, what: str, task_id: str | None = None) -> str:

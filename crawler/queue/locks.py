@@ -17,9 +17,9 @@ logger = logging.getLogger("newsmon.worker")
 KEY_PREFIX = "newsmon:"
 DONE_TTL = 8 * 86400        # a finished run's mark outlives any late second delivery of it
 
-_RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+RENEW_SCRIPT = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0"""
-_RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+RELEASE_SCRIPT = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0"""
 
 
@@ -39,8 +39,9 @@ def lock_ttl() -> float:
 class RedisLock:
     """One named lock held by ``owner`` (e.g. ``run_id@worker``) while renewed."""
 
-    def __init__(self, client, name: str, owner: str, ttl: float | None = None):
+    def __init__(self, client, name: str, owner: str, ttl: float | None = None, on_lost=None):
         self.client = client
+        self.on_lost = on_lost          # called once if another holder took the lock
         self.key = KEY_PREFIX + "lock:" + name
         self.owner = owner
         self.ttl_ms = int((ttl or lock_ttl()) * 1000)
@@ -61,10 +62,15 @@ class RedisLock:
     def _renew(self) -> None:
         while not self._stop.wait(self.ttl_ms / 3000):
             try:
-                if not self.client.eval(_RENEW, 1, self.key, self.owner, self.ttl_ms):
-                    logger.error("锁 %s 已不归本进程所有（Redis 重启或锁过期）", self.key)
-                    self.lost.set()
-                    return
+                if self.client.eval(RENEW_SCRIPT, 1, self.key, self.owner, self.ttl_ms):
+                    continue
+                if self.client.set(self.key, self.owner, nx=True, px=self.ttl_ms):
+                    continue        # Redis lost it (restarted), no one else took it: ours again
+                logger.error("锁 %s 已被 %s 持有（Redis 重启或锁过期后被取走）", self.key, self.holder())
+                self.lost.set()
+                if self.on_lost:
+                    self.on_lost()
+                return
             except Exception as exc:  # noqa: BLE001 - Redis away for a moment: try again next time
                 logger.warning("锁 %s 续期失败：%s", self.key, exc)
 
@@ -73,7 +79,7 @@ class RedisLock:
         if self._thread:
             self._thread.join(5)
         try:
-            self.client.eval(_RELEASE, 1, self.key, self.owner)
+            self.client.eval(RELEASE_SCRIPT, 1, self.key, self.owner)
         except Exception as exc:  # noqa: BLE001 - it lapses by itself within its ttl
             logger.warning("锁 %s 释放失败（将在 %.0f 秒内自行过期）：%s", self.key, self.ttl_ms / 1000, exc)
 

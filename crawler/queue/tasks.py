@@ -126,7 +126,12 @@ def run_site(site: str, config: dict, index_url: str | None, time_limit: float, 
     return status
 
 
-def deliver_alerts_task(task, index_url: str | None = None) -> str:
+def _job_kwargs(job: dict) -> dict:
+    """The scheduler job's own arguments, with this worker's index."""
+    return {**job, "index_url": _index(job.get("index_url"))}
+
+
+def deliver_alerts_task(task, job: dict) -> str:
     """Queued alerts, delivered by one worker at a time (two at once could send one twice)."""
     from crawler.queue.locks import RedisLock
     from monitor.alerts import deliver_pending_job
@@ -135,13 +140,12 @@ def deliver_alerts_task(task, index_url: str | None = None) -> str:
     if not lock.acquire():
         return "busy"       # another worker is delivering; the next minute's task follows it
     try:
-        return deliver_pending_job(_index(index_url))
+        return deliver_pending_job(**_job_kwargs(job))
     finally:
         lock.release()
 
 
-def daily_digest_task(task, index_url: str | None = None, digest: dict | None = None, source: str = "digest",
-                      due: str = "") -> str:
+def daily_digest_task(task, job: dict, due: str) -> str:
     """The digest due at ``due``, sent once however often the task is delivered."""
     from crawler.queue.locks import RedisLock, is_done, mark_done
     from monitor.digest import daily_digest_job
@@ -152,11 +156,11 @@ def daily_digest_task(task, index_url: str | None = None, digest: dict | None = 
         return "duplicate"
     lock = RedisLock(client, "digest", worker)
     if not lock.acquire():
-        raise task.retry(countdown=60, max_retries=None)
+        raise task.retry(countdown=10, max_retries=None)     # another worker is sending it now
     try:
         if is_done(client, name):
             return "duplicate"
-        sent = daily_digest_job(_index(index_url), digest, source)
+        sent = daily_digest_job(**_job_kwargs(job))
         mark_done(client, name, worker)
         return f"{len(sent)} digests"
     finally:
