@@ -6,7 +6,8 @@ links (plain function, no Scrapy). ``AttachmentMiddleware`` is a spider middlewa
 when the spider yields an article page (``RawPage``), it fetches the page's
 attachments through the crawl's own downloader (``engine.download_async``: the same
 scope check on every hop, SSRF-safe connector, robots.txt, politeness slot and
-retries as any page), at most ``NEWSMON_ATTACHMENT_MAX_FILES`` of them, each under
+retries as any page; a file on another host of the same registrable domain, such as
+``file.sc.gov.cn`` for ``www.sc.gov.cn``, is in scope, an unrelated host is ``offsite``), at most ``NEWSMON_ATTACHMENT_MAX_FILES`` of them, each under
 ``download_maxsize``, and hands the page on with their bytes. The pipelines read the
 text (``pipelines.attachments``); a page therefore reaches them with its attachments,
 so a "见附件" page is judged with its attachment text.
@@ -116,7 +117,9 @@ class AttachmentMiddleware:
     async def _fetch(self, page: RawPage, response, url: str, name: str) -> AttachmentFile:
         meta = {key: response.meta[key] for key in ("site", "download_slot", "allow_private")
                 if key in response.meta}
-        meta.update(kind="attachment", download_maxsize=self.limits.max_bytes,
+        # attachment_of: the scope check lets the file come from another host of the page's
+        # own organisation (crawler.registrable), on every hop, never from an unrelated one
+        meta.update(kind="attachment", attachment_of=response.url, download_maxsize=self.limits.max_bytes,
                     download_warnsize=self.limits.max_bytes)
         request = Request(url, meta=meta, headers={"Referer": response.url}, dont_filter=True)
         file = AttachmentFile(url=url, name=name)

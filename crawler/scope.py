@@ -28,6 +28,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.links import origin_of
+from crawler.registrable import same_organisation
 from netsafety.addresses import AllowList, UnsafeURLError, check_target
 from netsafety.counters import count
 
@@ -103,6 +104,8 @@ class ScopeMiddleware:
         scope = self.scopes.get(site)
         if scope is None or scope.allows(request.url):
             return None
+        if request.meta.get("kind") == "attachment" and same_organisation(request.url, request.meta.get("attachment_of", "")):
+            return None          # the organisation's own file server (crawler/attachments.py)
         if _unsafe(request.url, self.allow):
             return None          # NetworkSafetyMiddleware refuses it under its own reason
         how = hop_kind(request)
