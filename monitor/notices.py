@@ -19,6 +19,7 @@ from email.utils import formatdate, parseaddr
 
 from monitor.alert_policy import REASONS
 from monitor.clock import show, zone_name
+from monitor.health import HEALTH_LABELS
 
 TOP = 10              # stories listed in a summary
 
@@ -66,19 +67,25 @@ def summary_text(watch_name: str, query: str, summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _source_name(source: dict) -> str:
+    """The display name and the site's name, which ``newsmon status --site`` takes."""
+    title = source.get("title")
+    return f"{title}（{source['site']}）" if title and title != source["site"] else source["site"]
+
+
 def source_subject(source: dict) -> str:
     if source["state"] == "recovered":
-        return f"[newsmon] 来源恢复：{source['site']}"
-    return f"[newsmon] 来源异常：{source['site']}（{source['state']}）"
+        return f"[newsmon] 来源恢复：{_source_name(source)}"
+    return f"[newsmon] 来源异常：{_source_name(source)}（{HEALTH_LABELS.get(source['state'], source['state'])}）"
 
 
 def source_text(source: dict) -> str:
     site, state = source["site"], source["state"]
     if state == "recovered":
-        head = f"newsmon 来源恢复 · {site}\n该来源最近一次运行已恢复正常（{show(source.get('at'))}）。"
+        head = f"newsmon 来源恢复 · {_source_name(source)}\n该来源最近一次运行已恢复正常（{show(source.get('at'))}）。"
     else:
         word = "被反爬拦截" if state == "blocked" else "连续抓取失败"
-        head = f"newsmon 来源异常 · {site}：{word}（自 {show(source.get('since'))} 起）"
+        head = f"newsmon 来源异常 · {_source_name(source)}：{word}（自 {show(source.get('since'))} 起）"
     lines = [head]
     if source.get("message"):
         lines.append(source["message"])

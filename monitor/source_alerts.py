@@ -81,9 +81,9 @@ def notify_source_changes(index, sites: list[str], now: datetime | None = None) 
         was_bad = bool(latest) and latest[0][1]["state"] in BAD
         found = problem(status)
         if found and not was_bad:
-            event = {"site": status.name, **found, "at": key_time(now)}
+            event = {"site": status.name, "title": status.title, **found, "at": key_time(now)}
         elif not found and was_bad and (status.last_run or {}).get("status") == "ok":
-            event = {"site": status.name, "state": "recovered", "since": latest[0][1]["since"],
+            event = {"site": status.name, "title": status.title, "state": "recovered", "since": latest[0][1]["since"],
                      "message": "", "at": key_time(now)}
         else:
             continue

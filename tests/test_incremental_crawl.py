@@ -60,7 +60,7 @@ def test_status_prints_the_history_as_a_table_and_as_json(crawl):
     assert set(sites) == set(crawl.urls)
     for site, entry in sites.items():
         assert set(entry) == {"name", "runs", "last_run", "last_new_article", "failure_streak", "health",
-                              "article_shapes", "fetch_rung"}   # (issues 18 and 20 extended the contract)
+                              "article_shapes", "fetch_rung", "title"}   # (issues 18, 20 and 21 extended it)
         assert entry["runs"] == 1 and entry["failure_streak"] == 0 and entry["health"] == []
         assert entry["last_run"]["status"] == "ok"
         assert entry["last_new_article"] == entry["last_run"]["ended"]
@@ -169,7 +169,7 @@ def test_a_site_whose_template_changes_is_flagged_within_two_runs(own_sites, tmp
     assert flagged_after is not None, f"not flagged within two runs: {after['sucheng-gov']}"
     flags = {flag["kind"]: flag for flag in after["sucheng-gov"]["health"]}
     assert "degraded" in flags, flags
-    assert "empty or very short body" in flags["degraded"]["message"]
+    assert "正文为空或过短" in flags["degraded"]["message"]
     assert flags["degraded"]["since"] > before["sucheng-gov"]["last_run"]["started"]
     assert after["mianyang-news"]["health"] == [], "the unchanged site is flagged too"
     print(f"\ntemplate change flagged after {flagged_after} run(s): {flags['degraded']['message']}")

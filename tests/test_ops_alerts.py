@@ -34,9 +34,9 @@ def test_a_site_turning_failing_sends_one_ops_alert(tmp_path, mail):
         assert len(mail.messages) == (0 if n < 3 else 1), n        # the third failure in a row, then no more
     (alert,) = mail.messages
     assert alert.rcpt_tos == ["ops@example.com"]                       # the ops channel, not the watch's
-    assert alert.message["Subject"] == "[newsmon] 来源异常：gone-gov（failing）"
+    assert alert.message["Subject"] == "[newsmon] 来源异常：gone-gov（连续失败）"
     body = alert.message.get_content()
-    assert "连续抓取失败" in body and "The last 3 runs failed in a row" in body and "connection_refused" in body
+    assert "连续抓取失败" in body and "最近 3 次运行连续失败" in body and "connection_refused" in body
     assert "newsmon status --site gone-gov" in body
     status = run_newsmon("status", "--index", index_url, **env)
     assert "gone-gov" in status.stdout and "failing" in status.stdout
@@ -117,6 +117,6 @@ def test_a_site_turning_blocked_is_one_notice_saying_so(tmp_path, mail, monkeypa
     finally:
         index.close()
     (notice,) = mail.messages
-    assert notice.message["Subject"] == "[newsmon] 来源异常：guarded-gov（blocked）"
+    assert notice.message["Subject"] == "[newsmon] 来源异常：guarded-gov（被拦截）"
     body = notice.message.get_content()
     assert "被反爬验证拦截" in body and "newsmon status --site guarded-gov" in body
