@@ -105,12 +105,13 @@ class SiteDiscovery:
 
     def evidence(self, url: str, vouched: bool = False, anchor: str = "") -> CrawlEvidence:
         """Why a page handed to the pipelines is an article, by what the crawl saw of its URL:
-        the operator's pattern, a shape the site's list blocks taught (voted for by dated blocks,
-        or confirmed by its pages), a known CMS article shape; a title block that held it; the
+        the operator's pattern, a shape the site's list blocks taught (voted for by blocks of
+        titles -- a picture column's undated ones too -- and not refuted by its pages reading as
+        lists), a known CMS article shape; a title block that held it; the
         link's text (extraction compares it with the page's title)."""
         if self.article_pattern is not None and self.article_pattern.search(url):
             shape = "site_pattern"
-        elif self.shapes.trusted(url) or self.shapes.dated_listed(url):
+        elif self.shapes.is_article(url):    # voted for by title blocks, not refuted by its pages
             shape = "learned_shape"
         elif not self.shapes.is_refuted(url) and classify_url(url) == "article":
             shape = "cms_pattern"
