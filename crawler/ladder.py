@@ -27,6 +27,13 @@ response of a site with ``crawler.challenge.challenge_kind``:
    the run (``browser/budget_exhausted``, logged in Chinese); a page that asked for the
    browser is fetched plainly. Challenges and ``render: browser`` sites are not bounded.
 
+6. The rung is remembered between runs (``index/fetch_rungs.py``, in the index's state
+   store): a site whose plain fetches met a challenge opens its first page of the next
+   runs in the browser (``browser/remembered``) instead of being challenged first, for
+   ``NEWSMON_LADDER_MEMORY_DAYS`` (7; 0 turns the memory off) after the last challenge
+   seen. A site that stops challenging is not seen challenged again, so the memory lapses
+   and it goes back to plain fetches.
+
 Counts per site: ``browser/pages``, ``browser/seconds``, ``browser/cookie_reuse``,
 ``browser/cookies_expired``, ``browser/refused`` (requests of the page that network
 safety or scope stopped). Which rung a site ended on is in its run record.
@@ -48,6 +55,7 @@ from crawler.challenge import LABELS, challenge_kind
 from netsafety.addresses import AllowList
 from crawler.script_lists import links_block
 from netsafety.counters import count
+from index.fetch_rungs import remember_rung, remembered_rung
 
 logger = logging.getLogger("newsmon.crawl")
 
@@ -67,8 +75,13 @@ class RenderFailed(IgnoreRequest):
 
 
 class FetchLadder:
-    def __init__(self, stats, browser: Browser | None, max_pages: int = 10, budget_seconds: float = 60.0):
+    def __init__(self, stats, browser: Browser | None, max_pages: int = 10, budget_seconds: float = 60.0,
+                 state_of=None, memory_days: float = 7.0):
         self.stats = stats
+        self.state_of = state_of              # () -> StateStore for the remembered rungs, or None
+        self.memory_days = memory_days
+        self.remembered: dict[str, str] = {}  # site -> the challenge kind a past run met
+        self.challenged: dict[str, str] = {}  # site -> the challenge kind this run met
         self.max_pages = max_pages            # script-list renders per site and run
         self.budget_seconds = budget_seconds  # browser time for script lists per site and run
         self.script_renders: dict[str, int] = {}
@@ -92,8 +105,12 @@ class FetchLadder:
             browser = Browser(settings.get("NEWSMON_CHROMIUM") or os.environ.get("NEWSMON_CHROMIUM") or CHROMIUM,
                               AllowList.parse(settings.get("NEWSMON_ALLOW_HOSTS")),
                               settings.getfloat("NEWSMON_BROWSER_TIMEOUT", 60.0))
+        def state():
+            from pipelines.stages import shared_index
+            return shared_index(crawler).state
         ladder = cls(crawler.stats, browser, settings.getint("NEWSMON_BROWSER_MAX_PAGES", 10),
-                     settings.getfloat("NEWSMON_BROWSER_BUDGET_SECONDS", 60.0))
+                     settings.getfloat("NEWSMON_BROWSER_BUDGET_SECONDS", 60.0), state,
+                     settings.getfloat("NEWSMON_LADDER_MEMORY_DAYS", 7.0))
         crawler.signals.connect(ladder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ladder.spider_closed, signal=signals.spider_closed)
         return ladder
@@ -103,8 +120,29 @@ class FetchLadder:
         self.modes = {name: getattr(site, "render", "auto") for name, site in sites.items()}
         self.scopes = dict(getattr(spider, "scopes", {}) or {})
         self.rung = {name: BROWSER if mode == BROWSER else PLAIN for name, mode in self.modes.items()}
+        if self.state_of is None or self.memory_days <= 0:
+            return
+        for name, mode in self.modes.items():
+            if mode != "auto" or not self.may_climb(name):
+                continue
+            try:
+                doc = remembered_rung(self.state_of(), name)
+            except Exception as exc:  # noqa: BLE001 - without it the site starts plain, as on a first run
+                logger.warning("[%s] remembered fetch rung unreadable (%s): starting with plain fetches", name, exc)
+                continue
+            if doc:
+                self.remembered[name] = doc.get("kind") or "script_page"
+                logger.info("[%s] 上次抓取遇到反爬验证（%s）：本次首个页面直接用真实浏览器打开", name,
+                            LABELS.get(self.remembered[name], self.remembered[name]))
 
     def spider_closed(self, spider):
+        if self.state_of is not None and self.memory_days > 0:
+            for name, kind in self.challenged.items():
+                if self.modes.get(name) == "auto":
+                    try:
+                        remember_rung(self.state_of(), name, kind, days=self.memory_days)
+                    except Exception as exc:  # noqa: BLE001 - the next run meets the challenge and climbs again
+                        logger.warning("[%s] fetch rung not remembered (%s)", name, exc)
         if self.browser is not None and self.browser.started:
             return deferred_from_coro(self.browser.close())
         return None
@@ -124,6 +162,11 @@ class FetchLadder:
             rendered = await self._script_list(request, site)   # a list filled by script: bounded
             if rendered is not None:
                 return rendered
+        if site in self.remembered and site not in self.cookies and self.may_climb(site):
+            async with self.earning.setdefault(site, asyncio.Lock()):
+                if site not in self.cookies:      # nobody earned cookies while this one waited
+                    count(self.stats, "browser/remembered", site)
+                    return await self._render(request, site, self.remembered[site])
         earned = self.cookies.get(site)
         if earned:
             request.headers["Cookie"], request.headers["User-Agent"] = earned
@@ -140,6 +183,7 @@ class FetchLadder:
         if kind is None:
             return response
         count(self.stats, f"challenges/{kind}", site)
+        self.challenged.setdefault(site, kind)
         sent = request.headers.get("Cookie")
         if not self.may_climb(site):
             return self._blocked(site, kind, request.url)

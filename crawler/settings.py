@@ -100,6 +100,9 @@ NEWSMON_BROWSER_TIMEOUT = float(os.environ.get("NEWSMON_BROWSER_TIMEOUT", "60"))
 NEWSMON_BROWSER_MAX_PAGES = int(os.environ.get("NEWSMON_BROWSER_MAX_PAGES", "10"))
 NEWSMON_BROWSER_BUDGET_SECONDS = float(os.environ.get("NEWSMON_BROWSER_BUDGET_SECONDS", "60"))
 NEWSMON_CHROMIUM = os.environ.get("NEWSMON_CHROMIUM", "/usr/bin/chromium")
+# A challenged site opens its first page in the browser on later runs, for this many days
+# after the last challenge it was seen to send (index/fetch_rungs.py); 0: no memory.
+NEWSMON_LADDER_MEMORY_DAYS = float(os.environ.get("NEWSMON_LADDER_MEMORY_DAYS", "7"))
 NEWSMON_INCREMENTAL_ENABLED = os.environ.get("NEWSMON_INCREMENTAL", "1") != "0"
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -36,6 +36,7 @@ from index.runs import CHALLENGE_LABELS as LABELS
 from index.runs import BLOCKED, NOT_RUN, OK, SITE_KIND, STOPPED, known_sites, recent_runs
 from index.coverage import backfilling, frontier_sites, read_frontier
 from index.site_shapes import article_shapes
+from index.fetch_rungs import remembered_rung
 from monitor.sitenames import site_titles
 
 
@@ -86,6 +87,8 @@ class SiteStatus:
     article_shapes: list[str] = field(default_factory=list)
     # how its pages are fetched (crawler/ladder.py): "plain" HTTP or a real "browser"
     fetch_rung: str = "plain"
+    # the rung remembered for the next runs (index/fetch_rungs.py): kind, since, seen, until; None when plain
+    fetch_rung_memory: dict | None = None
     title: str = ""          # the display name (the sites file's title:), else the name
 
     @property
@@ -96,7 +99,8 @@ class SiteStatus:
         return {"name": self.name, "runs": self.runs, "last_run": self.last_run,
                 "last_new_article": self.last_new_article, "failure_streak": self.failure_streak,
                 "health": [flag.to_dict() for flag in self.health], "article_shapes": self.article_shapes,
-                "fetch_rung": self.fetch_rung, "title": self.display_name}
+                "fetch_rung": self.fetch_rung, "fetch_rung_memory": self.fetch_rung_memory,
+                "title": self.display_name}
 
 
 def source_status(index, site_names: list[str] | None = None, now: datetime | None = None, *,
@@ -135,6 +139,7 @@ def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteSt
     if blocked:
         status.health.append(blocked)
     status.fetch_rung = totals.get("rung") or (runs[0].get("rung") if runs else None) or "plain"
+    status.fetch_rung_memory = remembered_rung(state, name, now)
     overdue = None if totals.get("retired") else _overdue_flag(docs, now, config)
     if overdue:
         status.health.append(overdue)

@@ -127,15 +127,15 @@ def test_to_dict_is_the_status_json_entry(index):
     add_run(index, "sucheng-gov", T0, articles_new=4, errors={"http_404": 1})
     [entry] = [s.to_dict() for s in source_status(index, now=T0 + timedelta(hours=1))]
     assert set(entry) == {"name", "runs", "last_run", "last_new_article", "failure_streak", "health",
-                          "article_shapes", "fetch_rung", "title"}   # (issues 18, 20 and 21 extended the contract)
-    assert entry["fetch_rung"] == "plain"
+                          "article_shapes", "fetch_rung", "fetch_rung_memory", "title"}   # (issues 18, 20 and 21 extended the contract)
+    assert entry["fetch_rung"] == "plain" and entry["fetch_rung_memory"] is None
     assert entry["name"] == "sucheng-gov" and entry["runs"] == 1
     assert entry["last_run"]["errors"] == {"http_404": 1} and entry["last_run"]["articles_new"] == 4
     assert entry["last_new_article"] == iso(T0 + timedelta(minutes=2))
     never = source_status(index, ["never-crawled"], now=T0)[0].to_dict()
     assert never == {"name": "never-crawled", "runs": 0, "last_run": None, "last_new_article": None,
                      "failure_streak": 0, "health": [], "article_shapes": [], "fetch_rung": "plain",
-                     "title": "never-crawled"}
+                     "fetch_rung_memory": None, "title": "never-crawled"}
 
 
 def test_a_scheduled_site_with_no_run_for_three_periods_is_flagged(index):

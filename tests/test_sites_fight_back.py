@@ -227,6 +227,43 @@ def test_the_browser_budget_for_script_lists_holds(challenge_sites, tmp_path):
     assert stats.get("browser/pages") == 1 and stats.get("browser/budget_exhausted") == 1, stats
 
 
+def test_the_rung_is_remembered_until_the_site_stops_challenging(challenge_sites, tmp_path):
+    """A run that met 瑞数 remembers it in the index: the next run opens its first page in the
+    browser at once (no plain 412 first), and status and the Sources page say so in Chinese.
+    Run 1's memory lasts under a second here, so run 2 starts plain again, as a site that
+    stopped challenging would; run 2 meets the challenge and remembers it for 7 days."""
+    def first_page(run):
+        return next(h for h in run["hits"] if h["site"] == "ruishu" and h["path"] == "/")
+
+    def plain_412s(run):     # pages asked without a browser and without a working cookie
+        return len([h for h in run["hits"] if h["site"] == "ruishu" and not h["browser"] and not h["cookie"]
+                    and not h["path"].startswith(("/robots", "/favicon"))])
+
+    crawl(tmp_path, challenge_sites, ["ruishu"], NEWSMON_LADDER_MEMORY_DAYS="0.00001")
+    plain_first = crawl(tmp_path, challenge_sites, ["ruishu"])
+    assert "browser/remembered" not in plain_first["summary"]["sites"]["ruishu"]
+    assert not first_page(plain_first)["browser"] and first_page(plain_first)["status"] == 412
+    memory = plain_first["status"]["ruishu"]["fetch_rung_memory"]
+    assert memory["kind"] == "ruishu" and memory["rung"] == "browser"
+    assert datetime.fromisoformat(memory["until"]) - datetime.fromisoformat(memory["seen"]) == timedelta(days=7)
+    remembered = crawl(tmp_path, challenge_sites, ["ruishu"])
+    assert remembered["summary"]["sites"]["ruishu"].get("browser/remembered") == 1
+    assert first_page(remembered)["browser"]       # the browser meets the 412 itself and gets through
+    assert plain_412s(remembered) == plain_412s(plain_first) - 1, (remembered["hits"], plain_first["hits"])
+    assert len(remembered["export"]) == len(TRS_PATHS)
+    assert remembered["status"]["ruishu"]["fetch_rung_memory"]["since"] == memory["since"]
+    text = run_newsmon("status", "--index", remembered["index"], **ENV).stdout
+    assert "遇到反爬验证（瑞数 412 验证" in text and "恢复普通请求" in text
+    from starlette.testclient import TestClient
+
+    from monitor.web.app import create_app
+    from monitor.web.auth import Credentials
+    from web_server import LOOPBACK
+    with TestClient(create_app(remembered["index"], credentials=Credentials()), base_url=LOOPBACK) as client:
+        page = client.get("/sources").text
+    assert page.count('class="rung-memory"') == 1 and "首个页面用真实浏览器打开" in page
+
+
 def test_render_must_be_a_known_mode(tmp_path):
     from crawler.sites import SitesFileError, load_sites
     path = tmp_path / "sites.yaml"

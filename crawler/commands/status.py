@@ -60,11 +60,21 @@ def format_status(statuses) -> str:
     for s in statuses:      # the fetch ladder's rung (crawler/ladder.py), when it is not plain HTTP
         if s.fetch_rung != "plain":
             lines.append(f"  {s.name}: 抓取方式 fetched with: {s.fetch_rung}（真实浏览器 Chromium）")
+        if s.fetch_rung_memory:     # remembered for the next runs (index/fetch_rungs.py)
+            lines.append(f"  {s.name}: {rung_memory_text(s.fetch_rung_memory)}")
     for s in statuses:      # what discovery learned the site's articles by (issue 18)
         if s.article_shapes:
             lines.append(f"  {s.name}: 文章网址形态 article URL shapes: {', '.join(s.article_shapes[:5])}"
                          + (f" (+{len(s.article_shapes) - 5})" if len(s.article_shapes) > 5 else ""))
     return "\n".join(lines)
+
+
+def rung_memory_text(memory: dict) -> str:
+    """The remembered rung in Chinese, times in the team's zone."""
+    from index.runs import CHALLENGE_LABELS
+    kind = CHALLENGE_LABELS.get(memory.get("kind", ""), memory.get("kind", ""))
+    return (f"自 {_local(memory['since'])} 起遇到反爬验证（{kind}，最近一次 {_local(memory['seen'])}），"
+            f"之后的抓取首个页面直接用真实浏览器打开，直到 {_local(memory['until'])}；此前不再遇到验证则恢复普通请求")
 
 
 def _width(text: str) -> int:
