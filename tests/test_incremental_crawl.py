@@ -60,7 +60,7 @@ def test_status_prints_the_history_as_a_table_and_as_json(crawl):
     assert set(sites) == set(crawl.urls)
     for site, entry in sites.items():
         assert set(entry) == {"name", "runs", "last_run", "last_new_article", "failure_streak", "health",
-                              "article_shapes", "fetch_rung", "title"}   # (issues 18, 20 and 21 extended it)
+                              "article_shapes", "fetch_rung", "fetch_rung_memory", "title"}   # (issues 18, 20, 21)
         assert entry["runs"] == 1 and entry["failure_streak"] == 0 and entry["health"] == []
         assert entry["last_run"]["status"] == "ok"
         assert entry["last_new_article"] == entry["last_run"]["ended"]
