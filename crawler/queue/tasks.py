@@ -74,7 +74,11 @@ def crawl_site_task(task, site: str, config: dict, index_url: str | None, time_l
         mark_done(client, info.run_id, worker)
         return SKIPPED
     try:
-        status = run_site(site, config, index_url, crawl_limit(time_limit), info)
+        try:
+            status = run_site(site, config, index_url, crawl_limit(time_limit), info)
+        except Exception as exc:  # noqa: BLE001 - e.g. the worker's folder unwritable: a run record, not a lost run
+            logger.exception("[%s] 运行 %s 无法开始", site, info.run_id)
+            status = record_failure(index_url, site, info, CRASHED, f"the worker could not start the crawl: {exc}")["status"]
         mark_done(client, info.run_id, worker)
         return status
     finally:
