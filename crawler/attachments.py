@@ -36,7 +36,7 @@ from pipelines.article import ExtractionError
 from pipelines.attachments import AttachmentFile, AttachmentLimits
 from pipelines.attachments.limits import limits_from_settings
 from pipelines.attachments.sniff import EXTENSIONS, extension
-from pipelines.decode import decode_html
+from pipelines.extraction.decode import decode_html
 
 logger = logging.getLogger("newsmon.crawl")
 

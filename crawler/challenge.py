@@ -85,7 +85,7 @@ def _looks_script_only(body: bytes) -> bool:
 
 def _text_of(body: bytes) -> str:
     """The page's visible text, roughly: no scripts, styles, comments or tags."""
-    from pipelines.decode import decode_html
+    from pipelines.extraction.decode import decode_html
     from pipelines.article import ExtractionError
     try:
         html = decode_html(body, {}).text

@@ -151,7 +151,7 @@ def probe_url(url: str, article_pattern: str | None = None, list_pattern: str | 
     """Fetch ``url`` (network-safety rules apply; ``FetchError``/``UnsafeURLError`` on
     failure) and classify its links. Nothing is indexed."""
     from netsafety.fetch import fetch_url
-    from pipelines.decode import decode_html
+    from pipelines.extraction.decode import decode_html
     page = fetch_url(url)
     html = decode_html(page.body, page.headers).text
     report = probe_html(html, page.url, page.status, article_pattern, list_pattern, allowed_prefixes)

@@ -61,7 +61,7 @@ class NoArticlesWarning:
     def observe(self, site, body: bytes, headers: dict, url: str) -> None:
         """Tally the in-scope, non-furniture links of one fetched page."""
         from pipelines.article import ExtractionError
-        from pipelines.decode import decode_html
+        from pipelines.extraction.decode import decode_html
         try:
             html = decode_html(body, headers).text
         except ExtractionError:

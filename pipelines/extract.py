@@ -1,14 +1,14 @@
 """bytes + url + headers + options -> Article: decode, parse once, choose the body, clean.
 
-1. decode the bytes (pipelines.decode: one precedence chain), parse once (lxml)
+1. decode the bytes (pipelines.extraction.decode: one precedence chain), parse once (lxml)
 2. government meta tags (ArticleTitle, PubDate, ContentSource, SiteName, ColumnName, Author…);
-   the headline itself is pipelines.titles.find_title
+   the headline itself is pipelines.extraction.titles.find_title
 3. site selectors from the sites file (options.title/body/date_selector): the operator's word
 4. body candidates on the one tree (pipelines.extraction.candidates): known CMS containers,
    a text/link-density scorer, trafilatura, readability-lxml; pipelines.extraction.select
    scores them (prose, link lines, agreement between methods, title overlap) and picks one.
    A CMS container is one candidate among the others, not an override.
-5. clean: pipelines.clean.CLEANING_RULES, in order, after selection; the lines of the
+5. clean: pipelines.extraction.clean.CLEANING_RULES, in order, after selection; the lines of the
    site footer (pipelines.extraction.evidence.footer_lines: a block named a footer that
    speaks footer vocabulary) never count for a candidate nor stay in the body
 6. refusal only on positive evidence (pipelines.extraction.evidence): no text but boilerplate
@@ -21,11 +21,11 @@
 
 Before 4, the tree loses spam injections (junk tags, hidden link farms), ruby pinyin,
 related/link-list boxes, a forum thread's replies and a post's comment section
-(pipelines.clean_tree); each of these removers acts on evidence (a hidden block that a
+(pipelines.extraction.clean_tree); each of these removers acts on evidence (a hidden block that a
 script reveals and that holds prose is un-hidden, a clock widget is a short date line, a
 related box inside the article keeps the paragraphs after it, replies are posts after the
 first by the forum's message ids or header lines). From 2 on, one selector index and one
-text map (pipelines.htmltext.TextMap) of the final tree serve title, candidates and dates.
+text map (pipelines.extraction.htmltext.TextMap) of the final tree serve title, candidates and dates.
 """
 from __future__ import annotations
 
@@ -35,22 +35,22 @@ from collections.abc import Mapping
 import lxml.html
 from lxml import etree
 
-from pipelines import spam
+from pipelines.extraction import spam
 from pipelines.article import Article, ExtractionError, ExtractOptions
-from pipelines.clean import clean_paragraphs, strip_pinyin_annotations
-from pipelines.clean_tree import (
+from pipelines.extraction.clean import clean_paragraphs, strip_pinyin_annotations
+from pipelines.extraction.clean_tree import (
     drop_comment_sections, drop_forum_replies, drop_link_list_boxes, drop_related_boxes, strip_ruby_annotations,
 )
-from pipelines.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
-from pipelines.decode import decode_html
+from pipelines.extraction.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
+from pipelines.extraction.decode import decode_html
 from pipelines.extraction.evidence import (
     anchor_names_title, container_text_chars, footer_lines, looks_like_list_page, media_player, own_lines, prose_chars, table_body_chars,
     vouched_short_article, without_footer,
 )
 from pipelines.extraction.select import choose_body
-from pipelines.htmltext import TextMap, element_paragraphs
-from pipelines.pagemeta import SelectorIndex, meta_value, read_meta, select, select_text, selector_index
-from pipelines.titles import find_title, page_title as read_page_title
+from pipelines.extraction.htmltext import TextMap, element_paragraphs
+from pipelines.extraction.pagemeta import SelectorIndex, meta_value, read_meta, select, select_text, selector_index
+from pipelines.extraction.titles import find_title, page_title as read_page_title
 
 MIN_BODY_CHARS = 40
 MIN_TABLE_CHARS = 100   # of rows of a data table, for a body without prose

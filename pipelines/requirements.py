@@ -24,7 +24,7 @@ from typing import NoReturn
 # so the package named is the one that is missing, not one that needs it.
 EXTRACTORS: tuple[tuple[str, str], ...] = (
     ("lxml.html.clean", "lxml_html_clean"),   # out of lxml since 5.2; justext and readability import it
-    ("lxml.cssselect", "cssselect"),          # site selectors (pipelines/pagemeta.py)
+    ("lxml.cssselect", "cssselect"),          # site selectors (pipelines/extraction/pagemeta.py)
     ("charset_normalizer", "charset-normalizer"),
     ("opencc", "opencc"),
     ("justext", "justext"),

@@ -31,7 +31,7 @@ from crawler.sites import SiteConfig, load_sites
 from netsafety.counters import count
 from crawler.traps import TrapGuard, page_number
 from pipelines.article import ExtractionError
-from pipelines.decode import decode_html
+from pipelines.extraction.decode import decode_html
 
 logger = logging.getLogger("newsmon.crawl")
 FEED, SITEMAP = "feed", "sitemap"      # request kinds of the extra sources (crawler.feeds)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from pipelines.clean import (
+from pipelines.extraction.clean import (
     clean_paragraphs, drop_contact_footer, drop_disclaimer_block, drop_head_boilerplate, drop_meta_lines,
     drop_repeated_article, drop_tail_widgets, drop_title_lines, strip_pinyin_annotations, CleanContext,
 )
-from pipelines.clean_tree import drop_related_boxes, strip_ruby_annotations
+from pipelines.extraction.clean_tree import drop_related_boxes, strip_ruby_annotations
 from conftest import SHARED
 
 SEEDS = SHARED / "seeds"

@@ -6,7 +6,7 @@ import datetime as dt
 import lxml.html
 import pytest
 
-from pipelines.dates import date_from_url, find_published, parse_date
+from pipelines.extraction.dates import date_from_url, find_published, parse_date
 
 
 @pytest.mark.parametrize("text,iso", [
@@ -64,7 +64,7 @@ def test_plain_text_input():
 
 
 def test_clock_widget_is_not_a_date():
-    from pipelines.dates import remove_clock_widgets
+    from pipelines.extraction.dates import remove_clock_widgets
     tree = page('<span id="head_date">2022-03-15</span><script>var d=new Date();'
                 "document.getElementById('head_date').innerHTML=d.getFullYear();</script><p>关于我们。</p>")
     assert remove_clock_widgets(tree) == 1
@@ -80,7 +80,7 @@ def test_clock_widget_is_not_a_date():
     ("var d = '2023-01-01'; var svr_time = \"1581605093\" * 1;", None),               # not a publish-time variable
 ])
 def test_date_from_scripts(script, iso):
-    from pipelines.dates import date_from_scripts
+    from pipelines.extraction.dates import date_from_scripts
     tree = page(f"<script>{script}</script><h1>标题</h1><p>前天</p>")
     assert date_from_scripts(tree) == iso
 

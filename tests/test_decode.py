@@ -6,7 +6,7 @@ import codecs
 import pytest
 
 from pipelines.article import ExtractionError
-from pipelines.decode import decode_html, header_value, normalize_codec
+from pipelines.extraction.decode import decode_html, header_value, normalize_codec
 
 TEXT = "<html><head><title>平桥区重点项目集中开工</title></head><body><p>" + "区委副书记、区长董立淳出席活动并致辞。" * 20 + "</p></body></html>"
 TRAD = "<html><body><p>" + "宿遷召開激光產業園建設第九次會辦會，區委副書記、區長張輝出席會議並講話。" * 10 + "</p></body></html>"

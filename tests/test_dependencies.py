@@ -173,7 +173,7 @@ def test_an_import_error_inside_extraction_stops_the_crawl_once(monkeypatch):
 
 def test_an_unimportable_htmldate_is_not_a_quiet_missing_date(monkeypatch):
     from lxml import html
-    from pipelines import dates
+    from pipelines.extraction import dates
     from pipelines.requirements import MissingExtractor
     monkeypatch.setitem(sys.modules, "htmldate", None)     # `import htmldate` raises ImportError
     with pytest.raises(MissingExtractor) as info:

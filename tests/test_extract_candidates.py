@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.article import ExtractionError
 from pipelines.extract import extract_article
-from pipelines.spam import article_spam_reasons, drop_spam_lines, is_spam_line
+from pipelines.extraction.spam import article_spam_reasons, drop_spam_lines, is_spam_line
 
 GOV_HEAD = """<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta name="SiteName" content="某某县人民政府"><meta name="ColumnName" content="部门动态">

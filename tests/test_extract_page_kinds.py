@@ -95,7 +95,7 @@ def test_dvbbs_thread_without_message_ids_keeps_the_first_post():
 def test_trafilatura_reads_a_scope_of_the_page():
     """The headline's scope alone goes to trafilatura (a copy in an lxml.html document); an
     exception there would silently drop the candidate, so it is checked directly."""
-    from pipelines.decode import decode_html
+    from pipelines.extraction.decode import decode_html
     from pipelines.extract import parse_html
     from pipelines.extraction.candidates import trafilatura_candidate
     tree = parse_html(decode_html(P.sina_blog()).text)

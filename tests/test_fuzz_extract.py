@@ -71,7 +71,7 @@ def test_a_page_of_hundreds_of_thousands_of_elements_is_refused_quickly():
 
 
 def test_the_element_cap_leaves_every_real_page_alone():
-    from pipelines.decode import decode_html
+    from pipelines.extraction.decode import decode_html
     from pipelines.extract import MAX_ELEMENTS, parse_html
     largest = 0
     for page in corpus():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.clean import strip_pinyin_annotations
+from pipelines.extraction.clean import strip_pinyin_annotations
 
 # Three real annotations: the page "is annotated", the strictest context for negatives.
 ANNOTATED = "宿遷召開(kāi)激光產(chǎn)業(yè)園建設會辦會。"

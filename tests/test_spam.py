@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 
 from pipelines.extract import extract_article
-from pipelines.spam import article_spam_reasons, is_spam_line, remove_hidden_blocks, remove_junk_tags
+from pipelines.extraction.spam import article_spam_reasons, is_spam_line, remove_hidden_blocks, remove_junk_tags
 from conftest import SHARED
 
 SPAM_TITLE = "亚洲第一网址在线观看|在线看的国产网站|欧美精品国产动漫日韩一区二区|免费一级a一片久久精品"

@@ -1,5 +1,5 @@
-"""The widget rules around an article (pipelines.widgets, the new box rules in
-pipelines.clean_tree, the <title>-segment headline in pipelines.titles), each on its
+"""The widget rules around an article (pipelines.extraction.widgets, the new box rules in
+pipelines.extraction.clean_tree, the <title>-segment headline in pipelines.extraction.titles), each on its
 own in simplified and traditional forms, then on realistic pages through the whole
 extraction: a portal article (UTF-8) and its Big5 traditional twin, each carrying
 every widget above and below the body.
@@ -9,11 +9,11 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from pipelines.clean import clean_paragraphs
-from pipelines.clean_tree import drop_link_list_boxes, drop_related_boxes
+from pipelines.extraction.clean import clean_paragraphs
+from pipelines.extraction.clean_tree import drop_link_list_boxes, drop_related_boxes
 from pipelines.extract import extract_article
-from pipelines.titles import headline_shown_in_title
-from pipelines.widgets import (
+from pipelines.extraction.titles import headline_shown_in_title
+from pipelines.extraction.widgets import (
     drop_prev_next_links, drop_trailing_widgets, is_banner_line, is_breadcrumb_path, is_dateline,
     is_related_link_line, is_share_line, is_slash_byline, is_source_notice, is_tag_line, is_video_label,
     strip_source_notice_suffix, unwrap_single_cell_rows,
@@ -335,8 +335,8 @@ def test_title_tag_naming_the_column_gives_way_to_the_longest_heading(crumb, tit
     """<title> that every article of a column shares ("新闻动态--学会官网"), shown as the
     breadcrumb's last crumb: the headline is the page's longest heading, not the column."""
     from pipelines.article import ExtractOptions
-    from pipelines.pagemeta import read_meta
-    from pipelines.titles import find_title, page_title
+    from pipelines.extraction.pagemeta import read_meta
+    from pipelines.extraction.titles import find_title, page_title
     html = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title_tag}</title></head><body>
       <div class="header"><h4><b>新闻排行榜</b></h4></div>
       <div class="main"><h3>{crumb}</h3><div class="detail"><h5>{headline}</h5>

@@ -21,8 +21,8 @@ from collections.abc import Callable
 
 import lxml.html
 
-from pipelines.decode import decode_html
-from pipelines.htmltext import element_paragraphs
+from pipelines.extraction.decode import decode_html
+from pipelines.extraction.htmltext import element_paragraphs
 
 Extractor = Callable[[bytes, str], str]
 

@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from pipelines.article import Article, ExtractionError, ExtractOptions
 from pipelines.attachments.model import Attachment
 from pipelines.extract import extract_article, parse_html
-from pipelines.dates import find_published
-from pipelines.decode import decode_html
-from pipelines.htmltext import element_paragraphs
-from pipelines.pagemeta import meta_value, read_meta
-from pipelines.titles import find_title, page_title
+from pipelines.extraction.dates import find_published
+from pipelines.extraction.decode import decode_html
+from pipelines.extraction.htmltext import element_paragraphs
+from pipelines.extraction.pagemeta import meta_value, read_meta
+from pipelines.extraction.titles import find_title, page_title
 
 HEADING = "附件："
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-from pipelines import vocabulary as V
-from pipelines.htmltext import TextMap, element_paragraphs
-from pipelines.pagemeta import SelectorIndex, select, selector_index
+from pipelines.extraction import vocabulary as V
+from pipelines.extraction.htmltext import TextMap, element_paragraphs
+from pipelines.extraction.pagemeta import SelectorIndex, select, selector_index
 
 MIN_OWN_CHARS = 40
 _SENTENCE_PUNCT = re.compile(r"[。，；！？、,;!?]")

@@ -24,13 +24,13 @@ import re
 
 from lxml import etree
 
-from pipelines import vocabulary as V
+from pipelines.extraction import vocabulary as V
 from pipelines.article import CrawlEvidence
 from pipelines.attachments.sniff import declared_kind
-from pipelines.clean import comparison_key
-from pipelines.linekinds import is_footer_line
-from pipelines.htmltext import TextMap
-from pipelines.pagemeta import SelectorIndex
+from pipelines.extraction.clean import comparison_key
+from pipelines.extraction.linekinds import is_footer_line
+from pipelines.extraction.htmltext import TextMap
+from pipelines.extraction.pagemeta import SelectorIndex
 
 _SENTENCE_PUNCT = re.compile(r"[。，；！？、,;!?]")
 _SENTENCE_END = re.compile(r"[。！？!?]")

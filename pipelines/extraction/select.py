@@ -1,6 +1,6 @@
 """Pick the article body among the candidates (``pipelines.extraction.candidates``).
 
-Each candidate's lines are cleaned first (``pipelines.clean.clean_paragraphs``), so
+Each candidate's lines are cleaned first (``pipelines.extraction.clean.clean_paragraphs``), so
 boilerplate a rule removes anyway never counts for or against it. Then one score:
 
     score = supported prose + 0.1 * unsupported prose + 0.5 * supported other lines
@@ -30,10 +30,10 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from pipelines.clean import clean_paragraphs, comparison_key
+from pipelines.extraction.clean import clean_paragraphs, comparison_key
 from pipelines.extraction.evidence import page_link_texts, without_footer
-from pipelines.htmltext import TextMap
-from pipelines.pagemeta import SelectorIndex
+from pipelines.extraction.htmltext import TextMap
+from pipelines.extraction.pagemeta import SelectorIndex
 from pipelines.extraction.candidates import (
     Candidate, container_candidates, density_candidate, readability_candidate, trafilatura_candidate,
 )

@@ -18,8 +18,8 @@ import re
 
 from lxml import etree
 
-from pipelines import vocabulary as V
-from pipelines.clean_tree import remove_keeping_tail
+from pipelines.extraction import vocabulary as V
+from pipelines.extraction.clean_tree import remove_keeping_tail
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _RANDOM_ID = re.compile(r"^[a-z]{3,8}$")

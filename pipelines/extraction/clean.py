@@ -9,11 +9,11 @@ tested on its own in tests/test_clean.py):
                                ``值(value)``, ``(a)``, ``(AI)``, ``昨(5)日`` stay
 3. drop_disclaimer_block     – 免责声明 and its ①②③ clauses, 转载请注明出处, 暂无关键词
 4. drop_tail_widgets         – from the first comment/related/follow/footer widget to the end
-   drop_trailing_widgets     – tag lines and share icons under the last paragraph (pipelines.widgets)
+   drop_trailing_widgets     – tag lines and share icons under the last paragraph (pipelines.extraction.widgets)
    drop_contact_footer       – a site footer's 地址/邮政编码/电子信箱/电话/传真 block closing the body
    drop_prev_next_links      – 上一篇/下一篇 lines and the link title under a bare label
 5. drop_head_boilerplate     – breadcrumbs, service bars, 阅读|订阅, title and meta lines, and the
-                               one-line widgets of pipelines.widgets (tags, share, banners) before the text
+                               one-line widgets of pipelines.extraction.widgets (tags, share, banners) before the text
 6. drop_meta_lines           – 来源/作者/发布时间/浏览次数 lines, （责任编辑：…）, (本文来自…) notices,
                                toolbars, footers anywhere
    strip_source_notice_suffix – the (本文来自…) notice run onto the end of a paragraph
@@ -23,9 +23,9 @@ tested on its own in tests/test_clean.py):
 Rules 3–4 run before 5–6 so a disclaimer's clauses (which contain 来源) are
 removed as one block, and 7 runs late so boilerplate between two copies of the
 article is gone before the copies are compared. Marker words are data in
-``pipelines.vocabulary``; the regexes below are built from it with traditional
+``pipelines.extraction.vocabulary``; the regexes below are built from it with traditional
 spellings included. What a single line *is* (a meta line, a byline, a footer line,
-boilerplate) is asked of ``pipelines.linekinds``; this module decides what to drop.
+boilerplate) is asked of ``pipelines.extraction.linekinds``; this module decides what to drop.
 """
 from __future__ import annotations
 
@@ -34,12 +34,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipelines import vocabulary as V
-from pipelines.linekinds import (  # noqa: F401 - comparison_key, is_byline…: this module's API too
+from pipelines.extraction import vocabulary as V
+from pipelines.extraction.linekinds import (  # noqa: F401 - comparison_key, is_byline…: this module's API too
     CJK_CHAR, SENTENCE_END, SERVICE_BAR, comparison_key, contains, is_boilerplate_line, is_byline, is_footer_line,
     is_meta_line, is_sentence, starts,
 )
-from pipelines.widgets import (
+from pipelines.extraction.widgets import (
     drop_prev_next_links, drop_trailing_widgets, is_banner_line, is_widget_line, strip_source_notice_suffix,
     unwrap_single_cell_rows,
 )

@@ -1,6 +1,6 @@
 """What a page says about itself outside the body: <meta> tags, and CSS selectors from the sites file.
 
-Shared by the extraction cascade (pipelines.extract) and the title finder (pipelines.titles).
+Shared by the extraction cascade (pipelines.extract) and the title finder (pipelines.extraction.titles).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from functools import lru_cache
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from pipelines.htmltext import element_paragraphs
+from pipelines.extraction.htmltext import element_paragraphs
 
 
 def read_meta(tree: etree._Element) -> dict[str, str]:

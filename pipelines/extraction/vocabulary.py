@@ -198,7 +198,7 @@ def _converter(config: str) -> opencc.OpenCC:
 
 # OpenCC's s2t, s2tw and s2hk dictionaries take ~0.3 s to load, paid by every process that
 # imports the cleaning rules (each `newsmon extract`). The spellings of the words above are
-# kept in vocabulary_variants.json (``python -m pipelines.vocabulary`` rewrites it; a test
+# kept in vocabulary_variants.json (``python -m pipelines.extraction.vocabulary`` rewrites it; a test
 # checks it against OpenCC); OpenCC is loaded only for a word the table lacks.
 _TABLE_FILE = Path(__file__).with_name("vocabulary_variants.json")
 _TABLE: dict[str, list[str]] = (json.loads(_TABLE_FILE.read_text(encoding="utf-8"))
@@ -237,10 +237,9 @@ def write_variants_table() -> int:
     global _TABLE
     _TABLE = {}
     MISSING.clear()
-    for module in ("pipelines.extract", "pipelines.clean", "pipelines.linekinds", "pipelines.widgets",
-                   "pipelines.spam", "pipelines.clean_tree", "pipelines.titles", "pipelines.dates",
-                   "pipelines.extraction.evidence"):
-        importlib.reload(importlib.import_module(module))
+    importlib.reload(importlib.import_module("pipelines.extract"))
+    for module in ("clean", "linekinds", "widgets", "spam", "clean_tree", "titles", "dates", "evidence"):
+        importlib.reload(importlib.import_module(f"pipelines.extraction.{module}"))
     table = dict(sorted(MISSING.items()))
     rows = [f"{json.dumps(word, ensure_ascii=False)}: {json.dumps(spellings, ensure_ascii=False)}"
             for word, spellings in table.items()]
@@ -249,5 +248,5 @@ def write_variants_table() -> int:
 
 
 if __name__ == "__main__":   # run as __main__, this is a second copy: use the imported module
-    from pipelines import vocabulary
+    from pipelines.extraction import vocabulary
     print(f"{vocabulary.write_variants_table()} words written to {_TABLE_FILE.name}")

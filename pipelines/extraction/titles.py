@@ -18,10 +18,10 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from pipelines import spam, vocabulary as V
+from pipelines.extraction import spam, vocabulary as V
 from pipelines.article import ExtractOptions
-from pipelines.htmltext import TextMap, element_paragraphs, link_text_length
-from pipelines.pagemeta import SelectorIndex, meta_value, select, select_text
+from pipelines.extraction.htmltext import TextMap, element_paragraphs, link_text_length
+from pipelines.extraction.pagemeta import SelectorIndex, meta_value, select, select_text
 
 
 def page_title(tree: etree._Element) -> str:

@@ -1,5 +1,5 @@
 """What kind of line is this? Predicates over one line of text, shared by the cleaning rules
-(``pipelines.clean``), the tree rules (``pipelines.clean_tree``) and the body selector.
+(``pipelines.extraction.clean``), the tree rules (``pipelines.extraction.clean_tree``) and the body selector.
 
 * ``comparison_key``      – the line without whitespace, NFKC (full-width folded): how lines are compared
 * ``is_sentence``         – closes on sentence punctuation, or is long
@@ -8,17 +8,17 @@
 * ``is_footer_line``      – 主办：/承办：/技术支持：…, ICP备, 版权所有, ©2021, Powered by
 * ``is_boilerplate_line`` – page furniture wherever it appears: the above credits and footers,
   editor credits, attachment names, toolbars, service bars, and the one-line widgets of
-  ``pipelines.widgets`` (slash bylines, source notices, related links, video labels)
+  ``pipelines.extraction.widgets`` (slash bylines, source notices, related links, video labels)
 
-Marker words are data in ``pipelines.vocabulary`` (traditional spellings added by ``V.pattern``).
+Marker words are data in ``pipelines.extraction.vocabulary`` (traditional spellings added by ``V.pattern``).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from pipelines import vocabulary as V
-from pipelines.widgets import is_related_link_line, is_slash_byline, is_source_notice, is_video_label
+from pipelines.extraction import vocabulary as V
+from pipelines.extraction.widgets import is_related_link_line, is_slash_byline, is_source_notice, is_video_label
 
 CJK_CHAR = r"[\u3400-\u9fff\uf900-\ufaff]"
 SENTENCE_END = re.compile(r"[。！？!?；;…”」』\"]\s*$")

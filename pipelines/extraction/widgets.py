@@ -1,7 +1,7 @@
 """Line predicates for the widgets that sit around an article, and the rules that use them.
 
 Each predicate answers "is this one line page furniture?" for one kind of widget,
-in simplified and traditional forms (marker words come from ``pipelines.vocabulary``
+in simplified and traditional forms (marker words come from ``pipelines.extraction.vocabulary``
 through ``V.pattern``, which adds the traditional spellings):
 
 * ``is_tag_line``        – a tag widget flattened to one line: ``20190926|国贸|增长率``,
@@ -18,14 +18,14 @@ through ``V.pattern``, which adds the traditional spellings):
 * ``is_prev_next_line``  – ``上一篇：…`` / ``下一篇 :`` (its link title may follow on the next line)
 
 ``drop_prev_next_links`` and ``drop_trailing_widgets`` are cleaning rules
-(see ``pipelines.clean.CLEANING_RULES``); ``unwrap_single_cell_rows`` undoes
+(see ``pipelines.extraction.clean.CLEANING_RULES``); ``unwrap_single_cell_rows`` undoes
 trafilatura's ``| cell |`` rendering of a layout table whose rows hold one cell.
 """
 from __future__ import annotations
 
 import re
 
-from pipelines import vocabulary as V
+from pipelines.extraction import vocabulary as V
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SENTENCE_PUNCT = re.compile(r"[。！？!?；;…“”\"]")

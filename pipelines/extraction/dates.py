@@ -25,8 +25,8 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from pipelines import vocabulary as V
-from pipelines.htmltext import element_paragraphs
+from pipelines.extraction import vocabulary as V
+from pipelines.extraction.htmltext import element_paragraphs
 
 EARLIEST_YEAR = 1995
 _META_KEYS = (

@@ -1,6 +1,6 @@
 """Tree-level cleaning: what must leave the HTML tree before any extractor reads it.
 
-Line-level rules live in ``pipelines/clean.py``; these work on the lxml tree
+Line-level rules live in ``pipelines/extraction/clean.py``; these work on the lxml tree
 because the markup is the only signal (``<rt>`` pinyin, a related-box heading).
 """
 from __future__ import annotations
@@ -9,9 +9,9 @@ import re
 
 from lxml import etree
 
-from pipelines import vocabulary as V
-from pipelines.clean import comparison_key
-from pipelines.htmltext import link_text_length, text_length
+from pipelines.extraction import vocabulary as V
+from pipelines.extraction.clean import comparison_key
+from pipelines.extraction.htmltext import link_text_length, text_length
 
 _RELATED_HEADING = re.compile(rf"^[\d【\[|｜]*(?:{V.pattern(V.TAIL_WIDGET_MARKERS)})[:：>》\]】|｜]*$")
 
