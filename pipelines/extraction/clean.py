@@ -57,7 +57,7 @@ _FOLLOW = re.compile(rf"^\s*(?:{V.pattern(V.FOLLOW_WIDGET_MARKERS)})\s*$")
 _NUMBERED_CLAUSE = re.compile(r"^\s*(?:[①②③④⑤⑥⑦⑧⑨⑩]|\d{1,2}[、.．]|[（(]\d{1,2}[)）])")
 _CONTACT = re.compile(rf"^(?:{V.pattern(V.CONTACT_MARKERS)}):")
 _CONTACT_INTRO = contains(V.CONTACT_INTRO_MARKERS)
-_WIDGET_NUMBER = re.compile(r"^[\s\-+]*\d+\s*(?:文章|瀏覽量|浏览量|粉丝|粉絲|评论|評論|阅读|閱讀)?[\s\-+]*$")
+_WIDGET_NUMBER = re.compile(rf"^[\s\-+]*\d+\s*(?:{V.pattern(V.WIDGET_COUNT_WORDS)})?[\s\-+]*$")
 
 # 2. pinyin: a syllable in brackets right after a CJK character.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
@@ -115,7 +115,7 @@ def strip_pinyin_annotations(paragraphs: list[str], ctx: CleanContext | None = N
 
 
 # ---------------------------------------------------------------- 3.
-_DISCLAIMER_WORDS = re.compile(r"本网|本站|版权|版權|转载|轉載|授权|授權|摘编|摘編|追究|不承担|不承擔|文责自负|观点")
+_DISCLAIMER_WORDS = contains(V.DISCLAIMER_CLAUSE_WORDS)
 
 
 def _is_disclaimer_clause(line: str) -> bool:

@@ -39,11 +39,11 @@ _META_START = starts(V.META_LINE_MARKERS, colon=True)
 _META_ANY = re.compile(rf"(?:{V.pattern(V.META_LINE_MARKERS)}){_COLON}")
 _TOOLBAR = contains(V.TOOLBAR_MARKERS)
 _TOOLBAR_LEFTOVER = re.compile(rf"{V.pattern(V.TOOLBAR_MARKERS)}|[\W_\d]+")
-_TOOLBAR_START = starts(("分享到", "分享至", "自动播放", "打印本页", "关闭窗口", "【打印", "【关闭", "【大", "字号", "字体"))
+_TOOLBAR_START = starts(V.TOOLBAR_START_MARKERS)
 SERVICE_BAR = contains(V.SERVICE_BAR_MARKERS)
-_FOOTER_START = starts(("主办", "承办", "协办", "主管", "邮箱", "网站标识码", "技术支持"), colon=True)
-_FOOTER_ANY = re.compile(r"ICP[备證证]|Powered\s+by\s|©\s*(?:19|20)\d{2}|网站标识码|網站標識碼|公网安备|公網安備|Copyright\s*©|版权所有\s*[©:：]|版權所有\s*[©:：]"
-                         r"|违法和不良信息举报|違法和不良信息舉報|举报邮箱|舉報郵箱", re.I)
+_FOOTER_START = starts(V.FOOTER_LINE_STARTS, colon=True)
+_FOOTER_ANY = re.compile(rf"ICP[备證证]|Powered\s+by\s|©\s*(?:19|20)\d{{2}}|Copyright\s*©"
+                         rf"|(?:{V.pattern(V.FOOTER_RIGHTS_MARKERS)})\s*[©:：]|{V.pattern(V.FOOTER_LINE_WORDS)}", re.I)
 _EDITOR_CREDIT = re.compile(rf"^[（(]\s*(?:{V.pattern(V.EDITOR_CREDIT_MARKERS)}){_COLON}[^）)]*[）)]$")
 _ATTACHMENT = re.compile(
     rf"^(?:(?:{V.pattern(V.ATTACHMENT_MARKERS)})\s*[:：]?\s*)?[^。；;]{{0,80}}\.(?:{'|'.join(V.ATTACHMENT_EXTENSIONS)})$", re.I)

@@ -77,12 +77,25 @@ TAIL_WIDGET_MARKERS = (
 )
 # Tag/follow/report widgets ("+关注 / 关注 / 2545文章 / 50445浏览量").
 FOLLOW_WIDGET_MARKERS = ("+关注", "＋关注", "关注", "举报")
-# Site footers.
+# Site footers: the words that make a block the page names a footer (<div id="footer">) one
+# (pipelines.extraction.evidence.footer_lines).
 FOOTER_MARKERS = (
     "主办", "承办", "协办", "主管", "邮箱", "ICP备", "ICP证", "网站标识码", "公网安备", "京公网安备",
     "版权所有", "Copyright", "copyright", "技术支持", "联系电话", "网站地图", "联系我们", "政府网站找错",
     "建议使用", "分辨率",
 )
+# A footer line opening on one of these and a colon ("主办：××市人民政府办公室").
+FOOTER_LINE_STARTS = ("主办", "承办", "协办", "主管", "邮箱", "网站标识码", "技术支持")
+# Footer words anywhere in a line (registration numbers, the report hotline), and the
+# rights notice when a © or colon follows it ("版权所有：", "版权所有 ©").
+FOOTER_LINE_WORDS = ("网站标识码", "公网安备", "违法和不良信息举报", "举报邮箱")
+FOOTER_RIGHTS_MARKERS = ("版权所有",)
+# Words of a site's legal notice: a numbered clause with three of them is a disclaimer's.
+DISCLAIMER_CLAUSE_WORDS = ("本网", "本站", "版权", "转载", "授权", "摘编", "追究", "不承担", "文责自负", "观点")
+# What a number alone on a line counts in a follow widget ("2545文章", "50445浏览量").
+WIDGET_COUNT_WORDS = ("文章", "浏览量", "粉丝", "评论", "阅读")
+# Toolbar buttons a line opens on ("分享到：", "【打印】", "字号：大 中 小").
+TOOLBAR_START_MARKERS = ("分享到", "分享至", "自动播放", "打印本页", "关闭窗口", "【打印", "【关闭", "【大", "字号", "字体")
 # id/class words of the elements that hold a site footer (<div id="footer">, .copyright, .bottom, .banquan).
 FOOTER_BLOCK_NAMES = ("footer", "foot", "copyright", "copy_right", "bottom", "banquan", "bq")
 # Service bars at the top of Hanweb/TRS pages (区长信箱 | 区长热线).
