@@ -69,6 +69,7 @@ class Rendered:
     captured: list[tuple[str, str]] = field(default_factory=list)   # (url, text) JSON/XML the scripts loaded
     refused: list[tuple[str, str]] = field(default_factory=list)    # (url, why) requests not let out
     seconds: float = 0.0
+    text: str = ""            # the page's visible text (a robots.txt: its lines)
 
 
 class Browser:
@@ -108,8 +109,10 @@ class Browser:
                 logger.info("started Chromium (%s) for the sites that need a browser", self.executable)
         return self._browser
 
-    async def render(self, site: str, url: str, scope: Scope | None, allow_private: bool = False) -> Rendered:
-        """Open ``url`` as a browser would and wait for real text; raises ``RenderError``."""
+    async def render(self, site: str, url: str, scope: Scope | None, allow_private: bool = False,
+                     min_chars: int = REAL_TEXT_CHARS) -> Rendered:
+        """Open ``url`` as a browser would and wait for real text (``min_chars`` visible
+        characters; a robots.txt may be short); raises ``RenderError``."""
         lock = self._locks.setdefault(site, asyncio.Lock())
         async with lock:                       # one page at a time per site
             browser = await self._ensure()
@@ -123,7 +126,7 @@ class Browser:
             seen = len(proxy.refused)
             page = await context.new_page()
             try:
-                rendered = await self._render(page, context, url, scope, allow_private)
+                rendered = await self._render(page, context, url, scope, allow_private, min_chars)
             finally:
                 await page.close()
             rendered.refused.extend(proxy.refused[seen:])
@@ -154,7 +157,8 @@ class Browser:
         self.pins[key] = address
         return address
 
-    async def _render(self, page, context, url: str, scope: Scope | None, allow_private: bool) -> Rendered:
+    async def _render(self, page, context, url: str, scope: Scope | None, allow_private: bool,
+                      min_chars: int) -> Rendered:
         started = time.monotonic()
         refused: list[tuple[str, str]] = []
         captured: list[tuple[str, str]] = []
@@ -196,7 +200,7 @@ class Browser:
         except Exception as exc:  # noqa: BLE001 - a reload by the challenge script interrupts goto
             if "interrupted" not in str(exc) and "destroyed" not in str(exc) and "ERR_ABORTED" not in str(exc):
                 raise RenderError(url, f"browser could not open the page: {_first_line(exc)}") from None
-        text = await self._wait_for_text(page, deadline)
+        text = await self._wait_for_text(page, deadline, min_chars)
         if text is None:
             raise RenderError(url, f"no real text after {self.timeout:.0f}s in the browser "
                                    "(the challenge was not passed, or the page is empty)")
@@ -213,16 +217,16 @@ class Browser:
         agent = await page.evaluate("() => navigator.userAgent")
         cookies = await context.cookies()
         return Rendered(url=page.url, status=last["status"] or status or 200, html=html, cookies=cookies, user_agent=agent,
-                        captured=captured, refused=refused, seconds=time.monotonic() - started)
+                        captured=captured, refused=refused, seconds=time.monotonic() - started, text=text)
 
-    async def _wait_for_text(self, page, deadline: float) -> str | None:
+    async def _wait_for_text(self, page, deadline: float, min_chars: int) -> str | None:
         """The page's visible text once it is real (positive evidence), or None at the deadline."""
         while time.monotonic() < deadline:
             try:
                 text = await page.evaluate(_TEXT_JS)
             except Exception:  # noqa: BLE001 - the challenge script is reloading the page
                 text = ""
-            if len("".join((text or "").split())) >= REAL_TEXT_CHARS and not is_challenge_marker(text):
+            if len("".join((text or "").split())) >= min_chars and not is_challenge_marker(text):
                 return text
             await asyncio.sleep(0.25)
         return None

@@ -34,6 +34,13 @@ response of a site with ``crawler.challenge.challenge_kind``:
    seen. A site that stops challenging is not seen challenged again, so the memory lapses
    and it goes back to plain fetches.
 
+7. robots.txt goes up the same ladder (Scrapy's request for it names no site: the site
+   is found by its start origin). A challenged robots.txt is read in the browser (the
+   rules it was shown, ``robots/browser``), which also earns the cookies the first page
+   then uses; if it cannot be read (no browser, or the browser does not get through)
+   the run record says ``robots/unreadable`` and the crawl goes on as for a site
+   without rules -- the pages themselves are then challenged the same way.
+
 Counts per site: ``browser/pages``, ``browser/seconds``, ``browser/cookie_reuse``,
 ``browser/cookies_expired``, ``browser/refused`` (requests of the page that network
 safety or scope stopped). Which rung a site ended on is in its run record.
@@ -47,11 +54,12 @@ import time
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.browser import CHROMIUM, Browser, RenderError
-from crawler.challenge import LABELS, challenge_kind
+from crawler.challenge import LABELS, REAL_TEXT_CHARS, challenge_kind
+from crawler.links import origin_of
 from netsafety.addresses import AllowList
 from crawler.script_lists import links_block
 from netsafety.counters import count
@@ -90,6 +98,7 @@ class FetchLadder:
         self.script_locks: dict[str, asyncio.Lock] = {}
         self.browser = browser            # None: browsers are off (NEWSMON_BROWSER=0)
         self.modes: dict[str, str] = {}   # site -> render: auto | plain | browser
+        self.private: dict[str, bool] = {}  # site -> allow_private (robots.txt requests carry no meta)
         self.scopes: dict = {}
         self.rung: dict[str, str] = {}
         self.cookies: dict[str, tuple[str, str]] = {}   # site -> (Cookie header, User-Agent)
@@ -118,6 +127,7 @@ class FetchLadder:
     def spider_opened(self, spider):
         sites = getattr(spider, "sites", {}) or {}
         self.modes = {name: getattr(site, "render", "auto") for name, site in sites.items()}
+        self.private = {name: bool(getattr(site, "allow_private", False)) for name, site in sites.items()}
         self.scopes = dict(getattr(spider, "scopes", {}) or {})
         self.rung = {name: BROWSER if mode == BROWSER else PLAIN for name, mode in self.modes.items()}
         if self.state_of is None or self.memory_days <= 0:
@@ -151,7 +161,7 @@ class FetchLadder:
         return self.browser is not None and self.modes.get(site, "auto") != PLAIN
 
     async def process_request(self, request):
-        site = request.meta.get("site")
+        site = self._site_of(request)
         if site not in self.modes:
             return None
         wants = request.meta.get("render") == BROWSER or (
@@ -162,7 +172,10 @@ class FetchLadder:
             rendered = await self._script_list(request, site)   # a list filled by script: bounded
             if rendered is not None:
                 return rendered
-        if site in self.remembered and site not in self.cookies and self.may_climb(site):
+        # a remembered rung opens the first page in the browser (robots.txt is asked plainly:
+        # most challenged sites serve it openly, and a challenged one climbs below)
+        if site in self.remembered and site not in self.cookies and self.may_climb(site) \
+                and not request.meta.get("robots_of"):
             async with self.earning.setdefault(site, asyncio.Lock()):
                 if site not in self.cookies:      # nobody earned cookies while this one waited
                     count(self.stats, "browser/remembered", site)
@@ -175,7 +188,7 @@ class FetchLadder:
         return None
 
     async def process_response(self, request, response):
-        site = request.meta.get("site")
+        site = self._site_of(request)
         if site not in self.modes or "browser" in response.flags:
             return response
         headers = {"content-type": (response.headers.get(b"Content-Type") or b"").decode("latin-1")}
@@ -186,6 +199,8 @@ class FetchLadder:
         self.challenged.setdefault(site, kind)
         sent = request.headers.get("Cookie")
         if not self.may_climb(site):
+            if request.meta.get("robots_of"):
+                return self._robots_unreadable(site, kind, request.url, "no browser to answer the challenge")
             return self._blocked(site, kind, request.url)
         async with self.earning.setdefault(site, asyncio.Lock()):
             earned = self.cookies.get(site)
@@ -226,11 +241,39 @@ class FetchLadder:
         logger.warning("[%s] blocked by an anti-bot challenge (%s): %s", site, LABELS[kind], url)
         raise Challenged(kind, url)
 
+    def _site_of(self, request) -> str | None:
+        """The request's site; Scrapy's robots.txt request carries none, so it is the
+        site whose start origin it is on (kept as ``robots_of``: read through the ladder too)."""
+        site = request.meta.get("site")
+        if site is not None or not request.meta.get("dont_obey_robotstxt"):
+            return site
+        if request.meta.get("robots_of"):
+            return request.meta["robots_of"]
+        if not request.url.endswith("/robots.txt"):
+            return None
+        origin = origin_of(request.url)
+        site = next((name for name, scope in self.scopes.items() if origin in scope.origins), None)
+        if site is not None:
+            request.meta["robots_of"] = site
+        return site
+
+    def _robots_unreadable(self, site: str, kind: str, url: str, why: str):
+        """A challenged robots.txt that could not be read: the run record says so
+        (``robots/unreadable``); Scrapy then treats the host as having no rules."""
+        count(self.stats, "robots/unreadable", site)
+        logger.warning("[%s] robots.txt 无法读取（%s，%s）：本次抓取按无 robots 规则处理，已记入运行记录：%s",
+                       site, LABELS.get(kind, kind), why, url)
+        raise IgnoreRequest(f"robots.txt behind an anti-bot challenge ({kind}): {url}")
+
     async def _render(self, request, site: str, challenged: str | None):
+        robots = bool(request.meta.get("robots_of"))
         try:
             rendered = await self.browser.render(site, request.url, self.scopes.get(site),
-                                                 bool(request.meta.get("allow_private")))
+                                                 bool(request.meta.get("allow_private") or self.private.get(site)),
+                                                 min_chars=1 if robots else REAL_TEXT_CHARS)
         except RenderError as exc:
+            if robots:
+                return self._robots_unreadable(site, challenged or "script_page", request.url, exc.reason)
             if challenged:
                 logger.warning("[%s] the browser did not get through either: %s", site, exc)
                 return self._blocked(site, challenged, request.url)
@@ -256,6 +299,11 @@ class FetchLadder:
                 html = html.replace("</body>", block + "</body>", 1) if "</body>" in html else html + block
         request.meta["rendered"] = BROWSER
         logger.info("[%s] opened in the browser in %.1fs: %s", site, rendered.seconds, rendered.url)
+        if robots:     # the rules as the browser was shown them (Chromium shows text/plain as text)
+            count(self.stats, "robots/browser", site)
+            return TextResponse(url=rendered.url, status=rendered.status, body=rendered.text.encode("utf-8"),
+                                encoding="utf-8", headers={"Content-Type": "text/plain; charset=utf-8"},
+                                request=request, flags=["browser"])
         return HtmlResponse(url=rendered.url, status=200, body=html.encode("utf-8"), encoding="utf-8",
                             headers={"Content-Type": "text/html; charset=utf-8"}, request=request,
                             flags=["browser"])

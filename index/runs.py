@@ -101,6 +101,8 @@ def run_doc(site: str, info: RunInfo, ended: str, counts: dict, status: str, **e
         "quality": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("quality/")},
         "blocked": blocked_kinds(counts), "rung": fetch_rung(counts),
         "browser": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("browser/")},
+        # robots.txt read through the fetch ladder: "browser", or "unreadable" (behind a challenge)
+        "robots": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("robots/")},
     }
     doc.update(extra)
     return doc

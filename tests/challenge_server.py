@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sites that fight back, on loopback: anti-bot challenges and a list filled by script.
 
-    python tests/challenge_server.py [--host 127.0.0.1] [--delay MS] [--cookie-uses N]
+    python tests/challenge_server.py [--host 127.0.0.1] [--delay MS] [--cookie-uses N] [--robots-challenged]
                                      [--lifetime SECONDS]
 
 Prints one JSON line ``{"sites": {"ruishu": "http://127.0.0.1:PORT/", ...}}`` and
@@ -26,6 +26,9 @@ xhrlist    a Hanweb column page: no article links in its HTML; a script fetches
            metadata address and another site (``/_canary``), which a crawler's
            browser must never let out
 =========  ================================================================
+
+``--robots-challenged``: robots.txt of the challenge sites is behind the challenge
+too, and disallows one article (``ROBOTS_DISALLOWED``).
 
 ``GET /_hits`` (any site) returns ``{"hits": [{"site", "path", "status", "cookie",
 "browser"}...]}``: every request, whether it carried a valid earned cookie, and
@@ -57,6 +60,7 @@ HANWEB.append(("/art/2024/5/20/art_1229_3456790.html", "宿城区召开河长制
     "5月20日，宿城区召开河长制工作推进会，通报上半年河湖管护情况，部署下阶段重点任务。",
     "会议要求，各级河长要履职尽责，常态化开展巡河护河，推动河湖面貌持续改善。",
     "区河长办将加强督查考核，对问题整改不力的单位进行通报。"]))
+ROBOTS_DISALLOWED = TRS_PATHS[-1]   # with --robots-challenged: the rules a crawler must read to obey
 SHOWN = 6          # items the xhrlist script writes into the page (of len(HANWEB) in its JSON)
 
 
@@ -187,8 +191,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answer(self, site: str, path: str, query: str, cookie_ok: bool) -> int:
         shared = self.server.shared
-        if path == "/robots.txt":
-            return self._send(200, "User-agent: *\nDisallow: /search/\n", "text/plain")
+        if path == "/robots.txt" and not (shared.get("robots_challenged") and site in COOKIE and not cookie_ok):
+            disallowed = f"Disallow: {ROBOTS_DISALLOWED}\n" if shared.get("robots_challenged") else ""
+            return self._send(200, f"User-agent: *\nDisallow: /search/\n{disallowed}", "text/plain")
         if site == "waf":
             return self._send(403, "<html><head><meta charset=\"utf-8\"><title>403</title></head><body>"
                                    "<h1>网站防火墙</h1><p>您的请求带有不合法参数，已被网站管理员设置拦截！</p>"
@@ -248,10 +253,12 @@ def main(argv=None) -> int:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--delay", type=int, default=800, help="ms the challenge script waits before it reloads")
     ap.add_argument("--cookie-uses", type=int, default=5, help="pages one earned cookie opens")
+    ap.add_argument("--robots-challenged", action="store_true",
+                    help=f"robots.txt is behind the challenge too, and disallows {ROBOTS_DISALLOWED}")
     ap.add_argument("--lifetime", type=float, default=900)
     args = ap.parse_args(argv)
     shared = {"lock": threading.Lock(), "hits": [], "earned": {}, "delay": args.delay,
-              "cookie_uses": args.cookie_uses}
+              "cookie_uses": args.cookie_uses, "robots_challenged": args.robots_challenged}
     servers = {site: ChallengeServer((args.host, 0), site, shared) for site in SITES}
     shared["urls"] = {site: f"http://{args.host}:{s.server_address[1]}/" for site, s in servers.items()}
     for server in servers.values():

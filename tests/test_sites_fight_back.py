@@ -26,7 +26,7 @@ import pytest
 from conftest import REPO, run_newsmon
 
 sys.path.insert(0, str(REPO / "tests"))
-from challenge_server import ARTICLES, HANWEB, SHOWN, TRS_PATHS  # noqa: E402
+from challenge_server import ARTICLES, HANWEB, ROBOTS_DISALLOWED, SHOWN, TRS_PATHS  # noqa: E402
 
 CHALLENGED = ("ruishu", "jsl", "script200")
 KINDS = {"ruishu": "ruishu", "jsl": "jiasule", "script200": "script_page", "blank200": "script_page", "waf": "waf"}
@@ -35,8 +35,12 @@ ENV = {"NEWSMON_TZ": "Asia/Shanghai", "NEWSMON_BROWSER_TIMEOUT": "8", "NEWSMON_C
 
 @pytest.fixture(scope="module")
 def challenge_sites():
+    yield from serve_challenges()
+
+
+def serve_challenges(*extra: str):
     proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "challenge_server.py"), "--lifetime", "900",
-                             "--delay", "800", "--cookie-uses", "5"], cwd=REPO / "tests",
+                             "--delay", "800", "--cookie-uses", "5", *extra], cwd=REPO / "tests",
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     line = proc.stdout.readline()
     if not line:
@@ -262,6 +266,43 @@ def test_the_rung_is_remembered_until_the_site_stops_challenging(challenge_sites
     with TestClient(create_app(remembered["index"], credentials=Credentials()), base_url=LOOPBACK) as client:
         page = client.get("/sources").text
     assert page.count('class="rung-memory"') == 1 and "首个页面用真实浏览器打开" in page
+
+
+@pytest.fixture(scope="module")
+def robots_challenged():
+    yield from serve_challenges("--robots-challenged")
+
+
+def last_run(index_url: str, site: str) -> dict:
+    from index import open_index
+    from index.runs import recent_runs
+    index = open_index(index_url)
+    try:
+        return recent_runs(index.state, site, limit=1)[0]
+    finally:
+        index.close()
+
+
+def test_robots_txt_behind_a_challenge_is_read_in_the_browser_and_obeyed(robots_challenged, tmp_path):
+    """The robots.txt request meets the 412 too: the ladder reads it in the browser (which
+    earns the cookies the first page then uses) and its rules are obeyed."""
+    run = crawl(tmp_path, robots_challenged, ["ruishu"])
+    assert run["summary"]["sites"]["ruishu"].get("robots/browser") == 1
+    robots = [h for h in run["hits"] if h["path"] == "/robots.txt"]
+    assert [h["status"] for h in robots if h["browser"] and h["cookie"]] == [200], robots
+    assert not [h for h in run["hits"] if h["path"] == ROBOTS_DISALLOWED]
+    assert len(run["export"]) == len(TRS_PATHS) - 1
+    assert last_run(run["index"], "ruishu")["robots"] == {"browser": 1}
+    home = next(h for h in run["hits"] if h["path"] == "/")
+    assert home["cookie"] and not home["browser"]      # the cookies robots.txt earned, reused
+
+
+def test_robots_txt_that_cannot_be_read_is_said_so_in_the_run_record(robots_challenged, tmp_path):
+    run = crawl(tmp_path, robots_challenged, ["ruishu"], NEWSMON_BROWSER="0")
+    assert run["summary"]["sites"]["ruishu"].get("robots/unreadable") == 1
+    record = last_run(run["index"], "ruishu")
+    assert record["robots"] == {"unreadable": 1} and record["status"] == "blocked"
+    assert "robots.txt 无法读取（瑞数 412 验证" in run["proc"].stderr
 
 
 def test_render_must_be_a_known_mode(tmp_path):
