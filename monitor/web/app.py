@@ -55,6 +55,7 @@ def route_table() -> list[BaseRoute]:
         Route("/watches/{name}/edit", watch_pages.watch_update, methods=["POST"]),
         Route("/watches/{name}/pause", watch_pages.watch_pause, methods=["POST"], name="watch_pause"),
         Route("/watches/{name}/resume", watch_pages.watch_resume, methods=["POST"], name="watch_resume"),
+        Route("/watches/{name}/snooze", watch_pages.watch_snooze, methods=["POST"], name="watch_snooze"),
         Route("/sources", source_pages.sources, methods=["GET"], name="sources"),
         Route("/sources", source_pages.site_create, methods=["POST"]),
         Route("/sources/{name}/edit", source_pages.site_edit, methods=["GET"], name="site_edit"),

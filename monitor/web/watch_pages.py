@@ -12,12 +12,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from monitor.clock import parse_local
 from monitor.watches import TEST_DAYS, Watch, WatchError, WatchStore
 from monitor.web.auth import check_csrf
 from monitor.web.responses import FORM_EXPIRED, render, split_values
 
 FLASHES = {"created": "已创建监测", "deleted": "已删除监测", "saved": "已保存监测", "paused": "已暂停监测",
-           "resumed": "已恢复监测"}
+           "resumed": "已恢复监测", "snoozed": "已暂停提醒：监测", "unsnoozed": "已恢复提醒：监测"}
 
 
 def _store(request: Request) -> WatchStore:
@@ -129,6 +130,20 @@ async def _watch_action(request: Request, paused: bool | None) -> Response:
     except WatchError:
         raise _no_watch(name) from None
     return _done("paused" if paused else "resumed", name)
+
+
+async def watch_snooze(request: Request) -> Response:
+    """Snooze until the date typed (its midnight, NEWSMON_TZ), or end the snooze (no date)."""
+    form = await request.form()
+    name = request.path_params["name"]
+    if not check_csrf(request, form.get("csrf")):
+        raise HTTPException(400, FORM_EXPIRED)
+    until = str(form.get("until") or "").strip()
+    try:
+        _store(request).snooze(name, parse_local(until) if until else None)
+    except ValueError as exc:             # WatchError is one, and so is a date not typed as YYYY-MM-DD
+        return _watches_page(request, error=f"监测「{name}」：暂停提醒的日期有误：{exc}", status_code=400)
+    return _done("snoozed" if until else "unsnoozed", name)
 
 
 async def watch_delete(request: Request) -> Response:
