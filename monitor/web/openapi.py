@@ -193,7 +193,10 @@ SOURCE_PATHS = {
                 "failure_streak": {"type": "integer"},
                 "health": {"type": "array", "items": _FLAG},
                 "fetch_rung": {"type": "string", "enum": ["plain", "browser"],
-                               "description": "how the site's pages are fetched (plain HTTP or a real browser)"}}}}}},
+                               "description": "how the site's pages are fetched (plain HTTP or a real browser)"},
+                "fetch_rung_memory": {"type": ["object", "null"],
+                                      "description": "a challenged site's rung kept for later runs: rung, kind, "
+                                                     "since, seen, until (ISO datetimes, UTC); null when none"}}}}}},
             "every site with history")}}},
 }
 
