@@ -73,10 +73,10 @@ def parse_quiet_hours(text: str | None) -> tuple[time, time] | None:
         return None
     found = _QUIET.match(str(text))
     if not found:
-        raise ValueError(f"quiet hours {text!r}: write HH:MM-HH:MM, e.g. 22:00-07:00")
+        raise ValueError(f"免打扰时段 {text!r} 有误：请写成 HH:MM-HH:MM，如 22:00-07:00")
     h1, m1, h2, m2 = map(int, found.groups())
     if (h1, m1) == (h2, m2):
-        raise ValueError(f"quiet hours {text!r}: start and end are the same time")
+        raise ValueError(f"免打扰时段 {text!r} 有误：开始和结束是同一时刻")
     return time(h1, m1), time(h2, m2)
 
 

@@ -210,14 +210,14 @@ def watches_from_config(entries: list, path: str = "<sites>", lines: list[int] |
     for i, entry in enumerate(entries or []):
         where = f"{path}:{lines[i]}" if i < len(lines) else f"{path}: watches[{i}]"
         if not isinstance(entry, dict):
-            raise WatchError(f"{where}: each watch must be a mapping with name and query")
+            raise WatchError(f"{where}: 每个监测应是含 name 和 query 的映射")
         unknown = sorted(set(entry) - set(_CONFIG_FIELDS))
         if unknown:
-            raise WatchError(f"{where}: field '{unknown[0]}': unknown field; known fields: "
+            raise WatchError(f"{where}: 字段 '{unknown[0]}' 不认识；可用的字段："
                              f"{', '.join(sorted(_CONFIG_FIELDS))}")
         for required in ("name", "query"):
             if not entry.get(required):
-                raise WatchError(f"{where}: field '{required}': missing")
+                raise WatchError(f"{where}: 缺少字段 '{required}'")
         values: dict = {}
         for key, value in entry.items():
             field_name = _CONFIG_FIELDS[key]
@@ -230,7 +230,7 @@ def watches_from_config(entries: list, path: str = "<sites>", lines: list[int] |
         except WatchError as exc:
             raise WatchError(f"{where}: {exc}") from None
         if watch.name in seen:
-            raise WatchError(f"{where}: field 'name': duplicate watch name {watch.name!r}")
+            raise WatchError(f"{where}: 字段 'name'：监测名称 {watch.name!r} 重复")
         seen.add(watch.name)
         watches.append(watch)
     return watches

@@ -185,7 +185,7 @@ def test_watch_add_takes_a_window_and_quiet_hours_and_says_what_is_wrong(newsmon
     assert stored["window_hours"] == 72 and stored["quiet_hours"] == "22:00-07:30" and stored["snoozed_until"] == ""
     bad = newsmon("watch", "add", "x", "--query", "激光", "--email", "t@example.com", "--quiet-hours", "22-7")
     assert bad.exit_code == 1
-    assert bad.output == "Error: 监测「x」：quiet hours '22-7': write HH:MM-HH:MM, e.g. 22:00-07:00\n"
+    assert bad.output == "Error: 监测「x」：免打扰时段 '22-7' 有误：请写成 HH:MM-HH:MM，如 22:00-07:00\n"
     zero = newsmon("watch", "add", "x", "--query", "激光", "--email", "t@example.com", "--window-hours", "0")
     assert zero.exit_code == 1 and "即时提醒窗口 window_hours 0 应是 1 到" in zero.output
 
@@ -227,7 +227,7 @@ def test_sites_file_watches_take_the_fields_and_a_sync_keeps_a_snooze(newsmon, t
     assert stored["window_hours"] == 12 and stored["snoozed_until"].startswith("2098-12-31T16:00:00")
     sites.write_text(sites.read_text(encoding="utf-8").replace("23:00-06:30", "23:00"), encoding="utf-8")
     bad = newsmon("watch", "sync", "--sites", str(sites))
-    assert bad.exit_code == 1 and f"{sites}:" in bad.output and "quiet hours '23:00'" in bad.output
+    assert bad.exit_code == 1 and f"{sites}:" in bad.output and "免打扰时段 '23:00'" in bad.output
 
 
 def test_web_api_and_form_take_the_fields_and_snooze(crawl, tmp_path):
@@ -245,7 +245,7 @@ def test_web_api_and_form_take_the_fields_and_snooze(crawl, tmp_path):
         assert created.status_code == 201, created.text
         assert created.json()["window_hours"] == 24 and created.json()["quiet_hours"] == "22:00-07:00"
         bad = client.post("/api/watches", json={**watch, "name": "x", "quiet_hours": "late"})
-        assert bad.status_code == 400 and "quiet hours 'late'" in bad.json()["error"]
+        assert bad.status_code == 400 and "免打扰时段 'late'" in bad.json()["error"]
 
         snoozed = client.post("/api/watches/night/snooze", json={"until": "2099-01-01 08:00"})
         assert snoozed.status_code == 200 and snoozed.json()["snoozed_until"] == "2099-01-01T00:00:00+00:00"

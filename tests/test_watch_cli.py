@@ -100,7 +100,7 @@ def test_sync_from_the_sites_file(newsmon, tmp_path):
     assert broken.output.startswith(f"Error: {sites}:9: 监测「vaccine」：查询有误：引号没有闭合")
     sites.write_text(SITES.replace("    region: 宿迁市", "    regoin: 宿迁市"), encoding="utf-8")
     typo = newsmon("watch", "sync", "--sites", str(sites))
-    assert typo.output.startswith(f"Error: {sites}:9: field 'regoin': unknown field; known fields:")
+    assert typo.output.startswith(f"Error: {sites}:9: 字段 'regoin' 不认识；可用的字段：")
 
 
 def test_digest_without_watches_says_what_to_do(newsmon):
