@@ -32,11 +32,9 @@ from crawler.items import RawPage
 from crawler.links import clean_link
 from crawler.scope import OffsiteHop
 from netsafety.counters import count
-from pipelines.article import ExtractionError
 from pipelines.attachments import AttachmentFile, AttachmentLimits
 from pipelines.attachments.limits import limits_from_settings
 from pipelines.attachments.sniff import EXTENSIONS, extension
-from pipelines.extraction.decode import decode_html
 
 logger = logging.getLogger("newsmon.crawl")
 
@@ -101,11 +99,9 @@ class AttachmentMiddleware:
     async def fetch_attachments(self, page: RawPage, response) -> list[AttachmentFile]:
         if not isinstance(response, TextResponse) or response.status != 200:
             return []
-        try:
-            html = decode_html(response.body, page.headers).text
-        except ExtractionError:
+        if page.decoded is None:
             return []   # binary or empty: the pipeline refuses the page itself
-        links = attachment_links(html, response.url)
+        links = attachment_links(page.decoded.text, response.url)   # the spider's one decoding
         if len(links) > self.limits.max_files:
             count(self.crawler.stats, "attachments/over_cap", page.site, len(links) - self.limits.max_files)
             links = links[: self.limits.max_files]

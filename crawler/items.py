@@ -18,6 +18,11 @@ class RawPage:
     # (crawler.attachments); AttachmentPipeline replaces them with the Attachments read
     attachments: list = field(default_factory=list)
     evidence: Any = None              # pipelines.article.CrawlEvidence: why the crawl calls it an article
+    # The spider's one decoding of ``body`` (pipelines.extraction.decode.DecodedPage: the text
+    # and the charset decision), which extraction reads instead of decoding again; or why the
+    # decoder refused the bytes (pipelines.article.ExtractionError)
+    decoded: Any = None
+    undecodable: Any = None
     # filled in by the pipelines, in order:
     article: Any = None               # pipelines.article.Article (extract)
     record: Any = None                # index.base.ArticleRecord (normalize)

@@ -42,7 +42,7 @@ from pipelines.extraction.clean_tree import (
     drop_comment_sections, drop_forum_replies, drop_link_list_boxes, drop_related_boxes, strip_ruby_annotations,
 )
 from pipelines.extraction.dates import date_from_scripts, find_published, parse_date, remove_clock_widgets
-from pipelines.extraction.decode import decode_html
+from pipelines.extraction.decode import DecodedPage, decode_html
 from pipelines.extraction.evidence import (
     anchor_names_title, container_text_chars, footer_lines, looks_like_list_page, media_player, own_lines, prose_chars, table_body_chars,
     vouched_short_article, without_footer,
@@ -82,10 +82,11 @@ _COUNT_NODES = etree.XPath("count(//*|//comment()|//processing-instruction())") 
 
 
 def extract_article(body: bytes, url: str, headers: Mapping | None = None,
-                    options: ExtractOptions | None = None) -> Article:
+                    options: ExtractOptions | None = None, decoded: DecodedPage | None = None) -> Article:
+    """``decoded``: the page as the crawl already decoded it (the spider does, to read its links)."""
     options = options or ExtractOptions()
-    # 1. decode
-    page = decode_html(body, headers, override=options.encoding, max_bytes=options.max_bytes)
+    # 1. decode (unless the crawl did)
+    page = decoded or decode_html(body, headers, override=options.encoding, max_bytes=options.max_bytes)
     tree = parse_html(page.text)
     elements = int(_COUNT_NODES(tree))
     if elements > MAX_ELEMENTS:

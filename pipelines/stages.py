@@ -30,6 +30,7 @@ from monitor.story_moves import carry_alert_marks
 from pipelines.article import ExtractionError, ExtractOptions
 from pipelines.attachments.notice import extract_page
 from pipelines.extract import extract_article
+from pipelines.extraction.decode import DecodedPage, decode_html
 from pipelines.records import build_record
 from pipelines.stories.clustering import StoryAssignment, StoryClusterer
 from pipelines.requirements import MissingExtractor, raise_missing
@@ -176,8 +177,9 @@ class ExtractPipeline:
         try:
             try:
                 # (extract_article, plus the text of the page's attachments: a "见附件" notice too)
-                item.article = extract_page(item.body, item.url, item.headers,
-                                            self._options(item), item.attachments, extract=extract_article)
+                options = self._options(item)
+                item.article = extract_page(item.body, item.url, item.headers, options, item.attachments,
+                                            extract=extract_article, decoded=self._decoded(item, options))
             except ImportError as exc:
                 raise_missing(exc)
         except MissingExtractor as exc:
@@ -191,8 +193,19 @@ class ExtractPipeline:
             count(self.stats, "errors/extract_crash", item.site)
             logger.exception("[%s] extraction failed on %s: %s", item.site, item.url, exc)
             raise DropItem(f"extract_crash: {item.url}") from None
-        item.body = b""   # the raw bytes are not needed past extraction
+        item.body, item.decoded = b"", None   # the page is not needed past extraction
         return item
+
+    def _decoded(self, item, options: ExtractOptions | None) -> DecodedPage:
+        """The page as the spider decoded it; decoded here (and counted alike) only when the
+        spider did not: each page is decoded once per crawl."""
+        if item.undecodable is not None:
+            raise item.undecodable
+        if item.decoded is not None:
+            return item.decoded
+        options = options or ExtractOptions()
+        return decode_html(item.body, item.headers, override=options.encoding, max_bytes=options.max_bytes,
+                           stats=self.stats, site=item.site)
 
     def _options(self, item) -> ExtractOptions | None:
         """The site's options, with what the crawl knows of the page (why it is an article)."""

@@ -88,16 +88,20 @@ class GovNewsSpider(scrapy.Spider):
         headers = self._headers(response)
         discovery = self.discovery[site.name]
         vouched = response.meta.get("vouched", False)
-        html = None
+        html = page = refused = None
         if isinstance(response, TextResponse):
-            try:   # the one decoder, so anchor text (下一页) reads right on mis-declared pages too
-                html = decode_html(response.body, headers).text
-            except ExtractionError:
-                pass   # binary or empty: no links to follow (the pipeline records article pages)
+            try:   # the one decoder, so anchor text (下一页) reads right on mis-declared pages too;
+                # the page goes on decoded, so extraction does not decode it again
+                page = decode_html(response.body, headers, override=site.encoding,
+                                   stats=self.crawler.stats, site=site.name)
+                html = page.text
+            except ExtractionError as exc:
+                refused = exc   # binary or empty: no links to follow (the pipeline records article pages)
+        decoded = (page, refused)
         reading = discovery.read(html, response.url, kind, vouched) if html is not None else None
         evidence = discovery.evidence(response.url, vouched, response.meta.get("anchor", ""))
         if kind == "article":
-            yield self._raw_page(site, response, headers, evidence)
+            yield self._raw_page(site, response, headers, evidence, decoded)
         if reading is None:
             return
         if self._script_list(site, response, kind, html, reading):
@@ -105,7 +109,7 @@ class GovNewsSpider(scrapy.Spider):
             return
         if kind == PAGE and reading.article:
             count(self.crawler.stats, "articles_by_content", site.name)
-            yield self._raw_page(site, response, headers, evidence)
+            yield self._raw_page(site, response, headers, evidence, decoded)
         for url, how in reading.offsite:
             count(self.crawler.stats, f"offsite/{how}", site.name)
             logger.info("[%s] not following %s to %s: outside the site", site.name, how.replace("_", " "), url)
@@ -164,12 +168,14 @@ class GovNewsSpider(scrapy.Spider):
         request.meta["render"] = "browser"
         return request.replace(dont_filter=True)
 
-    def _raw_page(self, site: SiteConfig, response, headers: dict[str, str], evidence=None) -> RawPage:
+    def _raw_page(self, site: SiteConfig, response, headers: dict[str, str], evidence=None,
+                  decoded=(None, None)) -> RawPage:
         count(self.crawler.stats, "article_pages_fetched", site.name)
+        page, refused = decoded
         return RawPage(
             url=response.url, site=site.name, status=response.status, headers=headers,
             body=response.body, fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            region=site.region, evidence=evidence)
+            region=site.region, evidence=evidence, decoded=page, undecodable=refused)
 
     @staticmethod
     def _headers(response) -> dict[str, str]:

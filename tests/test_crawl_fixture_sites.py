@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import pytest
 
-from benchmarks.extraction.metrics import char_f1
+from pipelines.extraction.quality import char_f1
 from conftest import crawl_into, run_newsmon
 
 NOISE_MARKERS = ("(kāi)", "(chǎn)", "免责声明", "免責聲明", "转载请注明出处", "轉載請注明出處", "网友点评",
@@ -65,6 +65,17 @@ def test_no_seed_noise_reaches_the_index(crawl):
         blob = line["title"] + "\n" + line["text"]
         found = [m for m in NOISE_MARKERS if m in blob]
         assert not found, f"{line['url']} still carries {found}"
+
+
+def test_a_gbk_page_is_decoded_once_per_crawl(crawl, gold):
+    """pingqiao-gov serves GB2312-declared pages: the spider decodes each one (to read its
+    links) and extraction reads that decoding, so the decoder's count for the site equals
+    the pages fetched, article pages included."""
+    counts = crawl.summary["sites"]["pingqiao-gov"]
+    articles = sum(g["site"] == "pingqiao-gov" for g in gold["articles"])
+    decoded = {key: n for key, n in counts.items() if key.startswith("decoded/")}
+    assert counts["article_pages_fetched"] >= articles > 0, counts
+    assert decoded == {"decoded/gb18030": counts["pages_fetched"]}, counts
 
 
 def test_spam_page_is_quarantined_not_indexed(crawl, gold):

@@ -130,3 +130,21 @@ def test_gbk_page_is_not_taken_for_broken_utf8():
     body = VSB_PAGE.replace("BROKEN", "").replace("UTF-8", "gbk").encode("gbk")
     page = decode_html(body, {"Content-Type": "text/html"})
     assert (page.encoding, page.method) == ("gb18030", "meta") and "参赛作品" in page.text
+
+
+def test_extraction_reads_the_crawls_decoding_instead_of_decoding_again():
+    """The spider decodes a page once and hands the DecodedPage on; extraction reads it and
+    never the bytes again (given only the decoding, a GB2312 article is still extracted)."""
+    from crawler.fixtures import server as fixture_server
+    from pipelines.extract import extract_article
+    body = fixture_server.fixture_file("pingqiao-gov", "/art/2021/7/12/art_1229_3456789.html").read_bytes()
+    headers = {"content-type": "text/html; charset=gb2312"}
+    decoded = decode_html(body, headers)
+    assert decoded.encoding == "gb18030"
+    with pytest.raises(ExtractionError):
+        extract_article(b"", "http://pingqiao-gov.test/art/2021/7/12/art_1229_3456789.html", headers)
+    article = extract_article(b"", "http://pingqiao-gov.test/art/2021/7/12/art_1229_3456789.html", headers,
+                              decoded=decoded)
+    assert article == extract_article(body, "http://pingqiao-gov.test/art/2021/7/12/art_1229_3456789.html",
+                                      headers)
+    assert article.encoding == "gb18030" and "平橋區2021年第三批重點項目集中開工" in article.title

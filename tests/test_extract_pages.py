@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.extraction.leaks import leaks_in
-from benchmarks.extraction.metrics import squeeze
+from pipelines.extraction.quality import leaks_in, squeeze
 from pipelines.article import Article
 from pipelines.extract import extract_article
 

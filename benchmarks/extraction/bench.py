@@ -46,8 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.extraction.corpus import Page, corpus_digest, dev_set, manifest_pages  # noqa: E402
-from benchmarks.extraction.leaks import leaks_in  # noqa: E402
-from benchmarks.extraction.metrics import bigram_f1, char_scores, squeeze  # noqa: E402
+from pipelines.extraction.quality import bigram_f1, char_scores, leaks_in, squeeze  # noqa: E402
 from benchmarks.extraction.peers import load_peers  # noqa: E402
 
 MARGIN, SPEED_RATIO = 0.03, 0.7

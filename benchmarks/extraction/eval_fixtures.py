@@ -20,8 +20,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.extraction.leaks import NOISE_MARKERS  # noqa: E402
-from benchmarks.extraction.metrics import char_f1  # noqa: E402
+from pipelines.extraction.quality import NOISE_MARKERS, char_f1  # noqa: E402
 from pipelines.article import ExtractionError  # noqa: E402
 from pipelines.extract import extract_article  # noqa: E402
 from crawler.fixtures import server as fixture_server  # noqa: E402

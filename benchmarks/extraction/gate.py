@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.extraction.corpus import corpus_digest, dev_set  # noqa: E402
-from benchmarks.extraction.leaks import leaks_in  # noqa: E402
-from benchmarks.extraction.metrics import char_f1  # noqa: E402
+from pipelines.extraction.quality import char_f1, leaks_in  # noqa: E402
 from pipelines.article import ExtractionError  # noqa: E402
 from pipelines.extract import extract_article  # noqa: E402
 

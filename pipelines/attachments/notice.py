@@ -22,7 +22,7 @@ from pipelines.article import Article, ExtractionError, ExtractOptions
 from pipelines.attachments.model import Attachment
 from pipelines.extract import extract_article, parse_html
 from pipelines.extraction.dates import find_published
-from pipelines.extraction.decode import decode_html
+from pipelines.extraction.decode import DecodedPage, decode_html
 from pipelines.extraction.htmltext import element_paragraphs
 from pipelines.extraction.pagemeta import meta_value, read_meta
 from pipelines.extraction.titles import find_title, page_title
@@ -31,15 +31,16 @@ HEADING = "附件："
 
 
 def extract_page(body: bytes, url: str, headers: Mapping | None, options: ExtractOptions | None,
-                 attachments: list[Attachment], extract=extract_article) -> Article:
+                 attachments: list[Attachment], extract=extract_article,
+                 decoded: DecodedPage | None = None) -> Article:
     attachments = [a for a in attachments if isinstance(a, Attachment)]   # read ones (AttachmentPipeline)
     readable = [a for a in attachments if a.has_text]
     try:
-        article = extract(body, url, headers, options)      # 1.
+        article = extract(body, url, headers, options, decoded=decoded)      # 1.
     except ExtractionError as refused:
         if refused.reason != "no_body" or not readable:
             raise
-        article = notice_article(body, url, headers, options)     # 2.
+        article = notice_article(body, url, headers, options, decoded)     # 2.
         article.removed.append("text_from_attachments")
     article.attachments = list(attachments)
     article.text = with_attachment_texts(article.text, readable)
@@ -55,10 +56,10 @@ def with_attachment_texts(text: str, attachments: list[Attachment]) -> str:
 
 
 def notice_article(body: bytes, url: str, headers: Mapping | None,
-                   options: ExtractOptions | None) -> Article:
+                   options: ExtractOptions | None, decoded: DecodedPage | None = None) -> Article:
     """Title, date and source of a page whose text is elsewhere (no body of its own)."""
     options = options or ExtractOptions()
-    page = decode_html(body, headers, override=options.encoding, max_bytes=options.max_bytes)
+    page = decoded or decode_html(body, headers, override=options.encoding, max_bytes=options.max_bytes)
     tree = parse_html(page.text)
     meta = read_meta(tree)
     for el in list(tree.iter("script", "style", "noscript", "template")):

@@ -15,6 +15,11 @@ first that answers wins:
 5. ``<meta charset>`` / ``http-equiv`` in the first 4 KB
 6. detection (charset-normalizer), then gb18030 with replacement as last resort
 
+A page is decoded once per crawl: the spider decodes it to read its links and hands the
+``DecodedPage`` on with the raw bytes (``crawler.items.RawPage.decoded``), and extraction
+reads that instead of decoding again. Given the crawl's stats, the decoder counts every
+page it decoded under ``decoded/<codec>``, so the crawl's summary shows the charsets seen.
+
 Our rules on top: gb2312/gbk/x-gbk mean gb18030 (pages written in GBK routinely
 use characters outside gb2312), big5 means big5hkscs, and a declared codec is
 only trusted when its decoding looks like text (few U+FFFD, CJK where the bytes
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
+from netsafety.counters import count
 from pipelines.article import ExtractionError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -161,8 +167,16 @@ def _nearly_utf8(body: bytes) -> str | None:
 
 
 def decode_html(body: bytes, headers: Mapping | None = None, override: str | None = None,
-                max_bytes: int = DEFAULT_MAX_BYTES) -> DecodedPage:
-    """Decode a page; raises ExtractionError(empty/too_large/binary/undecodable)."""
+                max_bytes: int = DEFAULT_MAX_BYTES, stats=None, site: str | None = None) -> DecodedPage:
+    """Decode a page; raises ExtractionError(empty/too_large/binary/undecodable).
+    With a crawl's ``stats``, the page is counted under ``decoded/<codec>`` (for ``site``)."""
+    page = _decode(body, headers, override, max_bytes)
+    if stats is not None:
+        count(stats, f"decoded/{page.encoding}", site)
+    return page
+
+
+def _decode(body: bytes, headers: Mapping | None, override: str | None, max_bytes: int) -> DecodedPage:
     _check_body(body, max_bytes)
     head = body[:65536]
     nonascii = len(head) - len(head.translate(None, _HIGH_BYTES))
