@@ -130,3 +130,12 @@ bench-discovery: $(STAMP)
 .PHONY: bench-capacity
 bench-capacity: $(STAMP)
 	$(BIN)/python benchmarks/capacity/bench.py $(BENCH_CAPACITY_ARGS)
+
+# Search at scale (issue 22): the embedded index (as it is, and the search module of the commit
+# before) against Elasticsearch on SCALE_SIZE generated articles (default 100000; the corpus is
+# kept in data/bench-web/), one thread per query, then newsmon serve on each backend with 20
+# clients, cache off and on. benchmarks/search_scale/RESULTS.md holds the numbers.
+# BENCH_SEARCH_SCALE_ARGS=--es-url http://127.0.0.1:19200 reuses a node (make es) and its copy.
+.PHONY: bench-search-scale
+bench-search-scale: $(STAMP)
+	nice -n 5 $(BIN)/python -m benchmarks.search_scale.bench --size $(or $(SCALE_SIZE),100000) $(BENCH_SEARCH_SCALE_ARGS)

@@ -39,8 +39,7 @@ from index.sqlite.fts import fts_text
 from index.sqlite.state import SQLiteState
 from index.story_search import build_stories
 
-SCHEMA_VERSION = 4          # v3: one packed row of band keys per article (index/sqlite/dedup.py);
-                            # v4: search_keys (index/sqlite/search.py)
+SCHEMA_VERSION = 4          # v3: packed band keys (sqlite/dedup.py); v4: search_keys (sqlite/search.py)
 AUTOCOMMIT_EVERY = 500
 _SQL_PARAM_CHUNK = 500     # stay well below SQLite's bound-parameter limit
 
@@ -207,8 +206,7 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
                     (rowid, old_fts))
             self._conn.execute("INSERT INTO articles_fts(rowid, body) VALUES (?, ?)",
                                (rowid, new_fts))
-            matching.store_keys(self._conn, rowid, record.story_id, record.canonical, sort_date, record.id,
-                                record.site, record.region)
+            matching.store_keys(self._conn, rowid, record, sort_date)
             band_keys.store(self._conn, rowid, sort_date[:10], record.lsh_bands,
                                replacing=old is not None, window=self._band_window)
             self._wrote()

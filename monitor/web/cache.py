@@ -7,7 +7,9 @@ list (story ids and scores, not the stories) is kept for ``ttl`` seconds, keyed
 by the parsed query -- so ``激光产业园`` and ``激光產業園`` share an entry -- and the
 filters. New articles show up after at most ``ttl`` seconds. A search asked
 again while it is being computed waits for that answer instead of computing it
-a second time (a shared link opened by a whole team at once).
+a second time (a shared link opened by a whole team at once) -- also with the
+cache off (``ttl`` 0): that answer is computed after the request arrived, so it
+is as fresh as computing it again, and nothing is kept once it is given.
 """
 from __future__ import annotations
 
@@ -23,6 +25,15 @@ DEFAULT_TTL = 30.0
 DEFAULT_ENTRIES = 256
 
 
+class _Flight:
+    """A search being computed: the requests that asked for it meanwhile wait here."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.matches: list[StoryMatch] | None = None      # None: the computation failed
+        self.waiters = 0
+
+
 class CachedMatches:
     """``match_stories`` answers shared by every request; ``over(index)`` gives the part
     of an index ``search_page`` reads, computing misses with that index."""
@@ -32,7 +43,7 @@ class CachedMatches:
         self.entries = entries
         self._cache: OrderedDict[tuple, tuple[float, list[StoryMatch]]] = OrderedDict()
         self._lock = threading.Lock()
-        self._running: dict[tuple, threading.Event] = {}   # searches being computed now
+        self._running: dict[tuple, _Flight] = {}   # searches being computed now
 
     def over(self, index: IndexBackend) -> "_Over":
         return _Over(self, index)
@@ -40,36 +51,36 @@ class CachedMatches:
     def match_stories(self, index: IndexBackend, query: Query, *, sites: list[str] | None = None,
                       regions: list[str] | None = None, since: str | None = None, until: str | None = None,
                       limit: int | None = None) -> list[StoryMatch]:
-        def compute() -> list[StoryMatch]:
-            return index.match_stories(query, sites=sites, regions=regions, since=since, until=until,
-                                            limit=limit)
-        if self.ttl <= 0:
-            return compute()
         key = (query.root, tuple(sites or ()), tuple(regions or ()), since, until, limit)
         while True:
             with self._lock:
-                hit = self._cache.get(key)
+                hit = self._cache.get(key) if self.ttl > 0 else None
                 if hit is not None and time.monotonic() - hit[0] < self.ttl:
                     self._cache.move_to_end(key)
                     return hit[1]
-                running = self._running.get(key)
-                if running is None:          # this request computes it; the same search asked
-                    running = self._running[key] = threading.Event()   # meanwhile waits for it
+                flight = self._running.get(key)
+                if flight is None:           # this request computes it; the same search asked
+                    flight = self._running[key] = _Flight()   # meanwhile waits for it
                     break
-            running.wait()
+                flight.waiters += 1
+            flight.done.wait()
+            if flight.matches is not None:
+                return flight.matches
+            # the request computing it failed: this one tries (and fails with its own error)
         try:
-            matches = compute()
-            with self._lock:
-                self._cache[key] = (time.monotonic(), matches)
-                self._cache.move_to_end(key)
-                while len(self._cache) > self.entries:
-                    self._cache.popitem(last=False)
-            return matches
+            flight.matches = index.match_stories(query, sites=sites, regions=regions, since=since,
+                                                 until=until, limit=limit)
+            if self.ttl > 0:
+                with self._lock:
+                    self._cache[key] = (time.monotonic(), flight.matches)
+                    self._cache.move_to_end(key)
+                    while len(self._cache) > self.entries:
+                        self._cache.popitem(last=False)
+            return flight.matches
         finally:
             with self._lock:
                 del self._running[key]
-            running.set()
-
+            flight.done.set()
 
 
 class _Over:

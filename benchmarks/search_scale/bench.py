@@ -1,0 +1,236 @@
+"""Search at scale: the embedded index (SQLite) against Elasticsearch on the same
+generated corpus and the same queries, one thread and behind ``newsmon serve``.
+
+Example:
+    python -m benchmarks.search_scale.bench --size 100000
+    python -m benchmarks.search_scale.bench --size 2000 --repeat 3 --seconds 5    # a quick look
+
+Steps, in one run on the same machine:
+1. the corpus: ``--size`` articles of the seeded syndication generator
+   (``benchmarks/dedup``; county government news, simplified and traditional),
+   grouped into stories by the generator's truth, in an embedded index kept in
+   ``data/bench-web/corpus-<size>.db`` (``benchmarks/web`` builds and reuses the
+   same file); the same records, as the documents ``ElasticsearchIndex`` stores,
+   are bulk-written into Elasticsearch (a node started here, heap from
+   ``NEWSMON_TEST_ES_JAVA_OPTS``, or ``--es-url``, where an index already holding
+   the corpus is reused);
+2. one thread, per query of ``benchmarks/indexing/queries.py``'s
+   ``CORPUS_QUERIES``: ``search_page`` (the page of 20 plus the exact total, what
+   the web UI and ``--json-total`` show) ``--repeat`` times after a warm-up, on
+   SQLite as it is, on SQLite with the search module of ``--before`` (the
+   commit before issue 22's search work: same file, same connection), and on
+   Elasticsearch; totals and stories must be equal on all three;
+3. ``newsmon serve`` on each backend, ``--clients`` threads for ``--seconds``,
+   the request mix of ``benchmarks/web`` (API and HTML, date and relevance, page
+   1 and 2, every answer checked against the library), with the match cache off
+   and on;
+4. disk per article (SQLite file, Elasticsearch store) and the server's peak RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from benchmarks.indexing.bench import pct  # noqa: E402
+from benchmarks.indexing.queries import CORPUS_QUERIES  # noqa: E402
+from benchmarks.web.bench import corpus, load, request_mix  # noqa: E402
+from index import open_index, parse_query  # noqa: E402
+from index.story_search import search_page  # noqa: E402
+
+BEFORE = "71f796c"          # the commit before issue 22's search work
+ES_PREFIX = "scale"          # + the size: one index per corpus on a reused node
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class _BeforeSearch:
+    """An open SQLite index answering ``match_stories`` with another commit's
+    ``index/sqlite/search.py`` (its queries read the same tables), for ``search_page``."""
+
+    def __init__(self, index, revision: str):
+        source = subprocess.run(["git", "show", f"{revision}:index/sqlite/search.py"], cwd=REPO,
+                                check=True, capture_output=True, text=True).stdout
+        path = Path(tempfile.mkdtemp(prefix="newsmon-before-")) / "before_search.py"
+        path.write_text(source, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location("before_search", path)
+        self.module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.module)
+        self.index = index
+
+    def match_stories(self, query, **filters):
+        return self.module.match_stories(self.index._conn, self.index._lock, query, **filters)
+
+    def story_copies(self, story_id):
+        return self.index.story_copies(story_id)
+
+
+def elasticsearch_copy(es_url: str, sqlite, size: int):
+    """The corpus in Elasticsearch, written once per node and reused: the documents
+    ``ElasticsearchIndex`` stores (``article_doc`` with each story's date), sent with
+    ``streaming_bulk`` (the backend's own write path asks the node about stories
+    whose canonical copy it has not seen yet, which on this shared machine ran at
+    ~100 articles/s)."""
+    from elasticsearch import Elasticsearch, helpers
+    from index.elasticsearch.mapping import alias_name, article_doc, ensure_indices
+    prefix = f"{ES_PREFIX}-{size}"
+    client = Elasticsearch(es_url, request_timeout=300)
+    try:
+        ensure_indices(client, prefix)
+        articles = alias_name(prefix, "articles")
+        if client.count(index=articles)["count"] != size:
+            log(f"writing {size:,} articles into Elasticsearch ...")
+            started = time.perf_counter()
+            records = [sqlite.get_article(line["id"]) for line in sqlite.export()]
+            story_date = {r.story_id: r.published or r.fetched_at for r in records if r.canonical}
+            actions = ({"_index": articles, "_id": r.id, "_source": article_doc(r, story_date.get(r.story_id))}
+                       for r in records)
+            for n, _ in enumerate(helpers.streaming_bulk(client, actions, chunk_size=500,
+                                                         max_chunk_bytes=5 * 1024 * 1024), 1):
+                if n % 20_000 == 0:
+                    log(f"  {n:,}")
+            client.indices.refresh(index=articles)
+            log(f"  {size / (time.perf_counter() - started):,.0f} articles/s")
+    finally:
+        client.close()
+    index = open_index(f"{es_url}/{prefix}")
+    if index.count_articles() != size:
+        raise SystemExit(f"Elasticsearch holds {index.count_articles()} articles, not {size}")
+    return index
+
+
+def one_thread(sides: dict, repeat: int) -> tuple[dict, dict, list[str]]:
+    """search_page latency per query and side, the same of all queries' runs together
+    (what a user of the mix sees), and the disagreements between sides."""
+    result, disagree = {}, []
+    every: dict[str, list[float]] = {side: [] for side in sides}
+    for text, filters in CORPUS_QUERIES:
+        query = parse_query(text)
+        search = {k: filters[k] for k in ("sites", "since", "until") if k in filters}
+        label = text + "".join(f" {k}={v}" for k, v in search.items())
+        row, answers = {}, {}
+        for side, index in sides.items():
+            answers[side] = search_page(index, query, **search).as_dict()     # warm-up and the answer
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                search_page(index, query, **search)
+                times.append((time.perf_counter() - started) * 1000)
+            row[side] = times
+            every[side] += times
+        first = next(iter(answers.values()))
+        disagree += [f"{label}: {side}" for side, answer in answers.items() if answer != first]
+        result[label] = {"total": first["total"], **{side: summary(t) for side, t in row.items()}}
+        log(f"  {label}: total {first['total']}, " + ", ".join(
+            f"{side} p50 {result[label][side]['p50']} ms" for side in sides))
+    return result, {side: summary(times) for side, times in every.items()}, disagree
+
+
+def summary(times_ms: list[float]) -> dict:
+    return {"p50": round(pct(times_ms, 50), 1), "p95": round(pct(times_ms, 95), 1),
+            "p99": round(pct(times_ms, 99), 1)}
+
+
+def served(index_url: str, mix: list[dict], expected: dict, args) -> dict:
+    from web_server import serving
+    out = {}
+    for cache in (0, 30):
+        log(f"  {index_url.split(':')[0]}: {args.clients} clients x {args.seconds:.0f} s, --cache-seconds {cache}")
+        with serving(index_url, "--cache-seconds", str(cache), nice=args.nice,
+                     NEWSMON_ES_SPOOL_DIR=os.environ["NEWSMON_ES_SPOOL_DIR"]) as base:
+            out[f"cache_{cache}s"] = load(base, mix, expected, args.clients, args.seconds)
+        log(f"    {json.dumps(out[f'cache_{cache}s'])}")
+    return out
+
+
+def es_store_bytes(es_url: str, size: int) -> int:
+    from elasticsearch import Elasticsearch
+    client = Elasticsearch(es_url, request_timeout=60)
+    try:
+        stats = client.indices.stats(index=f"{ES_PREFIX}-{size}-*", metric="store")
+        return stats["_all"]["primaries"]["store"]["size_in_bytes"]
+    finally:
+        client.close()
+
+
+def run(args: argparse.Namespace) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="newsmon-scale-"))
+    os.environ.setdefault("NEWSMON_ES_SPOOL_DIR", str(workdir / "spool"))
+    path = corpus(args.size, args.reuse)
+    sqlite = open_index(f"sqlite:///{path}")            # an older file is upgraded here (search_keys)
+    node = None
+    if not args.es_url:
+        from elasticsearch_node import start_node
+        log("starting Elasticsearch ...")
+        node = start_node()
+    es_url = args.es_url or node.url
+    try:
+        es = elasticsearch_copy(es_url, sqlite, args.size)
+        result = {"articles": args.size, "before": args.before,
+                  "disk_bytes_per_article": {"sqlite": round(path.stat().st_size / args.size),
+                                             "elasticsearch": round(es_store_bytes(es_url, args.size) / args.size)}}
+        sides = {"sqlite": sqlite, "sqlite_before": _BeforeSearch(sqlite, args.before), "elasticsearch": es}
+        log(f"one thread, search_page x {args.repeat} per query ...")
+        result["one_thread_ms"], result["one_thread_pooled_ms"], disagree = one_thread(sides, args.repeat)
+        result["disagreements"] = disagree
+        for problem in disagree:
+            log(f"  disagree: {problem}")
+        if args.seconds > 0:
+            mix = request_mix()
+            expected = {item["path"]: search_page(
+                sqlite, parse_query(item["text"]), sites=item["sites"], since=item["since"],
+                until=item["until"], sort=item["sort"], offset=item["offset"], limit=20) for item in mix}
+            es.flush()
+            result["server"] = {"sqlite": served(f"sqlite:///{path}", mix, expected, args),
+                                "elasticsearch": served(f"{es_url}/{ES_PREFIX}-{args.size}", mix, expected, args)}
+        ratios = {}
+        pooled_ms = result["one_thread_pooled_ms"]
+        ratios["sqlite_p95_vs_elasticsearch_p95"] = round(pooled_ms["sqlite"]["p95"] / pooled_ms["elasticsearch"]["p95"], 2)
+        ratios["sqlite_p95_vs_before_p95"] = round(pooled_ms["sqlite"]["p95"] / pooled_ms["sqlite_before"]["p95"], 2)
+        if "server" in result:
+            for backend in ("sqlite", "elasticsearch"):
+                ratios[f"{backend}_server_no_cache_p95_vs_one_thread_p95"] = round(
+                    result["server"][backend]["cache_0s"]["ms"]["p95"] / pooled_ms[backend]["p95"], 2)
+        result["ratios"] = ratios
+        es.close()
+        return result
+    finally:
+        sqlite.close()
+        if node is not None:
+            node.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=int(os.environ.get("SIZE", 100_000)))
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each query, one thread")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30.0, help="per server run; 0 skips the server runs")
+    parser.add_argument("--es-url", help="use this node instead of starting one")
+    parser.add_argument("--reuse", type=Path, help="an embedded index of this size (default: data/bench-web/)")
+    parser.add_argument("--before", default=BEFORE, help="the commit whose SQLite search module is the 'before'")
+    parser.add_argument("--nice", type=int, default=10, help="niceness of the server (the machine is shared)")
+    parser.add_argument("--json", dest="json_out", help="also write the result to this file")
+    args = parser.parse_args(argv)
+    result = run(args)
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    print(text)
+    if args.json_out:
+        Path(args.json_out).write_text(text + "\n", encoding="utf-8")
+    errors = sum(run["errors"] for backend in result.get("server", {}).values() for run in backend.values())
+    return 1 if errors or result["disagreements"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
