@@ -59,6 +59,7 @@ EXTENSIONS = {
     "crawler.runs.RunQualityStats": 500,                      # extraction quality, for source health
     "crawler.shape_memory.ShapeMemory": 500,                  # learned article URL shapes, kept per site
     "crawler.zero_articles.NoArticlesWarning": 500,           # a site with 0 articles: its shapes + a pattern
+    "crawler.site_names.SiteNames": 500,                      # the name a site gives itself, for display
 }
 SPIDER_MIDDLEWARES = {
     "crawler.resume.ResumeMiddleware": 950,   # only with NEWSMON_JOBDIR (newsmon crawl --jobdir)

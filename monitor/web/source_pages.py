@@ -45,13 +45,12 @@ def site_rows(request: Request) -> tuple[list[dict], str | None]:
             entries = state.registry.list()
         except SiteRegistryError as exc:
             problem = exc.message
-    rows = []
+    rows, titles = [], state.site_titles()
     for entry in entries:
         status = statuses.pop(entry.name, None) or {"name": entry.name, "runs": 0, "last_run": None,
                                                     "last_new_article": None, "failure_streak": 0, "health": [],
                                                     "article_shapes": [], "fetch_rung": "plain"}
-        rows.append({**status, "entry": entry, "title": entry.display_name})
-    titles = state.site_titles()
+        rows.append({**status, "entry": entry, "title": titles.get(entry.name, entry.display_name)})
     rows += [{**status, "entry": None, "title": titles.get(name, name)} for name, status in sorted(statuses.items())]
     return rows, problem
 

@@ -26,7 +26,7 @@ from monitor.watches import WatchStore
 from monitor.web.auth import Credentials
 from monitor.web.cache import CachedMatches
 from monitor.web.highlight import highlight
-from monitor.sitenames import site_titles, sync_titles
+from monitor.sitenames import own_names, site_titles, sync_titles
 from monitor.web.registry import SiteRegistry, SiteRegistryError, display_names
 from monitor.web.sessions import SessionRegistry
 from monitor.web.throttle import LoginThrottle
@@ -87,10 +87,11 @@ class WebState:
     def site_titles(self) -> dict[str, str]:
         """Site name -> display name (the sites file's ``title:``); read per request, so an
         edit shows at once (the file is small and the registry re-reads it). Without a
-        registry, the names the index holds (``monitor.sitenames``)."""
+        registry, the names the index holds (``monitor.sitenames``). A site without a title
+        shows the name the crawl learned it gives itself."""
         if self.registry is None:
             return site_titles(self.index.state)
-        return display_names(self.registry)
+        return {**own_names(self.index.state), **display_names(self.registry)}
 
     def sites_changed(self) -> None:
         """Store the registry's display names in the index, where digests and
