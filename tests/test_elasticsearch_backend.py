@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from benchmarks.indexing.queries import QUERY_TABLE, SUBSTRING_EDGES
+from crawler.fixtures.queries import QUERY_TABLE, SUBSTRING_EDGES
 from conftest import crawl_into, es_index_url, run_newsmon
 from index import open_index, parse_query
 

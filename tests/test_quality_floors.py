@@ -1,7 +1,7 @@
 """newsmon's extraction quality on the dev set stays above the pinned floors (no peers run here).
 
 The floors and the corpus digest they were measured on live together in
-benchmarks/extraction/floors.json; benchmarks/extraction/gate.py measures, compares
+tests/quality_floors.json; tests/quality_gate.py measures, compares
 and (with --pin) raises them, refusing to lower one without --allow-regression.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from benchmarks.extraction import gate
+import quality_gate as gate
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def test_corpus_is_the_one_the_floors_were_measured_on(measured):
     pinned = gate.load_floors()
     assert measured["corpus_digest"] == pinned["corpus_digest"], (
         "tests/pages or the fixture gold changed: re-measure and re-pin with "
-        "`python benchmarks/extraction/gate.py --pin` (it refuses to lower a floor)")
+        "`python tests/quality_gate.py --pin` (it refuses to lower a floor)")
 
 
 @pytest.mark.parametrize("name", sorted(gate.load_floors()["floors"]))

@@ -1,15 +1,16 @@
 """Quality gate: newsmon's own scores on the dev set against pinned floors (no peers).
 
 Example:
-    python benchmarks/extraction/gate.py            # measure, compare with floors.json
-    python benchmarks/extraction/gate.py --pin      # raise the floors to what is measured now
-    python benchmarks/extraction/gate.py --pin --allow-regression   # lower one, on purpose
+    python tests/quality_gate.py            # measure, compare with quality_floors.json
+    python tests/quality_gate.py --pin      # raise the floors to what is measured now
+    python tests/quality_gate.py --pin --allow-regression   # lower one, on purpose
 
-floors.json holds the floors (mean F1s, share of pages above 0.9, and one F1 floor per
-page) *and* the corpus digest they were measured on, in one
-file: a changed corpus (new page, edited gold) makes the gate fail until the floors
-are re-pinned, and ``--pin`` refuses to lower a floor without ``--allow-regression``
-(trafilatura's tests/eval_gate.py habit). tests/test_quality_floors.py runs the check.
+A test helper (tests/test_quality_floors.py runs the check), not a benchmark: the
+benchmark with peers is benchmarks/extraction/bench.py. quality_floors.json holds the
+floors (mean F1s, share of pages above 0.9, and one F1 floor per page) *and* the corpus
+digest they were measured on, in one file: a changed corpus (new page, edited gold) makes
+the gate fail until the floors are re-pinned, and ``--pin`` refuses to lower a floor
+without ``--allow-regression`` (trafilatura's tests/eval_gate.py habit).
 """
 from __future__ import annotations
 
@@ -18,15 +19,15 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.extraction.corpus import corpus_digest, dev_set  # noqa: E402
+from extraction_devset import corpus_digest, dev_set  # noqa: E402
 from pipelines.extraction.quality import char_f1, leaks_in  # noqa: E402
 from pipelines.article import ExtractionError  # noqa: E402
 from pipelines.extract import extract_article  # noqa: E402
 
-FLOORS = Path(__file__).with_name("floors.json")
+FLOORS = Path(__file__).with_name("quality_floors.json")
 # Measured slightly below what we get, so float noise never fails the gate; a real
 # regression of one page out of ~80 does.
 SLACK = 0.002
@@ -67,7 +68,7 @@ def problems(measured: dict, pinned: dict) -> list[str]:
     out = []
     if measured["corpus_digest"] != pinned["corpus_digest"]:
         out.append(f"corpus changed (digest {measured['corpus_digest']} != pinned {pinned['corpus_digest']}): "
-                   "re-measure and re-pin with `python benchmarks/extraction/gate.py --pin`")
+                   "re-measure and re-pin with `python tests/quality_gate.py --pin`")
     for name, floor in pinned["floors"].items():
         if measured["scores"][name] < floor:
             out.append(f"{name} {measured['scores'][name]:.4f} below floor {floor:.4f}")
@@ -106,7 +107,7 @@ def pin(measured: dict, allow_regression: bool) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="newsmon extraction quality gate")
-    ap.add_argument("--pin", action="store_true", help="write floors.json from this measurement")
+    ap.add_argument("--pin", action="store_true", help="write quality_floors.json from this measurement")
     ap.add_argument("--allow-regression", action="store_true", help="let --pin lower a floor")
     args = ap.parse_args()
     measured = measure()
