@@ -65,7 +65,8 @@ def test_a_challenged_site_read_by_the_browser_never_reaches_the_rebound_address
 
 def test_the_pinning_proxy_refuses_a_name_that_points_inside(public_challenge_site):
     """A request past the page's own check (straight to the proxy) for a name that
-    resolves to 127.0.0.1 gets a 403 and never a connection; the vetted name works."""
+    resolves to 127.0.0.1 gets a 403 and never a connection, as http or as an https
+    tunnel (CONNECT); the vetted name works both ways, on its one vetted address."""
     from crawler.browser import Browser
     from netsafety.addresses import AllowList
     from netsafety.proxy import PinningProxy
@@ -79,23 +80,39 @@ def test_the_pinning_proxy_refuses_a_name_that_points_inside(public_challenge_si
         writer.close()
         return answer
 
+    async def tunnel(proxy_url: str, host: str) -> tuple[bytes, bytes]:
+        """https's way through: CONNECT, then the browser's own bytes (TLS there; HTTP here)."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(proxy_url.rsplit(":", 1)[1]))
+        writer.write(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        established = await reader.readuntil(b"\r\n\r\n")
+        if not established.startswith(b"HTTP/1.1 200"):
+            writer.close()
+            return established, b""
+        writer.write(f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+        answer = await reader.read()
+        writer.close()
+        return established, answer
+
     async def scenario():
         proxy = PinningProxy(lambda host, p: browser.pin(host, p))
         url = await proxy.start()
         try:
-            return await ask(url, NAME), await ask(url, "intranet.example.cn"), await ask(url, NAME), proxy
+            return (await ask(url, NAME), await ask(url, "intranet.example.cn"), await ask(url, NAME),
+                    await tunnel(url, NAME), await tunnel(url, "intranet.example.cn"), proxy)
         finally:
             await proxy.close()
 
     resolver = FakeResolver(REBINDING).install()
     try:
-        first, inside, again, proxy = asyncio.run(scenario())
+        first, inside, again, (opened, through), (shut, _nothing), proxy = asyncio.run(scenario())
     finally:
         FakeResolver.uninstall()
     assert first.startswith(b"HTTP/1.0 412") or first.startswith(b"HTTP/1.1 412"), first[:80]   # 瑞数, reached
     assert again.split(b"\r\n", 1)[0] == first.split(b"\r\n", 1)[0]        # still the pinned 127.0.0.2
     assert inside.startswith(b"HTTP/1.1 403") and "127.0.0.1" in inside.decode("utf-8", "replace")
-    assert proxy.connections == [(NAME, "127.0.0.2"), (NAME, "127.0.0.2")]
+    assert opened.startswith(b"HTTP/1.1 200") and through.split(b" ", 2)[1] == b"412"   # the tunnel, pinned too
+    assert shut.startswith(b"HTTP/1.1 403")
+    assert proxy.connections == [(NAME, "127.0.0.2")] * 3
     assert resolver.lookups[NAME] == 1
     assert canary.hits == []
     with socket.create_connection(("127.0.0.2", port), timeout=5):
