@@ -34,7 +34,8 @@ def _explain(s) -> str:
 def test_the_builder_reproduces_the_committed_gold(tmp_path):
     build = builder_module()
     assert build.build(tmp_path) == GOLD
-    assert GOLD["held_out"] == random.Random(20261206).choice(sorted(FAMILIES)) == "jeecms"
+    first_six = sorted(set(FAMILIES) - {"epoint"})     # epoint was added after the draw
+    assert GOLD["held_out"] == random.Random(20261206).choice(first_six) == "jeecms"
 
 
 @pytest.mark.parametrize("family", FAMILIES)
