@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 
 from crawler.incremental import is_next_page
-from crawler.links import classify_url, discover_links, is_skip_anchor
+from crawler.links import SKIP_EXTENSIONS, classify_url, discover_links, is_skip_anchor
 from crawler.pagers import is_paging_link, script_pages
 from crawler.feeds import feed_urls
 from crawler.pagetype import (ARTICLE, LIST, MAX_PROSE_LINK_DENSITY, MIN_DATED_PROSE, OTHER, PageVerdict,
@@ -41,6 +41,9 @@ from crawler.shapes import ShapeBook, has_id, url_shape
 from pipelines.article import CrawlEvidence
 
 PAGE = "page"      # a link whose kind its content decides
+# A link whose text is a file name (招标文件.pdf) downloads the file, whatever its URL
+# (Epoint's downloadztbattach.jspx?attachGuid=…): an attachment, not a page to read.
+_FILE_ANCHOR = re.compile(r"\.(" + "|".join(sorted(SKIP_EXTENSIONS)) + r")\s*[)）]?\s*$", re.I)
 MAX_META_LINES = 3  # an article has a meta line or two (a list has one per item)
 
 
@@ -83,6 +86,10 @@ def reads_as_article(verdict: PageVerdict, vouched: bool, voted: bool) -> bool:
         return meta or (s.dated and (vouched or voted))
     notice = (s.dated and s.prose_chars >= MIN_DATED_PROSE and s.link_density <= MAX_PROSE_LINK_DENSITY)
     return (vouched or voted) and (verdict.short_notice or (meta and notice))
+
+
+def names_a_file(anchor: str) -> bool:
+    return bool(_FILE_ANCHOR.search(anchor))
 
 
 class SiteDiscovery:
@@ -146,7 +153,7 @@ class SiteDiscovery:
         reading = Reading(article, verdict.kind, verdict)
         # 3. the links; a page read as a list is followed as one, whatever its URL said
         as_list = not article or verdict.kind == LIST
-        pager_urls = set(script_pages(html, url))
+        pager_urls = set(script_pages(html, url, numbered=as_list))
         found += [(u, "") for u in sorted(pager_urls)]
         if as_list:   # a start or list page's feeds: more of its articles
             reading.feeds = [u for u in feeds if self.scope.allows(u)]
@@ -159,7 +166,7 @@ class SiteDiscovery:
             if not self.scope.allows(link):
                 continue
             kind = self.link_kind(link)
-            if kind == "skip" or (kind == PAGE and is_skip_anchor(anchor)):
+            if kind == "skip" or (kind == PAGE and (is_skip_anchor(anchor) or names_a_file(anchor))):
                 reading.skipped += 1
                 continue
             in_block = link in block_urls and not self.shapes.is_refuted(link)

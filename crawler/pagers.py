@@ -2,7 +2,7 @@
 
 Public API (plain functions, no Scrapy)::
 
-    script_pages(html, url)  -> [url, ...]   pages a script pager would link to
+    script_pages(html, url, numbered)  -> [url, ...]   pages a script pager would link to
     is_paging_link(list_url, link_url, anchor) -> bool
 
 1. Script pagers carry a page count and a file prefix/suffix, whatever the
@@ -12,6 +12,13 @@ Public API (plain functions, no Scrapy)::
    with a count and a prefix (a word that names the list file: ``index``,
    ``list``, or the page's own file stem) gives ``prefix.suffix`` and
    ``prefix_1.suffix`` .. ``prefix_{N-1}.suffix`` beside the page.
+   Pagers that build each page's URL from its number instead (layui
+   ``laypage.render({count: 96, limit: 12, curr: 1, jump: … obj.curr + '.html'})``,
+   a click handler's ``'?categoryNum=004001002&pageIndex=' + (data.pageIndex + 1)``,
+   ``pageing(id, total, pageSize, pageIndex, …)`` fed by ``var total = 58``): the
+   count comes from the script's options or variables (a page count, or records and
+   records per page), the URLs from the concatenation of a string and the page
+   number; pages after the current one are named.
 2. Links: ``index_N``/``list_N``/``node_12_N`` file names, ``?page=``/``pageNum=``
    query pages (``crawler.incremental.is_next_page`` tells a list's own pages from
    another column), and 下一页/尾页 anchors.
@@ -38,26 +45,81 @@ _COUNT_KEYS = ("pagecount", "pagescount", "totalpage", "totalpages", "countpage"
 _RECORD_KEYS = ("count", "total", "records", "recordcount", "totalrecord", "totalrecords", "totalcount")
 _PER_PAGE_KEYS = ("size", "pagesize", "perpage", "limit", "rows")
 _VAR = re.compile(r"\b(?:var|let|const)?\s*([A-Za-z_$][\w$]*)\s*=\s*['\"]?(\d{1,6})['\"]?\s*[;,\n/]")
+_CURRENT_KEYS = ("curr", "current", "currentpage", "curpage", "pageindex", "pageno", "page")
+# A string joined to the page number: 'list.aspx?pageIndex=' + index, obj.curr + '.html',
+# '?categoryNum=004001&pageIndex=' + (data.pageIndex + 1).
+_IDENT = r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*"
+# the page number alone, or (number + 1); not (npage - 1), not n * 2
+_NUMBER_EXPR = r"(?:\(\s*(" + _IDENT + r")\s*(?:\+\s*(1)\s*)?\)|(" + _IDENT + r"))(?!\s*[-*/%(\w$.])"
+_CONCAT = re.compile(r"(?:(['\"])([^'\"\n]{0,200})\1\s*\+\s*)?" + _NUMBER_EXPR
+                     + r"(?:\s*\+\s*(['\"])([^'\"\n]{0,40})\6)?")
+_JOINED = re.compile(r"\+=?\s*$")     # ... + 'page=' + n: a piece of a longer string, not the URL
+_PAGE_WORD = re.compile(r"(?i)(page|curr|index|num|no$|^[pni]$)")
 _PREFIX_KEYS = ("prefix", "name", "pagename", "filename", "file")
 _SUFFIX_KEYS = ("suffix", "ext", "extension", "type")
 
 
-def script_pages(html: str, url: str) -> list[str]:
-    """Pages named by script pagers on the page (``prefix.suffix``, ``prefix_N.suffix``)."""
+def script_pages(html: str, url: str, numbered: bool = True) -> list[str]:
+    """Pages named by script pagers on the page (``prefix.suffix``, ``prefix_N.suffix``);
+    ``numbered``: also pagers that build a URL from the page number (a list's pager, where an
+    article's picture-set script builds its own slides' URLs the same way)."""
     name = urlsplit(url).path.rsplit("/", 1)[-1]
     stem, _, ext = name.rpartition(".") if "." in name else (name, "", "")
     stem = stem.lower()
     out: list[str] = []
     for script in _SCRIPT.findall(html):
         variables = dict(_VAR.findall(script + "\n"))     # createPageHTML(countPage, currentPage, ...)
+        named = []
         for _name, args in _CALL.findall(script):
             found = _pager_call(_substitute(args, variables), stem, ext or "html")
             if found is None:
                 continue
             count, prefix, suffix = found
-            pages = [f"{prefix}.{suffix}"] + [f"{prefix}_{n}.{suffix}" for n in range(1, count)]
-            out.extend(urljoin(url, p) for p in pages if urljoin(url, p) not in out)
+            named += [f"{prefix}.{suffix}"] + [f"{prefix}_{n}.{suffix}" for n in range(1, count)]
+        pages = [urljoin(url, p) for p in named] or (numbered_pages(script, variables, url) if numbered else [])
+        out.extend(p for p in pages if p not in out)
     return out
+
+
+def numbered_pages(script: str, variables: dict[str, str], url: str) -> list[str]:
+    """The pages a pager script builds from the page number (``obj.curr + '.html'``):
+    its count from options or variables, its URLs from the string joined to the number."""
+    keyed = {k.lower(): v for k, v in variables.items()}
+    for key, value in _KEYED.findall(script):
+        keyed[key.lower()] = value.strip("'\"")
+    count = next((int(keyed[k]) for k in _COUNT_KEYS if keyed.get(k, "").isdigit()), None)
+    records = next((int(keyed[k]) for k in _RECORD_KEYS if keyed.get(k, "").isdigit()), None)
+    per_page = next((int(keyed[k]) for k in _PER_PAGE_KEYS if keyed.get(k, "").isdigit()), None)
+    if count is None and records is not None and per_page:
+        count = -(-records // per_page)
+    if not count or count < 2:
+        return []
+    current = next((int(keyed[k]) for k in _CURRENT_KEYS if keyed.get(k, "").isdigit()), None)
+    for m in _CONCAT.finditer(script):
+        head, number, plus_one, tail = m.group(2) or "", m.group(3) or m.group(5), m.group(4), m.group(7) or ""
+        if not _is_page_template(head, number, tail) or _JOINED.search(script[max(0, m.start() - 8):m.start()]):
+            continue
+        offset = 1 if plus_one else 0      # (data.pageIndex + 1): the pager counts from 0
+        first = 0 if plus_one or current == 0 else 1
+        numbers = range(first + offset, first + offset + min(count, MAX_SCRIPT_PAGES))
+        if current is not None:
+            numbers = [n for n in numbers if n > current + offset]
+        return [urljoin(url, f"{head}{n}{tail}") for n in numbers]
+    return []
+
+
+def _is_page_template(head: str, number: str, tail: str) -> bool:
+    """``head + <page number> + tail`` names a list page: the number is a page variable,
+    and the strings around it end a query (``?…pageIndex=``) or a path and give a file."""
+    if not _PAGE_WORD.search(number.rsplit(".", 1)[-1]) or not (head or tail):
+        return False
+    if any(c in head + tail for c in " <>'\"\\"):
+        return False
+    query = "?" in head and head.endswith("=")
+    if not tail:       # '?categoryNum=004001&pageIndex=' + n
+        return query
+    names_file = bool(re.fullmatch(r"(?:_\w*)?\.(?:" + "|".join(_EXTENSIONS) + r")", tail, re.I))
+    return names_file and (not head or query or head.endswith(("/", "_", "-")))     # n + '.html', 'list_' + n + '.html'
 
 
 def _substitute(args: str, variables: dict[str, str]) -> str:

@@ -101,6 +101,10 @@ def test_hidden_link_farms_are_not_read():
     ("http://x/show.asp?id=312", "/show.asp?id={n}"),
     ("http://x/gkmlpt/content/3/3457/post_3457123.html", "/gkmlpt/content/{n}/{n}/post_{n}.html"),
     ("http://x/info/1012/12345.htm", "/info/{n}/{n}.htm"),
+    ("http://x/jyxx/002001/002001001/20210705/0b4c9dcc-39a6-4017-b7b2-1540d8e6f8b5.html",
+     "/jyxx/{n}/{n}/{yyyymmdd}/{hex}.html"),          # Epoint: category numbers, a date, a uuid
+    ("http://x/jyxx/002002/002002001/002002001001/20210705/12345678-9abc-4def-8123-456789abcdef.html",
+     "/jyxx/{n}/{n}/{n}/{yyyymmdd}/{hex}.html"),
 ])
 def test_url_shapes_generalise_ids_dates_and_hex(url, shape):
     assert url_shape(url) == shape
@@ -229,6 +233,65 @@ window.location.href = "http://other.example/bs/";</script></body>""")
 def test_script_pagers_whatever_the_function_is_called(script, expected):
     got = script_pages(f"<div class=page><script>{script}</script></div>", "http://x/xwdt/index.html")
     assert got == ["http://x/xwdt/" + p for p in expected]
+
+
+LAYPAGE = """layui.use('laypage', function () { var laypage = layui.laypage;
+  laypage.render({ elem: 'page', count: %d, limit: 12, curr: %d, layout: ['count', 'prev', 'page', 'next'],
+    jump: function (obj, first) { if (!first) { window.location.href = obj.curr == 1 ? 'moreinfo.html' : obj.curr + '.html'; } } });
+});"""
+ZERO_BASED = """$('#page').pagination({ pageIndex: %d, pageSize: 10, total: 40, showInfo: true, infoFormat: '共{total}条' });
+$('#page').on('pageClicked', function (event, data) {
+    location.href = '?categoryNum=004001002&pageIndex=' + (data.pageIndex + 1); });"""
+VARIABLES = """var pageIndex = 1;   // 当前页
+var pageSize = 10;
+var total = 58;
+pageing('pagination', total, pageSize, pageIndex, function (p) { location.href = p == 1 ? 'moreinfo.html' : p + '.html'; });"""
+
+
+@pytest.mark.parametrize("script, url, expected", [
+    (LAYPAGE % (98, 1), "http://x/jyxx/002001/002001001/moreinfo.html",       # 98 records, 12 a page: 9 pages
+     [f"http://x/jyxx/002001/002001001/{n}.html" for n in range(2, 10)]),
+    (LAYPAGE % (98, 5), "http://x/jyxx/002001/002001001/5.html",
+     [f"http://x/jyxx/002001/002001001/{n}.html" for n in range(6, 10)]),
+    (ZERO_BASED % 0, "http://x/xxgk/showinfo/moreinfo.aspx?categoryNum=004001002",
+     [f"http://x/xxgk/showinfo/moreinfo.aspx?categoryNum=004001002&pageIndex={n}" for n in (2, 3, 4)]),
+    (ZERO_BASED % 2, "http://x/xxgk/showinfo/moreinfo.aspx?categoryNum=004001002&pageIndex=3",
+     ["http://x/xxgk/showinfo/moreinfo.aspx?categoryNum=004001002&pageIndex=4"]),
+    (VARIABLES, "http://x/jyxx/002002/002002001/moreinfo.html",
+     [f"http://x/jyxx/002002/002002001/{n}.html" for n in range(2, 7)]),
+    # not pagers: a counter joined to a picture, a slideshow's index, a total printed as text
+    ("var total = 30, size = 10; for (var i = 0; i < 3; i++) { img.src = '/images/banner' + i + '.png'; }",
+     "http://x/index.html", []),
+    ("var count = 5, limit = 1; $('#info').text('共' + count + '条');", "http://x/index.html", []),
+    # DedeCMS's picture-set slides: the previous one, and the next one with a fragment
+    ("var totalpage = 5; function pre() { location.href = 'view.php?aid=51499&pageno=' + (npage - 1) + '#pictu'; }"
+     "function next() { location.href = 'view.php?aid=51499&pageno=' + (npage + 1) + '#pictu'; }",
+     "http://x/2019/1129/51499.html", []),
+    # SiteServer's search box: a query piece appended to a longer string
+    ("var pageCount = 10; function go(page) { var parameters = ''; parameters += 'page=' + page;"
+     " location.href = location.pathname + '?' + parameters; }", "http://x/utils/search.html", []),
+    # a list loaded as JSON pages: the suffix is a piece of a file name, not a page
+    ("var pagecount = 4375; function next() { current = current + 1; ext = '_' + current; load(ext); }",
+     "http://x/jxzyk/yy/index.html", []),
+])
+def test_script_pagers_that_build_each_url_from_the_page_number(script, url, expected):
+    assert script_pages(f"<div class=ewb-page id=page></div><script>{script}</script>", url) == expected
+
+
+def test_an_articles_scripts_name_no_numbered_pages():
+    """A picture set builds its slides' URLs as a list pager builds its pages: only a page
+    read as a list is asked for them."""
+    html = f"<div class=ewb-page id=page></div><script>{VARIABLES}</script>"
+    assert script_pages(html, "http://x/jyxx/002002/002002001/moreinfo.html", numbered=False) == []
+
+
+def test_a_link_named_by_a_file_is_an_attachment_not_a_page():
+    attach = ('<div class="ewb-article-attach"><a href="/EpointWebBuilder/pages/webbuildermis/attach/'
+              'downloadztbattach.jspx?attachGuid=0b4c9dcc-39a6-4017-b7b2-1540d8e6f8b5&amp;appUrlFlag=ztb001">'
+              '道路提质改造工程招标文件.pdf</a> <a href="/attach/view.jsp?id=12">附件2：报名表.docx</a></div>')
+    reading = discovery().read(list_page().replace("</ul>", "</ul>" + attach), "http://xixiang.example/zwyw/", "list")
+    assert not [l for l in reading.links if "attach" in l.url]
+    assert reading.skipped >= 2
 
 
 def test_paging_links_by_anchor_and_by_url():
