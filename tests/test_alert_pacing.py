@@ -75,8 +75,7 @@ def test_the_daily_digest_gives_a_webhook_its_held_matches_as_one_summary(capped
 
     crawl, env, mail, hooks, laser = capped
     monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.1")          # the receiver is on loopback
-    index = open_index(crawl.index_url)
-    try:
+    with open_index(crawl.index_url) as index:
         smtp = SMTPSettings.from_env(env)
         now = datetime.now(timezone.utc) + timedelta(minutes=1)
         before = len(mail.messages)
@@ -84,8 +83,6 @@ def test_the_daily_digest_gives_a_webhook_its_held_matches_as_one_summary(capped
         assert deliver_pending(index, now, smtp=smtp).sent == 1
         assert run_daily_digest(index, now + timedelta(minutes=5), smtp=smtp) == []     # once a day
         assert deliver_pending(index, now + timedelta(minutes=5), smtp=smtp).sent == 0
-    finally:
-        index.close()
     assert len(mail.messages) == before + 1
     (summary,) = [p for p in hooks.at("/laser") if "summary" in p.body]
     assert summary.body["summary"]["kind"] == "digest"
@@ -122,14 +119,11 @@ def test_a_second_digest_run_on_the_same_day_sends_nothing(crawl, tmp_path):
         assert len(mail.messages) == 2
 
         # A run that died mid-send left "sending": it does not count, and is taken over.
-        index = open_index(index_url)
-        try:
+        with open_index(index_url) as index:
             key = f"team@example.com/{local_day()}"
             stale = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
             index.state.put(DIGEST_KIND, key, {**index.state.get(DIGEST_KIND, key), "status": "sending",
                                                "sent_at": stale})
-        finally:
-            index.close()
         retried = run_newsmon("digest", "--index", index_url, **env)
         assert retried.returncode == 0 and "sent to team@example.com" in retried.stdout, retried.stdout
         assert len(mail.messages) == 3
@@ -146,8 +140,7 @@ def test_crawls_of_many_new_sites_make_one_summary_per_watch_not_one_per_crawl(t
     from monitor.backlog import add_backlog
     from monitor.watches import Watch, WatchStore
 
-    index = open_index(f"sqlite:///{tmp_path}/newsmon.db")
-    try:
+    with open_index(f"sqlite:///{tmp_path}/newsmon.db") as index:
         WatchStore(index).add(Watch("laser", "激光", emails=["team@example.com"], mode="immediate"))
         start = datetime.now(timezone.utc)
 
@@ -167,8 +160,6 @@ def test_crawls_of_many_new_sites_make_one_summary_per_watch_not_one_per_crawl(t
         assert flush_backlog(index, now=last + timedelta(hours=2)) == []
         entries = [e for _k, e in pending(index) if e.get("kind") == "summary"]
         assert sorted(e["summary"]["total"] for e in entries) == [5, 95]
-    finally:
-        index.close()
 
 
 # -- the watch fields, in the CLI, the sites file and the web API -----------------------------
