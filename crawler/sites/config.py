@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from crawler.sites_yaml import MAX_BYTES, BoundedLoader, YAMLLimitError
+from crawler.sites.bounded_yaml import MAX_BYTES, BoundedLoader, YAMLLimitError
 from pipelines.article import ExtractOptions
 
 _SCHEDULE_EVERY = re.compile(r"^every\s+(\d+)\s*(s|m|h|d)$")
