@@ -88,12 +88,12 @@ def world(fixture_sites, tmp_path_factory):
             index_url = f"{cluster.url}/t-workers{uuid.uuid4().hex[:8]}"
             env = newsmon_env(NEWSMON_BROKER=redis.url, NEWSMON_INDEX=index_url,
                               NEWSMON_QUEUE_VISIBILITY_TIMEOUT=str(VISIBILITY), NEWSMON_QUEUE_RESTORE_INTERVAL="1",
-                              NEWSMON_SITE_LOCK_TTL="5", **mail.env(), **NO_BURST)
+                              NEWSMON_SITE_LOCK_TTL="5", NEWSMON_ES_REPLICAS="1", **mail.env(), **NO_BURST)
             add_archive_watch(index_url, "laser", "--query", LASER, "--email", "team@example.com",
                               "--mode", "immediate", **env)
             add_archive_watch(index_url, "morning", "--query", "激光", "--email", "digest@example.com",
                               "--mode", "digest", **env)
-            _keep_one_replica(cluster.url, index_url.rsplit("/", 1)[1])
+            _wait_for_replicas(cluster.url, index_url.rsplit("/", 1)[1])
             base = tmp_path_factory.mktemp("workers")
             for i in range(1, 4):
                 folder = base / f"machine-{i}"
@@ -129,14 +129,11 @@ def start_worker(name: str, folder: Path, env: dict) -> Worker:
     return Worker(name, folder, proc)
 
 
-def _keep_one_replica(es_url: str, prefix: str) -> None:
-    """Create the index, then give its indices one replica (what the README tells operators)."""
-    from index import open_index
-    open_index(f"{es_url}/{prefix}").close()
-    request = urllib.request.Request(f"{es_url}/{prefix}-*/_settings", method="PUT",
-                                     data=json.dumps({"index": {"number_of_replicas": 1}}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30).read()
+def _wait_for_replicas(es_url: str, prefix: str) -> None:
+    """The watches made the index with NEWSMON_ES_REPLICAS=1 (what the README tells operators):
+    each of its indices has one replica, all assigned."""
+    settings = json.loads(urllib.request.urlopen(f"{es_url}/{prefix}-*/_settings", timeout=30).read())
+    assert settings and {s["settings"]["index"]["number_of_replicas"] for s in settings.values()} == {"1"}
     health = json.loads(urllib.request.urlopen(f"{es_url}/_cluster/health/{prefix}-*?wait_for_status=green"
                                                f"&timeout=120s", timeout=130).read())
     assert health["status"] == "green", health
@@ -193,10 +190,6 @@ def test_each_due_run_happens_once_on_one_worker(world, parallel):
     assert set(canonical.values()) == {1}          # each story id has exactly one canonical copy
 
 
-@pytest.mark.xfail(strict=False, reason="index/elasticsearch clusters a page against what is already searchable: "
-                   "two crawl processes indexing copies of one story at the same moment each start a story "
-                   "(5 of the fixture's syndicated stories split in two); needs a cross-process claim on the "
-                   "LSH bands in the index, reported to the index's owner; not strict: whether two crawls overlap is timing")
 def test_copies_crawled_at_once_by_two_workers_are_one_story(world, parallel, gold):
     by_url = {line["url"]: line for line in parallel["export"]}
     story_ids, sites_of = defaultdict(set), defaultdict(set)
@@ -311,3 +304,11 @@ def test_elasticsearch_node_killed_during_crawl_loses_nothing(world, monkeypatch
     assert any(c["site"] == PAGED_COPY for s in json.loads(search.stdout) for c in s["copies"])
     victim.restart()
     assert cluster.health("green", timeout=120)["status"] == "green"
+
+
+def test_a_bad_replica_count_is_refused_in_chinese():
+    """NEWSMON_ES_REPLICAS is checked before anything is created: a clear line, exit 1."""
+    for bad in ("two", "-1"):
+        proc = run_newsmon("search", LASER, "--index", "http://127.0.0.1:9/t-replicas", NEWSMON_ES_REPLICAS=bad)
+        assert proc.returncode == 1 and "NEWSMON_ES_REPLICAS" in proc.stderr and "无效" in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1

@@ -28,6 +28,7 @@ from elasticsearch import NotFoundError
 from index.base import ArticleRecord, ClosesOnExit, Quarantined, founder_prefix, order_copies
 from index.elasticsearch import dedup as band_keys
 from index.elasticsearch import match
+from index.elasticsearch.claims import ClaimingIndex, StoryClaims
 from index.elasticsearch.bulk import send_actions
 from index.elasticsearch.client import ESOptions, ReplayResult, is_down as _is_down, short_reason
 from index.elasticsearch.day_counts import DayCounts
@@ -47,7 +48,7 @@ _KNOWN_CACHE = 10_000
 _UNREFRESHED_MAX = 50_000   # a bulk load refreshes this often, bounding what StoryFields holds
 
 
-class ElasticsearchIndex(DayCounts, ClosesOnExit):
+class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
     """``IndexBackend`` over an Elasticsearch cluster (see the module docstring)."""
 
     local_lsh_lookups = False
@@ -62,6 +63,7 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit):
         self.spool = Spool(self.options.spool_dir / f"{self.conn.spool_name}.jsonl")
         self.overlay = Overlay()
         self.stories = StoryFields(self.client, self.articles)
+        self.claims = StoryClaims(self.client, alias_name(self.conn.prefix, "claims"))
         self._quarantine: dict[str, dict] = {}      # pending quarantine docs by id
         self._on_durable: list[Callable[[], None]] = []   # commit_unit callbacks, run at the next flush
         self._known: dict[str, bool] = {}           # id -> exists, from recent reads

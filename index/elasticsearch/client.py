@@ -52,6 +52,7 @@ class ESOptions:
     backoff: float = 0.5               # seconds, doubled per attempt
     retry_after: float = 30.0          # once spooling, skip the server for this long
     timeout: float = 30.0              # one request
+    replicas: int = 0                  # copies of each shard on other nodes, for indices this creates
 
     @classmethod
     def from_env(cls) -> "ESOptions":
@@ -61,7 +62,19 @@ class ESOptions:
                    retries=_env_int("NEWSMON_ES_RETRIES", cls.retries),
                    backoff=_env_float("NEWSMON_ES_BACKOFF", cls.backoff),
                    retry_after=_env_float("NEWSMON_ES_RETRY_AFTER", cls.retry_after),
-                   timeout=_env_float("NEWSMON_ES_TIMEOUT", cls.timeout))
+                   timeout=_env_float("NEWSMON_ES_TIMEOUT", cls.timeout),
+                   replicas=replicas_from_env())
+
+
+def replicas_from_env() -> int:
+    """``NEWSMON_ES_REPLICAS``: replicas given to the indices newsmon creates (0, one node's
+    right number, when unset). A cluster of N nodes can hold up to N-1; an existing index
+    keeps its own (``PUT <prefix>-*/_settings`` changes it)."""
+    value = (os.environ.get("NEWSMON_ES_REPLICAS") or "0").strip()
+    if not value.isdigit() or int(value) > 99:
+        raise IndexURLError(f"NEWSMON_ES_REPLICAS={value!r} 无效：应为 0 到 99 之间的整数"
+                            "（每个分片在其他节点上的副本数，单节点填 0）")
+    return int(value)
 
 
 @dataclass

@@ -51,7 +51,7 @@ class ClusterLink:
             self.version = server_version(self.client, self.conn)
             if not self.create and not self.client.indices.exists_alias(name=self.articles):
                 raise self._missing()
-            ensure_indices(self.client, self.conn.prefix)
+            ensure_indices(self.client, self.conn.prefix, replicas=self.options.replicas)
             for alias in (self.articles, self.quarantine_index):
                 for concrete in self.client.indices.get_alias(name=alias):
                     self.alias_of[concrete] = alias

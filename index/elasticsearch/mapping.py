@@ -1,6 +1,6 @@
 """Elasticsearch index layout: names, the explicit mapping, record <-> document.
 
-Three indices per prefix (articles, quarantine, operational state), each a versioned concrete index behind an alias
+Four indices per prefix (articles, quarantine, operational state, story claims), each a versioned concrete index behind an alias
 (``newsmon-articles`` -> ``newsmon-articles-v1``), created on first use. A new
 mapping version is rolled out by copying every document into the new concrete
 index and moving the alias in one atomic call (``upgrade_index``).
@@ -23,6 +23,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from index.errors import IndexURLError
 from index.base import ArticleRecord
+from index.elasticsearch.claims import CLAIMS_MAPPING
 from index.elasticsearch.state import STATE_MAPPING
 
 logger = logging.getLogger("newsmon.index")
@@ -65,7 +66,8 @@ QUARANTINE_MAPPING = {
                    "title": _DISPLAY, "fetched_at": _KEYWORD},
 }
 
-KINDS = {"articles": ARTICLE_MAPPING, "quarantine": QUARANTINE_MAPPING, "state": STATE_MAPPING}
+KINDS = {"articles": ARTICLE_MAPPING, "quarantine": QUARANTINE_MAPPING, "state": STATE_MAPPING,
+         "claims": CLAIMS_MAPPING}
 INDEX_SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"}
 _RECORD_FIELDS = tuple(f.name for f in fields(ArticleRecord))
 
@@ -160,24 +162,24 @@ def _mapping_version(client: Elasticsearch, index: str) -> int:
     return int(mapping.get("_meta", {}).get("newsmon_mapping_version", 0))
 
 
-def _create(client: Elasticsearch, prefix: str, kind: str, version: int, alias: bool) -> str:
+def _create(client: Elasticsearch, prefix: str, kind: str, version: int, alias: bool, replicas: int = 0) -> str:
     name = concrete_name(prefix, kind, version)
     body = {**KINDS[kind], "_meta": {"newsmon_mapping_version": version}}
     client.options(ignore_status=400).indices.create(
-        index=name, settings=INDEX_SETTINGS, mappings=body,
+        index=name, settings={**INDEX_SETTINGS, "number_of_replicas": replicas}, mappings=body,
         aliases={alias_name(prefix, kind): {}} if alias else None)
     return name
 
 
-def ensure_indices(client: Elasticsearch, prefix: str, version: int | None = None) -> None:
-    """Create both aliases on first use; upgrade an older mapping version by reindexing;
-    refuse an index written by a newer newsmon."""
+def ensure_indices(client: Elasticsearch, prefix: str, version: int | None = None, replicas: int = 0) -> None:
+    """Create the aliases on first use (``replicas``: ``NEWSMON_ES_REPLICAS``); upgrade an
+    older mapping version by reindexing; refuse an index written by a newer newsmon."""
     version = version or MAPPING_VERSION
     for kind in KINDS:
         alias = alias_name(prefix, kind)
         if not client.indices.exists_alias(name=alias):
             # ignore_status=400: another process may create it at the same moment.
-            _create(client, prefix, kind, version, alias=True)
+            _create(client, prefix, kind, version, alias=True, replicas=replicas)
             continue
         current = next(iter(client.indices.get_alias(name=alias)))
         found = _mapping_version(client, current)
@@ -185,10 +187,10 @@ def ensure_indices(client: Elasticsearch, prefix: str, version: int | None = Non
             raise IndexURLError(f"{alias} has newsmon mapping v{found}; this newsmon knows v{version}: "
                                 "upgrade newsmon")
         if found < version:
-            upgrade_index(client, prefix, kind, version)
+            upgrade_index(client, prefix, kind, version, replicas)
 
 
-def upgrade_index(client: Elasticsearch, prefix: str, kind: str, version: int) -> int:
+def upgrade_index(client: Elasticsearch, prefix: str, kind: str, version: int, replicas: int = 0) -> int:
     """Copy the alias's documents into a fresh ``-v<version>`` index with the current
     mapping, then move the alias there atomically and drop the old index. Returns
     the number of documents copied.
@@ -198,7 +200,7 @@ def upgrade_index(client: Elasticsearch, prefix: str, kind: str, version: int) -
     the derived fields that ``_source`` does not keep."""
     alias = alias_name(prefix, kind)
     old = next(iter(client.indices.get_alias(name=alias)))
-    new = _create(client, prefix, kind, version, alias=False)
+    new = _create(client, prefix, kind, version, alias=False, replicas=replicas)
     rebuild = rebuild_doc if kind == "articles" else dict
     actions = ({"_index": new, "_id": hit["_id"], "_source": rebuild(hit["_source"])}
                for hit in helpers.scan(client, index=old, query={"query": {"match_all": {}}}))

@@ -213,6 +213,12 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
         return old is None
 
     @guarded
+    def begin_story_unit(self) -> None:    # write lock from dedup reads to commit: no copy lands unseen
+        with self._lock:
+            if not self._conn.in_transaction:
+                self._conn.execute("BEGIN IMMEDIATE")
+
+    @guarded
     def set_story(self, article_ids: list[str], story_id: str, canonical_id: str) -> None:
         """Rows are read first and only those that change are updated, one by id:
         an UPDATE that may touch several rows opens a statement savepoint, which

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from index.base import ArticleRecord, IndexBackend, story_key
 from index.identity import canonical_url
+from pipelines.stories.claiming import claim_keys, owner_to_join
 from pipelines.stories.minhash import band_keys, shingle_hashes
 from index.normalize import dedup_codepoints, dedup_form, normalize_text
 from pipelines.stories.similarity import TextFeatures, similarity
@@ -302,9 +303,43 @@ class StoryClusterer:
     def store(self, record: ArticleRecord) -> StoryAssignment:
         """Put ``record`` into its story and store it; ``stored_new``: the index did
         not have this page before."""
+        if hasattr(self.backend, "begin_story_unit"):     # SQLite: the write lock, other processes' copies seen
+            self.backend.begin_story_unit()
         assignment = self.assign(record)
+        if assignment.new_story and hasattr(self.backend, "claim_story_keys"):
+            assignment = self._claimed(record, assignment)
         assignment.stored_new = self.backend.upsert_article(record)
         return assignment
+
+    def _claimed(self, record: ArticleRecord, own: StoryAssignment) -> StoryAssignment:
+        """Before a record starts a story it claims its keys (a key's first writer owns it:
+        ``pipelines/stories/claiming.py``); a copy another process is storing at this
+        moment owns some, and the record joins that copy's story instead."""
+        mine = self.features(record)
+        claimed = self.backend.claim_story_keys(record, claim_keys(record, short := mine.length < MIN_NEAR_DUP_CHARS))
+        if claimed is None:          # the server is down: what dedup saw decides
+            return own
+        verified = {o.id: (o, m) for o in claimed[0] if (m := self._verify_owner(record, mine, o, short))}
+        owner = owner_to_join(record, [o for o, _ in verified.values()], claimed[1], choose_origin)
+        story = self.backend.claimed_story(owner.id) if owner is not None else None
+        self.backend.decide_story_claim(record.id, story or record.story_id)
+        if story is None:
+            return own
+        record.story_id, record.canonical = story, False
+        how, score = verified[owner.id][1]
+        return StoryAssignment(story, False, owner.id, how, owner.id, score)
+
+    def _verify_owner(self, record: ArticleRecord, mine: TextFeatures, owner: ArticleRecord,
+                      short: bool) -> tuple[Match, float] | None:
+        """Whether a claim's owner is a copy of ``record``, by ``assign``'s rules."""
+        if owner.text_hash == record.text_hash and (
+                not short or dedup_form(owner.norm_title) == dedup_form(record.norm_title)):
+            return "exact", 1.0
+        day, other_day = (_day(r.published) or _day(r.fetched_at) for r in (record, owner))
+        if short or (day and other_day and abs(other_day - day) > self.window):
+            return None
+        score = similarity(mine, self.features(owner), threshold=self.threshold, containment=self.containment)
+        return None if score is None else ("near", score)
 
     def assign(self, record: ArticleRecord) -> StoryAssignment:
         """Put ``record`` into a story (see the module docstring), without storing it."""
