@@ -82,15 +82,64 @@ def crawl(fixture_sites, tmp_path_factory) -> Crawl:
     return crawl_into(fixture_sites, tmp_path_factory.mktemp("crawl"))
 
 
+# -- pytest-xdist (make test runs -n 4 --dist loadgroup --no-loadscope-reorder) ----------------
+# A file's tests run on one worker, so its module fixtures (a crawl, a cluster, a server) are
+# built once; a file whose tests are long and independent spreads them by giving them
+# xdist_group marks of their own (test_coverage_heals, test_discovery_families). The files that
+# take minutes are handed out first, so the last file to start is never a long one.
+LONG_FIRST = ["test_workers.py", "test_coverage_heals.py", "test_discovery_families.py",
+              "test_attachments.py", "test_dependencies.py", "test_sites_fight_back.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+    if hasattr(config, "workerinput"):          # every worker sorts alike: the order is the queue's
+        rank = {name: i for i, name in enumerate(LONG_FIRST)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 # -- Elasticsearch: one real node for the whole session ---------------------------------------
 # Launched as soon as collection shows a test needs it, so the ~12 s boot overlaps the
 # SQLite-only tests; the fixture then waits for it. A node that cannot start is an ERROR in
 # every test that needs it, never a skip: CI must not pass without having run them.
+# Under pytest-xdist (make test: -n 4) the controller starts that one node before the workers
+# exist and every worker attaches to it (each test has its own index prefix, as in one
+# process); the killable node is started by the worker that runs its test.
 
 _es_nodes: dict = {}     # fixture name -> node launched at collection
 
 
+def pytest_sessionstart(session):
+    # Before xdist's own (trylast) sessionstart creates the workers.
+    if session.config.pluginmanager.has_plugin("dsession"):     # the xdist controller
+        session.config.pluginmanager.register(SharedElasticsearch(), "newsmon-shared-elasticsearch")
+
+
+class SharedElasticsearch:
+    """The xdist controller's side: the node starts with the session (its boot overlaps the
+    workers' start and collection) and stops when the controller exits."""
+
+    def __init__(self):
+        from elasticsearch_node import start_node
+        try:
+            self.node, self.error = start_node(wait=False), ""
+        except Exception as exc:  # noqa: BLE001 - reported by the workers' fixture: those tests error
+            self.node, self.error = None, f"{type(exc).__name__}: {exc}"
+
+    def pytest_configure_node(self, node):
+        node.workerinput["newsmon_es_workdir"] = str(self.node.workdir) if self.node else ""
+        node.workerinput["newsmon_es_error"] = self.error
+
+    def pytest_unconfigure(self, config):
+        if self.node:
+            self.node.cleanup()
+
+
 def pytest_collection_finish(session):
+    if hasattr(session.config, "workerinput"):      # xdist worker: shared node, killable on demand
+        return
     for name in ("elasticsearch_node", "killable_elasticsearch_node"):
         if any(name in getattr(item, "fixturenames", ()) for item in session.items):
             from elasticsearch_node import start_node
@@ -109,8 +158,15 @@ def _launched_node(name: str):
 
 
 @pytest.fixture(scope="session")
-def elasticsearch_node():
+def elasticsearch_node(pytestconfig):
     """The real single-node Elasticsearch (``tests/elasticsearch_node.py``), stopped at the end."""
+    shared = getattr(pytestconfig, "workerinput", {})
+    if "newsmon_es_workdir" in shared:
+        from elasticsearch_node import ElasticsearchStartError, attach_node
+        if shared["newsmon_es_error"]:
+            raise ElasticsearchStartError(shared["newsmon_es_error"])
+        yield attach_node(Path(shared["newsmon_es_workdir"]))       # the controller stops it
+        return
     node = _launched_node("elasticsearch_node")
     yield node
     node.cleanup()

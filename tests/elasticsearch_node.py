@@ -195,12 +195,13 @@ class ElasticsearchNode:
         return self
 
     def _wait_ready(self, timeout: float) -> None:
-        if self.url and self.process.poll() is None:
+        ours = self.process is not None       # else attached: another process started it
+        if self.url and (not ours or self.process.poll() is None):
             return
         deadline = time.monotonic() + timeout
         offset = self._log_offset
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if ours and self.process.poll() is not None:
                 raise ElasticsearchStartError(
                     f"Elasticsearch exited with status {self.process.returncode}; "
                     f"log {self.log_path}:\n{self._log_tail()}")
@@ -271,6 +272,13 @@ def start_node(timeout: float = START_TIMEOUT, wait: bool = True, **settings) ->
     node = ElasticsearchNode(home, workdir, settings=settings)
     atexit.register(node.cleanup)
     return node.start(timeout, wait=wait)
+
+
+def attach_node(workdir: Path, timeout: float = START_TIMEOUT) -> ElasticsearchNode:
+    """The node another process started in ``workdir`` (under pytest-xdist the controller
+    starts one for all its workers), once it answers. Stopping it stays with that process:
+    never call ``stop``/``cleanup`` on the returned handle."""
+    return ElasticsearchNode(Path(), Path(workdir)).wait_ready(timeout)
 
 
 @dataclass
