@@ -53,8 +53,13 @@ $(SYSTEMD_ANALYZE):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd
 
+# TEST_WORKERS pytest-xdist workers (most of a test's time is waiting on subprocesses, servers and
+# Elasticsearch, so more workers than cores); a file's tests share a worker, the long files go
+# first (tests/conftest.py). TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 4
 test: $(STAMP) $(CHROMIUM) $(CJK_FONT) $(CATDOC) $(ANTIWORD) $(REDIS_SERVER) $(SYSTEMD_ANALYZE)
-	NEWSMON_CHROMIUM=$(CHROMIUM) NEWSMON_REDIS_SERVER=$(REDIS_SERVER) NEWSMON_SYSTEMD_ANALYZE=$(SYSTEMD_ANALYZE) $(BIN)/python -m pytest -q -p no:cacheprovider
+	NEWSMON_CHROMIUM=$(CHROMIUM) NEWSMON_REDIS_SERVER=$(REDIS_SERVER) NEWSMON_SYSTEMD_ANALYZE=$(SYSTEMD_ANALYZE) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extraction/eval_fixtures.py

@@ -82,19 +82,16 @@ def crawl(fixture_sites, tmp_path_factory) -> Crawl:
     return crawl_into(fixture_sites, tmp_path_factory.mktemp("crawl"))
 
 
-# -- pytest-xdist (make test runs -n 4 --dist loadgroup --no-loadscope-reorder) ----------------
+# -- pytest-xdist (make test runs -n 4 --dist loadfile --no-loadscope-reorder) -----------------
 # A file's tests run on one worker, so its module fixtures (a crawl, a cluster, a server) are
-# built once; a file whose tests are long and independent spreads them by giving them
-# xdist_group marks of their own (test_coverage_heals, test_discovery_families). The files that
-# take minutes are handed out first, so the last file to start is never a long one.
+# built once. The files that take minutes are handed out first, so the last file to start is
+# never a long one. (Not loadgroup, which could spread a long file's independent tests: under
+# pytest 9 xdist 3.8 no longer reads the groups, as it writes them into Item._nodeid.)
 LONG_FIRST = ["test_workers.py", "test_coverage_heals.py", "test_discovery_families.py",
               "test_attachments.py", "test_dependencies.py", "test_sites_fight_back.py"]
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
     if hasattr(config, "workerinput"):          # every worker sorts alike: the order is the queue's
         rank = {name: i for i, name in enumerate(LONG_FIRST)}
         items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
