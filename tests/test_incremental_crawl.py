@@ -51,7 +51,7 @@ def test_status_prints_the_history_as_a_table_and_as_json(crawl):
     lines = table.stdout.splitlines()
     assert lines[0].split()[:2] == ["site", "runs"]
     for site in crawl.urls:
-        [row] = [line for line in lines if line.startswith(site + " ")]
+        [row] = [line for line in lines if f"（{site}）" in line.split("  ")[0]]   # by the name it gives itself
         assert row.split()[1] == "1" and row.rstrip().endswith("ok"), row
 
     as_json = run_newsmon("status", "--json", "--index", crawl.index_url)
