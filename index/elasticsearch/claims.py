@@ -17,12 +17,15 @@ nothing is claimed and dedup sees what it sees today (the overlay).
 """
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from index.base import ArticleRecord
+
+logger = logging.getLogger("newsmon.index")
 
 CLAIM_WAIT = 10.0          # seconds a loser waits for an owner's decision (normally milliseconds)
 _POLL = 0.05
@@ -66,9 +69,7 @@ class StoryClaims:
             result = item["create"]
             if result.get("status") == 409:
                 lost.append(key)
-            elif "error" in result:
-                raise RuntimeError(f"claiming {key}: {result['error']}")
-            else:
+            elif "error" not in result:     # (a key the server refused, 429 say, is neither)
                 won.add(key)
         if not lost:
             return [], won
@@ -104,10 +105,21 @@ class ClaimingIndex:
     def claim_story_keys(self, record: ArticleRecord, keys: list[str]):
         """``(other writers' owners, keys won)``, or None when nothing could be claimed."""
         with self._lock:
-            return self.link.read(lambda: self.claims.claim(record, keys), None, search=False)
+            try:
+                return self.link.read(lambda: self.claims.claim(record, keys), None, search=False)
+            except ApiError as exc:     # refused (a read-only index, say): dedup as without claims
+                logger.warning("could not claim the dedup keys of %s: %s", record.url, exc)
+                return None
 
     def decide_story_claim(self, article_id: str, story_id: str) -> None:
-        self.link.read(lambda: self.claims.decide(article_id, story_id), None, search=False)
+        try:
+            self.link.read(lambda: self.claims.decide(article_id, story_id), None, search=False)
+        except ApiError as exc:     # losers waiting on it start their own stories after CLAIM_WAIT
+            logger.warning("could not record the story of %s's claims: %s", article_id, exc)
 
     def claimed_story(self, article_id: str) -> str | None:
-        return self.link.read(lambda: self.claims.story_of(article_id), None, search=False)
+        try:
+            return self.link.read(lambda: self.claims.story_of(article_id), None, search=False)
+        except ApiError as exc:
+            logger.warning("could not read the claims of %s: %s", article_id, exc)
+            return None
