@@ -46,9 +46,23 @@ _MAX_CAPTURE = 2 * 1024 * 1024      # bytes kept per page from script-loaded ans
 _TEXT_JS = "() => document.body ? document.body.innerText : ''"
 # Chromium's own resolver answers nothing (every name goes to the pinning proxy, an IP
 # literal); WebRTC may not open UDP around the proxy.
+# Chromium's background traffic (component updates, autofill, safe browsing, pings)
+# is switched off: a crawl's browser talks to the site and nothing else.
 _LAUNCH_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-                "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
+                "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+                "--disable-default-apps", "--no-first-run", "--no-pings", "--metrics-recording-only",
+                "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate"]
+
+
+def _hosts_admitted(scope: Scope | None):
+    """The hosts of the site's scope (its start origins and allowed prefixes), or None (any)."""
+    if scope is None:
+        return None
+    hosts = {host for _scheme, host, _port in scope.origins} | {urlsplit(p).hostname for p in scope.prefixes}
+    return (hosts - {None, ""}).__contains__
 
 
 class RenderError(Exception):
@@ -118,7 +132,8 @@ class Browser:
             browser = await self._ensure()
             context = self._contexts.get(site)
             if context is None:
-                proxy = self._proxies[site] = PinningProxy(lambda host, port: self.pin(host, port, allow_private))
+                proxy = self._proxies[site] = PinningProxy(lambda host, port: self.pin(host, port, allow_private),
+                                                           admits=_hosts_admitted(scope))
                 context = self._contexts[site] = await browser.new_context(
                     java_script_enabled=True, locale="zh-CN", timezone_id="Asia/Shanghai",
                     proxy={"server": await proxy.start()})

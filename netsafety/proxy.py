@@ -28,8 +28,11 @@ _MAX_HEAD = 64 * 1024
 
 
 class PinningProxy:
-    def __init__(self, pin: Pin, connect_timeout: float = 30.0):
+    def __init__(self, pin: Pin, connect_timeout: float = 30.0, admits: Callable[[str], bool] | None = None):
         self.pin = pin
+        # Which hosts this browser may reach at all, checked before any DNS lookup: Chromium's
+        # own background requests (autofill, updates) come here too, and must not even be resolved.
+        self.admits = admits
         self.connect_timeout = connect_timeout
         self.connections: list[tuple[str, str]] = []
         self.refused: list[tuple[str, str]] = []
@@ -59,6 +62,10 @@ class PinningProxy:
                 path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
                 kept = [f for f in fields if f.split(":", 1)[0].strip().lower() not in _HOP_HEADERS]
                 first = "\r\n".join([f"{method} {path} HTTP/1.1", *kept, "Connection: close", "", ""]).encode("latin-1")
+            if self.admits is not None and not self.admits(host.lower().rstrip(".")):
+                self.refused.append((target, "out of the site's scope"))
+                await _answer(writer, 403, "refused: out of the site's scope")
+                return
             try:
                 address = await self.pin(host.lower().rstrip("."), port)
             except UnsafeURLError as exc:

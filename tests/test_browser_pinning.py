@@ -117,3 +117,47 @@ def test_the_pinning_proxy_refuses_a_name_that_points_inside(public_challenge_si
     assert canary.hits == []
     with socket.create_connection(("127.0.0.2", port), timeout=5):
         pass     # the site itself is up: the refusals above are the pin's, not a dead server
+
+
+def test_the_browser_proxy_never_looks_up_a_host_outside_the_sites_scope(public_challenge_site):
+    """Chromium's own background requests (autofill, updates) reach the proxy too: a host
+    outside the site's scope is refused before any DNS lookup, as http or as a tunnel,
+    while the site's own host still goes through."""
+    from crawler.browser import Browser, _hosts_admitted
+    from crawler.scope import Scope
+    from netsafety.addresses import AllowList
+    from netsafety.proxy import PinningProxy
+    _sites, port, _canary = public_challenge_site
+    browser = Browser(allow=AllowList.parse("127.0.0.2"))
+    pinned: list[str] = []
+
+    async def pin(host, p):
+        pinned.append(host)
+        return await browser.pin(host, p)
+
+    async def ask(proxy_url: str, line: str) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(proxy_url.rsplit(":", 1)[1]))
+        writer.write(line.encode())
+        answer = await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+        return answer
+
+    async def scenario():
+        proxy = PinningProxy(pin, admits=_hosts_admitted(Scope.of([f"http://{NAME}:{port}/"])))
+        url = await proxy.start()
+        try:
+            return (await ask(url, "CONNECT content-autofill.googleapis.com:443 HTTP/1.1\r\n\r\n"),
+                    await ask(url, f"GET http://update.example.net:{port}/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+                    await ask(url, f"GET http://{NAME}:{port}/ HTTP/1.1\r\nHost: {NAME}:{port}\r\n\r\n"), proxy)
+        finally:
+            await proxy.close()
+
+    resolver = FakeResolver(REBINDING).install()
+    try:
+        autofill, update, own, proxy = asyncio.run(scenario())
+    finally:
+        FakeResolver.uninstall()
+    assert autofill.startswith(b"HTTP/1.1 403") and update.startswith(b"HTTP/1.1 403")
+    assert b"412" in own.split(b"\r\n", 1)[0]                 # the site's own host, pinned and reached
+    assert pinned == [NAME] and set(resolver.lookups) == {NAME}
+    assert {why for _t, why in proxy.refused} == {"out of the site's scope"}
