@@ -37,7 +37,8 @@ def paged_site(tmp_path_factory):
     layout = build_paged_site(root, SITE, articles=TOTAL)
     assert len(layout["lists"]) == 40
     log = root.parent / "access.log"
-    with fixture_server.start_fixture_sites(root=root, access_log=log) as sites:
+    # Lives as long as the module (the 900 s default ran out mid-file on a loaded machine).
+    with fixture_server.start_fixture_sites(root=root, access_log=log, lifetime=4 * 3600) as sites:
         yield sites
 
 
