@@ -15,9 +15,10 @@ Kinds, in the order they are checked:
    云锁, 创宇盾, 宝塔, "访问被拦截"...). A plain 403 with no such words is an
    ordinary HTTP error, not a challenge.
 4. ``captcha`` -- a page with at most two links that asks for a captcha (验证码,
-   滑动验证, 人机验证...) and has next to no other text.
+   滑动验证, 人机验证...), has next to no other text and is no login form.
 5. ``script_page`` -- a 200 HTML page that is a script and no text: no prose,
-   at most two links. "Challenge marker gone" is never a pass: only positive
+   at most two links, and an inline script that acts like a challenge (sets a
+   cookie, reloads, wipes the page, hides its code). "Challenge marker gone" is never a pass: only positive
    evidence of real text (``has_real_text``) is.
 
 Most pages are settled on bytes alone (a page with several links is no script
@@ -41,6 +42,15 @@ _WAF_WORDS = tuple(w.encode() for w in (
 _CAPTCHA_WORDS = tuple(w.encode() for w in (
     "验证码", "滑动验证", "人机验证", "安全验证", "请完成验证", "拖动滑块", "captcha", "CAPTCHA", "geetest"))
 _SCRIPT = re.compile(rb"<script\b", re.I)
+# What a challenge's own script does, as positive evidence: set a cookie, reload or
+# re-request the same address, wipe the document, or hide its code (eval, char codes,
+# long escape runs). A page whose scripts are only linked files or a jump to another
+# page is an ordinary short page (a frame set, a redirect, a login), never a challenge.
+_INLINE_SCRIPT = re.compile(rb"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
+_CHALLENGE_ACTS = re.compile(rb"document\.cookie|location\.reload|location\.(?:pathname|search)"
+                             rb"|location(?:\.href)?\s*=\s*location|document\.open\s*\(|eval\s*\("
+                             rb"|String\.fromCharCode|(?:\\x[0-9a-f]{2}){16}", re.I)
+_PASSWORD_FIELD = re.compile(rb"<input\b[^>]*type\s*=\s*[\"']?password", re.I)
 _ANCHOR = re.compile(rb"<a\s[^>]*href", re.I)
 _INVISIBLE = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>")
@@ -62,8 +72,9 @@ def challenge_kind(status: int, headers: dict[str, str] | None, body: bytes) -> 
         return WAF
     if not _few_links(head):
         return None              # an ordinary page links to several others
-    if any(w in head for w in _CAPTCHA_WORDS) and not has_real_text(_text_of(head), 200):
-        return CAPTCHA
+    if (any(w in head for w in _CAPTCHA_WORDS) and not _PASSWORD_FIELD.search(head)
+            and not has_real_text(_text_of(head), 200)):
+        return CAPTCHA           # (a login form's 验证码 is the site's own, not a wall)
     if status == 200 and _looks_script_only(head):
         return SCRIPT_PAGE
     return None
@@ -78,7 +89,7 @@ def _few_links(body: bytes) -> bool:
 
 
 def _looks_script_only(body: bytes) -> bool:
-    if not _SCRIPT.search(body):
+    if not any(_CHALLENGE_ACTS.search(code) for code in _INLINE_SCRIPT.findall(body)):
         return False
     return not has_real_text(_text_of(body))
 

@@ -20,6 +20,14 @@ from conftest import REPO, run_newsmon
 from fake_dns import FakeResolver, subprocess_env
 from test_ssrf_dns import Canary
 
+
+def run_async(coro):
+    """asyncio.run in a thread of its own: a session's Playwright (sync API) may own this thread's loop."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result(300)
+
+
 NAME = "news.example.cn"
 REBINDING = {NAME: [["127.0.0.2"], ["127.0.0.1"]], "intranet.example.cn": [["127.0.0.1"]]}
 ENV = {"NEWSMON_ALLOW_HOSTS": "127.0.0.2", "NEWSMON_BROWSER_TIMEOUT": "10", "NEWSMON_CHROMIUM": "/usr/bin/chromium"}
@@ -104,7 +112,7 @@ def test_the_pinning_proxy_refuses_a_name_that_points_inside(public_challenge_si
 
     resolver = FakeResolver(REBINDING).install()
     try:
-        first, inside, again, (opened, through), (shut, _nothing), proxy = asyncio.run(scenario())
+        first, inside, again, (opened, through), (shut, _nothing), proxy = run_async(scenario())
     finally:
         FakeResolver.uninstall()
     assert first.startswith(b"HTTP/1.0 412") or first.startswith(b"HTTP/1.1 412"), first[:80]   # 瑞数, reached
@@ -154,7 +162,7 @@ def test_the_browser_proxy_never_looks_up_a_host_outside_the_sites_scope(public_
 
     resolver = FakeResolver(REBINDING).install()
     try:
-        autofill, update, own, proxy = asyncio.run(scenario())
+        autofill, update, own, proxy = run_async(scenario())
     finally:
         FakeResolver.uninstall()
     assert autofill.startswith(b"HTTP/1.1 403") and update.startswith(b"HTTP/1.1 403")

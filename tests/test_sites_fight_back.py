@@ -336,6 +336,15 @@ def test_a_crawl_of_ordinary_sites_starts_no_browser(crawl):
     (200, "<html><body><p>请输入验证码</p><input name=captcha><script src=/c.js></script></body></html>".encode(),
      "captcha"),
     (403, b"<html><body>Forbidden</body></html>", None),                  # a plain 403 is an HTTP error
+    # Short ordinary pages (from real snapshots' shapes): linked scripts only, a jump to
+    # another page, a login form with its own 验证码 -- no evidence of a challenge.
+    (200, b'<html><head><script type="text/javascript" src="js/js.js"></script>'
+          b'<script src="/js/kb.js"></script></head><body><img src="top.jpg"></body></html>', None),
+    (200, b"<html><body><script>window.location.href='/xwzx/index.html';</script></body></html>", None),
+    (200, "<html><body><form><input name=user><input type=password name=pwd>验证码<input name=checkcode>"
+          "</form><script src=/login.js></script></body></html>".encode(), None),
+    (200, b"<html><body><script>var _0x=String.fromCharCode(119,97,102);document.write(_0x)</script></body></html>",
+     "script_page"),                                                      # hidden code
     (200, ("<html><body><script>var $_ts={};</script><div><p>" + "宿城区召开会议，部署下阶段重点工作。" * 5
            + "</p></div></body></html>").encode(), None),                # got through: $_ts stays, text is real
     (200, ("<html><head><meta charset=gbk></head><body><script>x()</script><p>" + "宿城区召开防汛工作会议。" * 6

@@ -229,7 +229,10 @@ def test_the_served_connections_send_without_waiting_for_acks(server):
             w.close()
         return flag
 
-    assert asyncio.run(accepted_nodelay()) != 0
+    # In a thread of its own: a browser test earlier on this worker may own this thread's loop.
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, accepted_nodelay()).result(60) != 0
     parts = urlsplit(server)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     for _ in range(15):
