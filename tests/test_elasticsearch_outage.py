@@ -32,8 +32,10 @@ def test_kill_elasticsearch_mid_crawl_restart_and_every_article_is_indexed_once(
         fixture_sites, crawl, killable_elasticsearch_node, tmp_path):
     node = killable_elasticsearch_node
     proxy = TcpProxy(port_of(node.url))
-    # The second bulk request of the crawl never arrives: the node is SIGKILLed first.
-    proxy.on_bulk(2, lambda: (node.kill(), proxy.down()))
+    # The twelfth bulk request of the crawl never arrives: the node is SIGKILLed first.
+    # (Each new story's claims go as a bulk of their own, ahead of the article batches of
+    # NEWSMON_ES_BATCH_DOCS=4, so the second bulk would land before any article.)
+    proxy.on_bulk(12, lambda: (node.kill(), proxy.down()))
     url = f"{proxy.url}/killed"
     env = {"NEWSMON_ES_SPOOL_DIR": str(tmp_path / "spool"), "NEWSMON_ES_BATCH_DOCS": "4",
            "NEWSMON_ES_RETRIES": "1", "NEWSMON_ES_BACKOFF": "0.05", "NEWSMON_ES_RETRY_AFTER": "0.5"}
