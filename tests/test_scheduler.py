@@ -247,12 +247,23 @@ def test_a_bad_schedule_names_the_site_and_the_field(tmp_path):
 
 @pytest.fixture
 def one_site(fixture_sites, tmp_path, monkeypatch):
+    from crawler.child import RUNNING
     monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.1")
     monkeypatch.setenv("NEWSMON_CHILD_QUIET", "1")
     monkeypatch.chdir(REPO)
     sites_file = tmp_path / "sites.yaml"
     fixture_sites.write_sites_file(sites_file, names=["mianyang-news"])
-    return sites_file, f"sqlite:///{tmp_path}/newsmon.db"
+    # The crawl pool's processes live on between runs with the environment they started
+    # with: an earlier test's process on this worker (another NEWSMON_ALLOW_HOSTS) must
+    # not take this test's runs, nor be the process the test kills.
+    fresh_pool(RUNNING)
+    yield sites_file, f"sqlite:///{tmp_path}/newsmon.db"
+    fresh_pool(RUNNING)
+
+
+def fresh_pool(pool) -> None:
+    pool.stop_all(wait=10)
+    pool.configure(pool.processes, pool.sites_per_process, pool.recycle_after)
 
 
 def test_a_crawl_process_that_dies_is_recorded_as_crashed(one_site, monkeypatch):
