@@ -33,6 +33,7 @@ from sitegen import Pages, encode, etag, site  # noqa: E402
 
 ROBOTS = b"User-agent: *\nDisallow: /search/\n"
 LAST_MODIFIED = formatdate(1765000000, usegmt=True)
+NOT_FOUND = b"<html><body><h1>404 Not Found</h1></body></html>"
 
 
 class SiteServer:
@@ -46,26 +47,42 @@ class SiteServer:
         self.started = time.monotonic()
         self.log = open(access_log, "a", encoding="utf-8", buffering=1) if access_log else None
         self.requests = 0
+        # Rendered responses of the current round, by (host, target): a crawl pass, the
+        # peer's pass and the scheduled runs fetch the same pages, and rendering (Jinja,
+        # the phrase generator, GBK, the ETag) is most of the server's CPU per response.
+        self._cache: dict[tuple[str, str], tuple[int, bytes, str, str | None]] = {}
+        self._cache_total = -1
 
     def total(self) -> int:
         rounds = int((time.monotonic() - self.started) // self.round_seconds) if self.round_seconds > 0 else 0
         return self.pages.count(rounds)
 
     def respond(self, host: str, target: str, headers: dict[str, str]) -> tuple[int, bytes, str, str | None]:
+        total = self.total()
+        if total != self._cache_total:          # a new round: every list page changed
+            self._cache.clear()
+            self._cache_total = total
+        key = (host, target)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self.render(host, target, total)
+        status, body, ctype, tag = hit
+        if tag is not None and headers.get("if-none-match") == tag:
+            return 304, b"", ctype, tag
+        return hit
+
+    def render(self, host: str, target: str, total: int) -> tuple[int, bytes, str, str | None]:
         s = self.by_host.get(host)
         if s is None:
             return 404, b"", "text/plain", None
         path, _, query = target.partition("?")
         if path == "/robots.txt":
             return 200, ROBOTS, "text/plain", None
-        text = self.pages.page(s, path, query, self.total())
+        text = self.pages.page(s, path, query, total)
         if text is None:
-            return 404, "<html><body><h1>404 Not Found</h1></body></html>".encode(), "text/html", None
+            return 404, NOT_FOUND, "text/html", None
         body, ctype = encode(s, text)
-        tag = etag(body)
-        if headers.get("if-none-match") == tag:
-            return 304, b"", ctype, tag
-        return 200, body, ctype, tag
+        return 200, body, ctype, etag(body)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host = writer.get_extra_info("sockname")[0]
