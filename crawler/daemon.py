@@ -7,8 +7,8 @@ dropped. Jobs come from ``build_jobs`` (one crawl job per site from the sites
 file; other features add builders to ``JOB_BUILDERS``). Each site's crawl runs in
 one of a few crawl processes that serve many sites at once (``crawler/child.py``,
 ``crawler/crawlpool.py``) with a time limit; one crawl per site at a time, at most
-``--max-crawls`` at once (``--sites-per-process`` each), with jitter so sites
-don't start together.
+``--max-crawls`` at once (``--sites-per-process`` each). Interval schedules run
+at a stable phase per site, spread over the interval (``crawl_jobs``), plus jitter.
 
 SIGTERM/SIGINT stop it cleanly (exit 0): no new runs start, running crawls are
 asked to stop and their runs are recorded. The sites file is re-read when it
@@ -66,36 +66,48 @@ class SchedulerConfig:
 
 def crawl_jobs(config: SchedulerConfig, sites) -> list[JobSpec]:
     """One crawl job per site. A job's misfire grace is its whole period: after any
-    downtime the latest missed time is less than a period ago, so it still runs once."""
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
+    downtime the latest missed time is less than a period ago, so it still runs once.
 
+    Interval schedules run on a grid at a stable phase per site (a hash of its name,
+    ``crawler.scheduling.phase_offset``): a thousand sites on "every 30m" fall due
+    evenly over the 30 minutes, and a restart, even with a lost job store, keeps every
+    site's phase. A site new to the job store runs at once if it was never crawled or
+    its grid time after its last run has passed, else at that grid time. Cron
+    schedules keep the times they name. The jitter is added to every run time."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from crawler.scheduling import first_run_time, last_run_starts, phase_offset, phased_trigger
     from crawler.sites import SitesFileError, parse_schedule
 
     specs = []
     now = datetime.now(timezone.utc)
+    last_started = last_run_starts(config.index_url)
     for site in sites.sites:
         kind, value = parse_schedule(site.schedule)
         try:
             if kind == "interval":
-                trigger = IntervalTrigger(seconds=value, timezone=config.timezone)
                 period = float(value)
+                jitter = config.jitter if config.jitter is not None else min(period * 0.1, MAX_JITTER)
+                trigger = phased_trigger(site.name, period, config.timezone, jitter)
+                first = first_run_time(trigger, last_started.get(site.name), now)
+                when = f"jitter {jitter:g}s, phase +{phase_offset(site.name, period):g}s"
             else:
                 trigger = CronTrigger.from_crontab(value, timezone=config.timezone)
                 first = trigger.get_next_fire_time(None, now)
                 period = (trigger.get_next_fire_time(first, first + timedelta(seconds=1)) - first).total_seconds()
-            jitter = config.jitter if config.jitter is not None else min(period * 0.1, MAX_JITTER)
-            trigger.jitter = jitter or None
+                jitter = config.jitter if config.jitter is not None else min(period * 0.1, MAX_JITTER)
+                trigger.jitter = jitter or None
+                first = now + timedelta(seconds=uniform(0, jitter))
+                when = f"jitter {jitter:g}s"
         except ValueError as exc:
             raise SitesFileError(f"{sites.path}: site {site.name!r}: field 'schedule': "
                                  f"{site.schedule!r} is not a usable schedule: {exc}") from None
         specs.append(JobSpec(
             id=CRAWL_JOB_PREFIX + site.name, func="crawler.child:crawl_site", trigger=trigger,
-            name=f"crawl {site.name} {site.schedule} ({config.timezone}, jitter {jitter:g}s)",
+            name=f"crawl {site.name} {site.schedule} ({config.timezone}, {when})",
             kwargs={"site": site.name, "sites_file": str(Path(sites.path).resolve()),
                     "index_url": config.index_url, "time_limit": config.time_limit, "period_s": period},
-            executor="crawls", misfire_grace_time=int(period + jitter + 60),
-            first_run=now + timedelta(seconds=uniform(0, jitter))))
+            executor="crawls", misfire_grace_time=int(period + jitter + 60), first_run=first))
     return specs
 
 

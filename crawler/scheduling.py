@@ -1,24 +1,107 @@
-"""Scheduler parts that are not the daemon loop: the crawl executor (which tells a
-run what schedule time it serves and how many missed times it folds in), the
-event log (missed runs are never silent), and the sites-file watcher."""
+"""Scheduler parts that are not the daemon loop: the phased interval trigger (each
+site's runs at a stable offset of its own), the crawl executor (which tells a run
+what schedule time it serves and how many missed times it folds in), the event
+log (missed runs are never silent), and the sites-file watcher."""
 from __future__ import annotations
 
 import hashlib
 import logging
 import queue
+import random
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from math import ceil, floor
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.triggers.interval import IntervalTrigger
 
-from index.runs import MISSED, SKIPPED, RunInfo, iso
+from index.runs import MISSED, SITE_KIND, SKIPPED, RunInfo, iso
 from monitor.clock import show
 
 logger = logging.getLogger("newsmon.scheduler")
 _current = threading.local()
+PHASE_ANCHOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def phase_offset(name: str, period: float) -> float:
+    """A site's stable offset in its interval (whole seconds), from a hash of its name:
+    a thousand sites on "every 30m" fall due evenly over the 30 minutes, not together,
+    and the same offsets come back after a restart or a lost job store (Jenkins' ``H``)."""
+    digest = int.from_bytes(hashlib.sha1(name.encode("utf-8")).digest()[:8], "big")
+    return float(digest % max(1, int(period)))
+
+
+class PhasedIntervalTrigger(IntervalTrigger):
+    """An interval trigger whose times sit on a fixed grid: ``start_date`` (anchor +
+    the site's phase) + k x interval, whatever time a run actually started.
+
+    APScheduler's own interval trigger counts from the previous run time, so a first
+    run off the grid (a new site crawled at once) would carry on into all later runs,
+    and each run's jitter would add up (the phase drifting by jitter/2 a run). Here a
+    run on the grid (at most the jitter after a grid time) is followed by the next
+    grid time; a run off the grid by the first grid time at least one interval later,
+    so a site returns to its phase and is never crawled twice within an interval."""
+
+    __slots__ = ()
+
+    def _grid(self, moment: float, up: bool) -> float:
+        start, step = self.start_date.timestamp(), self.interval_length
+        k = (moment - start) / step
+        return start + (ceil(k) if up else floor(k)) * step
+
+    def next_after_run(self, previous: datetime) -> datetime:
+        """The grid time due after a run scheduled (or started) at ``previous``, without jitter."""
+        moment = previous.timestamp()
+        below = self._grid(moment, up=False)
+        if moment - below <= (self.jitter or 0) + 1e-3:
+            due = below + self.interval_length
+        else:
+            due = self._grid(moment + self.interval_length, up=True)
+        return datetime.fromtimestamp(due, tz=self.timezone)
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        if previous_fire_time:
+            moment = self.next_after_run(previous_fire_time).timestamp()
+        else:
+            moment = self._grid(now.timestamp(), up=True)
+        if self.jitter:
+            moment += random.uniform(0, self.jitter)
+        if not self.end_date or moment <= self.end_date.timestamp():
+            return datetime.fromtimestamp(moment, tz=self.timezone)
+        return None
+
+
+def phased_trigger(name: str, period: float, zone: str, jitter: float) -> PhasedIntervalTrigger:
+    start = PHASE_ANCHOR + timedelta(seconds=phase_offset(name, period))
+    return PhasedIntervalTrigger(seconds=period, start_date=start, timezone=zone, jitter=jitter or None)
+
+
+def first_run_time(trigger: PhasedIntervalTrigger, last_started: datetime | None, now: datetime) -> datetime:
+    """When a job new to the job store first runs. A site never crawled, or whose grid
+    time after its last run has passed (overdue by its run history), runs now (plus
+    the jitter); a site crawled recently waits for its grid time, as if the job store
+    had been there all along."""
+    if last_started is not None:
+        due = trigger.next_after_run(last_started)
+        if due > now:
+            return due + timedelta(seconds=random.uniform(0, trigger.jitter or 0))
+    return now + timedelta(seconds=random.uniform(0, trigger.jitter or 0))
+
+
+def last_run_starts(index_url: str | None) -> dict[str, datetime]:
+    """Each site's last run start from the run history; empty if the index cannot be read
+    (every site then counts as never crawled and runs at once: nothing is left waiting)."""
+    from index import open_index
+    try:
+        with open_index(index_url) as index:
+            return {site: datetime.fromisoformat(totals["last_run"]["started"])
+                    for site, totals in index.state.scan(SITE_KIND) if (totals or {}).get("last_run")}
+    except Exception as exc:  # noqa: BLE001 - only the first run's timing depends on it
+        logger.warning("cannot read the run history for the first run times (%s): new jobs run at once", exc)
+        return {}
 
 
 def current_run() -> RunInfo:

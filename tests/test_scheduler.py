@@ -155,12 +155,15 @@ def test_every_site_is_crawled_on_schedule_and_runs_never_overlap(scenario):
         for before, after in zip(runs, runs[1:]):
             assert after["started"] >= before["ended"], f"{site}: overlapping runs {before} {after}"
         # Every scheduled time is accounted for: it ran, or is recorded as skipped (the site's
-        # previous run was still going) or missed; consecutive times are one interval apart.
+        # previous run was still going) or missed; consecutive times are one interval apart
+        # (each on the site's phase grid plus its own jitter, so +- the jitter). A site never
+        # crawled runs at once, off its phase, and returns to it at least an interval later.
         slots = sorted(docs, key=lambda r: r["scheduled_for"])
-        for before, after in zip(slots, slots[1:]):
+        for i, (before, after) in enumerate(zip(slots, slots[1:])):
             step = (datetime.fromisoformat(after["scheduled_for"])
                     - datetime.fromisoformat(before["scheduled_for"])).total_seconds()
-            assert interval - 0.01 <= step <= interval + JITTER + 0.01, (
+            longest = (2 if i == 0 else 1) * interval + JITTER + 0.01
+            assert interval - JITTER - 0.01 <= step <= longest, (
                 site, step, before["scheduled_for"], after["scheduled_for"],
                 [line for line in scenario.log.read_text(encoding="utf-8").splitlines()
                  if site in line or "not recorded" in line][-40:])
