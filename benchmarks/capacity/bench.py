@@ -1,23 +1,27 @@
 #!/usr/bin/env python3
-"""Capacity of one machine: the real scheduler on N generated sites, then the peer.
+"""Capacity of one machine: N generated sites crawled once by newsmon and by the peer, then the real scheduler.
 
-    python benchmarks/capacity/bench.py                # 1,000 sites, every 30m, 60 minutes
-    python benchmarks/capacity/bench.py --quick        # 200 sites, every 3m, 8 minutes
+    python benchmarks/capacity/bench.py                # 1,000 sites, every 30m, 60 minutes of scheduler
+    python benchmarks/capacity/bench.py --quick        # 200 sites, every 3m, 8 minutes of scheduler
     python benchmarks/capacity/bench.py --sites 1000 --schedule "every 30m" --minutes 60 \
         --round-seconds 1800 --max-crawls 100 --sites-per-process 50
 
 1. ``siteserver.py`` serves the sites (one asyncio process, one 127.100.x.y address
    each, 50-300 ms per response, ``--new-per-round`` new articles per site every
    ``--round-seconds``).
-2. ``python scheduler.py`` runs for ``--minutes`` on them (SQLite index); the run
+2. Burst, newsmon (``burst.py``): every site crawled once through the scheduler's
+   crawl pool (same processes x sites per process, same politeness), all handed
+   over at once: bound by capacity. Into the SQLite index the scheduler then uses.
+3. Burst, the peer (``peer.py``: bare Scrapy + trafilatura, same politeness): the
+   same sites once, alone on the machine.
+4. ``python scheduler.py`` for ``--minutes`` on the same index (its sites crawled
+   once: the steady state), sites' phases spread over the interval; the run
    history gives site runs, pages, new articles and the scheduling lag (start -
    due); the process tree (scheduler + crawl processes) is sampled for RSS and CPU.
-3. The peer (``peer.py``: bare Scrapy + trafilatura, same politeness) crawls the
-   same sites once, alone on the machine.
 
-The fetch rates compared are each crawler's first full pass over the sites: newsmon's
-first scheduled round (first start to last end) and the peer's whole run.
-Writes ``RESULTS.md`` (``--results``) and prints the numbers as JSON.
+The fetch rates compared are the two bursts' pages/s. Writes ``RESULTS.md``
+(``--markdown``), appends to ``results.json`` and prints the numbers as JSON;
+``progress.json`` in the work folder holds each phase's numbers as soon as it ends.
 """
 from __future__ import annotations
 
@@ -49,6 +53,7 @@ class TreeSampler:
         self.peak_rss = 0
         self.peak_processes = 0
         self.cpu = 0.0
+        self.loads: list[float] = []        # the machine's 1-minute load average, every sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -84,9 +89,17 @@ class TreeSampler:
         cpu = sum(int(stats[p][11]) + int(stats[p][12]) for p in tree if p in stats)
         if self.pid in stats:
             cpu += int(stats[self.pid][13]) + int(stats[self.pid][14])
+        self.loads.append(os.getloadavg()[0])
         self.peak_rss = max(self.peak_rss, rss)
         self.peak_processes = max(self.peak_processes, len(tree))
         self.cpu = max(self.cpu, cpu / TICK)
+
+    def numbers(self, seconds: float) -> dict:
+        loads = self.loads or [os.getloadavg()[0]]
+        return {"peak_rss_mb": round(self.peak_rss / 2**20), "peak_processes": self.peak_processes,
+                "cpu_seconds": round(self.cpu), "cores_used": round(self.cpu / seconds, 2),
+                "load_min": round(min(loads), 1), "load_mean": round(sum(loads) / len(loads), 1),
+                "load_max": round(max(loads), 1)}
 
 
 def start_server(args, tmp: Path) -> tuple[subprocess.Popen, Path]:
@@ -101,16 +114,36 @@ def start_server(args, tmp: Path) -> tuple[subprocess.Popen, Path]:
     return server, sites_file
 
 
+def newsmon_env() -> dict:
+    return dict(os.environ, NEWSMON_ALLOW_HOSTS="127.100.0.0/16", NEWSMON_CHILD_QUIET="1", PYTHONIOENCODING="utf-8")
+
+
+def run_burst(args, tmp: Path, sites_file: Path) -> dict:
+    """newsmon crawls every site once through the crawl pool (``burst.py``)."""
+    proc = subprocess.Popen([sys.executable, str(HERE / "burst.py"), str(sites_file), f"sqlite:///{tmp}/newsmon.db",
+                             "--max-crawls", str(args.max_crawls), "--sites-per-process", str(args.sites_per_process),
+                             "--time-limit", str(args.time_limit)],
+                            cwd=REPO, env=newsmon_env(), stdout=subprocess.PIPE,
+                            stderr=open(tmp / "burst.log", "w", encoding="utf-8"), text=True)
+    sampler = TreeSampler(proc.pid).start()
+    out, _ = proc.communicate()
+    sampler.stop()
+    if proc.returncode != 0:
+        raise SystemExit(f"newsmon's burst failed ({proc.returncode}): see {tmp / 'burst.log'}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result.update(pages_per_s=round(result["pages"] / result["seconds"], 2), **sampler.numbers(result["seconds"]))
+    return result
+
+
 def run_newsmon(args, tmp: Path, sites_file: Path) -> dict:
-    env = dict(os.environ, NEWSMON_ALLOW_HOSTS="127.100.0.0/16", NEWSMON_CHILD_QUIET="1",
-               PYTHONIOENCODING="utf-8")
+    """The real scheduler for ``--minutes`` on the index the burst left."""
     index = f"sqlite:///{tmp}/newsmon.db"
     log = open(tmp / "scheduler.log", "w", encoding="utf-8")
     began = time.time()
     proc = subprocess.Popen([sys.executable, "scheduler.py", "--sites", str(sites_file), "--index", index,
                              "--max-crawls", str(args.max_crawls), "--sites-per-process", str(args.sites_per_process),
                              "--time-limit", str(args.time_limit)],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=REPO, env=newsmon_env(), stdout=log, stderr=subprocess.STDOUT)
     sampler = TreeSampler(proc.pid).start()
     deadline = time.monotonic() + args.minutes * 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -138,41 +171,35 @@ def pct(values: list[float], q: float) -> float:
 
 
 def summarize(db: str, began: float, ended: float, sampler: TreeSampler, args) -> dict:
+    """The scheduled phase's numbers, from its runs in the history (the burst's are "manual")."""
     with sqlite3.connect(db) as conn:
         runs = [json.loads(row[0]) for row in conn.execute("SELECT doc FROM state WHERE kind = 'run'")]
+    runs = [r for r in runs if r.get("trigger") == "scheduled"]
     done = [r for r in runs if r["status"] not in ("missed", "skipped", "stopped")]
     lags = [_ts(r["started"]) - _ts(r["scheduled_for"]) for r in runs
             if r.get("scheduled_for") and r["status"] not in ("missed", "skipped")]
-    hours = (ended - began) / 3600
-    first = {}
-    for r in sorted(done, key=lambda r: r["started"]):
-        first.setdefault(r["site"], r)
-    first_runs = list(first.values())
-    # Steady state: every run but a site's first (its full crawl, all sites due at once)
-    steady = [_ts(r["started"]) - _ts(r["scheduled_for"]) for r in done
-              if r.get("scheduled_for") and first.get(r["site"]) is not r]
-    first_span = (max(_ts(r["ended"]) for r in first_runs) - min(_ts(r["started"]) for r in first_runs)
-                  if first_runs else float("nan"))
+    seconds = ended - began
     statuses: dict[str, int] = {}
     for r in runs:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     pages = sum(r.get("pages_fetched", 0) for r in runs)
+    new = sum(r.get("articles_new", 0) for r in runs)
+    # Runs started per minute of the phase: an even schedule keeps this flat
+    per_minute: dict[int, int] = {}
+    for r in runs:
+        if r["status"] not in ("missed", "skipped"):
+            minute = int((_ts(r["started"]) - began) // 60)
+            per_minute[minute] = per_minute.get(minute, 0) + 1
+    counts = [per_minute.get(m, 0) for m in range(int(seconds // 60))]
     return {
-        "sites": args.sites, "schedule": args.schedule, "minutes": round((ended - began) / 60, 1),
-        "site_runs": len(done), "site_runs_per_hour": round(len(done) / hours, 1), "statuses": statuses,
-        "pages": pages, "pages_per_s": round(pages / (ended - began), 2),
-        "new_articles": sum(r.get("articles_new", 0) for r in runs),
-        "new_articles_per_s": round(sum(r.get("articles_new", 0) for r in runs) / (ended - began), 2),
+        "sites": args.sites, "schedule": args.schedule, "minutes": round(seconds / 60, 1),
+        "site_runs": len(done), "site_runs_per_hour": round(len(done) / (seconds / 3600), 1), "statuses": statuses,
+        "pages": pages, "pages_per_s": round(pages / seconds, 2),
+        "new_articles": new, "new_articles_per_s": round(new / seconds, 3),
         "lag_p50_s": round(pct(lags, 0.5), 1), "lag_p95_s": round(pct(lags, 0.95), 1),
         "lag_max_s": round(max(lags), 1) if lags else None,
-        "steady_runs": len(steady), "steady_lag_p50_s": round(pct(steady, 0.5), 1),
-        "steady_lag_p95_s": round(pct(steady, 0.95), 1),
-        "peak_rss_mb": round(sampler.peak_rss / 2**20), "peak_processes": sampler.peak_processes,
-        "cpu_seconds": round(sampler.cpu), "cores_used": round(sampler.cpu / (ended - began), 2),
-        "first_round_sites": len(first_runs), "first_round_seconds": round(first_span, 1),
-        "first_round_pages": sum(r.get("pages_fetched", 0) for r in first_runs),
-        "first_round_pages_per_s": round(sum(r.get("pages_fetched", 0) for r in first_runs) / first_span, 2)
-        if first_runs else None,
+        "runs_started_per_minute_p50_max": [pct(counts, 0.5), max(counts)] if counts else None,
+        **sampler.numbers(seconds),
     }
 
 
@@ -184,9 +211,7 @@ def run_peer(args, tmp: Path, sites_file: Path) -> dict:
     out, _ = proc.communicate()
     sampler.stop()
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(pages_per_s=round(result["pages"] / result["seconds"], 2),
-                  peak_rss_mb=round(sampler.peak_rss / 2**20), cpu_seconds=round(sampler.cpu),
-                  cores_used=round(sampler.cpu / result["seconds"], 2))
+    result.update(pages_per_s=round(result["pages"] / result["seconds"], 2), **sampler.numbers(result["seconds"]))
     return result
 
 
@@ -215,17 +240,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.sites, args.schedule, args.minutes, args.round_seconds = 200, "every 3m", 8.0, 180.0
     tmp = Path(tempfile.mkdtemp(prefix="newsmon-capacity-"))
+    print(f"work folder: {tmp}", file=sys.stderr, flush=True)
+    result = {"when": datetime.now().isoformat(timespec="seconds"), "workdir": str(tmp), "settings": {
+        "sites": args.sites, "schedule": args.schedule, "minutes": args.minutes, "max_crawls": args.max_crawls,
+        "sites_per_process": args.sites_per_process, "delay": args.delay, "initial_articles": args.initial,
+        "new_per_round": args.new_per_round, "round_seconds": args.round_seconds}}
+
+    def phase(name: str, numbers: dict) -> None:
+        result[name] = numbers
+        (tmp / "progress.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"{name}: {json.dumps(numbers, ensure_ascii=False)}", file=sys.stderr, flush=True)
+
     server, sites_file = start_server(args, tmp)
     try:
-        result = {"newsmon": run_newsmon(args, tmp, sites_file), "settings": {
-            "max_crawls": args.max_crawls, "sites_per_process": args.sites_per_process, "delay": args.delay,
-            "initial_articles": args.initial, "new_per_round": args.new_per_round,
-            "round_seconds": args.round_seconds}, "when": datetime.now().isoformat(timespec="seconds"),
-            "workdir": str(tmp)}
+        phase("burst", run_burst(args, tmp, sites_file))
         if not args.no_peer:
-            result["peer"] = run_peer(args, tmp, sites_file)
-            result["fetch_ratio"] = round(result["newsmon"]["first_round_pages_per_s"]
-                                          / result["peer"]["pages_per_s"], 2)
+            phase("peer", run_peer(args, tmp, sites_file))
+            result["fetch_ratio"] = round(result["burst"]["pages_per_s"] / result["peer"]["pages_per_s"], 2)
+        phase("newsmon", run_newsmon(args, tmp, sites_file))
     finally:
         server.stdin.close()
         server.wait(timeout=30)
@@ -238,30 +270,46 @@ def main(argv: list[str] | None = None) -> int:
 
 def markdown(result: dict) -> str:
     """RESULTS.md: the run's numbers, newsmon beside the peer."""
-    n, peer, cfg = result["newsmon"], result.get("peer"), result["settings"]
-    rows = [("site runs / hour", n["site_runs_per_hour"], "-"),
-            ("site runs (statuses)", f"{n['site_runs']} ({', '.join(f'{k} {v}' for k, v in n['statuses'].items())})", "-"),
-            ("pages / s, whole run", n["pages_per_s"], "-"),
-            ("new articles / s, whole run", n["new_articles_per_s"], "-"),
-            ("scheduling lag p50 / p95 / max (s), all runs", f"{n['lag_p50_s']} / {n['lag_p95_s']} / {n['lag_max_s']}", "-"),
-            ("scheduling lag p50 / p95 (s), not a site's first run",
-             f"{n.get('steady_lag_p50_s')} / {n.get('steady_lag_p95_s')} ({n.get('steady_runs')} runs)", "-"),
-            ("first full pass: pages, seconds", f"{n['first_round_pages']}, {n['first_round_seconds']}",
-             f"{peer['pages']}, {peer['seconds']}" if peer else "-"),
-            ("first full pass: pages / s", n["first_round_pages_per_s"], peer["pages_per_s"] if peer else "-"),
-            ("peak RSS, whole process tree (MB)", n["peak_rss_mb"], peer["peak_rss_mb"] if peer else "-"),
-            ("CPU (cores of 2, mean)", n["cores_used"], peer["cores_used"] if peer else "-")]
+    n, burst, peer, cfg = result.get("newsmon"), result["burst"], result.get("peer"), result["settings"]
     lines = [f"# Capacity benchmark: latest run ({result['when']})", "",
-             f"{n['sites']} generated sites, schedule `{n['schedule']}`, {n['minutes']} minutes of the real "
-             f"scheduler (`--max-crawls {cfg['max_crawls']} --sites-per-process {cfg['sites_per_process']}`), "
-             f"{cfg['initial_articles']} articles per site at the start, {cfg['new_per_round']} new every "
-             f"{cfg['round_seconds']:g} s, download delay {cfg['delay']} s, 50-300 ms per response. "
-             "Written by `benchmarks/capacity/bench.py`; the machine is shared, so read ratios.", "",
-             "| | newsmon | peer (Scrapy + trafilatura) |", "|---|---|---|"]
-    lines += [f"| {name} | {a} | {b} |" for name, a, b in rows]
+             f"{cfg['sites']} generated sites, {cfg['initial_articles']} articles each at the start, "
+             f"{cfg['new_per_round']} new every {cfg['round_seconds']:g} s; download delay {cfg['delay']} s, "
+             f"50-300 ms per response; `--max-crawls {cfg['max_crawls']} --sites-per-process "
+             f"{cfg['sites_per_process']}`. Written by `benchmarks/capacity/bench.py`; the machine is shared "
+             "(load average below), so read ratios.", "",
+             "## Burst: every site crawled once, all handed over at once (capacity-bound)", "",
+             "| | newsmon (crawl pool) | peer (Scrapy + trafilatura) |", "|---|---|---|"]
+
+    def both(key):
+        return f"{burst.get(key)} | {peer.get(key) if peer else '-'}"
+    lines += [f"| site runs (statuses) | {burst['runs']} ({statuses(burst)}) | {cfg['sites']} start URLs |",
+              f"| pages, seconds | {burst['pages']}, {burst['seconds']} | "
+              + (f"{peer['pages']}, {peer['seconds']} |" if peer else "- |"),
+              f"| pages / s | {both('pages_per_s')} |", f"| peak RSS, whole process tree (MB) | {both('peak_rss_mb')} |",
+              f"| CPU (cores of 2, mean) | {both('cores_used')} |",
+              f"| load average min / mean / max | {load(burst)} | {load(peer) if peer else '-'} |"]
     if "fetch_ratio" in result:
-        lines += ["", f"Fetch rate, newsmon / peer (first full pass): **{result['fetch_ratio']}**"]
+        lines += ["", f"Fetch rate, newsmon / peer (burst pages/s): **{result['fetch_ratio']}**"]
+    if n:
+        lines += ["", f"## The scheduler: every site on `{n['schedule']}` for {n['minutes']} minutes, "
+                  "continuing from the burst's index", "", "| | newsmon |", "|---|---|",
+                  f"| site runs / hour | {n['site_runs_per_hour']} |",
+                  f"| site runs (statuses) | {n['site_runs']} ({statuses(n)}) |",
+                  f"| pages / s | {n['pages_per_s']} |", f"| new articles / s | {n['new_articles_per_s']} |",
+                  f"| scheduling lag p50 / p95 / max (s) | {n['lag_p50_s']} / {n['lag_p95_s']} / {n['lag_max_s']} |",
+                  f"| runs started per minute, median / max | {n['runs_started_per_minute_p50_max']} |",
+                  f"| peak RSS, whole process tree (MB) | {n['peak_rss_mb']} |",
+                  f"| CPU (cores of 2, mean) | {n['cores_used']} |",
+                  f"| load average min / mean / max | {load(n)} |"]
     return "\n".join(lines) + "\n"
+
+
+def load(numbers: dict) -> str:
+    return f"{numbers.get('load_min')} / {numbers.get('load_mean')} / {numbers.get('load_max')}"
+
+
+def statuses(numbers: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in numbers["statuses"].items())
 
 
 if __name__ == "__main__":
