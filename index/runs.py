@@ -14,6 +14,7 @@ The counts a run document carries come from ``crawler/runs.py``'s
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ RUISHU, JIASULE, WAF, CAPTCHA, SCRIPT_PAGE = "ruishu", "jiasule", "waf", "captch
 CHALLENGE_KINDS = (RUISHU, JIASULE, WAF, CAPTCHA, SCRIPT_PAGE)
 CHALLENGE_LABELS = {RUISHU: "瑞数 412 验证", JIASULE: "加速乐 521 验证", CAPTCHA: "验证码页面",
                     WAF: "防火墙 403 拦截", SCRIPT_PAGE: "脚本验证页（无正文）"}
+WORKER_ENV = "NEWSMON_WORKER_NAME"     # set by ``newsmon worker`` for its crawls: who ran a run
 MISSED = "missed"       # the scheduler could not start it in time: not the site's failure
 SKIPPED = "skipped"     # due while the site's previous run was still going (one run per site)
 NOT_RUN = (MISSED, SKIPPED)
@@ -96,6 +98,7 @@ def run_doc(site: str, info: RunInfo, ended: str, counts: dict, status: str, **e
         "duration_s": round((_parse(ended) - _parse(info.started)).total_seconds(), 2),
         "status": status, "trigger": info.trigger, "scheduled_for": info.scheduled_for,
         "coalesced": info.coalesced, "period_s": info.period_s,
+        "worker": os.environ.get(WORKER_ENV) or None,      # None: this machine's scheduler ran it
         **{key: counts.get(key, 0) for key in _COUNTS},
         "errors": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("errors/")},
         "quality": {k.split("/", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("quality/")},
@@ -120,7 +123,7 @@ def record_run(state, doc: dict) -> None:
     totals["runs"] += 1
     totals.pop("retired", None)
     if not totals.get("last_run") or doc["started"] >= totals["last_run"]["started"]:
-        totals["last_run"] = {k: doc[k] for k in ("run_id", "started", "ended", "status")}
+        totals["last_run"] = {k: doc.get(k) for k in ("run_id", "started", "ended", "status", "worker")}
         if doc["status"] not in (BLOCKED, FAILED, CRASHED, TIMEOUT, STOPPED):    # the rung that read it
             totals["rung"] = doc.get("rung", "plain")
     if doc.get("articles_new"):

@@ -24,7 +24,8 @@ alerts (which list sources that went silent or broke) and the web UI call it.
 ``SiteStatus.to_dict()`` is design.md's ``newsmon status --json`` entry:
 ``{"name","runs","last_run","last_new_article","failure_streak","health":[...]}``
 with ``last_run`` = ``{"started","ended","status","pages_fetched","articles_new",
-"errors"}`` (or null) and each health flag ``{"kind","message","since"}``.
+"errors","blocked","worker"}`` (or null; ``worker``: the ``newsmon worker`` that ran it, null
+for this machine's scheduler) and each health flag ``{"kind","message","since"}``.
 """
 from __future__ import annotations
 
@@ -130,7 +131,7 @@ def site_status(state, name: str, now: datetime, config: HealthConfig) -> SiteSt
         status.last_run = {"started": last["started"], "ended": last.get("ended"), "status": last["status"],
                            "pages_fetched": last.get("pages_fetched", 0),
                            "articles_new": last.get("articles_new", 0), "errors": last.get("errors", {}),
-                           "blocked": last.get("blocked", {})}
+                           "blocked": last.get("blocked", {}), "worker": last.get("worker")}
     failed = _failure_streak(runs)
     status.failure_streak = len(failed)
     if len(failed) >= config.failing_after:

@@ -34,6 +34,7 @@ class RedisServer:
     workdir: Path
     port: int = 0
     process: subprocess.Popen | None = None
+    config: Path | None = None      # a redis.conf (deploy/'s): its persistence settings, not ours
 
     @property
     def url(self) -> str:
@@ -58,8 +59,9 @@ class RedisServer:
 
     def _try_start(self, port: int) -> bool:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        command = [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(self.workdir),
-                   "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+        persistence = ["--appendonly", "yes", "--appendfsync", "always", "--save", ""] if not self.config else []
+        command = [REDIS_SERVER, *([str(self.config)] if self.config else []), "--bind", "127.0.0.1",
+                   "--port", str(port), "--dir", str(self.workdir), *persistence,
                    "--logfile", str(self.log_path), "--daemonize", "no", "--protected-mode", "yes"]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                                         start_new_session=True)
@@ -119,8 +121,8 @@ class RedisServer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_redis() -> RedisServer:
-    """A fresh Redis with its own temp data directory."""
-    server = RedisServer(Path(tempfile.mkdtemp(prefix="newsmon-redis-")))
+def start_redis(config: Path | None = None) -> RedisServer:
+    """A fresh Redis with its own temp data directory (and ``config``'s settings, if given)."""
+    server = RedisServer(Path(tempfile.mkdtemp(prefix="newsmon-redis-")), config=config)
     atexit.register(server.cleanup)
     return server.start()

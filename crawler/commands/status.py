@@ -21,21 +21,32 @@ def status(as_json, index_url, site_names, failing_after):
     challenge and got no article page), backfill (补采中: the last run did not reach the end of
     the site's lists; the next runs page on until one does).
 
+    With NEWSMON_BROKER set (several machines) it also shows which worker ran
+    each site's last run and how many tasks wait in the queue (无法读取 when
+    the broker cannot be read).
+
     Example: newsmon status --index sqlite:///data/newsmon.db
     """
     from crawler.commands.common import open_for_command
     from index import IndexURLError
     from monitor.health import HealthConfig, source_status
+    from monitor.task_queue import queue_depth
     with open_for_command(index_url, read_only=True) as index:
         try:
             statuses = source_status(index, list(site_names) or None,
                                      config=HealthConfig(failing_after=failing_after))
         except IndexURLError as exc:
             raise click.ClickException(str(exc)) from None
+    depth = queue_depth()        # None without a broker; never raises
     if as_json:
-        click.echo(json.dumps({"sites": [s.to_dict() for s in statuses]}, ensure_ascii=False, indent=2))
+        out = {"sites": [s.to_dict() for s in statuses]}
+        if depth is not None:
+            out["queue"] = depth.to_dict()
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         click.echo(format_status(statuses))
+        if depth is not None:
+            click.echo(depth.text())
 
 
 def format_status(statuses) -> str:
@@ -62,6 +73,9 @@ def format_status(statuses) -> str:
             lines.append(f"  {s.name}: 抓取方式 fetched with: {s.fetch_rung}（真实浏览器 Chromium）")
         if s.fetch_rung_memory:     # remembered for the next runs (index/fetch_rungs.py)
             lines.append(f"  {s.name}: {rung_memory_text(s.fetch_rung_memory)}")
+    for s in statuses:      # several machines: the worker that ran the last run
+        if s.last_run and s.last_run.get("worker"):
+            lines.append(f"  {s.name}: 最近一次运行的采集节点 worker: {s.last_run['worker']}")
     for s in statuses:      # what discovery learned the site's articles by (issue 18)
         if s.article_shapes:
             lines.append(f"  {s.name}: 文章网址形态 article URL shapes: {', '.join(s.article_shapes[:5])}"

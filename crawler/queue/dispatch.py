@@ -4,7 +4,8 @@
 ``enqueue_*`` functions below (same arguments), so APScheduler still decides what
 is due, once, on the one scheduler. A broker that cannot be reached costs no due
 run without a trace: the run is recorded as missed, with the reason, and the
-next due time tries again.
+next due time tries again. A run that was queued is remembered (``ledger.py``),
+so a broker that later loses it cannot lose it silently either.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import logging
 
 from index.runs import MISSED, iso, record_failure, utc_now
 from monitor.clock import show
+from monitor.task_queue import safe_url  # noqa: F401 - logs name the broker without its password
 
 from crawler.queue import broker_url
 
@@ -63,8 +65,9 @@ def enqueue_crawl(site: str, sites_file: str, index_url: str | None = None, time
     run.period_s = run.period_s or period_s
     try:
         config = site_entry(load_sites(sites_file).select([site])[0])
-        send(CRAWL_TASK, {"site": site, "config": config, "index_url": index_url, "time_limit": time_limit,
-                          "run": dataclasses.asdict(run)}, task_id=run.run_id)
+        task = {"site": site, "config": config, "index_url": index_url, "time_limit": time_limit,
+                "run": dataclasses.asdict(run)}
+        send(CRAWL_TASK, task, task_id=run.run_id)
     except SitesFileError as exc:
         logger.error("[%s] 运行 %s 未派发：站点文件不可用：%s", site, run.run_id, exc)
         record_failure(index_url, site, run, MISSED, f"not queued: sites file unusable: {exc}")
@@ -75,6 +78,8 @@ def enqueue_crawl(site: str, sites_file: str, index_url: str | None = None, time
         record_failure(index_url, site, run, MISSED, f"not queued: broker unreachable: {exc}")
         return MISSED
     logger.info("[%s] run %s queued (scheduled for %s)", site, run.run_id, show(run.scheduled_for))
+    from crawler.queue.ledger import LEDGER
+    LEDGER.remember(index_url, task)        # a Redis that loses its data cannot lose this run silently
     return "queued"
 
 
@@ -99,13 +104,3 @@ def _send_job(name: str, kwargs: dict, what: str, task_id: str | None = None) ->
         logger.error("%s 未派发：任务队列 %s 不可达：%s（下次到期时再试）", what, safe_url(broker_url()), exc)
         return "not queued"
     return "queued"
-
-
-def safe_url(url: str | None) -> str:
-    """The broker URL without its password, for logs."""
-    from urllib.parse import urlsplit
-    if not url:
-        return "-"
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl() \
-        if parts.password else url

@@ -5,6 +5,9 @@ within ``NEWSMON_LEADER_TTL`` seconds (default 30) of the leader's death, since
 the leader's lock is renewed by a thread and lapses when no one renews it. A
 leader whose lock another took (Redis lost it meanwhile) stops leading: it sets
 ``stop``, so the scheduler shuts down cleanly rather than queue every run twice.
+
+While it leads, a ``BrokerWatch`` says in the log when the broker goes away and
+comes back, and checks that no run it queued was lost meanwhile (``ledger.py``).
 """
 from __future__ import annotations
 
@@ -25,13 +28,31 @@ class NoLeadership:
         pass
 
 
+class Leadership:
+    """The scheduler's lock in Redis, and the watch over the broker while it is held."""
+
+    def __init__(self, lock, watch):
+        self.lock, self.watch = lock, watch
+
+    @property
+    def owner(self) -> str:
+        return self.lock.owner
+
+    def release(self) -> None:
+        self.watch.stop()
+        self.lock.release()
+
+
 def lead(stop: threading.Event):
     """Become the one scheduler, at once or after waiting for the leader to go: a lock to
     ``release()`` at the end. None when ``stop`` was set while waiting."""
     url = broker_url()
     if not url:
         return NoLeadership()
+    from crawler.queue.dispatch import send
+    from crawler.queue.ledger import LEDGER
     from crawler.queue.locks import RedisLock, redis_client
+    from crawler.queue.watch import BrokerWatch
     ttl = float(os.environ.get("NEWSMON_LEADER_TTL") or 30)
     lock = RedisLock(redis_client(url), "scheduler", f"{socket.gethostname()}:{os.getpid()}", ttl, on_lost=stop.set)
     said = None
@@ -40,7 +61,9 @@ def lead(stop: threading.Event):
             if lock.acquire():
                 if said:
                     logger.info("调度器 %s 开始领导：之前的调度器已不在", lock.owner)
-                return lock
+                LEDGER.watch_index(None)        # NEWSMON_INDEX: runs a previous leader queued are checked too
+                watch = BrokerWatch(url, f"调度器 {lock.owner}", logger, lambda client: LEDGER.check(client, send))
+                return Leadership(lock, watch.start())
             message = f"另一个调度器 {lock.holder()} 正在运行：本调度器等待，它停止后接替"
         except Exception as exc:  # noqa: BLE001 - whatever redis-py raises: say it and try again
             message = f"任务队列不可达（{exc}），等待中"

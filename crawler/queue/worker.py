@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.index:
         os.environ["NEWSMON_INDEX"] = args.index     # the crawl processes inherit it
+    os.environ["NEWSMON_WORKER_NAME"] = args.name    # and record it in their runs: which worker ran what
     from celery.signals import worker_ready
 
     from crawler.queue.app import get_app
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     worker_ready.connect(lambda **_: logger.info("worker %s 就绪：任务队列 %s，每次至多 %d 个抓取",
                                                  args.name, safe_url(broker_url()), args.crawls), weak=False)
+    from crawler.queue.watch import BrokerWatch
+    BrokerWatch(broker_url(), f"worker {args.name}", logger).start()     # outages said in Chinese
     get_app().worker_main(["worker", "--pool=threads", f"--concurrency={args.crawls}", f"--hostname={args.name}",
                            "-Q", QUEUE_NAME, "--loglevel=" + ("DEBUG" if args.verbose else "INFO"),
                            "--without-gossip", "--without-mingle", "--without-heartbeat"])

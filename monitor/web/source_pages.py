@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from monitor.health import source_status
+from monitor.task_queue import queue_depth
 from monitor.web.auth import check_csrf
 from monitor.web.registry import SiteEntry, SiteRegistryError
 from monitor.web.responses import FORM_EXPIRED, ChineseJSON, render, split_values
@@ -59,7 +60,10 @@ def _sources_page(request: Request, *, form: dict | None = None, errors: dict | 
                   status_code: int = 200) -> Response:
     rows, problem = site_rows(request)
     flash = request.query_params.get("done"), request.query_params.get("site")
+    queue = queue_depth()       # several machines: tasks waiting and running; None on one machine
     context = {"sites": rows, "flagged": sum(1 for row in rows if row["health"]), "problem": problem,
+               "queue": queue, "show_workers": queue is not None or any(
+                   (row.get("last_run") or {}).get("worker") for row in rows),
                "registry": request.app.state.web.registry, "form": form or {}, "errors": errors or {},
                "flash": f"{FLASHES[flash[0]]}「{flash[1]}」。" if flash[0] in FLASHES and flash[1] else None}
     return render(request, "sources.html", context, status_code=status_code)
@@ -70,7 +74,12 @@ def sources(request: Request) -> Response:
 
 
 def api_sources(request: Request) -> ChineseJSON:
-    return ChineseJSON({"sites": _statuses(request)})
+    """What ``newsmon status --json`` prints: the sites, and the queue when a broker is set."""
+    out: dict = {"sites": _statuses(request)}
+    queue = queue_depth()
+    if queue is not None:
+        out["queue"] = queue.to_dict()
+    return ChineseJSON(out)
 
 
 def _form_values(form: FormData) -> dict:
