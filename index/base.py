@@ -74,7 +74,8 @@ class ArticleRecord:
 class StoryMatch:
     """One matching story (``match_stories``; search pages: ``index/story_search.py``):
     ``article_id`` is its first copy (in search order) that matches the query, whose
-    text gives the snippet; ``score`` ranks by relevance."""
+    text gives the snippet (empty: left to ``story_search.first_matching_copy``);
+    ``score`` ranks by relevance (0 when asked without scores)."""
 
     story_id: str
     article_id: str
@@ -135,8 +136,10 @@ class IndexBackend(Protocol):
 
     def match_stories(self, query: Query, *, sites: list[str] | None = None,
                       regions: list[str] | None = None, since: str | None = None,
-                      until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
+                      until: str | None = None, limit: int | None = None,
+                      scores: bool = True) -> list[StoryMatch]:
         """Every matching story (up to ``limit``), in ``search`` order, as ``StoryMatch``
+        (``scores=False``: every score 0, and ``article_id`` may be left empty)
         (``index/story_search.py``: totals, pages, relevance). ``regions`` keeps copies
         whose region contains one of them (``江苏省宿迁市`` and ``宿城区`` both select
         ``江苏省宿迁市宿城区``)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.base import IndexBackend, StoryMatch, story_dict
+from index.base import ArticleRecord, IndexBackend, StoryMatch, story_dict
 from index.query import Query, make_snippet
 
 SORTS = ("date", "relevance")
@@ -64,16 +64,40 @@ def order_matches(matches: list[StoryMatch], sort: str) -> list[StoryMatch]:
     return list(matches)
 
 
-def build_stories(index: IndexBackend, matches: list[StoryMatch], query: Query) -> list[dict]:
-    """``search --json`` stories for ``matches``, in their order, each with all its copies."""
+def first_matching_copy(copies: list[ArticleRecord], query: Query, *, sites: list[str] | None = None,
+                        regions: list[str] | None = None, since: str | None = None,
+                        until: str | None = None) -> ArticleRecord | None:
+    """The copy that represents a story in a search: the first in search order
+    (the story's date -- its canonical copy's, else each copy's own -- newest
+    first, then canonical first, date, id) of those that match ``query`` within the
+    filters. What both backends pick; used when a backend left ``article_id`` empty."""
+    def within(copy: ArticleRecord) -> bool:
+        day = (copy.published or copy.fetched_at or "")[:10]
+        return ((not sites or copy.site in sites) and (not since or day >= since[:10])
+                and (not until or day <= until[:10])
+                and (not regions or any(r in (copy.region or "") for r in regions)))
+    found = [c for c in copies if within(c) and query.matches(c.norm_title + "\n" + c.norm_text)]
+    canonical = next((c for c in copies if c.canonical), None)
+    own_date = lambda c: c.published or c.fetched_at or ""      # noqa: E731
+    found.sort(key=lambda c: (not c.canonical, own_date(c), c.id))
+    if canonical is None:
+        found.sort(key=own_date, reverse=True)      # stable: ties keep the order above
+    return found[0] if found else None
+
+
+def build_stories(index: IndexBackend, matches: list[StoryMatch], query: Query, **filters) -> list[dict]:
+    """``search --json`` stories for ``matches``, in their order, each with all its copies
+    (``filters``: the search's, to find a story's representing copy when the backend
+    did not name it)."""
     terms = query.positive_terms
     stories = []
     for match in matches:
         copies = index.story_copies(match.story_id)
         if not copies:          # removed since it matched
             continue
-        matched = next((c for c in copies if c.id == match.article_id), copies[0])
-        stories.append(story_dict(copies, make_snippet(matched.text, terms)))
+        matched = (next((c for c in copies if c.id == match.article_id), None) if match.article_id
+                   else first_matching_copy(copies, query, **filters))
+        stories.append(story_dict(copies, make_snippet((matched or copies[0]).text, terms)))
     return stories
 
 
@@ -84,9 +108,10 @@ def search_page(index: IndexBackend, query: Query, *, sites: list[str] | None = 
     ``offset=0`` the stories are exactly ``index.search(query, ..., limit=limit)``."""
     if offset < 0 or limit < 1:
         raise ValueError("offset must be >= 0 and limit >= 1")
-    matches = index.match_stories(query, sites=sites or None, regions=regions or None,
-                                  since=since, until=until)
+    filters = {"sites": sites or None, "regions": regions or None, "since": since, "until": until}
+    # scores only for the relevance order: a backend may then skip reading texts
+    matches = index.match_stories(query, **filters, scores=sort == "relevance")
     ordered = order_matches(matches, sort)
     page = ordered[offset:offset + limit]
-    return SearchPage(total=len(matches), stories=build_stories(index, page, query), offset=offset,
+    return SearchPage(total=len(matches), stories=build_stories(index, page, query, **filters), offset=offset,
                       limit=limit, sort=sort)

@@ -1,11 +1,12 @@
-"""The embedded index's fast search path (``search_keys`` joined to the FTS5 matches,
-each story's candidates verified one turn at a time) gives the same stories, in the
+"""The embedded index's search (the exact FTS5 matches grouped into stories in SQL,
+read from ``search_keys`` or from ``articles_keys``) gives the same stories, in the
 same order, with the same matched copy and score, as the plain definition: every
 copy of a realistic generated corpus checked with ``Query.matches`` on its text.
 Also after stories are regrouped (``set_story``) and after an index written before
-``search_keys`` existed (schema v3) is opened."""
+``search_keys`` (schema v3) or before exact tokens (v4) is opened."""
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -145,4 +146,28 @@ def test_an_index_from_before_search_keys_is_upgraded(corpus, tmp_path):
     source.close()
     target.close()
     with open_index(f"sqlite:///{old}") as index:
+        assert_same_answers(index, stored(index, ids))
+
+
+def test_an_index_from_before_exact_tokens_is_upgraded(corpus, tmp_path):
+    """Schema v4 indexed a space around each CJK character (punctuation dropped, Latin
+    words whole): opening it rebuilds the FTS from the stored normalized texts."""
+    path, ids = corpus
+    old = tmp_path / "v4.db"
+    with sqlite3.connect(path) as source, sqlite3.connect(old) as target:
+        source.backup(target)
+        target.create_function("v4_fts_text", 1, lambda text: re.sub("([\u3400-\u9fff])", r" \1 ", text))
+        target.execute("INSERT INTO articles_fts(articles_fts) VALUES ('delete-all')")
+        target.execute("INSERT INTO articles_fts(rowid, body) "
+                       "SELECT rowid, v4_fts_text(norm_title || char(10) || norm_text) FROM articles")
+        target.execute("UPDATE schema_version SET version = 4")
+    source.close()
+    target.close()
+    full_stops = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'u3002'"   # 。
+    with sqlite3.connect(old) as before:     # the v4 form: punctuation was not indexed
+        assert not before.execute(full_stops).fetchone()[0]
+    before.close()
+    with open_index(f"sqlite:///{old}") as index:
+        assert index._conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 5
+        assert index._conn.execute(full_stops).fetchone()[0] > 1000
         assert_same_answers(index, stored(index, ids))

@@ -47,7 +47,7 @@ from benchmarks.web.bench import corpus, load, request_mix  # noqa: E402
 from index import open_index, parse_query  # noqa: E402
 from index.story_search import search_page  # noqa: E402
 
-BEFORE = "71f796c"          # the commit before issue 22's search work
+BEFORE = "fac07e0"          # the commit before exact tokens (candidates verified on their texts)
 ES_PREFIX = "scale"          # + the size: one index per corpus on a reused node
 
 
@@ -55,52 +55,81 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _module_at(revision: str, path: str, name: str, replace: tuple[str, str] = ("", "")):
+    source = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=REPO,
+                            check=True, capture_output=True, text=True).stdout
+    file = Path(tempfile.mkdtemp(prefix="newsmon-before-")) / f"{name}.py"
+    file.write_text(source.replace(*replace), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 class _BeforeSearch:
     """An open SQLite index answering ``match_stories`` with another commit's
-    ``index/sqlite/search.py`` (its queries read the same tables), for ``search_page``."""
+    ``index/sqlite/search.py`` and ``fts.py`` (its queries read the same tables; on
+    the exact tokens its FTS5 phrases find the true matches and fewer others, and
+    it still checks every candidate's text), for ``search_page``."""
 
     def __init__(self, index, revision: str):
-        source = subprocess.run(["git", "show", f"{revision}:index/sqlite/search.py"], cwd=REPO,
-                                check=True, capture_output=True, text=True).stdout
-        path = Path(tempfile.mkdtemp(prefix="newsmon-before-")) / "before_search.py"
-        path.write_text(source, encoding="utf-8")
-        spec = importlib.util.spec_from_file_location("before_search", path)
-        self.module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(self.module)
+        _module_at(revision, "index/sqlite/fts.py", "before_fts")
+        self.module = _module_at(revision, "index/sqlite/search.py", "before_search",
+                                 ("from index.sqlite.fts import", "from before_fts import"))
         self.index = index
 
-    def match_stories(self, query, **filters):
+    def match_stories(self, query, scores=True, **filters):
         return self.module.match_stories(self.index._conn, self.index._lock, query, **filters)
 
     def story_copies(self, story_id):
         return self.index.story_copies(story_id)
 
 
+def corpus_records(sqlite):
+    """Every article of the embedded index as a record, streamed in rowid order
+    (keyset pages of the rows: a million records do not fit in memory at once)."""
+    from index.sqlite.backend import _RECORD_COLUMNS
+    after = 0
+    while True:
+        with sqlite._lock:
+            rows = sqlite._conn.execute(f"SELECT {_RECORD_COLUMNS} FROM articles WHERE rowid > ? "
+                                        "ORDER BY rowid LIMIT 2000", (after,)).fetchall()
+        if not rows:
+            return
+        yield from (sqlite._record(row) for row in rows)
+        after = rows[-1][0]
+
+
 def elasticsearch_copy(es_url: str, sqlite, size: int):
     """The corpus in Elasticsearch, written once per node and reused: the documents
     ``ElasticsearchIndex`` stores (``article_doc`` with each story's date), sent with
-    ``streaming_bulk`` (the backend's own write path asks the node about stories
-    whose canonical copy it has not seen yet, which on this shared machine ran at
-    ~100 articles/s)."""
+    ``streaming_bulk`` with refresh off until the end (the backend's own write path
+    asks the node about stories whose canonical copy it has not seen yet, which on
+    this shared machine ran at ~100 articles/s)."""
     from elasticsearch import Elasticsearch, helpers
     from index.elasticsearch.mapping import alias_name, article_doc, ensure_indices
     prefix = f"{ES_PREFIX}-{size}"
-    client = Elasticsearch(es_url, request_timeout=300)
+    client = Elasticsearch(es_url, request_timeout=600)
     try:
         ensure_indices(client, prefix)
         articles = alias_name(prefix, "articles")
         if client.count(index=articles)["count"] != size:
             log(f"writing {size:,} articles into Elasticsearch ...")
             started = time.perf_counter()
-            records = [sqlite.get_article(line["id"]) for line in sqlite.export()]
-            story_date = {r.story_id: r.published or r.fetched_at for r in records if r.canonical}
+            with sqlite._lock:
+                story_date = dict(sqlite._conn.execute(
+                    "SELECT story_id, sort_date FROM search_keys WHERE canonical = 1").fetchall())
             actions = ({"_index": articles, "_id": r.id, "_source": article_doc(r, story_date.get(r.story_id))}
-                       for r in records)
-            for n, _ in enumerate(helpers.streaming_bulk(client, actions, chunk_size=500,
-                                                         max_chunk_bytes=5 * 1024 * 1024), 1):
-                if n % 20_000 == 0:
-                    log(f"  {n:,}")
+                       for r in corpus_records(sqlite))
+            client.indices.put_settings(index=articles, settings={"refresh_interval": "-1"})
+            for n, _ in enumerate(helpers.streaming_bulk(client, actions, chunk_size=1000,
+                                                         max_chunk_bytes=20 * 1024 * 1024), 1):
+                if n % 50_000 == 0:
+                    log(f"  {n:,} ({n / (time.perf_counter() - started):,.0f}/s)")
+            client.indices.put_settings(index=articles, settings={"refresh_interval": "1s"})
             client.indices.refresh(index=articles)
+            client.indices.forcemerge(index=articles, max_num_segments=1, request_timeout=3600)
             log(f"  {size / (time.perf_counter() - started):,.0f} articles/s")
     finally:
         client.close()

@@ -378,12 +378,13 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
                               limit=limit)
 
     def match_stories(self, query: Query, *, sites: list[str] | None = None, regions: list[str] | None = None,
-                      since: str | None = None, until: str | None = None, limit: int | None = None) -> list:
+                      since: str | None = None, until: str | None = None, limit: int | None = None,
+                      scores: bool = True) -> list:
         """Every matching story in search order, for a search page (``index/elasticsearch/match.py``)."""
         self.flush()
         self.require()
         return match.match_stories(self.client, self.articles, query, sites=sites, regions=regions,
-                                      since=since, until=until, limit=limit)
+                                   since=since, until=until, limit=limit, scores=scores)
 
     def site_regions(self) -> dict[str, str | None]:
         self.flush()

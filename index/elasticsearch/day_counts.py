@@ -4,15 +4,15 @@ The same days as the SQLite backend: the ``day`` keyword (published date as the
 page gives it, else the fetch date), bucketed by a ``terms`` aggregation. A
 ``date_histogram`` over ``published_date`` would put a page's offset-less Beijing
 time on its UTC day and drop undated articles, so two backends would disagree.
-With a query (a watch), the candidates' normalized texts are read a page at a
-time and checked with ``Query.matches``, as every search here is.
+With a query (a watch), the query selects exactly the matching pages
+(``search.candidate_query``: exact phrases), counted by the same aggregation.
 """
 from __future__ import annotations
 
 from elasticsearch import Elasticsearch
 
 from index.elasticsearch.match import region_filter
-from index.elasticsearch.search import candidate_query, iter_hits
+from index.elasticsearch.search import candidate_query
 from index.query import Query
 
 MAX_DAYS = 4000           # buckets asked for: more days than any chart shows
@@ -26,17 +26,11 @@ def count_by_day(client: Elasticsearch, index: str, *, since: str, until: str,
         filters.append({"terms": {"site": list(sites)}})
     if regions:
         filters.append(region_filter(list(regions)))
-    if query is None:
-        response = client.search(index=index, size=0, query={"bool": {"filter": filters}},
-                                 aggs={"days": {"terms": {"field": "day", "size": MAX_DAYS}}})
-        return {b["key"]: b["doc_count"] for b in response["aggregations"]["days"]["buckets"]}
-    candidates = {"bool": {"filter": [candidate_query(query, None, None, None), *filters]}}
-    counts: dict[str, int] = {}
-    for hit in iter_hits(client, index, candidates, [{"id": "asc"}], ["day", "norm_title", "norm_text"]):
-        source = hit["_source"]
-        if query.matches(source["norm_title"] + "\n" + source["norm_text"]):
-            counts[source["day"]] = counts.get(source["day"], 0) + 1
-    return counts
+    if query is not None:
+        filters.append(candidate_query(query, None, None, None))
+    response = client.search(index=index, size=0, query={"bool": {"filter": filters}},
+                             aggs={"days": {"terms": {"field": "day", "size": MAX_DAYS}}})
+    return {b["key"]: b["doc_count"] for b in response["aggregations"]["days"]["buckets"]}
 
 
 class DayCounts:

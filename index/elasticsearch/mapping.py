@@ -7,12 +7,11 @@ index and moving the alias in one atomic call (``upgrade_index``).
 
 The test build has no analysis-common plugin, so there is no CJK bigram
 analyzer: the search fields use the standard analyzer on the normalized text
-with a space between every character (``spaced``). Every character that makes a
-token makes exactly one, so a ``match_phrase`` of a spaced query term finds
-every document containing the term as a substring (plus a few where
-punctuation sits in between, which ``Query.matches`` then drops). Spacing Latin
-letters and digits too keeps ``46`` finding ``46.5`` and ``ai`` finding
-``mail``, which whole-word tokens would miss.
+written as one token per character, punctuation and spaces included
+(``spaced``: ``index/exact_tokens.py``, the form SQLite's FTS indexes too), so a
+``match_phrase`` of a query term finds exactly the documents containing the
+term as a substring: ``46`` finds ``46.5``, ``ai`` finds ``mail``, and
+``项目为王`` does not find ``项目，为王``.
 """
 from __future__ import annotations
 
@@ -22,13 +21,15 @@ from dataclasses import fields
 from elasticsearch import Elasticsearch, helpers
 
 from index.errors import IndexURLError
+from index.exact_tokens import exact_tokens
 from index.base import ArticleRecord
 from index.elasticsearch.claims import CLAIMS_MAPPING
 from index.elasticsearch.state import STATE_MAPPING
 
 logger = logging.getLogger("newsmon.index")
 
-MAPPING_VERSION = 2     # v2: attachments (kept in _source, not indexed: their text is in text)
+MAPPING_VERSION = 3     # v2: attachments (kept in _source, not indexed: their text is in text);
+                        # v3: search fields of exact tokens (rebuilt from norm_* on upgrade)
 DEFAULT_PREFIX = "newsmon"
 
 _KEYWORD = {"type": "keyword"}
@@ -81,8 +82,8 @@ def concrete_name(prefix: str, kind: str, version: int) -> str:
 
 
 def spaced(norm: str) -> str:
-    """Normalized text as the search fields index it: one space between characters."""
-    return " ".join(norm)
+    """Normalized text as the search fields index it: one token per character."""
+    return exact_tokens(norm)
 
 
 def sort_date(record: ArticleRecord) -> str:

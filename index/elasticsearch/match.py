@@ -1,21 +1,22 @@
 """Which stories match, in the Elasticsearch index: every one, for a search page's total.
 
 ``es_search.search_stories`` collapses on ``story_id`` with from/size, which is
-bounded by the result window (10,000) and reads the text of every story it
-steps over. A search page needs every matching story, so here:
+bounded by the result window (10,000). A search page needs every matching story;
+the query (``es_search.candidate_query`` plus the region filter) selects exactly
+the matching copies (exact phrases), so no text is read to check them:
 
-1. the candidates (``es_search.candidate_query`` plus the region filter) are read
-   in ``STORY_ORDER`` with ``search_after``, keys only (``_id`` and the sort
-   values, no ``_source``); that order keeps a story's copies together;
-2. stories are verified in batches: the normalized text of each story's next
-   unverified candidate is read with one ``mget`` per round, and the first copy
-   that passes ``Query.matches`` represents the story -- the same copy, and so
-   the same result and order, as ``SQLiteIndex`` (``index/sqlite/search.py``).
+- in date order without scores (what a date-ordered page needs): a ``composite``
+  aggregation over (story date desc, story id) lists the stories in search
+  order, ``STORY_PAGE`` buckets a request, keys only. A story with no canonical
+  copy has a date per copy, so it can come in several buckets: its newest one
+  counts (the order SQLite gives it). The representing copy is left to
+  ``story_search.build_stories`` (``article_id`` empty), for the shown stories only;
+- with scores (relevance order): the matching copies' keys are read in
+  ``STORY_ORDER`` with ``search_after`` (no ``_source``); a story's first copy
+  represents it, the same copy as ``SQLiteIndex`` picks, and its normalized
+  text gives the score (``mget``, ``TEXT_BATCH`` a request).
 """
 from __future__ import annotations
-
-from itertools import groupby
-from typing import Iterator
 
 from elasticsearch import Elasticsearch
 
@@ -24,8 +25,9 @@ from index.elasticsearch.search import STORY_ORDER, candidate_query, iter_hits
 from index.query import Query
 from index.story_search import relevance
 
-VERIFY_BATCH = 500          # stories verified per round of mget
+STORY_PAGE = 10_000         # composite buckets per request
 KEY_PAGE = 5000             # candidate keys per search_after page
+TEXT_BATCH = 1000           # representing copies' texts per mget
 _TEXT_FIELDS = ["norm_title", "norm_text"]
 
 
@@ -37,62 +39,52 @@ def region_filter(regions: list[str]) -> dict:
                      "minimum_should_match": 1}}
 
 
-def _story_groups(client: Elasticsearch, index: str, candidates: dict) -> Iterator[tuple[str, list[str]]]:
-    """(story_id, candidate ids in order) per story, newest story first."""
-    hits = iter_hits(client, index, candidates, STORY_ORDER, False, page=KEY_PAGE)
-    for story_id, group in groupby(hits, key=lambda hit: hit["sort"][1]):
-        yield story_id, [hit["_id"] for hit in group]
+def _stories_in_order(client: Elasticsearch, index: str, candidates: dict, limit: int | None) -> list[str]:
+    sources = [{"date": {"terms": {"field": "story_date", "order": "desc"}}},
+               {"story": {"terms": {"field": "story_id", "order": "asc"}}}]
+    seen: dict[str, None] = {}
+    after = None
+    while True:
+        composite = {"sources": sources, "size": STORY_PAGE, **({"after": after} if after else {})}
+        result = client.search(index=index, query=candidates, size=0, track_total_hits=False,
+                               aggs={"stories": {"composite": composite}})["aggregations"]["stories"]
+        for bucket in result["buckets"]:
+            seen.setdefault(bucket["key"]["story"])
+            if limit and len(seen) >= limit:
+                return list(seen)
+        after = result.get("after_key")
+        if len(result["buckets"]) < STORY_PAGE or after is None:
+            return list(seen)
 
 
-def _verify(client: Elasticsearch, index: str, batch: list[tuple[str, list[str]]],
-            query: Query) -> dict[str, StoryMatch]:
-    """The stories of ``batch`` that really match, each by its first passing copy."""
-    terms = query.positive_terms
-    pending = dict(batch)
-    found: dict[str, StoryMatch] = {}
-    round_ = 0
-    while pending:
-        wanted = {ids[round_]: story_id for story_id, ids in pending.items()}
-        docs = client.mget(index=index, ids=list(wanted), _source=_TEXT_FIELDS)["docs"]
-        for doc in docs:
-            if not doc.get("found"):
-                continue
-            source = doc["_source"]
-            title, text = source["norm_title"], source["norm_text"]
-            if query.matches(title + "\n" + text):
-                story_id = wanted[doc["_id"]]
-                found[story_id] = StoryMatch(story_id, doc["_id"], relevance(title, text, terms))
-        round_ += 1
-        pending = {s: ids for s, ids in pending.items() if s not in found and len(ids) > round_}
-    return found
+def _first_copies(client: Elasticsearch, index: str, candidates: dict, limit: int | None) -> dict[str, str]:
+    """story_id -> its first matching copy's id, in search order."""
+    first: dict[str, str] = {}
+    for hit in iter_hits(client, index, candidates, STORY_ORDER, False, page=KEY_PAGE):
+        first.setdefault(hit["sort"][1], hit["_id"])
+        if limit and len(first) >= limit:
+            break
+    return first
 
 
 def match_stories(client: Elasticsearch, index: str, query: Query, *, sites: list[str] | None = None,
                   regions: list[str] | None = None, since: str | None = None, until: str | None = None,
-                  limit: int | None = None) -> list[StoryMatch]:
+                  limit: int | None = None, scores: bool = True) -> list[StoryMatch]:
     candidates = candidate_query(query, sites, since, until)
     if regions:
         candidates = {"bool": {"filter": [candidates, region_filter(regions)]}}
-    matches: list[StoryMatch] = []
-    batch: list[tuple[str, list[str]]] = []
-
-    def drain() -> bool:
-        found = _verify(client, index, batch, query)
-        for story_id, _ids in batch:
-            if story_id in found:
-                matches.append(found[story_id])
-                if limit and len(matches) >= limit:
-                    return True
-        batch.clear()
-        return False
-
-    for group in _story_groups(client, index, candidates):
-        batch.append(group)
-        if len(batch) >= (min(VERIFY_BATCH, limit) if limit else VERIFY_BATCH) and drain():
-            return matches
-    if batch:
-        drain()
-    return matches
+    if not scores:
+        return [StoryMatch(story, "", 0.0) for story in _stories_in_order(client, index, candidates, limit)]
+    first = _first_copies(client, index, candidates, limit)
+    terms = query.positive_terms
+    score: dict[str, float] = {}
+    ids = list(first.values())
+    for start in range(0, len(ids), TEXT_BATCH):
+        for doc in client.mget(index=index, ids=ids[start:start + TEXT_BATCH], _source=_TEXT_FIELDS)["docs"]:
+            if doc.get("found"):
+                score[doc["_id"]] = relevance(doc["_source"]["norm_title"], doc["_source"]["norm_text"], terms)
+    return [StoryMatch(story, article_id, score[article_id]) for story, article_id in first.items()
+            if article_id in score]
 
 
 def site_regions(client: Elasticsearch, index: str) -> dict[str, str | None]:

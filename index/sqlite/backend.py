@@ -1,15 +1,13 @@
-"""The embedded index: one SQLite file, FTS5 for candidates, Python for exactness.
+"""The embedded index: one SQLite file, FTS5 for exact matches, SQL for stories.
 
 How a query runs:
 1. Every article's normalized title+body is stored in a contentless FTS5 table
-   with a space around each CJK character, so ``unicode61`` makes one token per
-   character (Latin words and numbers stay whole words, as Elasticsearch's
-   standard analyzer does).
-2. Each query term becomes an FTS5 phrase (``"激 光 产 业 园"``), which finds every
-   article containing the term, plus a few where punctuation sits in between.
-3. Candidates are read newest story first and verified with ``Query.matches``
-   on the stored normalized text, which makes the result exact substring
-   semantics; reading stops once ``limit`` stories matched.
+   as one token per character, punctuation and spaces included
+   (``index/exact_tokens.py``), so an FTS5 phrase is exactly a substring test.
+2. Each query clause becomes part of one FTS5 MATCH (``"项 目"``, ``OR``, ``NOT``):
+   its matches are exactly the articles that match the query.
+3. The matches are grouped into stories, counted and ordered in SQL
+   (``index/sqlite/search.py``); texts are read only for relevance scores.
 
 The connection is shared by one Scrapy pipeline thread and guarded by a lock;
 writes are batched in a transaction until ``flush()`` (or every
@@ -35,11 +33,12 @@ from index.sqlite import dedup as band_keys
 from index.sqlite import search as matching
 from index.sqlite.band_window import BandWindow
 from index.sqlite.day_counts import DayCounts
-from index.sqlite.fts import fts_text
+from index.sqlite.fts import fts_text, rebuild_fts
 from index.sqlite.state import SQLiteState
 from index.story_search import build_stories
 
-SCHEMA_VERSION = 4          # v3: packed band keys (sqlite/dedup.py); v4: search_keys (sqlite/search.py)
+SCHEMA_VERSION = 5          # v3: packed band keys (sqlite/dedup.py); v4: search_keys (sqlite/search.py);
+                            # v5: FTS of exact tokens (index/exact_tokens.py)
 AUTOCOMMIT_EVERY = 500
 _SQL_PARAM_CHUNK = 500     # stay well below SQLite's bound-parameter limit
 
@@ -159,11 +158,13 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
             raise RuntimeError(f"{self.path} has index schema v{version}; this newsmon knows "
                                f"v{SCHEMA_VERSION}: upgrade newsmon")
         elif version < SCHEMA_VERSION:
-            band_keys.migrate(self._conn)
-            # (story_id, canonical) is the start of articles_keys: a second copy of
-            # it only cost every write a random index insert
-            self._conn.execute("DROP INDEX IF EXISTS articles_story")
-            matching.migrate_keys(self._conn)
+            if version < 4:
+                band_keys.migrate(self._conn)
+                # (story_id, canonical) is the start of articles_keys: a second copy of
+                # it only cost every write a random index insert
+                self._conn.execute("DROP INDEX IF EXISTS articles_story")
+                matching.migrate_keys(self._conn)
+            rebuild_fts(self._conn)
             self._conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         self._conn.commit()
 
@@ -370,9 +371,9 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
     @guarded
     def match_stories(self, query: Query, *, sites: list[str] | None = None,
                       regions: list[str] | None = None, since: str | None = None,
-                      until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
+                      until: str | None = None, limit: int | None = None, scores: bool = True) -> list[StoryMatch]:
         return matching.match_stories(self._conn, self._lock, query, sites=sites, regions=regions,
-                                      since=since, until=until, limit=limit)
+                                      since=since, until=until, limit=limit, scores=scores)
 
     @guarded
     def site_regions(self) -> dict[str, str | None]:

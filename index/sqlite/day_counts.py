@@ -4,10 +4,9 @@ A day is the article's ``day`` column (its published date as the page gives it,
 in Beijing time; else the fetch date): the same day ``--since``/``--until`` and
 the search filters use, so a bar's count is what a search of that day finds.
 Without a query the count is one ``GROUP BY`` over the ``articles_day`` index.
-With one (a watch), the candidates are the search's (``search.candidate_sql``:
-FTS5 and the filters) and each copy is checked exactly on the positions of the
-query's terms (``instr``), so no text is handed to Python; a copy counts when it
-matches by itself.
+With one (a watch), the copies are the search's exact matches
+(``search.matching_conditions``: FTS5 and the filters), counted per day in the
+same statement; a copy counts when it matches by itself.
 """
 from __future__ import annotations
 
@@ -16,10 +15,7 @@ import threading
 
 from index.errors import guarded
 from index.query import Query
-from index.sqlite.search import _Found, candidate_sql, region_condition
-
-_CHUNK = 500          # rowids per IN (...) list, well below SQLite's parameter limit
-
+from index.sqlite.search import matching_conditions, region_condition
 
 def count_by_day(conn: sqlite3.Connection, lock: threading.RLock, *, since: str, until: str,
                  sites: list[str] | None = None, regions: list[str] | None = None,
@@ -41,20 +37,10 @@ def count_by_day(conn: sqlite3.Connection, lock: threading.RLock, *, since: str,
 
 
 def _matching_by_day(conn: sqlite3.Connection, lock: threading.RLock, query: Query, **filters) -> dict[str, int]:
-    """The search's own candidates (FTS5, filters), each checked on its terms' positions."""
-    terms = list(dict.fromkeys(query.positive_terms + query.negative_terms))
-    sql, params = candidate_sql(query, **filters, find=terms)
-    counts: dict[str, int] = {}
+    where, params = matching_conditions(query, **filters)
     with lock:
-        rows = conn.execute(sql, params).fetchall()
-        matched = [row["rowid"] for row in rows
-                   if query.matches(_Found({t for n, t in enumerate(terms) if row[f"t{n}"] or row[f"x{n}"]}))]
-        for start in range(0, len(matched), _CHUNK):
-            chunk = matched[start:start + _CHUNK]
-            for day, count in conn.execute("SELECT day, count(*) FROM articles WHERE rowid IN "
-                                           f"({', '.join('?' * len(chunk))}) GROUP BY day", chunk):
-                counts[day] = counts.get(day, 0) + count
-    return counts
+        return {day: count for day, count in conn.execute(
+            f"SELECT k.day, count(*) FROM search_keys k WHERE {' AND '.join(where)} GROUP BY k.day", params)}
 
 
 class DayCounts:

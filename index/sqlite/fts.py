@@ -1,91 +1,80 @@
-"""FTS5 side of the embedded index's search: how text is tokenized and how a query
-becomes an FTS5 MATCH (a superset of its matches) plus substring tests for the
-terms FTS tokens cannot narrow. ``index/sqlite/backend.py`` and ``index/sqlite/search.py``
-use it; verification with ``Query.matches`` makes results exact.
+"""FTS5 side of the embedded index's search: what the FTS column holds and how a
+query becomes SQL conditions on it. The column holds ``exact_tokens`` of the
+normalized title + body (one token per character, nothing dropped), so an FTS5
+phrase is exactly a substring test and the FTS matches are the query's matches:
+no text is read to check them. ``index/sqlite/search.py`` uses it.
 """
 from __future__ import annotations
 
-import re
-from typing import Iterator
+import sqlite3
 
-from index.query import Query, Term
-
-# Scripts written without spaces between words: one FTS token per character.
-_UNSPACED_CHAR = re.compile(
-    "([\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\U00020000-\U0003ffff])")
-_HAS_TOKEN_CHAR = re.compile(r"\w")
-# Word characters FTS keeps in multi-character tokens (Latin, digits, …): not CJK.
-_HAS_SPACED_WORD_CHAR = re.compile(
-    "[^\\W\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\U00020000-\U0003ffff]")
-
-
-class _SpaceAroundUnspaced(dict):
-    """``str.translate`` table, filled on first sight of each character: a CJK
-    character maps to itself with a space on each side, anything else to itself.
-    Same output as ``_UNSPACED_CHAR.sub(r" \1 ", text)``, several times faster
-    (Python 3.11 expands a regex replacement template per match, in Python)."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        self[code] = f" {char} " if _UNSPACED_CHAR.match(char) else char
-        return self[code]
-
-
-_FTS_TABLE = _SpaceAroundUnspaced()
+from index.exact_tokens import exact_tokens
+from index.query import Not, Or, Query, Term
 
 
 def fts_text(norm_text: str) -> str:
-    """Normalized text as the FTS column stores it: a space around each CJK character."""
-    return norm_text.translate(_FTS_TABLE)
+    """Normalized text as the FTS column indexes it."""
+    return exact_tokens(norm_text)
 
 
-def _fts_phrase(term: Term) -> str | None:
-    """FTS5 phrase for a term, or None when FTS tokens cannot narrow it.
-
-    A CJK character is one token, so a CJK phrase finds every substring. Latin
-    letters and digits form whole-word tokens (``2021``, ``20kw``), so a term with
-    any of them (``kw``, ``20``) could sit inside a longer token: such a term is
-    matched with ``instr`` on the normalized text instead (see ``search``), and
-    a term with no token character at all (e.g. "·") only by verification."""
-    if not _HAS_TOKEN_CHAR.search(term.text) or _HAS_SPACED_WORD_CHAR.search(term.text):
-        return None
-    return '"' + fts_text(term.text).replace('"', '""') + '"'
+def rebuild_fts(conn: sqlite3.Connection) -> None:
+    """Index every stored article again in the current FTS form (an index written
+    before it: schema v5), from the normalized text the rows keep; in the
+    migration's transaction, so a failure leaves the old FTS and version."""
+    conn.create_function("newsmon_fts_text", 1, fts_text, deterministic=True)
+    conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('delete-all')")
+    conn.execute("INSERT INTO articles_fts(rowid, body) "
+                 "SELECT rowid, newsmon_fts_text(norm_title || char(10) || norm_text) FROM articles")
+    conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
 
 
-def _positive_clauses(query: Query) -> Iterator[tuple[Term, ...]]:
-    # A clause a text can satisfy by lacking a term (an exclusion, or a distributed
-    # parenthesized one) cannot narrow: verification decides it.
-    yield from query.positive_clauses
+def _phrase(term: Term) -> str:
+    # exact_tokens writes '"' as the word u22: a phrase never holds a quote
+    return '"' + exact_tokens(term.text).strip() + '"'
 
 
-def fts_match_expression(query: Query) -> str | None:
-    """FTS5 MATCH string selecting a superset of the query's matches, or None for
-    "every article". Exclusions are left to verification: an FTS phrase can match
-    across punctuation, so ``NOT`` there could drop a true match."""
-    parts: list[str] = []
-    for alternatives in _positive_clauses(query):
-        phrases = [_fts_phrase(t) for t in alternatives]
-        if None in phrases:
-            continue
-        parts.append(phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
-    return " AND ".join(parts) or None
+def _any(terms: list[Term]) -> str:
+    return "(" + " OR ".join(map(_phrase, terms)) + ")"
 
 
-def substring_filters(query: Query) -> tuple[list[str], list[str]]:
-    """SQL conditions (and their parameters) for the clauses FTS cannot narrow
-    because a term has Latin letters or digits: plain substring tests (``instr``)
-    on the normalized title and text, so ``kw`` finds ``20kW``."""
-    where, params = [], []
-    for alternatives in _positive_clauses(query):
-        if not any(_HAS_SPACED_WORD_CHAR.search(t.text) for t in alternatives):
-            continue
-        if not all(_HAS_TOKEN_CHAR.search(t.text) for t in alternatives):
-            continue   # an alternative with no token character: only verification can say
-        tests = []
-        for term in alternatives:
-            tests.append("(instr(a.norm_title, ?) > 0 OR instr(a.norm_text, ?) > 0)")
-            params += [term.text, term.text]
+def _all(terms: list[Term]) -> str:
+    return "(" + " AND ".join(map(_phrase, terms)) + ")"
+
+
+def match_conditions(query: Query, rowid: str = "k.article") -> tuple[list[str], list[str]]:
+    """SQL conditions on ``rowid`` (and their parameters) that hold exactly for the
+    articles matching ``query``: one FTS5 MATCH for the clauses that need a term
+    (``a AND (b OR c)``) less the excluded terms (``NOT (d OR e)``), plus, for an
+    ``Or`` holding an exclusion (a distributed parenthesized one, rare), ``IN one
+    match OR NOT IN another``. A query that parsed has a clause needing a term."""
+    positive, excluded, mixed = [], [], []
+    for clause in query.root.clauses:
+        if isinstance(clause, Term):
+            positive.append(_phrase(clause))
+        elif isinstance(clause, Not):
+            excluded.append(clause.term)
+        elif isinstance(clause, Or) and clause.positive:
+            positive.append(_any(list(clause.alternatives)))
+        else:
+            mixed.append(clause)
+    expression = " AND ".join(positive)
+    if excluded:
+        expression = f"({expression}) NOT {_any(excluded)}"
+    fts = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?"
+    where, params = [f"{rowid} IN ({fts})"], [expression]
+    for clause in mixed:
+        present = [alt for alt in clause.alternatives if isinstance(alt, Term)]
+        absent = [alt.term for alt in clause.alternatives if isinstance(alt, Not)]
+        tests = [f"{rowid} NOT IN ({fts})"]
+        params_of = [_all(absent)]          # a OR NOT b OR NOT c = a OR NOT (b AND c)
+        if present:
+            tests.insert(0, f"{rowid} IN ({fts})")
+            params_of.insert(0, _any(present))
         where.append("(" + " OR ".join(tests) + ")")
+        params += params_of
     return where, params
+
+
+def positive_expression(query: Query) -> str:
+    """The FTS5 MATCH of the clauses that need a term: what ``is_broad`` counts."""
+    return match_conditions(query)[1][0]

@@ -1,27 +1,23 @@
-"""Which stories match, in the SQLite index: candidates from FTS5, exactness checked.
+"""Which stories match, in the SQLite index: counted and ordered in SQL, no text read.
 
-``SQLiteIndex.search`` and ``match_stories`` both run ``match_stories`` here:
+``SQLiteIndex.search`` and ``match_stories`` both run ``match_stories`` here. The FTS
+column holds one token per character with nothing dropped (``index/exact_tokens.py``),
+so the FTS5 matches are exactly the articles that match the query
+(``fts.match_conditions``), exclusions included:
 
-1. candidates are the articles whose FTS tokens can match (``fts_match_expression``)
-   and whose text contains the Latin/number terms (``substring_filters``), on the
-   wanted sites and regions within since..until, sorted newest story first (the
-   canonical copy's date), then story, canonical copy first, date, id. The keys
-   come from ``search_keys``, one small row per article keyed by its rowid, so
-   the FTS5 matches are joined to them directly: the article rows hold the texts
-   in overflow pages (reading a sort column from there made the sort of 60k
-   candidates take seconds), and scanning the covering index ``articles_keys``
-   for the matches cost a pass over every article, however few matched;
-2. each story's candidates are verified in that order against the stored
-   normalized text; the first copy that passes represents the story:
-   - a few stories wanted (``search``'s ``limit``): texts are read in batches
-     and checked with ``Query.matches``, stopping after ``limit`` stories, so
-     most texts are never read;
-   - every story (a search page's total): the first candidate of every story
-     first, then the other candidates of the stories that failed, in order.
-     SQLite finds each query term in those copies (``instr``, in C) and only the
-     positions come back; the same ``Query.matches`` decides on them. A story's
-     other copies are never read once one passed (a broad query's candidates
-     are mostly copies of stories already matched).
+1. the matching copies on the wanted sites and regions within since..until are
+   grouped by story in one statement, which gives each story's first copy in
+   search order (canonical first, then date, then id) and its newest date. A
+   broad query's matches are read by scanning the covering index ``articles_keys``
+   (story order: the grouping needs no sort), a narrower one's are looked up in
+   ``search_keys`` (a small row per article keyed by its rowid; the article rows
+   hold the texts in overflow pages), so its cost follows its matches, not the corpus;
+2. stories are ordered newest first by their canonical copy's date (looked up
+   once per story whose canonical copy did not match), then story id. A story
+   with no canonical copy is dated and represented by its newest matching copy;
+3. only when asked (relevance order), each story's representing copy's term
+   positions are found by SQLite (``instr``) for its score: a date-ordered page
+   reads no text here at all.
 """
 from __future__ import annotations
 
@@ -31,10 +27,9 @@ import threading
 
 from index.base import ArticleRecord, StoryMatch
 from index.query import Query
-from index.sqlite.fts import fts_match_expression, substring_filters
-from index.story_search import relevance, relevance_from_positions
+from index.sqlite.fts import match_conditions, positive_expression
+from index.story_search import relevance_from_positions
 
-VERIFY_BATCH = 500     # candidate texts read per query (well below SQLite's parameter limit)
 BROAD_SHARE = 0.05     # is_broad: a query whose FTS5 matches are more than this share of the articles
 KEYS_INDEX = "articles_keys"
 # One row per article, kept by ``store_keys`` as the article is written.
@@ -66,17 +61,6 @@ def migrate_keys(conn: sqlite3.Connection) -> None:
                  f"SELECT rowid, {_KEY_COLUMNS} FROM articles INDEXED BY {KEYS_INDEX}")
 
 
-class _Found:
-    """The terms found in a copy, standing in for its text: ``Query.matches`` only
-    asks ``term in text``, so it decides on positions SQLite found."""
-
-    def __init__(self, found: set[str]):
-        self.found = found
-
-    def __contains__(self, term: str) -> bool:
-        return term in self.found
-
-
 def region_condition(regions: list[str], column: str = "a.region") -> tuple[str, list[str]]:
     """A region filter matches any region that contains it, so ``江苏省宿迁市`` selects
     ``江苏省宿迁市宿城区`` and so does ``宿城区`` (the rule ``monitor.watches.in_scope``
@@ -85,23 +69,11 @@ def region_condition(regions: list[str], column: str = "a.region") -> tuple[str,
     return f"({tests})", list(regions)
 
 
-def candidate_sql(query: Query, *, sites: list[str] | None, regions: list[str] | None,
-                  since: str | None, until: str | None, find: list[str] = (),
-                  ordered: bool = True, scan: bool = False) -> tuple[str, list]:
-    """Keys of the candidate copies (``rowid``, ``id``, ``story_id``), in search order;
-    with ``find``, also the 1-based position (0 = absent) of each of those terms in
-    the title (``t<n>``) and text (``x<n>``). ``ordered=False``: in no order, with
-    ``canonical`` and ``sort_date`` (``ordered_candidates`` sorts them). ``scan``: the
-    keys read by scanning the covering index ``articles_keys`` (``is_broad``)."""
-    match = fts_match_expression(query)
-    where: list[str] = []
-    params: list = []
-    if match is not None:
-        where.append("k.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-        params.append(match)
-    substring_where, substring_params = substring_filters(query)     # on the article row ``a``
-    where += substring_where
-    params += substring_params
+def matching_conditions(query: Query, *, sites: list[str] | None, regions: list[str] | None,
+                        since: str | None, until: str | None, rowid: str = "k.article") -> tuple[list[str], list]:
+    """SQL conditions on the keys ``k`` (``search_keys`` or ``articles_keys``) holding
+    exactly for the copies that match ``query`` within the filters."""
+    where, params = match_conditions(query, rowid)
     if sites:
         where.append(f"k.site IN ({', '.join('?' * len(sites))})")
         params.extend(sites)
@@ -115,145 +87,92 @@ def candidate_sql(query: Query, *, sites: list[str] | None, regions: list[str] |
     if until:
         where.append("k.day <= ?")
         params.append(until[:10])
-    columns = "".join(f", instr(a.norm_title, ?) AS t{n}, instr(a.norm_text, ?) AS x{n}" for n in range(len(find)))
-    column_params = [term for term in find for _ in (0, 1)]
-    # the article rows only when a text is read (their texts sit in overflow pages)
-    rows = "JOIN articles a ON a.rowid = k.rowid " if find or substring_where else ""
-    keys = f"articles k INDEXED BY {KEYS_INDEX}" if scan else "search_keys k"
-    condition = f"WHERE {' AND '.join(where)} " if where else ""
-    if not ordered:
-        return (f"SELECT k.rowid, k.id, k.story_id, k.canonical, k.sort_date{columns} "
-                f"FROM {keys} {rows}{condition}"), column_params + params
-    sql = (f"SELECT k.rowid AS rowid, k.id AS id, k.story_id AS story_id{columns} "
-           f"FROM {keys} {rows}"
-           f"LEFT JOIN articles c INDEXED BY {KEYS_INDEX} ON c.story_id = k.story_id AND c.canonical = 1 "
-           + condition + "ORDER BY coalesce(c.sort_date, k.sort_date) DESC, k.story_id, "
-             "k.canonical DESC, k.sort_date, k.id")
-    return sql, column_params + params
-
-
-def ordered_candidates(conn: sqlite3.Connection, query: Query, filters: dict,
-                       broad: bool | None = None) -> list[tuple[int, str, str]]:
-    """``candidate_sql``'s keys (rowid, id, story_id) in its search order. A broad
-    query's come from the covering index in story order; a narrower one's from
-    ``search_keys``, sorted here: the story dates are looked up once per story, in
-    index order, where the SQL ``ORDER BY`` joined every candidate to its story's
-    canonical copy, a random probe into ``articles_keys`` each."""
-    if broad if broad is not None else is_broad(conn, query):
-        sql, params = candidate_sql(query, **filters, scan=True)
-        return [(row[0], row[1], row[2]) for row in conn.execute(sql, params)]
-    sql, params = candidate_sql(query, **filters, ordered=False)
-    rows = conn.execute(sql, params).fetchall()
-    story_date: dict[str, str] = {}
-    stories = json.dumps(list({row[2] for row in rows}))
-    for story, date in conn.execute(f"SELECT story_id, sort_date FROM articles INDEXED BY {KEYS_INDEX} "
-                                    "WHERE canonical = 1 AND story_id IN (SELECT value FROM json_each(?))",
-                                    [stories]):
-        story_date[story] = max(date, story_date.get(story, date))   # (a story has one canonical copy)
-    rows.sort(key=lambda row: (row[2], -row[3], row[4], row[1]))
-    rows.sort(key=lambda row: story_date.get(row[2], row[4]), reverse=True)     # stable: ties keep the above
-    return [(row[0], row[1], row[2]) for row in rows]
+    return where, params
 
 
 def is_broad(conn: sqlite3.Connection, query: Query) -> bool:
-    """Whether the FTS5 matches are more than ``BROAD_SHARE`` of the articles (or there
-    is no FTS expression): then scanning ``articles_keys`` in story order, the texts
-    checked in the same statement, costs less CPU than looking up each match in
-    ``search_keys``. Measured at 100k (CPU): ``项目`` (62% of the articles) 0.57 s
-    scanned, 0.85 s looked up; ``"项目为王"`` (9%) 85 against 110 ms; at ~5%
-    (``疫苗接种``, ``城乡环境综合整治``) both ~60-75 ms; a few hundred matches are
-    looked up in a few ms where the scan reads every article's keys."""
-    match = fts_match_expression(query)
-    if match is None:
-        return True
+    """Whether the FTS5 matches are more than ``BROAD_SHARE`` of the articles: then
+    scanning ``articles_keys`` in story order costs less CPU than looking up each
+    match in ``search_keys`` and sorting by story (measured at 100k, CPU: a few
+    hundred matches are looked up in a few ms where the scan reads every article's
+    keys; ``项目``, 62% of the articles, costs more looked up than scanned)."""
     enough = int(BROAD_SHARE * (conn.execute("SELECT max(article) FROM search_keys").fetchone()[0] or 0))
     # counting stops at ``enough``: a broad query's FTS5 matches are not all read twice
     matches = conn.execute("SELECT count(*) FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                           "LIMIT ?)", (match, enough + 1)).fetchone()[0]
+                           "LIMIT ?)", (positive_expression(query), enough + 1)).fetchone()[0]
     return matches > enough
+
+
+# A copy's place within its story: canonical first, then date, then id. As one string
+# (char(1) sorts below every character of a date) so ``min`` picks the first copy in SQL.
+_COPY_RANK = "(1 - k.canonical) || k.sort_date || char(1) || k.id || char(1) || k.{rowid}"
+
+
+def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, broad: bool | None = None) -> list[tuple]:
+    """(story_id, first copy's rank string, has a matching canonical copy, newest
+    matching date) per story with a matching copy, in no particular order."""
+    scan = broad if broad is not None else is_broad(conn, query)
+    rowid = "rowid" if scan else "article"
+    where, params = matching_conditions(query, **filters, rowid=f"k.{rowid}")
+    keys = f"articles k INDEXED BY {KEYS_INDEX}" if scan else "search_keys k"
+    sql = (f"SELECT k.story_id, min({_COPY_RANK.format(rowid=rowid)}), max(k.canonical), max(k.sort_date) "
+           f"FROM {keys} WHERE {' AND '.join(where)} GROUP BY k.story_id")
+    return conn.execute(sql, params).fetchall()
+
+
+def _newest_copies(conn: sqlite3.Connection, query: Query, filters: dict, stories: list[str]) -> dict[str, tuple]:
+    """For stories with no canonical copy at all: the newest matching copy (then id),
+    which dates and represents the story (as Elasticsearch's story order does)."""
+    where, params = matching_conditions(query, **filters)
+    rows = conn.execute(f"SELECT k.story_id, k.sort_date, k.id, k.article FROM search_keys k "
+                        f"WHERE k.story_id IN (SELECT value FROM json_each(?)) AND {' AND '.join(where)}",
+                        [json.dumps(stories)] + params).fetchall()
+    newest: dict[str, tuple] = {}
+    for story, date, article_id, rowid in sorted(rows, key=lambda row: (row[2])):
+        if story not in newest or date > newest[story][0]:
+            newest[story] = (date, article_id, rowid)
+    return newest
 
 
 def match_stories(conn: sqlite3.Connection, lock: threading.RLock, query: Query, *, sites: list[str] | None = None,
                   regions: list[str] | None = None, since: str | None = None,
-                  until: str | None = None, limit: int | None = None) -> list[StoryMatch]:
-    """Matching stories in search order (see the module docstring); stop at ``limit``."""
+                  until: str | None = None, limit: int | None = None, scores: bool = True) -> list[StoryMatch]:
+    """Matching stories in search order (see the module docstring), the first ``limit``;
+    ``scores=False``: every score is 0 (no text read)."""
     filters = {"sites": sites, "regions": regions, "since": since, "until": until}
     with lock:
+        rows = story_rows(conn, query, filters)
+        dated: list[tuple[str, str, str, int]] = []     # (date, story, first copy id, its rowid)
+        undated: dict[str, tuple] = {}
+        for story, rank, has_canonical, _newest in rows:
+            _sort_date, article_id, rowid = rank[1:].split("\x01")
+            if has_canonical:
+                dated.append((_sort_date, story, article_id, int(rowid)))
+            else:
+                undated[story] = (article_id, int(rowid))
+        if undated:
+            canonical_date = dict(conn.execute(
+                f"SELECT story_id, sort_date FROM articles INDEXED BY {KEYS_INDEX} "
+                "WHERE canonical = 1 AND story_id IN (SELECT value FROM json_each(?))",
+                [json.dumps(list(undated))]).fetchall())
+            orphans = [story for story in undated if story not in canonical_date]
+            newest = _newest_copies(conn, query, filters, orphans) if orphans else {}
+            for story, (article_id, rowid) in undated.items():
+                if story in canonical_date:
+                    dated.append((canonical_date[story], story, article_id, rowid))
+                else:
+                    dated.append(newest[story][0:1] + (story,) + newest[story][1:])
+        dated.sort(key=lambda row: row[1])
+        dated.sort(key=lambda row: row[0], reverse=True)       # stable: ties by story id
         if limit:
-            return _first_matches(conn, query, filters, limit)
-        return _all_matches(conn, query, filters)
-
-
-def _first_matches(conn, query: Query, filters: dict, limit: int) -> list[StoryMatch]:
-    terms = query.positive_terms
-    matched: dict[str, StoryMatch] = {}
-    batch = min(VERIFY_BATCH, 2 * limit)
-    candidates = [{"rowid": rowid, "id": article_id, "story_id": story}
-                  for rowid, article_id, story in ordered_candidates(conn, query, filters)]
-    for start in range(0, len(candidates), batch):
-        chunk = [c for c in candidates[start:start + batch] if c["story_id"] not in matched]
-        if not chunk:
-            continue
-        texts = {row[0]: (row[1], row[2]) for row in conn.execute(
-            f"SELECT rowid, norm_title, norm_text FROM articles WHERE rowid IN ({', '.join('?' * len(chunk))})",
-            [c["rowid"] for c in chunk])}
-        for candidate in chunk:
-            if candidate["story_id"] in matched or candidate["rowid"] not in texts:
-                continue
-            title, text = texts[candidate["rowid"]]
-            if query.matches(title + "\n" + text):
-                matched[candidate["story_id"]] = StoryMatch(candidate["story_id"], candidate["id"],
-                                                            relevance(title, text, terms))
-                if len(matched) >= limit:
-                    return list(matched.values())
-        batch = VERIFY_BATCH
-    return list(matched.values())
-
-
-def _all_matches(conn, query: Query, filters: dict) -> list[StoryMatch]:
-    if is_broad(conn, query):
-        return _all_matches_in_one_scan(conn, query, filters)
-    tries: dict[str, list[tuple[int, str]]] = {}      # story -> its candidates, in search order
-    for rowid, article_id, story in ordered_candidates(conn, query, filters, broad=False):
-        tries.setdefault(story, []).append((rowid, article_id))
-    positive = query.positive_terms
-    terms = list(dict.fromkeys(positive + query.negative_terms))
-    matched: dict[str, StoryMatch] = {}
-    # Two rounds: each story's first candidate, then every other candidate of the
-    # stories that first one failed (an exclusion can fail many: one query, not one
-    # per copy), taken in order.
-    rounds = [[(story, copies[0]) for story, copies in tries.items()]]
-    rounds.append(lambda: [(story, copy) for story, copies in tries.items() if story not in matched
-                           for copy in copies[1:]])
-    for asked in rounds:
-        asked = asked() if callable(asked) else asked
-        positions = term_positions(conn, [rowid for _story, (rowid, _id) in asked], terms)
-        for story, (rowid, article_id) in asked:
-            found = positions.get(rowid)
-            if story in matched or found is None:    # a copy before passed; removed since
-                continue
-            # A term never holds a newline (whitespace folds to one space), so "in title +
-            # newline + text" is "in the title or in the text".
-            if query.matches(_Found({t for t, (title, text) in zip(terms, found) if title or text})):
-                matched[story] = StoryMatch(story, article_id, relevance_from_positions(
-                    [(title - 1, text - 1) for title, text in found[:len(positive)]]))
-    return [matched[story] for story in tries if story in matched]
-
-
-def _all_matches_in_one_scan(conn, query: Query, filters: dict) -> list[StoryMatch]:
-    """Every candidate's term positions from the statement that reads the keys."""
-    positive = query.positive_terms
-    terms = list(dict.fromkeys(positive + query.negative_terms))
-    sql, params = candidate_sql(query, **filters, find=terms, scan=True)
-    matched: dict[str, StoryMatch] = {}
-    for row in conn.execute(sql, params):
-        if row["story_id"] in matched:
-            continue
-        found = {t for n, t in enumerate(terms) if row[f"t{n}"] or row[f"x{n}"]}
-        if query.matches(_Found(found)):
-            positions = [(row[f"t{n}"] - 1, row[f"x{n}"] - 1) for n in range(len(positive))]
-            matched[row["story_id"]] = StoryMatch(row["story_id"], row["id"], relevance_from_positions(positions))
-    return list(matched.values())
+            dated = dated[:limit]
+        if not scores:
+            return [StoryMatch(story, article_id, 0.0) for _date, story, article_id, _rowid in dated]
+        positive = query.positive_terms
+        positions = term_positions(conn, [row[3] for row in dated], positive)
+        return [StoryMatch(story, article_id, relevance_from_positions(
+                    [(title - 1, text - 1) for title, text in positions.get(rowid, ())]))
+                for _date, story, article_id, rowid in dated]
 
 
 def term_positions(conn, rowids: list[int], terms: list[str]) -> dict[int, list[tuple[int, int]]]:

@@ -10,6 +10,8 @@ again while it is being computed waits for that answer instead of computing it
 a second time (a shared link opened by a whole team at once) -- also with the
 cache off (``ttl`` 0): that answer is computed after the request arrived, so it
 is as fresh as computing it again, and nothing is kept once it is given.
+A list with scores (asked for the relevance order) also answers a search that
+needs none (the date order); one without scores answers only those.
 """
 from __future__ import annotations
 
@@ -50,15 +52,18 @@ class CachedMatches:
 
     def match_stories(self, index: IndexBackend, query: Query, *, sites: list[str] | None = None,
                       regions: list[str] | None = None, since: str | None = None, until: str | None = None,
-                      limit: int | None = None) -> list[StoryMatch]:
-        key = (query.root, tuple(sites or ()), tuple(regions or ()), since, until, limit)
+                      limit: int | None = None, scores: bool = True) -> list[StoryMatch]:
+        search = (query.root, tuple(sites or ()), tuple(regions or ()), since, until, limit)
+        key = (*search, scores)
+        usable = [(*search, True)] + ([] if scores else [key])     # with scores first
         while True:
             with self._lock:
-                hit = self._cache.get(key) if self.ttl > 0 else None
-                if hit is not None and time.monotonic() - hit[0] < self.ttl:
-                    self._cache.move_to_end(key)
-                    return hit[1]
-                flight = self._running.get(key)
+                for held in usable:
+                    hit = self._cache.get(held) if self.ttl > 0 else None
+                    if hit is not None and time.monotonic() - hit[0] < self.ttl:
+                        self._cache.move_to_end(held)
+                        return hit[1]
+                flight = next((self._running[held] for held in usable if held in self._running), None)
                 if flight is None:           # this request computes it; the same search asked
                     flight = self._running[key] = _Flight()   # meanwhile waits for it
                     break
@@ -69,7 +74,7 @@ class CachedMatches:
             # the request computing it failed: this one tries (and fails with its own error)
         try:
             flight.matches = index.match_stories(query, sites=sites, regions=regions, since=since,
-                                                 until=until, limit=limit)
+                                                 until=until, limit=limit, scores=scores)
             if self.ttl > 0:
                 with self._lock:
                     self._cache[key] = (time.monotonic(), flight.matches)
