@@ -87,7 +87,7 @@ def crawl(fixture_sites, tmp_path_factory) -> Crawl:
 # built once. The files that take minutes are handed out first, so the last file to start is
 # never a long one. (Not loadgroup, which could spread a long file's independent tests: under
 # pytest 9 xdist 3.8 no longer reads the groups, as it writes them into Item._nodeid.)
-LONG_FIRST = ["test_workers.py", "test_coverage_heals.py", "test_discovery_families.py",
+LONG_FIRST = ["test_workers.py", "test_workers_ops.py", "test_coverage_heals.py", "test_discovery_families.py",
               "test_attachments.py", "test_dependencies.py", "test_sites_fight_back.py"]
 
 
