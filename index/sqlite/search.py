@@ -15,9 +15,10 @@ so the FTS5 matches are exactly the articles that match the query
 2. stories are ordered newest first by their canonical copy's date (looked up
    once per story whose canonical copy did not match), then story id. A story
    with no canonical copy is dated and represented by its newest matching copy;
-3. only when asked (relevance order), each story's representing copy's term
-   positions are found by SQLite (``instr``) for its score: a date-ordered page
-   reads no text here at all.
+3. only when asked (relevance order), each story's first matching copy is named
+   and its term positions found by SQLite (``instr``) for its score: a
+   date-ordered page reads no text here at all, and its stories' first matching
+   copies are found among the shown stories' copies (``story_search``).
 """
 from __future__ import annotations
 
@@ -108,16 +109,26 @@ def is_broad(conn: sqlite3.Connection, query: Query) -> bool:
 _COPY_RANK = "(1 - k.canonical) || k.sort_date || char(1) || k.id || char(1) || k.{rowid}"
 
 
-def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, broad: bool | None = None) -> list[tuple]:
-    """(story_id, first copy's rank string, has a matching canonical copy, newest
-    matching date) per story with a matching copy, in no particular order."""
+def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, *, first_copy: bool,
+               broad: bool | None = None) -> list[tuple]:
+    """Per story with a matching copy, in no particular order: (story_id, whether a
+    canonical copy matched, that copy's date if so) and with ``first_copy`` also the
+    first matching copy's id and rowid (building that costs ~40% more)."""
     scan = broad if broad is not None else is_broad(conn, query)
     rowid = "rowid" if scan else "article"
     where, params = matching_conditions(query, **filters, rowid=f"k.{rowid}")
     keys = f"articles k INDEXED BY {KEYS_INDEX}" if scan else "search_keys k"
-    sql = (f"SELECT k.story_id, min({_COPY_RANK.format(rowid=rowid)}), max(k.canonical), max(k.sort_date) "
-           f"FROM {keys} WHERE {' AND '.join(where)} GROUP BY k.story_id")
-    return conn.execute(sql, params).fetchall()
+    # (a bare column beside one max() comes from the row of the maximum: a canonical copy's date)
+    columns = f"min({_COPY_RANK.format(rowid=rowid)})" if first_copy else "max(k.canonical), k.sort_date"
+    rows = conn.execute(f"SELECT k.story_id, {columns} FROM {keys} WHERE {' AND '.join(where)} "
+                        "GROUP BY k.story_id", params).fetchall()
+    if not first_copy:
+        return [(story, canonical, date, "", 0) for story, canonical, date in rows]
+    out = []
+    for story, rank in rows:
+        date, article_id, article = rank[1:].split("\x01")
+        out.append((story, rank[0] == "0", date, article_id, int(article)))
+    return out
 
 
 def _newest_copies(conn: sqlite3.Connection, query: Query, filters: dict, stories: list[str]) -> dict[str, tuple]:
@@ -128,48 +139,53 @@ def _newest_copies(conn: sqlite3.Connection, query: Query, filters: dict, storie
                         f"WHERE k.story_id IN (SELECT value FROM json_each(?)) AND {' AND '.join(where)}",
                         [json.dumps(stories)] + params).fetchall()
     newest: dict[str, tuple] = {}
-    for story, date, article_id, rowid in sorted(rows, key=lambda row: (row[2])):
+    for story, date, article_id, rowid in sorted(rows, key=lambda row: row[2]):
         if story not in newest or date > newest[story][0]:
             newest[story] = (date, article_id, rowid)
     return newest
 
 
+def ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict, *,
+                    first_copy: bool) -> list[tuple[str, str, str, int]]:
+    """(date, story, first copy id or "", its rowid or 0) per matching story, in search order."""
+    dated, undated = [], {}
+    for story, has_canonical, date, article_id, rowid in story_rows(conn, query, filters, first_copy=first_copy):
+        if has_canonical:
+            dated.append((date, story, article_id, rowid))
+        else:
+            undated[story] = (article_id, rowid)
+    if undated:        # the canonical copy did not match: its date, one index probe per story
+        canonical_date = dict(conn.execute(
+            f"SELECT story_id, sort_date FROM articles INDEXED BY {KEYS_INDEX} "
+            "WHERE canonical = 1 AND story_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(undated))]).fetchall())
+        orphans = [story for story in undated if story not in canonical_date]
+        newest = _newest_copies(conn, query, filters, orphans) if orphans else {}
+        for story, (article_id, rowid) in undated.items():
+            if story in canonical_date:
+                dated.append((canonical_date[story], story, article_id, rowid))
+            else:
+                date, article_id, rowid = newest[story]
+                dated.append((date, story, article_id if first_copy else "", rowid if first_copy else 0))
+    dated.sort(key=lambda row: row[1])
+    dated.sort(key=lambda row: row[0], reverse=True)       # stable: ties by story id
+    return dated
+
+
 def match_stories(conn: sqlite3.Connection, lock: threading.RLock, query: Query, *, sites: list[str] | None = None,
                   regions: list[str] | None = None, since: str | None = None,
                   until: str | None = None, limit: int | None = None, scores: bool = True) -> list[StoryMatch]:
-    """Matching stories in search order (see the module docstring), the first ``limit``;
-    ``scores=False``: every score is 0 (no text read)."""
+    """Matching stories in search order (see the module docstring), the first ``limit``.
+    ``scores=False``: every score 0 and ``article_id`` left empty (no text read;
+    ``story_search.build_stories`` finds the shown stories' first matching copy)."""
     filters = {"sites": sites, "regions": regions, "since": since, "until": until}
     with lock:
-        rows = story_rows(conn, query, filters)
-        dated: list[tuple[str, str, str, int]] = []     # (date, story, first copy id, its rowid)
-        undated: dict[str, tuple] = {}
-        for story, rank, has_canonical, _newest in rows:
-            _sort_date, article_id, rowid = rank[1:].split("\x01")
-            if has_canonical:
-                dated.append((_sort_date, story, article_id, int(rowid)))
-            else:
-                undated[story] = (article_id, int(rowid))
-        if undated:
-            canonical_date = dict(conn.execute(
-                f"SELECT story_id, sort_date FROM articles INDEXED BY {KEYS_INDEX} "
-                "WHERE canonical = 1 AND story_id IN (SELECT value FROM json_each(?))",
-                [json.dumps(list(undated))]).fetchall())
-            orphans = [story for story in undated if story not in canonical_date]
-            newest = _newest_copies(conn, query, filters, orphans) if orphans else {}
-            for story, (article_id, rowid) in undated.items():
-                if story in canonical_date:
-                    dated.append((canonical_date[story], story, article_id, rowid))
-                else:
-                    dated.append(newest[story][0:1] + (story,) + newest[story][1:])
-        dated.sort(key=lambda row: row[1])
-        dated.sort(key=lambda row: row[0], reverse=True)       # stable: ties by story id
+        dated = ordered_stories(conn, query, filters, first_copy=scores)
         if limit:
             dated = dated[:limit]
         if not scores:
-            return [StoryMatch(story, article_id, 0.0) for _date, story, article_id, _rowid in dated]
-        positive = query.positive_terms
-        positions = term_positions(conn, [row[3] for row in dated], positive)
+            return [StoryMatch(story, "", 0.0) for _date, story, _id, _rowid in dated]
+        positions = term_positions(conn, [row[3] for row in dated], query.positive_terms)
         return [StoryMatch(story, article_id, relevance_from_positions(
                     [(title - 1, text - 1) for title, text in positions.get(rowid, ())]))
                 for _date, story, article_id, rowid in dated]
