@@ -1,9 +1,14 @@
 """With the search cache off (``newsmon serve --cache-seconds 0``) a search asked while
 the same search is being computed gets that answer instead of running it again, and
-a search asked after it finished runs again (sees what was written meanwhile)."""
+a search asked after it finished runs again (sees what was written meanwhile). A
+date-ordered page takes the answer of the same search computed with scores for the
+relevance order, and a request waiting for a search holds none of the server's
+pooled indexes, so another search runs meanwhile."""
 from __future__ import annotations
 
+import queue
 import threading
+from contextlib import contextmanager
 
 from benchmarks.dedup.corpus import generate
 from benchmarks.dedup.run import record_of
@@ -22,9 +27,20 @@ class _HeldIndex:
 
     def match_stories(self, query, **filters):
         self.runs += 1
+        self.asked = filters
         self.started.set()
         self.release.wait(30)
         return self.index.match_stories(query, **filters)
+
+
+def write_corpus(index, articles, skip=None) -> None:
+    for article in articles:
+        if article is skip:
+            continue
+        record = record_of(article)
+        record.story_id, record.canonical = f"s-{article.story:05d}", article.origin
+        index.upsert_article(record)
+    index.flush()
 
 
 def test_a_search_running_now_is_shared_and_a_later_one_runs_again(tmp_path):
@@ -32,13 +48,7 @@ def test_a_search_running_now_is_shared_and_a_later_one_runs_again(tmp_path):
     with open_index(url) as index:
         articles = list(generate(300, seed=3))
         late = next(a for a in reversed(articles) if "项目" in a.text)    # written after the first searches
-        for article in articles:
-            if article is late:
-                continue
-            record = record_of(article)
-            record.story_id, record.canonical = f"s-{article.story:05d}", article.origin
-            index.upsert_article(record)
-        index.flush()
+        write_corpus(index, articles, skip=late)
         held = _HeldIndex(index)
         cache = CachedMatches(ttl=0)
         query = parse_query("项目")
@@ -64,3 +74,51 @@ def test_a_search_running_now_is_shared_and_a_later_one_runs_again(tmp_path):
         again = cache.match_stories(held, query)
         assert held.runs == 2 and len(again) == len(answers[0]) + 1
         assert any(m.story_id == "s-late" for m in again)
+
+
+def test_a_waiting_request_holds_no_pooled_index(tmp_path):
+    """Two pooled indexes (``newsmon serve --readers 2``): the relevance search of 项目
+    is computing on the first; the date-ordered pages of 项目 wait for its answer and
+    leave the second free, so a search of 会议 asked after them is answered first."""
+    with open_index(f"sqlite:///{tmp_path}/newsmon.db") as index, \
+            open_index(f"sqlite:///{tmp_path}/newsmon.db") as second:
+        write_corpus(index, list(generate(300, seed=3)))
+        held = _HeldIndex(index)
+        pool: queue.Queue = queue.Queue()
+        pool.put(held)
+        pool.put(second)
+
+        @contextmanager
+        def readers():
+            taken = pool.get()
+            try:
+                yield taken
+            finally:
+                pool.put(taken)
+
+        cache = CachedMatches(ttl=0)
+        view = cache.over_readers(readers, index)
+        projects, meetings = parse_query("项目"), parse_query("会议")
+        answers: dict[str, list] = {}
+
+        def ask(name, query, scores):
+            answers[name] = view.match_stories(query, scores=scores)
+
+        first = threading.Thread(target=ask, args=("relevance", projects, True))
+        first.start()
+        assert held.started.wait(30)
+        dates = [threading.Thread(target=ask, args=(f"date{n}", projects, False)) for n in range(2)]
+        for thread in dates:
+            thread.start()
+        while next(iter(cache._running.values())).waiters < 2:
+            threading.Event().wait(0.01)
+        other = threading.Thread(target=ask, args=("meetings", meetings, False))
+        other.start()
+        other.join(30)
+        assert answers["meetings"] == index.match_stories(meetings, scores=False)
+        assert "relevance" not in answers          # still computing
+        held.release.set()
+        for thread in [first, *dates]:
+            thread.join(30)
+        assert held.runs == 1 and held.asked["scores"] is True
+        assert answers["date0"] == answers["date1"] == answers["relevance"] == index.match_stories(projects)

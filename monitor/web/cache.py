@@ -18,6 +18,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from contextlib import nullcontext
+from typing import Callable, ContextManager
 
 from index.base import ArticleRecord, IndexBackend
 from index.query import Query
@@ -50,9 +52,18 @@ class CachedMatches:
     def over(self, index: IndexBackend) -> "_Over":
         return _Over(self, index)
 
+    def over_readers(self, readers: Callable[[], ContextManager[IndexBackend]], index: IndexBackend) -> "_Over":
+        """As ``over``, but a search is computed on an index taken from ``readers`` (the
+        server's pool) only once it is known to be needed: a request whose search is
+        already being computed waits for that answer without holding a pooled index
+        that another search could use. Stories' copies are read through ``index``
+        (short reads, the index's own lock)."""
+        return _Over(self, index, readers)
+
     def match_stories(self, index: IndexBackend, query: Query, *, sites: list[str] | None = None,
                       regions: list[str] | None = None, since: str | None = None, until: str | None = None,
-                      limit: int | None = None, scores: bool = True) -> list[StoryMatch]:
+                      limit: int | None = None, scores: bool = True,
+                      readers: Callable[[], ContextManager[IndexBackend]] | None = None) -> list[StoryMatch]:
         search = (query.root, tuple(sites or ()), tuple(regions or ()), since, until, limit)
         key = (*search, scores)
         usable = [(*search, True)] + ([] if scores else [key])     # with scores first
@@ -73,8 +84,9 @@ class CachedMatches:
                 return flight.matches
             # the request computing it failed: this one tries (and fails with its own error)
         try:
-            flight.matches = index.match_stories(query, sites=sites, regions=regions, since=since,
-                                                 until=until, limit=limit, scores=scores)
+            with readers() if readers is not None else nullcontext(index) as computing:
+                flight.matches = computing.match_stories(query, sites=sites, regions=regions, since=since,
+                                                         until=until, limit=limit, scores=scores)
             if self.ttl > 0:
                 with self._lock:
                     self._cache[key] = (time.monotonic(), flight.matches)
@@ -89,11 +101,12 @@ class CachedMatches:
 
 
 class _Over:
-    def __init__(self, cache: CachedMatches, index: IndexBackend):
-        self.cache, self.index = cache, index
+    def __init__(self, cache: CachedMatches, index: IndexBackend,
+                 readers: Callable[[], ContextManager[IndexBackend]] | None = None):
+        self.cache, self.index, self.readers = cache, index, readers
 
     def match_stories(self, query: Query, **filters) -> list[StoryMatch]:
-        return self.cache.match_stories(self.index, query, **filters)
+        return self.cache.match_stories(self.index, query, readers=self.readers, **filters)
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]:
         return self.index.story_copies(story_id)
