@@ -144,3 +144,11 @@ bench-capacity: $(STAMP)
 .PHONY: bench-search-scale
 bench-search-scale: $(STAMP)
 	nice -n 5 $(BIN)/python -m benchmarks.search_scale.bench --size $(or $(SCALE_SIZE),100000) $(BENCH_SEARCH_SCALE_ARGS)
+
+# Scaling on the task queue (issue 23): 1 worker, then 3 workers (newsmon worker --crawls 1, each in its
+# own folder) on 90 of the capacity benchmark's sites at 1-2 s a response, real Redis and one
+# Elasticsearch node, 6 minutes a phase (~14 min); writes benchmarks/workers/RESULTS.md.
+# BENCH_WORKERS_ARGS=--smoke: 12 sites, 1 minute a phase (~3 min).
+.PHONY: bench-workers
+bench-workers: $(STAMP) $(REDIS_SERVER)
+	NEWSMON_REDIS_SERVER=$(REDIS_SERVER) $(BIN)/python benchmarks/workers/bench.py $(BENCH_WORKERS_ARGS)
