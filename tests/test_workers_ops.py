@@ -85,11 +85,11 @@ class Ops:
         from monitor.task_queue import queue_depth
         return queue_depth(self.redis.url)
 
-    def waiting(self) -> set[str]:
+    def waiting(self, url: str | None = None) -> set[str]:
         """The task ids waiting in the queue (the scheduler also queues alert deliveries each minute)."""
         from crawler.queue.locks import redis_client
         from monitor.task_queue import queue_keys
-        client = redis_client(self.redis.url)
+        client = redis_client(url or self.redis.url)
         return {json.loads(raw)["headers"]["id"] for key in queue_keys() for raw in client.lrange(key, 0, -1)}
 
 
@@ -219,6 +219,7 @@ def test_a_lost_run_past_its_period_is_recorded_missed(ops, elasticsearch_node, 
     from crawler.queue.dispatch import send
     from crawler.queue.ledger import QueuedRuns
     from crawler.queue.locks import redis_client
+    from crawler.queue.settings import CRAWL_TASK
     from index.runs import RunInfo, iso, utc_now
 
     monkeypatch.setenv("NEWSMON_BROKER", ops.redis.url)
@@ -228,14 +229,46 @@ def test_a_lost_run_past_its_period_is_recorded_missed(ops, elasticsearch_node, 
     due = utc_now() - timedelta(hours=2)
     run = RunInfo(started=iso(due), trigger="scheduled", scheduled_for=iso(due), period_s=1800.0)
     ledger = QueuedRuns()
-    ledger.remember(index_url, {"site": "sucheng-gov", "config": {}, "index_url": index_url, "time_limit": 60.0,
-                                "run": run.__dict__})
+    ledger.remember(index_url, CRAWL_TASK, run.run_id, {"site": "sucheng-gov", "config": {}, "index_url": index_url,
+                                                        "time_limit": 60.0, "run": run.__dict__})
     client = redis_client(ops.redis.url)
     [missed] = wait_for("the lost run recorded", lambda: ledger.check(client, send) or runs_of(index_url, "sucheng-gov"),
                         30, 0.1)
     assert (missed["run_id"], missed["status"], missed["scheduled_for"]) == (run.run_id, "missed", run.scheduled_for)
     assert "lost from the task queue" in missed["message"]
     assert run.run_id not in ops.waiting()           # not queued again: its period is long over
+
+
+def test_a_digest_lost_with_redis_data_is_queued_again_until_sent(ops, elasticsearch_node, monkeypatch):
+    """The day's digest queued, then Redis emptied: the scheduler sends it again, and forgets
+    it once a worker marks it sent (each recipient is claimed in the index: never twice)."""
+    from crawler.queue import ledger as ledger_module
+    from crawler.queue.dispatch import enqueue_digest, send
+    from crawler.queue.locks import mark_done, redis_client
+    from index import open_index
+    from monitor.task_queue import queue_keys
+
+    broker = ops.redis.url[:-1] + "1"        # a database of its own: no running worker takes this digest
+    monkeypatch.setenv("NEWSMON_BROKER", broker)
+    monkeypatch.setenv("NEWSMON_SITE_LOCK_TTL", "1")
+    monkeypatch.setenv("NEWSMON_QUEUE_CHECK", "0.2")
+    ledger = ledger_module.QueuedRuns()
+    monkeypatch.setattr(ledger_module, "LEDGER", ledger)
+    index_url = es_index_url(elasticsearch_node, "digest")
+    assert enqueue_digest(index_url=index_url, digest={}, source="scheduler") == "queued"
+    [task_id] = ops.waiting(broker)
+    client = redis_client(broker)
+    client.flushdb()                          # Redis lost its data
+    wait_for("the digest queued again", lambda: ledger.check(client, send) or task_id in ops.waiting(broker), 30, 0.1)
+    client.delete(*queue_keys())              # a worker took it ...
+    mark_done(client, "digest:" + task_id.removeprefix("digest-"), "w9@machine-9")      # ... and sent it
+
+    def forgotten():
+        ledger.check(client, send)
+        with open_index(index_url) as index:
+            return not index.state.scan(ledger_module.KIND)
+    wait_for("the sent digest forgotten", forgotten, 30, 0.1)
+    client.flushdb()
 
 
 def test_a_second_scheduler_names_the_leader_waits_and_takes_over(ops):

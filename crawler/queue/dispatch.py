@@ -50,7 +50,8 @@ def site_entry(site) -> dict:
 def send(name: str, kwargs: dict, task_id: str | None = None) -> None:
     """Put one task on the queue; raises when the broker cannot take it after a few tries."""
     from crawler.queue.app import get_app
-    get_app().send_task(name, kwargs=kwargs, task_id=task_id, retry=True, retry_policy=SEND_RETRY)
+    # The URL named: get_app caches per argument, and a bare get_app() keeps the first broker it saw.
+    get_app(broker_url()).send_task(name, kwargs=kwargs, task_id=task_id, retry=True, retry_policy=SEND_RETRY)
 
 
 def enqueue_crawl(site: str, sites_file: str, index_url: str | None = None, time_limit: float = 3600.0,
@@ -79,7 +80,7 @@ def enqueue_crawl(site: str, sites_file: str, index_url: str | None = None, time
         return MISSED
     logger.info("[%s] run %s queued (scheduled for %s)", site, run.run_id, show(run.scheduled_for))
     from crawler.queue.ledger import LEDGER
-    LEDGER.remember(index_url, task)        # a Redis that loses its data cannot lose this run silently
+    LEDGER.remember(index_url, CRAWL_TASK, run.run_id, task)    # a Redis that loses its data cannot lose it silently
     return "queued"
 
 
@@ -94,7 +95,12 @@ def enqueue_digest(**job_kwargs) -> str:
     from crawler.queue.settings import DIGEST_TASK
     from crawler.scheduling import current_run
     due = current_run().scheduled_for or iso(utc_now())[:10]
-    return _send_job(DIGEST_TASK, {"job": job_kwargs, "due": due}, "digest", task_id=f"digest-{due}")
+    task, task_id = {"job": job_kwargs, "due": due}, f"digest-{due}"
+    sent = _send_job(DIGEST_TASK, task, "digest", task_id=task_id)
+    if sent == "queued":
+        from crawler.queue.ledger import LEDGER
+        LEDGER.remember(job_kwargs.get("index_url"), DIGEST_TASK, task_id, task)
+    return sent
 
 
 def _send_job(name: str, kwargs: dict, what: str, task_id: str | None = None) -> str:

@@ -188,7 +188,9 @@ SOURCE_PATHS = {
         "responses": {"200": _json({"type": "object", "properties": {"sites": {"type": "array", "items": {
             "type": "object", "properties": {
                 "name": {"type": "string"}, "runs": {"type": "integer"},
-                "last_run": {"type": ["object", "null"], "description": "run_id, started, ended, status"},
+                "last_run": {"type": ["object", "null"],
+                             "description": "started, ended, status, pages_fetched, articles_new, errors, blocked, "
+                                            "worker (the newsmon worker that ran it; null: the scheduler's machine)"},
                 "last_new_article": {"type": ["string", "null"]},
                 "failure_streak": {"type": "integer"},
                 "health": {"type": "array", "items": _FLAG},
@@ -196,7 +198,12 @@ SOURCE_PATHS = {
                                "description": "how the site's pages are fetched (plain HTTP or a real browser)"},
                 "fetch_rung_memory": {"type": ["object", "null"],
                                       "description": "a challenged site's rung kept for later runs: rung, kind, "
-                                                     "since, seen, until (ISO datetimes, UTC); null when none"}}}}}},
+                                                     "since, seen, until (ISO datetimes, UTC); null when none"}}}},
+            "queue": {"type": "object", "description": "only with NEWSMON_BROKER set: the task queue's depth",
+                      "properties": {"broker": {"type": "string"}, "queued": {"type": ["integer", "null"]},
+                                     "running": {"type": ["integer", "null"]},
+                                     "error": {"type": ["string", "null"], "description": "why it cannot be read"},
+                                     "detail": {"type": ["string", "null"]}}}}},
             "every site with history")}}},
 }
 
