@@ -32,6 +32,9 @@ class _HeldIndex:
         self.release.wait(30)
         return self.index.match_stories(query, **filters)
 
+    def story_copies(self, story_id):
+        return self.index.story_copies(story_id)
+
 
 def write_corpus(index, articles, skip=None) -> None:
     for article in articles:
@@ -97,12 +100,13 @@ def test_a_waiting_request_holds_no_pooled_index(tmp_path):
                 pool.put(taken)
 
         cache = CachedMatches(ttl=0)
-        view = cache.over_readers(readers, index)
         projects, meetings = parse_query("项目"), parse_query("会议")
         answers: dict[str, list] = {}
 
-        def ask(name, query, scores):
-            answers[name] = view.match_stories(query, scores=scores)
+        def ask(name, query, scores):       # one request: its search, then its first story's copies
+            with cache.over_readers(readers) as view:
+                matches = view.match_stories(query, scores=scores)
+                answers[name] = matches if view.story_copies(matches[0].story_id) else None
 
         first = threading.Thread(target=ask, args=("relevance", projects, True))
         first.start()

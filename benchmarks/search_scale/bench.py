@@ -171,6 +171,26 @@ def summary(times_ms: list[float]) -> dict:
             "p99": round(pct(times_ms, 99), 1)}
 
 
+def memory_kib(pid: int) -> dict:
+    """Resident memory of a process now and at its peak (kB, /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return {key: int(line.split()[1]) for line in status.splitlines()
+            for key in ("VmRSS", "VmHWM") if line.startswith(key + ":")}
+
+
+def _server_pid() -> int:
+    """``newsmon serve``, the one child process of this one (``nice`` execs it)."""
+    mine = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == mine and "serve" in (stat.parent / "cmdline").read_bytes().decode(errors="replace"):
+            return int(stat.parent.name)
+    raise RuntimeError("newsmon serve is not a child of this process")
+
+
 def served(index_url: str, mix: list[dict], expected: dict, args) -> dict:
     from web_server import serving
     out = {}
@@ -179,8 +199,22 @@ def served(index_url: str, mix: list[dict], expected: dict, args) -> dict:
         with serving(index_url, "--cache-seconds", str(cache), nice=args.nice,
                      NEWSMON_ES_SPOOL_DIR=os.environ["NEWSMON_ES_SPOOL_DIR"]) as base:
             out[f"cache_{cache}s"] = load(base, mix, expected, args.clients, args.seconds)
+            out[f"cache_{cache}s"]["server_memory_kib"] = memory_kib(_server_pid())
         log(f"    {json.dumps(out[f'cache_{cache}s'])}")
     return out
+
+
+def es_memory(es_url: str) -> dict:
+    """The node's JVM heap in use and its process's resident memory (peak too)."""
+    from elasticsearch import Elasticsearch
+    client = Elasticsearch(es_url, request_timeout=60)
+    try:
+        node = next(iter(client.nodes.stats(metric="jvm")["nodes"].values()))
+        pid = next(iter(client.nodes.info(metric="process")["nodes"].values()))["process"]["id"]
+        return {"heap_used_kib": node["jvm"]["mem"]["heap_used_in_bytes"] // 1024,
+                "heap_max_kib": node["jvm"]["mem"]["heap_max_in_bytes"] // 1024, **memory_kib(pid)}
+    finally:
+        client.close()
 
 
 def es_store_bytes(es_url: str, size: int) -> int:
@@ -191,6 +225,12 @@ def es_store_bytes(es_url: str, size: int) -> int:
         return stats["_all"]["primaries"]["store"]["size_in_bytes"]
     finally:
         client.close()
+
+
+def checkpoint(result: dict, args) -> None:
+    """What is measured so far, in ``--json`` (a long run cut short keeps its phases)."""
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -210,9 +250,14 @@ def run(args: argparse.Namespace) -> dict:
                   "disk_bytes_per_article": {"sqlite": round(path.stat().st_size / args.size),
                                              "elasticsearch": round(es_store_bytes(es_url, args.size) / args.size)}}
         sides = {"sqlite": sqlite, "sqlite_before": _BeforeSearch(sqlite, args.before), "elasticsearch": es}
+        if args.no_before:
+            del sides["sqlite_before"]
         log(f"one thread, search_page x {args.repeat} per query ...")
         result["one_thread_ms"], result["one_thread_pooled_ms"], disagree = one_thread(sides, args.repeat)
         result["disagreements"] = disagree
+        result["one_thread_memory_kib"] = {"sqlite_bench_process": memory_kib(os.getpid()),
+                                           "elasticsearch_node": es_memory(es_url)}
+        checkpoint(result, args)
         for problem in disagree:
             log(f"  disagree: {problem}")
         if args.seconds > 0:
@@ -221,12 +266,15 @@ def run(args: argparse.Namespace) -> dict:
                 sqlite, parse_query(item["text"]), sites=item["sites"], since=item["since"],
                 until=item["until"], sort=item["sort"], offset=item["offset"], limit=20) for item in mix}
             es.flush()
-            result["server"] = {"sqlite": served(f"sqlite:///{path}", mix, expected, args),
-                                "elasticsearch": served(f"{es_url}/{ES_PREFIX}-{args.size}", mix, expected, args)}
+            result["server"] = {"sqlite": served(f"sqlite:///{path}", mix, expected, args)}
+            checkpoint(result, args)
+            result["server"]["elasticsearch"] = served(f"{es_url}/{ES_PREFIX}-{args.size}", mix, expected, args)
+            result["server"]["elasticsearch"]["node_memory_kib"] = es_memory(es_url)
         ratios = {}
         pooled_ms = result["one_thread_pooled_ms"]
         ratios["sqlite_p95_vs_elasticsearch_p95"] = round(pooled_ms["sqlite"]["p95"] / pooled_ms["elasticsearch"]["p95"], 2)
-        ratios["sqlite_p95_vs_before_p95"] = round(pooled_ms["sqlite"]["p95"] / pooled_ms["sqlite_before"]["p95"], 2)
+        if "sqlite_before" in pooled_ms:
+            ratios["sqlite_p95_vs_before_p95"] = round(pooled_ms["sqlite"]["p95"] / pooled_ms["sqlite_before"]["p95"], 2)
         if "server" in result:
             for backend in ("sqlite", "elasticsearch"):
                 ratios[f"{backend}_server_no_cache_p95_vs_one_thread_p95"] = round(
@@ -249,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--es-url", help="use this node instead of starting one")
     parser.add_argument("--reuse", type=Path, help="an embedded index of this size (default: data/bench-web/)")
     parser.add_argument("--before", default=BEFORE, help="the commit whose SQLite search module is the 'before'")
+    parser.add_argument("--no-before", action="store_true", help="skip the 'before' side (it reads every candidate)")
     parser.add_argument("--nice", type=int, default=10, help="niceness of the server (the machine is shared)")
     parser.add_argument("--json", dest="json_out", help="also write the result to this file")
     args = parser.parse_args(argv)

@@ -22,10 +22,10 @@ def api_search(request: Request) -> JSONResponse:
     except BadSearch as exc:
         return bad_request(str(exc))
     state = request.app.state.web
-    # a pooled index only to compute the search (monitor/web/cache.py: over_readers)
-    result = search_page(state.matches.over_readers(state.readers, state.index), params.query, sites=params.sites,
-                         regions=params.regions, since=params.since, until=params.until,
-                         sort=params.sort, offset=params.offset, limit=params.limit)
+    with state.matches.over_readers(state.readers) as index:     # a pooled index only when needed
+        result = search_page(index, params.query, sites=params.sites,
+                             regions=params.regions, since=params.since, until=params.until,
+                             sort=params.sort, offset=params.offset, limit=params.limit)
     return ChineseJSON(result.as_dict())
 
 

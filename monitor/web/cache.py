@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from contextlib import nullcontext
+from contextlib import ExitStack
 from typing import Callable, ContextManager
 
 from index.base import ArticleRecord, IndexBackend
@@ -52,18 +52,19 @@ class CachedMatches:
     def over(self, index: IndexBackend) -> "_Over":
         return _Over(self, index)
 
-    def over_readers(self, readers: Callable[[], ContextManager[IndexBackend]], index: IndexBackend) -> "_Over":
-        """As ``over``, but a search is computed on an index taken from ``readers`` (the
-        server's pool) only once it is known to be needed: a request whose search is
-        already being computed waits for that answer without holding a pooled index
-        that another search could use. Stories' copies are read through ``index``
-        (short reads, the index's own lock)."""
-        return _Over(self, index, readers)
+    def over_readers(self, readers: Callable[[], ContextManager[IndexBackend]]) -> "_Pooled":
+        """As ``over``, for a ``with`` block, on an index taken from ``readers`` (the
+        server's pool) only when it is needed: to compute a search (the index is kept
+        for the page's stories) or, for a request that got its search from another
+        one, to read the page's stories. A request waiting for a search being
+        computed holds no pooled index that another search could use."""
+        return _Pooled(self, readers)
 
     def match_stories(self, index: IndexBackend, query: Query, *, sites: list[str] | None = None,
                       regions: list[str] | None = None, since: str | None = None, until: str | None = None,
-                      limit: int | None = None, scores: bool = True,
-                      readers: Callable[[], ContextManager[IndexBackend]] | None = None) -> list[StoryMatch]:
+                      limit: int | None = None, scores: bool = True) -> list[StoryMatch]:
+        """``index``: an index, or a function giving the index to compute on (called
+        only if this request computes the search)."""
         search = (query.root, tuple(sites or ()), tuple(regions or ()), since, until, limit)
         key = (*search, scores)
         usable = [(*search, True)] + ([] if scores else [key])     # with scores first
@@ -84,9 +85,9 @@ class CachedMatches:
                 return flight.matches
             # the request computing it failed: this one tries (and fails with its own error)
         try:
-            with readers() if readers is not None else nullcontext(index) as computing:
-                flight.matches = computing.match_stories(query, sites=sites, regions=regions, since=since,
-                                                         until=until, limit=limit, scores=scores)
+            computing = index() if callable(index) else index
+            flight.matches = computing.match_stories(query, sites=sites, regions=regions, since=since,
+                                                     until=until, limit=limit, scores=scores)
             if self.ttl > 0:
                 with self._lock:
                     self._cache[key] = (time.monotonic(), flight.matches)
@@ -101,12 +102,38 @@ class CachedMatches:
 
 
 class _Over:
-    def __init__(self, cache: CachedMatches, index: IndexBackend,
-                 readers: Callable[[], ContextManager[IndexBackend]] | None = None):
-        self.cache, self.index, self.readers = cache, index, readers
+    def __init__(self, cache: CachedMatches, index: IndexBackend):
+        self.cache, self.index = cache, index
 
     def match_stories(self, query: Query, **filters) -> list[StoryMatch]:
-        return self.cache.match_stories(self.index, query, readers=self.readers, **filters)
+        return self.cache.match_stories(self.index, query, **filters)
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]:
         return self.index.story_copies(story_id)
+
+
+class _Pooled:
+    """``over_readers``: one pooled index at most, taken when first needed, given back
+    at the end of the ``with`` block."""
+
+    def __init__(self, cache: CachedMatches, readers: Callable[[], ContextManager[IndexBackend]]):
+        self.cache, self.readers = cache, readers
+        self._held: IndexBackend | None = None
+        self._exit = ExitStack()
+
+    def _index(self) -> IndexBackend:
+        if self._held is None:
+            self._held = self._exit.enter_context(self.readers())
+        return self._held
+
+    def __enter__(self) -> "_Pooled":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._exit.close()
+
+    def match_stories(self, query: Query, **filters) -> list[StoryMatch]:
+        return self.cache.match_stories(self._index, query, **filters)
+
+    def story_copies(self, story_id: str) -> list[ArticleRecord]:
+        return self._index().story_copies(story_id)

@@ -33,10 +33,10 @@ def search(request: Request) -> Response:
     try:
         params = read_search(request.query_params)
         if params.query is not None:
-            # a pooled index only to compute the search (monitor/web/cache.py: over_readers)
-            result = search_page(state.matches.over_readers(state.readers, state.index), params.query,
-                                 sites=params.sites, regions=params.regions, since=params.since,
-                                 until=params.until, sort=params.sort, offset=params.offset, limit=params.limit)
+            with state.matches.over_readers(state.readers) as index:     # a pooled index only when needed
+                result = search_page(index, params.query, sites=params.sites,
+                                     regions=params.regions, since=params.since, until=params.until,
+                                     sort=params.sort, offset=params.offset, limit=params.limit)
     except BadSearch as exc:
         error = str(exc)
         params = exc.search or params          # what was typed stays in the form
