@@ -282,13 +282,17 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
                 self.overlay.spooled.add(entry["_id"])
 
     def close(self) -> None:
-        """Flush (or spool) and close; closing twice is harmless."""
+        """Flush (or spool) and close; closing twice is harmless. A final flush that fails
+        (nothing sent nor spooled) raises, but the connections are closed all the same: a
+        long-lived process that opens an index per run must not keep one open per failure."""
         with self._lock:
             if self._closed:
                 return
-            self.flush()
-            self.client.close()
-            self._closed = True
+            try:
+                self.flush()
+            finally:
+                self.client.close()
+                self._closed = True
 
     # -- reading articles ------------------------------------------------------------
 
