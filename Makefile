@@ -147,7 +147,7 @@ bench-search-scale: $(STAMP)
 
 # Scaling on the task queue (issue 23): 1 worker, then 3 workers (newsmon worker --crawls 1, each in its
 # own folder) on 90 of the capacity benchmark's sites at 1-2 s a response, real Redis and one
-# Elasticsearch node, 6 minutes a phase (~14 min); writes benchmarks/workers/RESULTS.md.
+# Elasticsearch node, 6 minutes a phase (~16 min); writes benchmarks/workers/RESULTS.md.
 # BENCH_WORKERS_ARGS=--smoke: 12 sites, 1 minute a phase (~3 min).
 .PHONY: bench-workers
 bench-workers: $(STAMP) $(REDIS_SERVER)

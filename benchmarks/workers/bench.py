@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scaling on the task queue (issue 23): 3 ``newsmon worker``s against 1, in one run.
 
-    python benchmarks/workers/bench.py                     # 90 sites, K=1, 6 minutes a phase (~14 min)
+    python benchmarks/workers/bench.py                     # 90 sites, K=1, 6 minutes a phase (~16 min)
     python benchmarks/workers/bench.py --smoke             # 12 sites, 1 minute a phase (~3 min)
     python benchmarks/workers/bench.py --sites 90 --crawls 1 --minutes 6 --latency 1.0 2.0
 
