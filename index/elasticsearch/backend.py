@@ -282,17 +282,12 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
                 self.overlay.spooled.add(entry["_id"])
 
     def close(self) -> None:
-        """Flush (or spool) and close; closing twice is harmless. A final flush that fails
-        (nothing sent nor spooled) raises, but the connections are closed all the same: a
-        long-lived process that opens an index per run must not keep one open per failure."""
+        """Flush (or spool) and close, the connections even if the flush raises; twice is harmless."""
         with self._lock:
-            if self._closed:
-                return
-            try:
-                self.flush()
-            finally:
-                self.client.close()
+            if not self._closed:
                 self._closed = True
+                with self.client:          # closed on the way out, whatever the flush does
+                    self.flush()
 
     # -- reading articles ------------------------------------------------------------
 
