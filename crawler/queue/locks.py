@@ -8,6 +8,7 @@ its task to another worker.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -91,3 +92,16 @@ def is_done(client, name: str) -> str | None:
 
 def mark_done(client, name: str, by: str) -> None:
     client.set(KEY_PREFIX + "done:" + name, by, ex=DONE_TTL)
+
+
+def note_try(client, run_id: str, by: str, at: str) -> list[dict]:
+    """Record that ``by`` starts a try at run ``run_id`` (at ``at``); the earlier tries,
+    oldest first. A try that finished marked the run done, so an earlier one listed
+    here died (its worker killed, say) or lost its lock."""
+    key = KEY_PREFIX + "tries:" + run_id
+    pipe = client.pipeline()
+    pipe.lrange(key, 0, -1)
+    pipe.rpush(key, json.dumps({"worker": by, "started": at}))
+    pipe.expire(key, DONE_TTL)
+    earlier, _length, _expiry = pipe.execute()
+    return [json.loads(entry) for entry in earlier]

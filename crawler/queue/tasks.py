@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from index.runs import CRASHED, SKIPPED, TIMEOUT, RunInfo, get_run, record_failure
+from index.runs import CRASHED, RUN_KIND, SKIPPED, TIMEOUT, RunInfo, get_run, iso, record_failure, run_key, utc_now
 
 logger = logging.getLogger("newsmon.worker")
 
@@ -54,7 +54,7 @@ def _index(index_url: str | None) -> str | None:
 def crawl_site_task(task, site: str, config: dict, index_url: str | None, time_limit: float, run: dict) -> str:
     """One run of one site, at most once at a time per site and once in all."""
     from crawler.queue.settings import crawl_limit
-    from crawler.queue.locks import RedisLock, is_done, lock_ttl, mark_done
+    from crawler.queue.locks import RedisLock, is_done, lock_ttl, mark_done, note_try
 
     info, index_url, worker = RunInfo(**run), _index(index_url), _worker_name(task)
     client = _client(task)
@@ -75,19 +75,30 @@ def crawl_site_task(task, site: str, config: dict, index_url: str | None, time_l
         return SKIPPED
     try:
         try:
-            status = run_site(site, config, index_url, crawl_limit(time_limit), info)
+            earlier = note_try(client, info.run_id, worker, iso(utc_now()))
+        except Exception as exc:  # noqa: BLE001 - Redis blinked: the run goes on, unannotated
+            logger.warning("[%s] 运行 %s 的尝试未能登记：%s", site, info.run_id, exc)
+            earlier = []
+        if earlier:
+            logger.warning("[%s] 运行 %s 重新执行：此前在 %s 上开始的尝试没有完成（worker 中断或失联）", site,
+                           info.run_id, "、".join(t["worker"] for t in earlier))
+        try:
+            status = run_site(site, config, index_url, crawl_limit(time_limit), info, earlier)
         except Exception as exc:  # noqa: BLE001 - e.g. the worker's folder unwritable: a run record, not a lost run
             logger.exception("[%s] 运行 %s 无法开始", site, info.run_id)
             status = record_failure(index_url, site, info, CRASHED, f"the worker could not start the crawl: {exc}")["status"]
+            note_earlier_tries(index_url, site, info, earlier)
         mark_done(client, info.run_id, worker)
         return status
     finally:
         lock.release()
 
 
-def run_site(site: str, config: dict, index_url: str | None, time_limit: float, info: RunInfo) -> str:
+def run_site(site: str, config: dict, index_url: str | None, time_limit: float, info: RunInfo,
+             earlier: list[dict] | None = None) -> str:
     """Crawl ``site`` in a child process tied to this one; its run status. Never raises for a
-    failed crawl: every outcome is a run in the history."""
+    failed crawl: every outcome is a run in the history (``earlier``: the tries of this run
+    that died before, which its record names)."""
     from crawler.queue.settings import run_margin
     from monitor.source_alerts import after_runs
 
@@ -121,13 +132,31 @@ def run_site(site: str, config: dict, index_url: str | None, time_limit: float, 
     recorded = get_run(index_url, site, info)
     if recorded is not None:
         logger.info("[%s] 运行 %s 结束，用时 %.1f 秒：%s", site, info.run_id, elapsed, recorded["status"])
+        note_earlier_tries(index_url, site, info, earlier)
         return recorded["status"]
     status = TIMEOUT if timed_out else CRASHED
     message = (f"killed after {elapsed:.0f}s (time limit {time_limit:.0f}s)" if timed_out
                else f"crawl process exited with status {code} and recorded nothing")
     logger.error("[%s] 运行 %s %s：%s", site, info.run_id, status, message)
     after_runs(index_url, [record_failure(index_url, site, info, status, message, exit_code=code)])
+    note_earlier_tries(index_url, site, info, earlier)
     return status
+
+
+def note_earlier_tries(index_url: str | None, site: str, info: RunInfo, earlier: list[dict] | None) -> None:
+    """A redone run's record names the tries that died before it (``earlier_tries``:
+    worker and start of each), so whoever reads the history sees them."""
+    if not earlier:
+        return
+    from index import open_index
+    try:
+        with open_index(index_url) as index:
+            key = run_key(site, info.started, info.run_id)
+            doc = index.state.get(RUN_KIND, key)
+            if doc is not None:
+                index.state.put(RUN_KIND, key, {**doc, "earlier_tries": earlier})
+    except Exception as exc:  # noqa: BLE001 - the run itself is recorded; only this note is missing
+        logger.warning("[%s] 运行 %s 的记录未能注明此前中断的尝试：%s", site, info.run_id, exc)
 
 
 def _job_kwargs(job: dict) -> dict:
