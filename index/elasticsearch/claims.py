@@ -73,11 +73,15 @@ class StoryClaims:
                 won.add(key)
         if not lost:
             return [], won
-        owners = {d["_source"]["owner"] for d in self.client.mget(index=self.index,
-                                                                 ids=["k:" + k for k in lost])["docs"]
-                  if d.get("found")}
-        owners.discard(record.id)        # (a re-stored page owns its keys already)
-        claims = [d["_source"] for d in self.client.mget(index=self.index, ids=["a:" + o for o in sorted(owners)])
+        owner_of = {d["_id"][2:]: d["_source"]["owner"] for d in self.client.mget(
+            index=self.index, ids=["k:" + k for k in lost])["docs"] if d.get("found")}
+        # A key this very page claimed before is its own, not lost: the page stored again, or a
+        # try killed after claiming and before its article reached the index (its run redone).
+        won |= {key for key, owner in owner_of.items() if owner == record.id}
+        owners = sorted(set(owner_of.values()) - {record.id})
+        if not owners:
+            return [], won
+        claims = [d["_source"] for d in self.client.mget(index=self.index, ids=["a:" + o for o in owners])
                   ["docs"] if d.get("found")]
         return [owner_record(c) for c in claims if c.get("writer") != self.writer], won
 
