@@ -237,6 +237,7 @@ def test_a_lost_run_past_its_period_is_recorded_missed(ops, elasticsearch_node, 
     assert (missed["run_id"], missed["status"], missed["scheduled_for"]) == (run.run_id, "missed", run.scheduled_for)
     assert "lost from the task queue" in missed["message"]
     assert run.run_id not in ops.waiting()           # not queued again: its period is long over
+    ledger.close()
 
 
 def test_a_digest_lost_with_redis_data_is_queued_again_until_sent(ops, elasticsearch_node, monkeypatch):
@@ -268,6 +269,7 @@ def test_a_digest_lost_with_redis_data_is_queued_again_until_sent(ops, elasticse
         with open_index(index_url) as index:
             return not index.state.scan(ledger_module.KIND)
     wait_for("the sent digest forgotten", forgotten, 30, 0.1)
+    ledger.close()
     client.flushdb()
 
 

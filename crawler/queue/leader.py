@@ -31,8 +31,8 @@ class NoLeadership:
 class Leadership:
     """The scheduler's lock in Redis, and the watch over the broker while it is held."""
 
-    def __init__(self, lock, watch):
-        self.lock, self.watch = lock, watch
+    def __init__(self, lock, watch, ledger):
+        self.lock, self.watch, self.ledger = lock, watch, ledger
 
     @property
     def owner(self) -> str:
@@ -40,6 +40,7 @@ class Leadership:
 
     def release(self) -> None:
         self.watch.stop()
+        self.ledger.close()
         self.lock.release()
 
 
@@ -63,7 +64,7 @@ def lead(stop: threading.Event):
                     logger.info("调度器 %s 开始领导：之前的调度器已不在", lock.owner)
                 LEDGER.watch_index(None)        # NEWSMON_INDEX: runs a previous leader queued are checked too
                 watch = BrokerWatch(url, f"调度器 {lock.owner}", logger, lambda client: LEDGER.check(client, send))
-                return Leadership(lock, watch.start())
+                return Leadership(lock, watch.start(), LEDGER)
             message = f"另一个调度器 {lock.holder()} 正在运行：本调度器等待，它停止后接替"
         except Exception as exc:  # noqa: BLE001 - whatever redis-py raises: say it and try again
             message = f"任务队列不可达（{exc}），等待中"
