@@ -184,9 +184,9 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
     watcher = SitesFileWatcher(config.sites_file)
     try:
         sites = watcher.load()
-        specs = build_jobs(config, sites)
         from crawler.queue.settings import check_shared_index
-        check_shared_index(config.index_url)        # with a broker, SQLite is refused (one line)
+        check_shared_index(config.index_url)        # with a broker, SQLite is refused (one line), before
+        specs = build_jobs(config, sites)           # the run history is read (that would create the file)
         open_index(config.index_url).close()
     except (SitesFileError, IndexURLError, StorageError) as exc:   # (a read-only index: one line)
         print(f"Error: {exc}", file=sys.stderr)
