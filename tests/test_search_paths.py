@@ -16,7 +16,7 @@ from benchmarks.dedup.run import record_of
 from index import open_index
 from index.base import ArticleRecord, StoryMatch
 from index.query import parse_query
-from index.sqlite.search import is_broad
+from index.sqlite.search import few_site_rows, is_broad
 from index.story_search import relevance, search_page
 
 CORPUS_SIZE = 3000
@@ -113,6 +113,8 @@ def test_searches_answer_as_checking_every_copy(corpus):
         assert max(len(expected_matches(records, t, **f)) for t, f in SEARCHES) > 500
         # both ways of finding candidates are taken (a broad query scans articles_keys)
         assert {is_broad(index._conn, parse_query(t)) for t, _f in SEARCHES} == {True, False}
+        # and the few sites' own articles (their index) when a site filter leaves few
+        assert {few_site_rows(index._conn, f.get("sites")) for _t, f in SEARCHES} == {True, False}
         assert_same_answers(index, records)
 
 

@@ -41,12 +41,15 @@ def _all(terms: list[Term]) -> str:
     return "(" + " AND ".join(map(_phrase, terms)) + ")"
 
 
-def match_conditions(query: Query, rowid: str = "k.article") -> tuple[list[str], list[str]]:
+def match_conditions(query: Query, rowid: str = "k.article",
+                     rowids: tuple[int, int] | None = None) -> tuple[list[str], list[str]]:
     """SQL conditions on ``rowid`` (and their parameters) that hold exactly for the
     articles matching ``query``: one FTS5 MATCH for the clauses that need a term
     (``a AND (b OR c)``) less the excluded terms (``NOT (d OR e)``), plus, for an
     ``Or`` holding an exclusion (a distributed parenthesized one, rare), ``IN one
-    match OR NOT IN another``. A query that parsed has a clause needing a term."""
+    match OR NOT IN another``. A query that parsed has a clause needing a term.
+    ``rowids``: (first, last) article rowid that can match (the date filter's
+    span): FTS5 then reads only that part of each term's postings."""
     positive, excluded, mixed = [], [], []
     for clause in query.root.clauses:
         if isinstance(clause, Term):
@@ -61,6 +64,8 @@ def match_conditions(query: Query, rowid: str = "k.article") -> tuple[list[str],
     if excluded:
         expression = f"({expression}) NOT {_any(excluded)}"
     fts = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?"
+    if rowids is not None:
+        fts += f" AND rowid BETWEEN {int(rowids[0])} AND {int(rowids[1])}"
     where, params = [f"{rowid} IN ({fts})"], [expression]
     for clause in mixed:
         present = [alt for alt in clause.alternatives if isinstance(alt, Term)]

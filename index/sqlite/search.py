@@ -70,11 +70,27 @@ def region_condition(regions: list[str], column: str = "a.region") -> tuple[str,
     return f"({tests})", list(regions)
 
 
+def day_rowids(conn: sqlite3.Connection, since: str | None, until: str | None) -> tuple[int, int] | None:
+    """The first and last rowid of the articles within since..until (``articles_day``),
+    or None without a date filter. Articles are written as they are fetched, so a
+    week's are mostly a narrow band of rowids: the FTS5 matches outside it are never
+    read (an article fetched long after its date only widens the band)."""
+    if not (since or until):
+        return None
+    where = " AND ".join(f"day {op} ?" for op, value in ((">=", since), ("<=", until)) if value)
+    params = [value[:10] for value in (since, until) if value]
+    first, last = conn.execute(f"SELECT min(rowid), max(rowid) FROM articles INDEXED BY articles_day "
+                               f"WHERE {where}", params).fetchone()
+    return (first, last) if first is not None else (1, 0)
+
+
 def matching_conditions(query: Query, *, sites: list[str] | None, regions: list[str] | None,
-                        since: str | None, until: str | None, rowid: str = "k.article") -> tuple[list[str], list]:
+                        since: str | None, until: str | None, rowid: str = "k.article",
+                        rowids: tuple[int, int] | None = None) -> tuple[list[str], list]:
     """SQL conditions on the keys ``k`` (``search_keys`` or ``articles_keys``) holding
-    exactly for the copies that match ``query`` within the filters."""
-    where, params = match_conditions(query, rowid)
+    exactly for the copies that match ``query`` within the filters (``rowids``:
+    ``day_rowids``'s band, which holds every copy within since..until)."""
+    where, params = match_conditions(query, rowid, rowids)
     if sites:
         where.append(f"k.site IN ({', '.join('?' * len(sites))})")
         params.extend(sites)
@@ -91,7 +107,7 @@ def matching_conditions(query: Query, *, sites: list[str] | None, regions: list[
     return where, params
 
 
-def is_broad(conn: sqlite3.Connection, query: Query) -> bool:
+def is_broad(conn: sqlite3.Connection, query: Query, rowids: tuple[int, int] | None = None) -> bool:
     """Whether the FTS5 matches are more than ``BROAD_SHARE`` of the articles: then
     scanning ``articles_keys`` in story order costs less CPU than looking up each
     match in ``search_keys`` and sorting by story (measured at 100k, CPU: a few
@@ -99,9 +115,23 @@ def is_broad(conn: sqlite3.Connection, query: Query) -> bool:
     keys; ``项目``, 62% of the articles, costs more looked up than scanned)."""
     enough = int(BROAD_SHARE * (conn.execute("SELECT max(article) FROM search_keys").fetchone()[0] or 0))
     # counting stops at ``enough``: a broad query's FTS5 matches are not all read twice
+    band = f"AND rowid BETWEEN {int(rowids[0])} AND {int(rowids[1])} " if rowids else ""
     matches = conn.execute("SELECT count(*) FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                           "LIMIT ?)", (positive_expression(query), enough + 1)).fetchone()[0]
+                           f"{band}LIMIT ?)", (positive_expression(query), enough + 1)).fetchone()[0]
     return matches > enough
+
+
+def few_site_rows(conn: sqlite3.Connection, sites: list[str] | None) -> bool:
+    """Whether the wanted sites hold under ``BROAD_SHARE`` of the articles: then their
+    articles, read from their index, are fewer than a broad query's FTS5 matches or
+    the scan of every article's keys."""
+    if not sites:
+        return False
+    enough = int(BROAD_SHARE * (conn.execute("SELECT max(article) FROM search_keys").fetchone()[0] or 0))
+    marks = ", ".join("?" * len(sites))
+    rows = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM articles INDEXED BY articles_site_url "
+                        f"WHERE site IN ({marks}) LIMIT ?)", [*sites, enough + 1]).fetchone()[0]
+    return rows <= enough
 
 
 # A copy's place within its story: canonical first, then date, then id. As one string
@@ -114,10 +144,16 @@ def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, *, first_c
     """Per story with a matching copy, in no particular order: (story_id, whether a
     canonical copy matched, that copy's date if so) and with ``first_copy`` also the
     first matching copy's id and rowid (building that costs ~40% more)."""
-    scan = broad if broad is not None else is_broad(conn, query)
+    rowids = day_rowids(conn, filters["since"], filters["until"])
+    by_site = broad is None and few_site_rows(conn, filters["sites"])
+    scan = not by_site and (broad if broad is not None else is_broad(conn, query, rowids))
     rowid = "rowid" if scan else "article"
-    where, params = matching_conditions(query, **filters, rowid=f"k.{rowid}")
+    where, params = matching_conditions(query, **filters, rowid=f"k.{rowid}", rowids=rowids)
     keys = f"articles k INDEXED BY {KEYS_INDEX}" if scan else "search_keys k"
+    if by_site:         # the sites' articles (their index), each looked up in search_keys
+        keys = f"articles s INDEXED BY articles_site_url JOIN search_keys k ON k.article = s.rowid"
+        where.append(f"s.site IN ({', '.join('?' * len(filters['sites']))})")
+        params += list(filters["sites"])
     # (a bare column beside one max() comes from the row of the maximum: a canonical copy's date)
     columns = f"min({_COPY_RANK.format(rowid=rowid)})" if first_copy else "max(k.canonical), k.sort_date"
     rows = conn.execute(f"SELECT k.story_id, {columns} FROM {keys} WHERE {' AND '.join(where)} "
