@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from types import TracebackType
-from typing import Callable, Iterator, Protocol, runtime_checkable
+from typing import Callable, Iterator, NamedTuple, Protocol, runtime_checkable
 
 from index.query import Query
 from index.state import StateStore
@@ -70,12 +70,12 @@ class ArticleRecord:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class StoryMatch:
+class StoryMatch(NamedTuple):
     """One matching story (``match_stories``; search pages: ``index/story_search.py``):
     ``article_id`` is its first copy (in search order) that matches the query, whose
     text gives the snippet (empty: left to ``story_search.first_matching_copy``);
-    ``score`` ranks by relevance (0 when asked without scores)."""
+    ``score`` ranks by relevance (0 when asked without scores). A named tuple: a
+    broad search at 1M makes 243k of them (0.34 s as a frozen dataclass)."""
 
     story_id: str
     article_id: str
