@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
 CREATE INDEX IF NOT EXISTS articles_site_url ON articles(site, url, id);
 CREATE INDEX IF NOT EXISTS articles_day ON articles(day);
+-- Each site's latest region without reading rows (site_regions: the search filters)
+CREATE INDEX IF NOT EXISTS articles_site_fetched ON articles(site, fetched_at, id, region);
 -- Search keys without touching the rows (their texts sit in overflow pages): index/sqlite/search.py
 CREATE INDEX IF NOT EXISTS articles_keys ON articles(story_id, canonical, sort_date, id, day, site, region);
 CREATE TABLE IF NOT EXISTS quarantine (

@@ -241,9 +241,16 @@ def term_positions(conn, rowids: list[int], terms: list[str]) -> dict[int, list[
 
 def site_regions(conn: sqlite3.Connection, lock: threading.RLock) -> dict[str, str | None]:
     """Every site in the index with its region (the most recent one it was crawled with)."""
+    # One seek per site in articles_site_fetched (site, fetched_at, id, region): the sites
+    # by skipping from one to the next, each one's latest region from the end of its
+    # entries (the rows, texts in overflow pages, took 3.4 s CPU at 1M articles).
+    index = "articles INDEXED BY articles_site_fetched"
     with lock:
         rows = conn.execute(
-            "SELECT site, (SELECT region FROM articles r WHERE r.site = s.site AND r.region IS NOT NULL "
-            "ORDER BY r.fetched_at DESC, r.id DESC LIMIT 1) AS region FROM (SELECT DISTINCT site FROM articles) s "
-            "ORDER BY site").fetchall()
+            f"WITH RECURSIVE s(site) AS (SELECT min(site) FROM {index} UNION ALL "
+            f"SELECT (SELECT min(site) FROM {index} WHERE site > s.site) FROM s WHERE s.site IS NOT NULL) "
+            "SELECT s.site, (SELECT region FROM articles r INDEXED BY articles_site_fetched "
+            "WHERE r.site = s.site AND r.region IS NOT NULL "
+            "ORDER BY r.fetched_at DESC, r.id DESC LIMIT 1) AS region FROM s WHERE s.site IS NOT NULL "
+            "ORDER BY s.site").fetchall()
     return {row["site"]: row["region"] for row in rows}
