@@ -139,23 +139,36 @@ def elasticsearch_copy(es_url: str, sqlite, size: int):
     return index
 
 
-def one_thread(sides: dict, repeat: int) -> tuple[dict, dict, list[str]]:
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_thread(sides: dict, repeat: int, node_pid: int | None = None) -> tuple[dict, dict, list[str], dict]:
     """search_page latency per query and side, the same of all queries' runs together
-    (what a user of the mix sees), and the disagreements between sides."""
+    (what a user of the mix sees), the disagreements between sides, and the CPU time
+    of each run (this process's, plus the Elasticsearch node's for that side: on a
+    shared machine CPU time is far less disturbed by the other jobs than wall time)."""
     result, disagree = {}, []
     every: dict[str, list[float]] = {side: [] for side in sides}
+    cpu: dict[str, list[float]] = {side: [] for side in sides}
     for text, filters in CORPUS_QUERIES:
         query = parse_query(text)
         search = {k: filters[k] for k in ("sites", "since", "until") if k in filters}
         label = text + "".join(f" {k}={v}" for k, v in search.items())
         row, answers = {}, {}
         for side, index in sides.items():
+            node = node_pid if side == "elasticsearch" else None
             answers[side] = search_page(index, query, **search).as_dict()     # warm-up and the answer
             times = []
             for _ in range(repeat):
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
+                node_cpu = process_cpu_s(node) if node else 0.0
                 search_page(index, query, **search)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu[side].append((time.process_time() - started_cpu
+                                  + (process_cpu_s(node) - node_cpu if node else 0.0)) * 1000)
             row[side] = times
             every[side] += times
         first = next(iter(answers.values()))
@@ -163,7 +176,8 @@ def one_thread(sides: dict, repeat: int) -> tuple[dict, dict, list[str]]:
         result[label] = {"total": first["total"], **{side: summary(t) for side, t in row.items()}}
         log(f"  {label}: total {first['total']}, " + ", ".join(
             f"{side} p50 {result[label][side]['p50']} ms" for side in sides))
-    return result, {side: summary(times) for side, times in every.items()}, disagree
+    return (result, {side: summary(times) for side, times in every.items()}, disagree,
+            {side: summary(times) for side, times in cpu.items()})
 
 
 def summary(times_ms: list[float]) -> dict:
@@ -202,6 +216,17 @@ def served(index_url: str, mix: list[dict], expected: dict, args) -> dict:
             out[f"cache_{cache}s"]["server_memory_kib"] = memory_kib(_server_pid())
         log(f"    {json.dumps(out[f'cache_{cache}s'])}")
     return out
+
+
+def es_node_pid(es_url: str) -> int | None:
+    """The node's process id when it runs on this machine (its CPU time is read from /proc)."""
+    from elasticsearch import Elasticsearch
+    client = Elasticsearch(es_url, request_timeout=60)
+    try:
+        pid = next(iter(client.nodes.info(metric="process")["nodes"].values()))["process"]["id"]
+        return pid if Path(f"/proc/{pid}/stat").exists() else None
+    finally:
+        client.close()
 
 
 def es_memory(es_url: str) -> dict:
@@ -253,7 +278,8 @@ def run(args: argparse.Namespace) -> dict:
         if args.no_before:
             del sides["sqlite_before"]
         log(f"one thread, search_page x {args.repeat} per query ...")
-        result["one_thread_ms"], result["one_thread_pooled_ms"], disagree = one_thread(sides, args.repeat)
+        result["one_thread_ms"], result["one_thread_pooled_ms"], disagree, result["one_thread_cpu_ms"] = one_thread(
+            sides, args.repeat, es_node_pid(es_url))
         result["disagreements"] = disagree
         result["one_thread_memory_kib"] = {"sqlite_bench_process": memory_kib(os.getpid()),
                                            "elasticsearch_node": es_memory(es_url)}
@@ -286,6 +312,8 @@ def run(args: argparse.Namespace) -> dict:
         ratios = {}
         pooled_ms = result["one_thread_pooled_ms"]
         ratios["sqlite_p95_vs_elasticsearch_p95"] = round(pooled_ms["sqlite"]["p95"] / pooled_ms["elasticsearch"]["p95"], 2)
+        cpu_ms = result["one_thread_cpu_ms"]
+        ratios["sqlite_cpu_p95_vs_elasticsearch_cpu_p95"] = round(cpu_ms["sqlite"]["p95"] / cpu_ms["elasticsearch"]["p95"], 2)
         if "sqlite_before" in pooled_ms:
             ratios["sqlite_p95_vs_before_p95"] = round(pooled_ms["sqlite"]["p95"] / pooled_ms["sqlite_before"]["p95"], 2)
         if "server" in result:
