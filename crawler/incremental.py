@@ -63,8 +63,13 @@ class SeenPages:
     FLUSH_EVERY = 200
     COMPACT_OVER = 32
 
-    def __init__(self, state_getter):
+    def __init__(self, state_getter, settle=None):
         self._state_getter = state_getter
+        # () -> bool: store the crawl's articles so far; True once the index holds them (not
+        # a buffer, not a local spool). A page is remembered only then: a mark outliving its
+        # article (a crawl killed before its bulk went) would make the next run skip the page.
+        self._settle = settle
+        self._flush_at = self.FLUSH_EVERY         # pending pages that trigger the next try
         self._state = None
         self._by_site: dict[str, dict[str, dict]] = {}
         self._batches: dict[str, list[str]] = {}
@@ -102,10 +107,20 @@ class SeenPages:
                  "seen": before.get("seen", "") if before else self.run_started}
         self.site(site)[url] = entry
         self._pending.setdefault(site, {})[url] = entry
-        if sum(map(len, self._pending.values())) >= self.FLUSH_EVERY:
+        if sum(map(len, self._pending.values())) >= self._flush_at:
             self.flush()
 
     def flush(self) -> None:
+        if self._settle is not None and any(self._pending.values()):
+            try:
+                settled = self._settle()
+            except Exception as exc:  # noqa: BLE001 - the storage error is the crawl's to report
+                logger.warning("fetched pages not remembered yet: their articles are not stored (%s)", exc)
+                settled = False
+            if not settled:     # kept for a later try; still unsettled at the end: fetched again
+                self._flush_at = sum(map(len, self._pending.values())) + self.FLUSH_EVERY
+                return
+        self._flush_at = self.FLUSH_EVERY
         pending, self._pending = self._pending, {}
         for site, pages in pending.items():
             if not pages:
@@ -124,8 +139,8 @@ class SeenPages:
     def compact(self) -> None:
         """One document per site again once its batches pile up (written before the old go)."""
         for site, keys in self._batches.items():
-            if len(keys) <= self.COMPACT_OVER:
-                continue
+            if len(keys) <= self.COMPACT_OVER or self._pending.get(site):
+                continue        # (a page not remembered yet must not be written by the merge)
             key = f"{site}/{datetime.now(timezone.utc).isoformat(timespec='milliseconds')}-merged"
             try:
                 self.state.put(PAGE_KIND, key, {"pages": self._by_site[site]})
@@ -145,9 +160,18 @@ def _seen_pages(crawler) -> SeenPages:
     pages = getattr(crawler, "_newsmon_seen_pages", None)
     if pages is None:
         from pipelines.stages import shared_index
-        pages = crawler._newsmon_seen_pages = SeenPages(lambda: shared_index(crawler).state)
+        pages = crawler._newsmon_seen_pages = SeenPages(lambda: shared_index(crawler).state,
+                                                        lambda: _settle(shared_index(crawler)))
         crawler._newsmon_coverage = Coverage(pages, crawler.stats)
     return pages
+
+
+def _settle(index) -> bool:
+    """Send what the crawl wrote; True once the index holds it, not the machine's spool
+    (whose replay no other worker would do)."""
+    index.flush()
+    spool = getattr(index, "spool", None)      # (Elasticsearch's, for a server that was down)
+    return spool is None or not spool.has_entries()
 
 
 def _coverage(crawler) -> Coverage:
