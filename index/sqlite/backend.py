@@ -37,8 +37,7 @@ from index.sqlite.fts import fts_text, rebuild_fts
 from index.sqlite.state import SQLiteState
 from index.story_search import build_stories
 
-SCHEMA_VERSION = 5          # v3: packed band keys (sqlite/dedup.py); v4: search_keys (sqlite/search.py);
-                            # v5: FTS of exact tokens (index/exact_tokens.py)
+SCHEMA_VERSION = 5    # v3: packed band keys (dedup.py); v4: search_keys (search.py); v5: exact FTS tokens
 AUTOCOMMIT_EVERY = 500
 _SQL_PARAM_CHUNK = 500     # stay well below SQLite's bound-parameter limit
 
@@ -58,8 +57,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
 CREATE INDEX IF NOT EXISTS articles_site_url ON articles(site, url, id);
 CREATE INDEX IF NOT EXISTS articles_day ON articles(day);
--- Each site's latest region without reading rows (site_regions: the search filters)
-CREATE INDEX IF NOT EXISTS articles_site_fetched ON articles(site, fetched_at, id, region);
+CREATE INDEX IF NOT EXISTS articles_site_fetched ON articles(site, fetched_at, id, region);  -- site_regions
 -- Search keys without touching the rows (their texts sit in overflow pages): index/sqlite/search.py
 CREATE INDEX IF NOT EXISTS articles_keys ON articles(story_id, canonical, sort_date, id, day, site, region);
 CREATE TABLE IF NOT EXISTS quarantine (
