@@ -88,7 +88,8 @@ def crawl(fixture_sites, tmp_path_factory) -> Crawl:
 # never a long one. (Not loadgroup, which could spread a long file's independent tests: under
 # pytest 9 xdist 3.8 no longer reads the groups, as it writes them into Item._nodeid.)
 LONG_FIRST = ["test_workers.py", "test_workers_ops.py", "test_coverage_heals.py", "test_discovery_families.py",
-              "test_attachments.py", "test_dependencies.py", "test_sites_fight_back.py"]
+              "test_attachments.py", "test_dependencies.py", "test_sites_fight_back.py",
+              "test_killed_crawl_known_pages.py"]
 
 
 def pytest_collection_modifyitems(config, items):
