@@ -82,9 +82,8 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
             elif self.spool.has_entries():
                 self._load_spool_into_overlay()
 
-    def _reached(self, empty: bool) -> None:
-        if empty:           # only what this process writes exists: no lookups needed
-            self._written = set()
+    def _reached(self, empty: bool) -> None:      # empty: only what this process writes exists, no lookups
+        self._written = set() if empty else None
 
     def require(self) -> None:
         """Search and export need the server: a one-line error when it is not there."""
@@ -291,11 +290,14 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
 
     # -- reading articles ------------------------------------------------------------
 
+    def _newest(self, stored: list[dict], buffered: list[dict]) -> dict[str, dict]:
+        """Stored documents by id, the overlay's newer versions over them."""
+        if self._written is not None and any(d["id"] not in self._written for d in stored):
+            self._written = None    # not empty: another worker writes here, set_story must read its copies by id
+        return {**{d["id"]: d for d in stored if d["id"] not in self.overlay}, **{d["id"]: d for d in buffered}}
+
     def _merged(self, stored: list[dict], buffered: list[dict]) -> list[ArticleRecord]:
-        """Stored documents, overridden by the overlay's newer versions."""
-        docs = {d["id"]: d for d in stored if d["id"] not in self.overlay}
-        docs.update({d["id"]: d for d in buffered})
-        return [record_from_doc(d) for d in docs.values()]
+        return [record_from_doc(d) for d in self._newest(stored, buffered).values()]
 
     def get_article(self, article_id: str) -> ArticleRecord | None:
         with self._lock:
@@ -337,9 +339,8 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
             wanted = set(bands)
             buffered = [d for d in self.overlay.with_bands(bands) if (not since or d["day"] >= since[:10])
                         and len(wanted.intersection(d["lsh_bands"])) >= min_shared]
-            docs = {d["id"]: d for d in stored if d["id"] not in self.overlay}
-            docs.update({d["id"]: d for d in buffered})
-            return [record_from_doc(d) for d in band_keys.rank(list(docs.values()), bands, limit)]
+            docs = self._newest(stored, buffered).values()
+            return [record_from_doc(d) for d in band_keys.rank(list(docs), bands, limit)]
 
     def story_copies(self, story_id: str, *, full_text: bool = True) -> list[ArticleRecord]:
         with self._lock:       # full_text=False: the whole documents anyway
