@@ -11,6 +11,10 @@ must move with it (``set_story``); the backend had taken "empty at open" to mean
 one else writes, read the other worker's copies by id as absent, and left them in
 the old story. On that code both one-after-the-other cases split two stories in every
 round; at once, 1 of 13 rounds split (the origin second by a hair).
+
+The three-worker cases pin down the other split test_workers saw with the crawl-pool
+worker (tax-policy): a repost joined to a story sits in its worker's bulk buffer while
+another worker renames the story to its origin's id, so the rename cannot see it.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import pytest
 
 from conftest import es_index_url
 from index import open_index
+from index.base import story_key
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "crawler" / "fixtures"
@@ -114,3 +119,44 @@ def test_fixture_copies_stored_by_two_workers_are_one_story(elasticsearch_node, 
         for line in lines:
             canonical[line["story_id"]] += line["canonical"]
         assert set(canonical.values()) == {1}          # one canonical copy each
+
+
+def story_copies_by_site(story: str) -> dict:
+    """The fixture sites' copies of one gold story, by site."""
+    return {site: record for site in ("laser-industry", "mianyang-news", "sucheng-gov")
+            for name, record in site_records(site) if name == story}
+
+
+@pytest.mark.parametrize("repost_sent", ["after the rename", "before the rename"])
+def test_repost_in_a_workers_buffer_follows_the_rename(elasticsearch_node, tmp_path, monkeypatch, repost_sent):
+    """tax-policy: mianyang (04-09) starts the story; the laser repost (04-10) joins it on
+    another worker and waits in that worker's bulk buffer; a third worker stores the
+    sucheng copy (04-08), the origin, and renames the story to its id. Whichever worker
+    sends first, the repost ends in the renamed story and the story has one canonical copy
+    (before the fix it stayed under the former id with none)."""
+    from pipelines.stories.clustering import StoryClusterer
+    copies = story_copies_by_site("tax-policy")
+    url = es_index_url(elasticsearch_node, "rename")
+    workers = {}
+    for site in copies:        # all opened while the index is empty, as the workers are
+        monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / f"spool-{site}"))
+        workers[site] = open_index(url)
+    try:
+        clusterers = {site: StoryClusterer(backend) for site, backend in workers.items()}
+        clusterers["mianyang-news"].store(copies["mianyang-news"])
+        workers["mianyang-news"].flush()
+        repost = clusterers["laser-industry"].store(copies["laser-industry"])
+        assert repost.story_id == story_key(copies["mianyang-news"].id)     # joined, still buffered
+        origin = clusterers["sucheng-gov"].store(copies["sucheng-gov"])
+        assert origin.renamed_from == repost.story_id
+        order = ["sucheng-gov", "laser-industry"]
+        for site in order if repost_sent == "after the rename" else reversed(order):
+            workers[site].flush()
+    finally:
+        for backend in workers.values():
+            backend.close()
+    with open_index(url) as index:
+        lines = list(index.export())
+    assert {line["url"]: line["story_id"] for line in lines} == {
+        record.url: story_key(copies["sucheng-gov"].id) for record in copies.values()}
+    assert [line["url"] for line in lines if line["canonical"]] == [copies["sucheng-gov"].url]

@@ -134,6 +134,8 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
                         members[article_id] = record
             self.stories.touched.add(story_id)
             for record in members.values():
+                if record.story_id != story_id:
+                    self.stories.renamed[record.story_id] = story_id
                 record.story_id, record.canonical = story_id, record.id == canonical_id
                 self._put(article_doc(record))
 

@@ -5,11 +5,19 @@ Before a batch goes, ``fixes`` finds the stored copies of its stories whose fiel
 must change (``fix_story_fields``) and returns index actions re-sending them whole.
 Copies sent but not refreshed yet are not searchable, so ``sent`` remembers their
 fields until the next refresh (``refreshed``).
+
+A story renamed here (``set_story``: a later-crawled copy is its origin) moves only the
+copies this process saw; a copy another worker joined to it a moment before, still in
+that worker's bulk buffer, arrives under the former id (issue 23). So each side mends
+what it finds at its next send: the renaming side moves any copy still stored under a
+former id it renamed (``renamed``), and a worker sending copies of a story that no
+longer has a canonical copy moves them to the story the former id's founder is in now.
 """
 from __future__ import annotations
 
 from elasticsearch import Elasticsearch
 
+from index.base import founder_prefix
 from index.elasticsearch.mapping import STORY_FIELDS, fix_story_fields, rebuild_doc
 from index.elasticsearch.search import iter_hits
 
@@ -26,6 +34,7 @@ class StoryFields:
         # Sent, not yet searchable: story -> {id: STORY_FIELDS}, and each id's story.
         self._unrefreshed: dict[str, dict[str, dict]] = {}
         self._unrefreshed_story: dict[str, str] = {}
+        self.renamed: dict[str, str] = {}   # former story id -> the id set_story gave it here
 
     def __len__(self) -> int:
         """Copies sent since the last refresh."""
@@ -55,13 +64,49 @@ class StoryFields:
                 stored.setdefault(hit["_id"], hit["_source"])
         self.touched.clear()
         light = [{k: d[k] for k in STORY_FIELDS} for i, d in stored.items() if i not in latest]
+        moved = self._follow_renames(latest, light)
         changes = fix_story_fields(docs, light)
+        story_date = {d["story_id"]: d["story_date"] for d in latest.values()}
+        for doc in light:
+            if doc["id"] in moved:
+                changes[doc["id"]] = {"story_id": doc["story_id"], "canonical": False,
+                                      "story_date": story_date.get(doc["story_id"]) or doc["story_date"]}
         if not changes:
             return []
         found = self.client.mget(index=self.articles, ids=list(changes))["docs"]
         return [{"_op_type": "index", "_index": self.articles, "_id": hit["_id"],
                  "_source": rebuild_doc({**hit["_source"], **changes[hit["_id"]]})}
                 for hit in found if hit.get("found")]
+
+    def _follow_renames(self, latest: dict[str, dict], light: list[dict]) -> set[str]:
+        """Copies still under a former story id join the story it became (see the module
+        docstring): the ids of the stored ones moved (``light``, changed in place); the
+        ``latest`` ones are changed in place."""
+        moved = set()
+        for doc in light:
+            story_id, hops = doc["story_id"], 0
+            while story_id in self.renamed and hops < len(self.renamed):     # renamed again since
+                story_id, hops = self.renamed[story_id], hops + 1
+            if story_id != doc["story_id"]:
+                doc["story_id"], doc["canonical"] = story_id, False
+                moved.add(doc["id"])
+        members: dict[str, list[dict]] = {}
+        for doc in [*light, *latest.values()]:
+            members.setdefault(doc["story_id"], []).append(doc)
+        for story_id, copies in members.items():
+            prefix = founder_prefix(story_id)
+            if any(d["canonical"] for d in copies) or not prefix:
+                continue
+            founders = [h["_source"] for h in iter_hits(self.client, self.articles, {"prefix": {"id": prefix}},
+                                                         [{"id": "asc"}], STORY_FIELDS)]
+            now = next((f["story_id"] for f in founders if f["story_id"] != story_id), None)
+            if now is None:
+                continue
+            for doc in copies:
+                doc["story_id"], doc["canonical"] = now, False
+                if doc["id"] not in latest:
+                    moved.add(doc["id"])
+        return moved
 
     def sent(self, docs: list[dict]) -> None:
         """``docs`` reached the server (searchable at the next refresh)."""
