@@ -132,10 +132,8 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
                     if record is not None:
                         self.stories.touched.add(record.story_id)
                         members[article_id] = record
-            self.stories.touched.add(story_id)
+            self.stories.renaming({r.story_id for r in members.values()}, story_id)
             for record in members.values():
-                if record.story_id != story_id:
-                    self.stories.renamed[record.story_id] = story_id
                 record.story_id, record.canonical = story_id, record.id == canonical_id
                 self._put(article_doc(record))
 

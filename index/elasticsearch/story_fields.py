@@ -78,6 +78,11 @@ class StoryFields:
                  "_source": rebuild_doc({**hit["_source"], **changes[hit["_id"]]})}
                 for hit in found if hit.get("found")]
 
+    def renaming(self, former: set[str], story_id: str) -> None:
+        """``set_story`` moves copies of the stories ``former`` to ``story_id``."""
+        self.touched.add(story_id)
+        self.renamed.update((old, story_id) for old in former if old != story_id)
+
     def _follow_renames(self, latest: dict[str, dict], light: list[dict]) -> set[str]:
         """Copies still under a former story id join the story it became (see the module
         docstring): the ids of the stored ones moved (``light``, changed in place); the
