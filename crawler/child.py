@@ -52,9 +52,20 @@ def crawl_site(site: str, sites_file: str, index_url: str | None = None, time_li
         record_failure(index_url, site, run, MISSED, "due while the scheduler was stopping; not started")
         return MISSED
     run.started = iso(utc_now())       # now, not when the job was queued: start - due is the scheduling lag
+    return run_in_pool(RUNNING, site, sites_file, index_url, time_limit, run)
+
+
+def run_in_pool(pool: CrawlPool, site: str, sites_file: str, index_url: str | None, time_limit: float,
+                run: RunInfo, grace: float = HARD_LIMIT_GRACE, stop_wait: float = STOP_WAIT,
+                reopen_index: bool = False) -> str:
+    """Run ``run`` of ``site`` in a process of ``pool``, wait for it (stopping it ``grace``
+    seconds past its time limit, then giving it ``stop_wait`` to record itself) and return
+    its run status, recording one here when the process left none. The scheduler's job
+    threads and a worker's task threads both come here (``reopen_index``: the process
+    opens the index afresh once it has no run going; see ``SiteBatch``)."""
     message = {"op": "run", "site": site, "sites_file": str(sites_file), "index": index_url,
-               "time_limit": time_limit, "run": asdict(run)}
-    placed = RUNNING.submit(site, run.run_id, message)
+               "time_limit": time_limit, "run": asdict(run), "reopen_index": reopen_index}
+    placed = pool.submit(site, run.run_id, message)
     if placed is None:
         record_failure(index_url, site, run, MISSED, "due while the scheduler was stopping; not started")
         return MISSED
@@ -65,14 +76,14 @@ def crawl_site(site: str, sites_file: str, index_url: str | None = None, time_li
     started = time.monotonic()
     timed_out = False
     try:
-        if not pending.done.wait(time_limit + HARD_LIMIT_GRACE):
+        if not pending.done.wait(time_limit + grace):
             timed_out = True
             logger.error("[%s] crawl %s still running %.0fs past its %.0fs limit: stopping it",
-                         site, run.run_id, HARD_LIMIT_GRACE, time_limit)
-            RUNNING.stop(target, run.run_id)
-            pending.done.wait(STOP_WAIT)
+                         site, run.run_id, grace, time_limit)
+            pool.stop(target, run.run_id)
+            pending.done.wait(stop_wait)
     finally:
-        RUNNING.finished(target, pending)
+        pool.finished(target, pending)
     elapsed = time.monotonic() - started
     recorded = get_run(index_url, site, run)
     if recorded is not None:
@@ -81,7 +92,7 @@ def crawl_site(site: str, sites_file: str, index_url: str | None = None, time_li
     code = pending.exit_code
     if timed_out:
         status, message_text = TIMEOUT, f"stopped after {elapsed:.0f}s (time limit {time_limit:.0f}s)"
-    elif RUNNING.stopping.is_set():
+    elif pool.stopping.is_set():
         status, message_text = STOPPED, f"stopped with the scheduler ({describe_exit(code)})"
     else:
         status, message_text = CRASHED, f"crawl process exited with {describe_exit(code)} and recorded nothing"
@@ -94,6 +105,8 @@ def crawl_site(site: str, sites_file: str, index_url: str | None = None, time_li
 class SitesFiles:
     """Sites files read by a serving process, read again only when they change."""
 
+    KEEP = 16
+
     def __init__(self):
         self._cache: dict[str, tuple[float, object]] = {}
 
@@ -103,6 +116,8 @@ class SitesFiles:
         cached = self._cache.get(path)
         if cached is None or cached[0] != mtime:
             cached = self._cache[path] = (mtime, load_sites(Path(path)))
+            while len(self._cache) > self.KEEP:      # a worker writes a file per run: keep the last few
+                del self._cache[next(iter(self._cache))]
         return cached[1].select([name])[0]
 
 
@@ -144,6 +159,7 @@ def serve() -> int:
             recorded.addCallback(lambda doc: report(RunResult(msg["site"], run.run_id, doc["status"], doc)))
             return
         batch = batches.get(index_url) or batches.setdefault(index_url, SiteBatch(index_url))
+        batch.reopen_when_idle = bool(msg.get("reopen_index"))
         batch.run(SiteRun(site, run, float(msg.get("time_limit", 3600.0)))).addCallback(report)
 
     def on_message(msg: dict) -> None:

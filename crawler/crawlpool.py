@@ -18,9 +18,15 @@ whose scheduler died). SIGTERM stops its crawls (recorded "stopped"). A process
 that dies (SIGKILL, the OOM killer) leaves each of its unfinished runs recorded
 "crashed" here, with the signal; its sites' coverage marks already say
 "incomplete", so their next runs heal (``crawler/coverage.py``).
+
+A ``newsmon worker``'s pool (``die_with_parent``) ties its processes to the worker's
+life (``PR_SET_PDEATHSIG``): a worker killed with SIGKILL must leave no crawl behind
+to race the run's second delivery on another worker. (The signal follows the thread
+that started the process: Celery's task threads live as long as the worker.)
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -41,6 +47,12 @@ logger = logging.getLogger("newsmon.scheduler")
 DEFAULT_SITES_PER_PROCESS = 50
 DEFAULT_PROCESSES = 2
 DEFAULT_RECYCLE_AFTER = 500
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:      # runs in the crawl process between fork and exec
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -55,11 +67,12 @@ class Pending:
 class CrawlProcess:
     """One serving process and the runs it holds."""
 
-    def __init__(self, on_exit):
+    def __init__(self, on_exit, tied: bool = False):
         cmd = [sys.executable, "-m", "crawler.child", "--serve"]
         # Own session: a Ctrl-C in the terminal reaches the scheduler only, which stops us itself.
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
-                                     cwd=os.getcwd(), text=True, encoding="utf-8", bufsize=1)
+                                     cwd=os.getcwd(), text=True, encoding="utf-8", bufsize=1,
+                                     preexec_fn=die_with_parent if tied else None)
         self.pending: dict[str, Pending] = {}
         self.assigned = 0
         self.retired = False
@@ -106,7 +119,8 @@ class CrawlPool:
     """At most ``processes`` crawl processes of at most ``sites_per_process`` runs each."""
 
     def __init__(self, processes: int = DEFAULT_PROCESSES, sites_per_process: int = DEFAULT_SITES_PER_PROCESS,
-                 recycle_after: int = DEFAULT_RECYCLE_AFTER):
+                 recycle_after: int = DEFAULT_RECYCLE_AFTER, die_with_parent: bool = False):
+        self.die_with_parent = die_with_parent
         self._cond = threading.Condition()
         self._procs: dict[int, tuple[str, subprocess.Popen]] = {}   # pid -> (label, process), for stop_all
         self._live: list[CrawlProcess] = []
@@ -135,7 +149,7 @@ class CrawlPool:
                 target = next((p for p in self._live if not p.retired
                                and len(p.pending) < self.sites_per_process), None)
                 if target is None and len(self._live) < self.processes:
-                    target = CrawlProcess(self._exited)
+                    target = CrawlProcess(self._exited, self.die_with_parent)
                     self._live.append(target)
                     self._procs[target.pid] = ("crawl process", target.proc)
                     logger.info("crawl process %d started (%d of at most %d, %d sites each)",

@@ -82,6 +82,10 @@ class SiteBatch:
         self._spidercls = self.runner.spider_loader.load(SPIDER_NAME)   # by name: spiders/ sit above crawler/
         self._index = None
         self.active: dict[str, Crawler] = {}    # run_id -> its crawler
+        # A worker's batch opens the index afresh once no run is going: other machines write the
+        # same index, and an open one keeps what it saw at opening (Elasticsearch opened empty
+        # takes only its own writes to exist), so a later run's copies would split stories.
+        self.reopen_when_idle = False
 
     def _extra(self, time_limit: float) -> dict:
         return {"LOG_INSTALL_ROOT_HANDLER": False, "CLOSESPIDER_TIMEOUT": time_limit,
@@ -120,7 +124,16 @@ class SiteBatch:
                                               f"crawl raised {type(exc).__name__}: {exc}")
         finally:
             self.active.pop(run.run_id, None)
+            if self.reopen_when_idle and not self.active:
+                self._close_quietly()
         return RunResult(site.name, run.run_id, doc["status"], doc)
+
+    def _close_quietly(self) -> None:
+        try:
+            self.close()
+        except Exception as exc:  # noqa: BLE001 - the run is recorded; the next one opens a fresh index
+            logger.error("closing the index after a run failed: %s", exc)
+            self._index = None
 
     def _flush_quietly(self) -> None:
         try:

@@ -60,6 +60,10 @@ class Worker:
     def started_runs(self) -> list[str]:
         return re.findall(r"运行 (\w+) 开始", self.log)
 
+    def crawl_processes(self) -> set[int]:
+        """The crawl processes its runs went to (``crawler/crawlpool.py``)."""
+        return {int(pid) for pid in re.findall(r"crawl \w+ starting in process (\d+)", self.log)}
+
 
 def wait_for(what: str, check, timeout: float = WAIT, every: float = 0.5):
     deadline = time.monotonic() + timeout
@@ -183,6 +187,9 @@ def test_each_due_run_happens_once_on_one_worker(world, parallel):
         == {site: [("ok", None)] for site in runs}
     assert all(started[r[0]["run_id"]] == 1 for r in runs.values()), started      # once, on one worker
     assert len([w for w in world["workers"] if w.started_runs()]) >= 2           # the runs spread out
+    # each worker (--crawls 1) ran its runs in one long-lived crawl process, not a fresh one per run
+    assert {w.name: len(w.crawl_processes()) for w in world["workers"] if w.started_runs()} \
+        == {w.name: 1 for w in world["workers"] if w.started_runs()}
     urls = Counter(line["url"] for line in parallel["export"])
     assert len(urls) >= 30 and max(urls.values()) == 1
     canonical = Counter()
@@ -272,8 +279,12 @@ def test_worker_killed_mid_crawl_its_run_is_redone_once(world, tmp_path):
     run_id, name = holder.split("@", 1)
     victim = next(w for w in world["workers"] if w.name == name)
     wait_for("the crawl to be under way", lambda: len(paged_urls(world, PAGED)) >= 5, 120, 0.1)
+    crawl_processes = victim.crawl_processes()
+    assert crawl_processes
     victim.proc.send_signal(signal.SIGKILL)
     victim.proc.wait(10)
+    # its crawl process dies with it (PR_SET_PDEATHSIG), not left crawling the site the redo crawls
+    wait_for("the killed worker's crawl process to end", lambda: not any(map(alive, crawl_processes)), 60, 0.1)
     killed_at = time.monotonic()
     taken = wait_for("another worker to take the run", lambda: (redis.get("newsmon:lock:site:" + PAGED) or "")
                      .startswith(run_id + "@") and redis.get("newsmon:lock:site:" + PAGED) != holder, WAIT, 0.2)
@@ -293,7 +304,15 @@ def test_worker_killed_mid_crawl_its_run_is_redone_once(world, tmp_path):
     # those claims and decides their stories (a copy stored elsewhere now joins, not splits).
     # Before: each such page raised in the redo (36 of 40 exported), later it went unclaimed.
     assert claimed_stories(world, [line["id"] for line in lines]) == {line["id"]: line["story_id"] for line in lines}
+    assert "is gone; stopping its crawls" not in victim.log      # no orphan noticed its parent gone
     world["workers"].remove(victim)
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def claimed_stories(world, article_ids: list[str]) -> dict[str, str]:

@@ -1,40 +1,36 @@
 """What a worker does with each task: one site's run, alert delivery, the daily digest.
 
-A site's run goes the way the scheduler's local runs go (``python -m crawler.child``,
-which crawls and records the run), with two differences: the site's configuration
-comes in the task (the worker's machine has no sites file) and is written into
-the worker's own folder, and the crawl process is tied to the worker's life
-(``PR_SET_PDEATHSIG``), so a worker killed with SIGKILL leaves no crawl behind to
-race the run's second delivery.
+A site's run goes the way the scheduler's local runs go: to a long-lived crawl
+process of a pool (``crawler/crawlpool.py``, ``crawler.child --serve``, many sites
+per process), which crawls and records the run. Two differences: the site's
+configuration comes in the task (the worker's machine has no sites file) and is
+written into the worker's own folder for the run, and the crawl processes are tied
+to the worker's life (``PR_SET_PDEATHSIG``), so a worker killed with SIGKILL leaves
+no crawl behind to race the run's second delivery. A fresh process per task cost
+~3 s of CPU to start, most of a small site's run (benchmarks/workers).
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import yaml
 
-from index.runs import CRASHED, RUN_KIND, SKIPPED, TIMEOUT, RunInfo, get_run, iso, record_failure, run_key, utc_now
+from crawler.crawlpool import CrawlPool
+from index.runs import CRASHED, RUN_KIND, SKIPPED, RunInfo, iso, record_failure, run_key, utc_now
 
 logger = logging.getLogger("newsmon.worker")
 
-PR_SET_PDEATHSIG = 1
+# This worker's crawl processes, tied to its life; ``newsmon worker`` sizes it (--crawls,
+# --sites-per-process) before Celery's task threads start.
+CRAWLS = CrawlPool(processes=1, sites_per_process=1, die_with_parent=True)
 
 
 def worker_dir() -> Path:
     """The worker's own folder (sites of the runs it serves): ``NEWSMON_WORKER_DIR`` or ``data/worker``."""
     return Path(os.environ.get("NEWSMON_WORKER_DIR") or "data/worker")
-
-
-def _die_with_worker() -> None:      # runs in the crawl process between fork and exec
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _client(task):
@@ -96,49 +92,25 @@ def crawl_site_task(task, site: str, config: dict, index_url: str | None, time_l
 
 def run_site(site: str, config: dict, index_url: str | None, time_limit: float, info: RunInfo,
              earlier: list[dict] | None = None) -> str:
-    """Crawl ``site`` in a child process tied to this one; its run status. Never raises for a
+    """Crawl ``site`` in this worker's crawl pool; its run status. Never raises for a
     failed crawl: every outcome is a run in the history (``earlier``: the tries of this run
     that died before, which its record names)."""
+    from crawler.child import run_in_pool
     from crawler.queue.settings import run_margin
-    from monitor.source_alerts import after_runs
 
     folder = worker_dir() / "sites"
     folder.mkdir(parents=True, exist_ok=True)
     sites_file = folder / f"{info.run_id}.yaml"
     sites_file.write_text(yaml.safe_dump({"sites": [config]}, allow_unicode=True), encoding="utf-8")
-    cmd = [sys.executable, "-m", "crawler.child", "--sites", str(sites_file), "--site", site,
-           "--run-id", info.run_id, "--started", info.started, "--trigger", info.trigger,
-           "--coalesced", str(info.coalesced), "--time-limit", str(time_limit)]
-    cmd += ["--scheduled-for", info.scheduled_for] if info.scheduled_for else []
-    cmd += ["--period", str(info.period_s)] if info.period_s else []
-    cmd += ["--index", index_url] if index_url else []
     logger.info("[%s] 运行 %s 开始（时限 %.0f 秒）", site, info.run_id, time_limit)
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, preexec_fn=_die_with_worker, start_new_session=True)
-    timed_out = False
     try:
-        code = proc.wait(timeout=time_limit + run_margin() / 2)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        proc.terminate()
-        try:
-            code = proc.wait(timeout=run_margin() / 4)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = proc.wait()
+        # The hard stop and the record fit in the run margin, below the visibility timeout.
+        status = run_in_pool(CRAWLS, site, str(sites_file), index_url, time_limit, info,
+                             grace=run_margin() / 2, stop_wait=run_margin() / 4, reopen_index=True)
     finally:
         sites_file.unlink(missing_ok=True)
-    elapsed = time.monotonic() - started
-    recorded = get_run(index_url, site, info)
-    if recorded is not None:
-        logger.info("[%s] 运行 %s 结束，用时 %.1f 秒：%s", site, info.run_id, elapsed, recorded["status"])
-        note_earlier_tries(index_url, site, info, earlier)
-        return recorded["status"]
-    status = TIMEOUT if timed_out else CRASHED
-    message = (f"killed after {elapsed:.0f}s (time limit {time_limit:.0f}s)" if timed_out
-               else f"crawl process exited with status {code} and recorded nothing")
-    logger.error("[%s] 运行 %s %s：%s", site, info.run_id, status, message)
-    after_runs(index_url, [record_failure(index_url, site, info, status, message, exit_code=code)])
+    logger.info("[%s] 运行 %s 结束，用时 %.1f 秒：%s", site, info.run_id, time.monotonic() - started, status)
     note_earlier_tries(index_url, site, info, earlier)
     return status
 

@@ -3,7 +3,9 @@
 Checks first, each failure one line in Chinese and exit 2: a broker is set and
 answers, the index is the shared Elasticsearch and answers. Then Celery's worker
 runs with a thread per crawl slot (each crawl is a process of its own anyway),
-late acknowledgement and one task prefetched per slot (``app.py``).
+late acknowledgement and one task prefetched per slot (``app.py``); each task thread
+hands its site run to the worker's crawl pool, ``--crawls`` runs at once over
+``ceil(crawls / sites-per-process)`` long-lived crawl processes, as the scheduler does.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import os
 import socket
 import sys
 
+from crawler.crawlpool import DEFAULT_RECYCLE_AFTER, DEFAULT_SITES_PER_PROCESS
 from crawler.queue import broker_url
 
 logger = logging.getLogger("newsmon.worker")
@@ -53,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="the shared Elasticsearch index URL (default NEWSMON_INDEX)")
     parser.add_argument("--crawls", type=int, default=int(os.environ.get("NEWSMON_WORKER_CRAWLS") or 1),
                         help="crawls this worker runs at once (default NEWSMON_WORKER_CRAWLS, else 1)")
+    parser.add_argument("--sites-per-process", type=int, default=int(os.environ.get("NEWSMON_WORKER_SITES_PER_PROCESS")
+                                                                      or DEFAULT_SITES_PER_PROCESS),
+                        help="site crawls one crawl process serves at once (default NEWSMON_WORKER_SITES_PER_PROCESS, "
+                             f"else {DEFAULT_SITES_PER_PROCESS}, as the scheduler)")
     parser.add_argument("--name", default=os.environ.get("NEWSMON_WORKER_NAME") or f"newsmon@{socket.gethostname()}",
                         help="this worker's name in logs and locks (default newsmon@HOST)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also show Celery's own logs")
@@ -60,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose, datefmt="%Y-%m-%d %H:%M:%S")
     if args.crawls < 1:
         parser.error("--crawls must be at least 1")
+    if args.sites_per_process < 1:
+        parser.error("--sites-per-process must be at least 1")
     problem = check_ready(args.index)
     if problem:
         print(f"错误：{problem}", file=sys.stderr)
@@ -67,14 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.index:
         os.environ["NEWSMON_INDEX"] = args.index     # the crawl processes inherit it
     os.environ["NEWSMON_WORKER_NAME"] = args.name    # and record it in their runs: which worker ran what
+    from crawler.queue.tasks import CRAWLS           # (its processes start with this environment, kept for good)
+    CRAWLS.configure(-(-args.crawls // args.sites_per_process), min(args.sites_per_process, args.crawls),
+                     DEFAULT_RECYCLE_AFTER)
     from celery.signals import worker_ready
 
     from crawler.queue.app import get_app
     from crawler.queue.settings import QUEUE_NAME
     from crawler.queue.dispatch import safe_url
 
-    worker_ready.connect(lambda **_: logger.info("worker %s 就绪：任务队列 %s，每次至多 %d 个抓取",
-                                                 args.name, safe_url(broker_url()), args.crawls), weak=False)
+    worker_ready.connect(lambda **_: logger.info("worker %s 就绪：任务队列 %s，每次至多 %d 个抓取（%d 个抓取进程）",
+                                                 args.name, safe_url(broker_url()), args.crawls, CRAWLS.processes),
+                         weak=False)
     from crawler.queue.watch import BrokerWatch
     BrokerWatch(broker_url(), f"worker {args.name}", logger).start()     # outages said in Chinese
     get_app().worker_main(["worker", "--pool=threads", f"--concurrency={args.crawls}", f"--hostname={args.name}",
