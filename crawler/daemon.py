@@ -209,12 +209,12 @@ def run_scheduler(config: SchedulerConfig, stop: threading.Event) -> int:
         print(f"Error: cannot use the job store {store_url}: {exc}", file=sys.stderr)
         return 2
     try:
-        scheduler.resume()
         logger.info("scheduler running: %d jobs, at most %d crawls at once in %d crawl processes, "
                     "jobs in %s (time zone %s)", len(specs), config.max_crawls, RUNNING.processes,
                     config.resolved_jobstore(), config.timezone)
-        for job in scheduler.get_jobs():
+        for job in scheduler.get_jobs():        # the plan, listed before a due job can fire and move on
             logger.info("  %s: next run %s", job.name, show(job.next_run_time))
+        scheduler.resume()
         while not stop.wait(config.reload_every):
             try:
                 changed = watcher.changed()
