@@ -130,6 +130,9 @@ def serve() -> int:
     from crawler.sitebatch import RunResult, SiteBatch, SiteRun
     from crawler.sites import SitesFileError
 
+    # One of the pool's processes (and maybe of other machines'): an Elasticsearch index empty
+    # at open may take others' writes too (index/elasticsearch/own_writes.py).
+    os.environ["NEWSMON_ES_SHARED"] = "1"
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)                    # only results on the real stdout; stray prints go to the log
     batches: dict[str | None, SiteBatch] = {}

@@ -160,3 +160,45 @@ def test_repost_in_a_workers_buffer_follows_the_rename(elasticsearch_node, tmp_p
     assert {line["url"]: line["story_id"] for line in lines} == {
         record.url: story_key(copies["sucheng-gov"].id) for record in copies.values()}
     assert [line["url"] for line in lines if line["canonical"]] == [copies["sucheng-gov"].url]
+
+
+@pytest.mark.parametrize("env", [("NEWSMON_BROKER", "redis://127.0.0.1:6379/0"), ("NEWSMON_ES_SHARED", "1")],
+                         ids=["a worker's", "a crawl pool's"])
+def test_a_page_another_worker_just_sent_keeps_its_story(elasticsearch_node, tmp_path, monkeypatch, env):
+    """tax-policy on a fresh index, two processes opened as a worker's crawl processes are
+    (``NEWSMON_BROKER`` set; a crawl pool process sets ``NEWSMON_ES_SHARED``): the first
+    stores the mianyang copy, then the sucheng one, the origin, which renames the story;
+    its batch, full, goes out, not yet searchable (refreshes held back here: on a live
+    cluster, the second before the next one). The second stores the sucheng page again
+    (its site's next run, or another site listing it): the page keeps its story and is not
+    new. Taking "empty at open" to mean no one else writes, the second read the page as
+    absent, found no copy by search, joined the mianyang copy's claim and left the two
+    copies in each other's former stories, neither canonical."""
+    from pipelines.stories.clustering import StoryClusterer
+    monkeypatch.setenv(*env)
+    monkeypatch.setenv("NEWSMON_ES_BATCH_DOCS", "2")     # the first's two copies make a full batch
+    url = es_index_url(elasticsearch_node, "shared")
+    workers = []
+    for name in ("first", "second"):      # both opened while the index is empty
+        monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / f"spool-{name}"))
+        workers.append(open_index(url))
+    first, second = workers
+    try:
+        first.client.indices.put_settings(index=first.articles, settings={"index": {"refresh_interval": "-1"}})
+        copies = story_copies_by_site("tax-policy")
+        clusterer = StoryClusterer(first)
+        clusterer.store(copies["mianyang-news"])
+        assert clusterer.store(copies["sucheng-gov"]).renamed_from == story_key(copies["mianyang-news"].id)
+        assert len(first.overlay) == 0                     # sent, not refreshed
+        again = StoryClusterer(second).store(story_copies_by_site("tax-policy")["sucheng-gov"])
+        assert again.stored_new is False
+        second.flush()
+    finally:
+        for backend in workers:
+            backend.close()
+    with open_index(url) as index:
+        lines = list(index.export())
+    origin = copies["sucheng-gov"]
+    assert {line["url"]: line["story_id"] for line in lines} == {
+        copies[site].url: story_key(origin.id) for site in ("mianyang-news", "sucheng-gov")}
+    assert [line["url"] for line in lines if line["canonical"]] == [origin.url]

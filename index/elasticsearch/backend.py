@@ -35,6 +35,7 @@ from index.elasticsearch.day_counts import DayCounts
 from index.elasticsearch.link import ClusterLink
 from index.elasticsearch.mapping import alias_name, article_doc, record_from_doc, sort_date
 from index.elasticsearch.overlay import Overlay
+from index.elasticsearch.own_writes import OwnWrites
 from index.elasticsearch.search import all_docs, iter_hits, search_stories
 from index.elasticsearch.spool import Spool
 from index.elasticsearch.state import ElasticsearchState
@@ -55,7 +56,8 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
 
     def __init__(self, url: str, options: ESOptions | None = None, create: bool = True):
         self.options = options or ESOptions.from_env()
-        self.link = ClusterLink(url, self.options, create=create, on_ready=self._reached,
+        self.own_writes = OwnWrites()           # the only writer of an index empty at open: no lookups
+        self.link = ClusterLink(url, self.options, create=create, on_ready=self.own_writes.opened,
                                 on_refresh=lambda: self.stories.refreshed())
         self.conn, self.client = self.link.conn, self.link.client
         self.articles, self.quarantine_index = self.link.articles, self.link.quarantine_index
@@ -67,7 +69,6 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
         self._quarantine: dict[str, dict] = {}      # pending quarantine docs by id
         self._on_durable: list[Callable[[], None]] = []   # commit_unit callbacks, run at the next flush
         self._known: dict[str, bool] = {}           # id -> exists, from recent reads
-        self._written: set[str] | None = None       # ids written, when the index was empty at open
         self.replayed = ReplayResult(0, 0, 0, str(self.spool.path))   # totals since open
         self._closed = False
         self._lock = threading.RLock()
@@ -81,9 +82,6 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
                 self.replay()
             elif self.spool.has_entries():
                 self._load_spool_into_overlay()
-
-    def _reached(self, empty: bool) -> None:      # empty: only what this process writes exists, no lookups
-        self._written = set() if empty else None
 
     def require(self) -> None:
         """Search and export need the server: a one-line error when it is not there."""
@@ -99,8 +97,9 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
             return True
         if article_id in self._known:
             return self._known[article_id]
-        if self._written is not None:        # empty at open: only what we wrote exists
-            return article_id in self._written
+        mine = self.own_writes.exists(article_id)
+        if mine is not None:
+            return mine
         return bool(self.link.read(lambda: self.client.exists(index=self.articles, id=article_id).body, False,
                                    search=False))
 
@@ -110,8 +109,7 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
             self.stories.touched.add(old["story_id"])
         self.overlay.put(doc)
         self._known[doc["id"]] = True
-        if self._written is not None:
-            self._written.add(doc["id"])
+        self.own_writes.wrote(doc["id"])
         if len(self.overlay) - len(self.overlay.spooled) >= self.options.batch_docs:
             self._flush(refresh=False)
 
@@ -292,8 +290,7 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
 
     def _newest(self, stored: list[dict], buffered: list[dict]) -> dict[str, dict]:
         """Stored documents by id, the overlay's newer versions over them."""
-        if self._written is not None and any(d["id"] not in self._written for d in stored):
-            self._written = None    # not empty: another worker writes here, set_story must read its copies by id
+        self.own_writes.saw(stored)     # another worker's: set_story must read its copies by id
         return {**{d["id"]: d for d in stored if d["id"] not in self.overlay}, **{d["id"]: d for d in buffered}}
 
     def _merged(self, stored: list[dict], buffered: list[dict]) -> list[ArticleRecord]:
@@ -304,8 +301,8 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
             doc = self.overlay.get(article_id)
             if doc is not None:
                 return record_from_doc(doc)
-            if self._written is not None and article_id not in self._written:
-                return None              # empty at open: only what we wrote exists (no round trip)
+            if self.own_writes.exists(article_id) is False:
+                return None              # the only writer of an index empty at open (no round trip)
 
             def fetch():
                 try:
