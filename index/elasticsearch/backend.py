@@ -228,7 +228,7 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
             result = self._send(actions) if self.link.up else None
             handled = result.handled if result else 0
             sent = [a["_source"] for a in actions[:handled] if a["_index"] == self.articles]
-            self.stories.sent(sent)
+            self.stories.sent(sent, confirmed=handled == len(actions))
             self.overlay.discard([d["id"] for d in sent])
             self.link.dirty = self.link.dirty or handled > 0
             if handled < len(actions):
@@ -248,6 +248,7 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
                         and {"id", "story_id", "canonical", "sort_date"} <= set(e.get("_source") or ())]
                 actions = entries + self.stories.fixes(docs, every_story=True)
                 result = self._send(actions, keep_rejected=False)
+                self.stories.sent([], confirmed=result.handled == len(actions))
                 handled = min(result.handled, len(entries))
                 rejected = [{**a, "reason": r} for a, r in result.rejected if a in entries[:handled]]
                 return handled, rejected

@@ -12,6 +12,9 @@ that worker's bulk buffer, arrives under the former id (issue 23). So each side 
 what it finds at its next send: the renaming side moves any copy still stored under a
 former id it renamed (``renamed``), and a worker sending copies of a story that no
 longer has a canonical copy moves them to the story the former id's founder is in now.
+A former id is looked under at the sends after its rename (``touched``) until one of
+them is confirmed, whose moves then stand; only then is it forgotten, so a worker
+living for hours over many site runs does not keep every rename it ever made.
 """
 from __future__ import annotations
 
@@ -35,10 +38,16 @@ class StoryFields:
         self._unrefreshed: dict[str, dict[str, dict]] = {}
         self._unrefreshed_story: dict[str, str] = {}
         self.renamed: dict[str, str] = {}   # former story id -> the id set_story gave it here
+        self._looked_up: set[str] = set()   # stories the last ``fixes`` read, settled once its send is confirmed
 
     def __len__(self) -> int:
         """Copies sent since the last refresh."""
         return len(self._unrefreshed_story)
+
+    @property
+    def pending_renames(self) -> int:
+        """Former story ids a confirmed send has not looked under yet (see the module docstring)."""
+        return len(self.renamed)
 
     def fixes(self, docs: list[dict], every_story: bool = False) -> list[dict]:
         """Index actions that keep the story fields spanning copies right before ``docs``
@@ -51,6 +60,7 @@ class StoryFields:
         joins a new canonical copy to a stored story through ``set_story``, which marks
         the story): not looked up. That is most of a crawl, and keeps bulk loads near
         bare bulk speed. A replay (``every_story``) looks every story up."""
+        self._looked_up = set()
         latest = {d["id"]: d for d in docs}
         stories = sorted({d["story_id"] for d in latest.values()
                           if every_story or not d["canonical"] or d["id"] in self.replaced
@@ -62,7 +72,6 @@ class StoryFields:
             wanted = {"terms": {"story_id": stories[start:start + _TERMS_PER_QUERY]}}
             for hit in iter_hits(self.client, self.articles, wanted, [{"id": "asc"}], STORY_FIELDS):
                 stored.setdefault(hit["_id"], hit["_source"])
-        self.touched.clear()
         light = [{k: d[k] for k in STORY_FIELDS} for i, d in stored.items() if i not in latest]
         moved = self._follow_renames(latest, light)
         changes = fix_story_fields(docs, light)
@@ -71,17 +80,19 @@ class StoryFields:
             if doc["id"] in moved:
                 changes[doc["id"]] = {"story_id": doc["story_id"], "canonical": False,
                                       "story_date": story_date.get(doc["story_id"]) or doc["story_date"]}
-        if not changes:
-            return []
-        found = self.client.mget(index=self.articles, ids=list(changes))["docs"]
+        found = self.client.mget(index=self.articles, ids=list(changes))["docs"] if changes else []
+        self._looked_up = set(stories)      # settled once these actions are confirmed (``sent``)
         return [{"_op_type": "index", "_index": self.articles, "_id": hit["_id"],
                  "_source": rebuild_doc({**hit["_source"], **changes[hit["_id"]]})}
                 for hit in found if hit.get("found")]
 
     def renaming(self, former: set[str], story_id: str) -> None:
-        """``set_story`` moves copies of the stories ``former`` to ``story_id``."""
-        self.touched.add(story_id)
-        self.renamed.update((old, story_id) for old in former if old != story_id)
+        """``set_story`` moves copies of the stories ``former`` to ``story_id``: the next
+        sends look under the former ids, until one is confirmed (``sent``)."""
+        former = former - {story_id}
+        self.touched |= former | {story_id}
+        self.renamed.update(dict.fromkeys(former, story_id))
+        self.renamed.pop(story_id, None)        # its id again: no longer a former one
 
     def _follow_renames(self, latest: dict[str, dict], light: list[dict]) -> set[str]:
         """Copies still under a former story id join the story it became (see the module
@@ -113,8 +124,14 @@ class StoryFields:
                     moved.add(doc["id"])
         return moved
 
-    def sent(self, docs: list[dict]) -> None:
-        """``docs`` reached the server (searchable at the next refresh)."""
+    def sent(self, docs: list[dict], confirmed: bool) -> None:
+        """``docs`` reached the server (searchable at the next refresh); ``confirmed``: so
+        did every action of the last ``fixes``, whose lookups are settled."""
+        if confirmed:
+            self.touched -= self._looked_up
+            for story in self._looked_up:
+                self.renamed.pop(story, None)
+            self._looked_up = set()
         for doc in docs:    # (a copy moved to another story leaves its old one)
             self._unrefreshed.get(self._unrefreshed_story.get(doc["id"]), {}).pop(doc["id"], None)
             self._unrefreshed_story[doc["id"]] = doc["story_id"]

@@ -1,0 +1,88 @@
+"""A long-lived Elasticsearch backend forgets a story's former id once it stops mattering.
+
+``newsmon worker`` and the crawl pool keep one backend open for hours over many site
+runs. Each time a later-crawled copy turns out to be a story's origin, the story is
+renamed to it, and the backend remembers the former id so that, at its next sends,
+copies still stored under it are moved too (``index/elasticsearch/story_fields.py``).
+Once a send that looked under the former id is confirmed, the id is forgotten: what the
+backend holds is the renames since its last send, not every rename since it opened.
+
+The stories are the fixture sites' gold articles, each published by 宿城区人民政府 and
+reposted a day later by 宿迁网 (a "宿迁网讯：" relay lead-in), both as TRS pages run
+through the real extraction. The repost is crawled first, so the origin, crawled after
+it, renames the story.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import es_index_url
+from index import open_index
+from index.base import story_key
+from output_corpus import SITES, page
+from pipelines.extract import extract_article
+from pipelines.records import build_record
+from pipelines.stories.clustering import StoryClusterer
+
+GOLD = Path(__file__).resolve().parents[1] / "crawler" / "fixtures" / "gold.json"
+STORIES_PER_RUN = 4
+
+pytestmark = pytest.mark.elasticsearch
+
+
+def record_on(site: str, n: int, title: str, day: date, paragraphs: list[str]):
+    url = f"{SITES[site][2]}/xwdt/{day:%Y%m}/t{day:%Y%m%d}_{5230000 + n}.html"
+    article = extract_article(page(site, title, f"{day.isoformat()} 09:30", paragraphs), url,
+                              {"Content-Type": "text/html; charset=utf-8"})
+    return build_record(article, site=site, region=SITES[site][1], fetched_at=f"{day.isoformat()}T10:00:00+08:00")
+
+
+def origins_and_reposts() -> list[tuple]:
+    """(origin, repost) records of each gold story's text, the repost a day later."""
+    first = {}
+    for article in json.loads(GOLD.read_text("utf-8"))["articles"]:
+        first.setdefault(article["story"], article)
+    pairs = []
+    for n, article in enumerate(first.values()):
+        day = date(2026, 3, 2) + timedelta(days=n)
+        paragraphs = [p for p in article["text"].split("\n") if p.strip()]
+        pairs.append((record_on("sucheng-gov", 2 * n, article["title"], day, paragraphs),
+                      record_on("suqian-news", 2 * n + 1, article["title"], day + timedelta(days=1),
+                                ["宿迁网讯：" + paragraphs[0], *paragraphs[1:]])))
+    return pairs
+
+
+def test_renamed_story_ids_are_forgotten_once_a_send_moved_their_copies(elasticsearch_node):
+    pairs = origins_and_reposts()
+    assert len(pairs) >= 20
+    url = es_index_url(elasticsearch_node, "renames")
+    renames = 0
+    with open_index(url) as backend:
+        clusterer = StoryClusterer(backend)
+        for start in range(0, len(pairs), STORIES_PER_RUN):      # one site run after another
+            run = pairs[start:start + STORIES_PER_RUN]
+            for _, repost in run:
+                clusterer.store(repost)
+            for origin, repost in run:
+                assert clusterer.store(origin).renamed_from == story_key(repost.id)
+            renames += len(run)
+            assert backend.stories.pending_renames == len(run)      # this run's, not the earlier runs'
+            backend.flush()
+            assert backend.stories.pending_renames == 0
+            assert not backend.stories.touched
+    assert renames == len(pairs)
+    with open_index(url) as index:
+        lines = list(index.export())
+    story_of = {line["url"]: line["story_id"] for line in lines}
+    assert {(story_of[o.url], story_of[r.url]) for o, r in pairs} == {
+        (story_key(o.id), story_key(o.id)) for o, _ in pairs}          # every repost followed its origin
+    canonical = defaultdict(list)
+    for line in lines:
+        if line["canonical"]:
+            canonical[line["story_id"]].append(line["url"])
+    assert canonical == {story_key(o.id): [o.url] for o, _ in pairs}
