@@ -22,6 +22,7 @@ from benchmarks.dedup.run import record_of
 from conftest import es_index_url
 from index import open_index
 from pipelines.stories.clustering import StoryClusterer
+from store_processes import stored_by_processes
 
 STORIES = 20
 
@@ -62,16 +63,9 @@ def store_copies(index_url: str, copies: list, barrier, spool_dir: str) -> None:
 def store_at_once(index_url: str, pairs: list[tuple], tmp_path) -> list[dict]:
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
-    workers = [context.Process(target=store_copies, args=(index_url, [pair[side] for pair in pairs], barrier,
-                                                          str(tmp_path / f"spool-{side}")))
-               for side in (0, 1)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(600)
-    assert [w.exitcode for w in workers] == [0, 0]
-    with open_index(index_url) as backend:
-        return list(backend.export())
+    return stored_by_processes(context, index_url, store_copies,
+                               [(index_url, [pair[side] for pair in pairs], barrier, str(tmp_path / f"spool-{side}"))
+                                for side in (0, 1)], timeout=600)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ import pytest
 from conftest import es_index_url
 from index import open_index
 from index.base import story_key
+from store_processes import stored_by_processes
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "crawler" / "fixtures"
@@ -88,16 +89,9 @@ def crawl_both(index_url: str, laser: list, mianyang: list, first: str | None, t
     barrier = context.Barrier(2)
     done = {site: context.Event() for site in SITES}
     after = {site: done[other] if first == other else None for site, other in zip(SITES, reversed(SITES))}
-    workers = [context.Process(target=store_site, args=(index_url, records, barrier, after[site], done[site],
-                                                        str(tmp_path / f"spool-{site}")))
-               for site, records in zip(SITES, (laser, mianyang))]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(300)
-    assert [w.exitcode for w in workers] == [0, 0]
-    with open_index(index_url) as index:
-        return list(index.export())
+    return stored_by_processes(context, index_url, store_site,
+                               [(index_url, records, barrier, after[site], done[site], str(tmp_path / f"spool-{site}"))
+                                for site, records in zip(SITES, (laser, mianyang))], timeout=300)
 
 
 @pytest.mark.parametrize("first", [None, "laser-industry", "mianyang-news"])
