@@ -5,9 +5,10 @@ search page also needs how many stories match in all, a later page of them,
 and another order. Each backend therefore lists every matching story, cheaply,
 as ``StoryMatch`` (story id, the copy that matched, its relevance) in the
 search order (``match_stories``); this module sorts, slices and shapes only the
-page it shows, with the same ``story_dict`` as ``search``. Relevance is scored
-here in Python on the verified copy's normalized text, so both backends rank
-identically (Elasticsearch's BM25 would not match SQLite's).
+page it shows, with the same ``story_dict`` as ``search``. Relevance is defined
+here (``relevance_from_positions``, on a copy's title and the lead of its body)
+and both backends compute exactly it, so they rank identically (Elasticsearch's
+BM25 would not match SQLite's).
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from index.base import ArticleRecord, IndexBackend, StoryMatch, story_dict
 from index.query import Query, make_snippet
 
 SORTS = ("date", "relevance")
-TITLE_WEIGHT = 3.0          # a term in the title says more about the story than one in the body
-LEAD_CHARS = 200            # a body hit this far in counts half as much as one at the start
+TITLE_WEIGHT = 3            # a term in the title says more about the story than one in the body
+LEAD_WINDOW = 400           # the body's lead: a term named there counts more the earlier (half at 200)
 
 
 @dataclass
@@ -36,22 +37,26 @@ class SearchPage:
 
 def relevance(norm_title: str, norm_text: str, terms: list[str]) -> float:
     """How strongly one copy matches the positive ``terms`` (``relevance_from_positions``)."""
-    return relevance_from_positions([(norm_title.find(t), norm_text.find(t)) for t in terms])
+    lead = norm_text[:LEAD_WINDOW]
+    return relevance_from_positions([(norm_title.find(t), lead.find(t), t in norm_title or t in norm_text)
+                                     for t in terms])
 
 
-def relevance_from_positions(positions: list[tuple[int, int]]) -> float:
-    """From each positive term's first position in the title and in the body (-1 =
-    absent): a point per term found, more for a term in the title, and more the
-    earlier the body names it (a report about the term names it in its lead; one
-    that mentions it in passing, late). Positions, not counts, so SQLite can supply
-    them (``instr``) without handing every text to Python. Rounded so both
-    backends' floats compare equal."""
-    score = 0.0
-    for in_title, in_text in positions:
-        if in_title >= 0 or in_text >= 0:
-            score += 1.0 + (TITLE_WEIGHT if in_title >= 0 else 0.0)
-            score += 1.0 / (1.0 + in_text / LEAD_CHARS) if in_text >= 0 else 0.0
-    return round(score, 6)
+def relevance_from_positions(positions: list[tuple[int, int, bool]]) -> float:
+    """From each positive term's first position in the title and in the body's lead
+    (its first ``LEAD_WINDOW`` characters; -1 = not there) and whether the copy holds
+    it at all: a point per term held, ``TITLE_WEIGHT`` more for a term in the title,
+    and up to one more the earlier the lead names it (a report about the term names
+    it in its lead; one that mentions it in passing, later or not at all). Only the
+    title and the lead are read, so a backend scores a copy without its whole text
+    (SQLite keeps the leads apart, ``sqlite/search.py``). Counted in whole
+    1/``LEAD_WINDOW`` points and divided once, so every backend's float is the same."""
+    points = 0
+    for in_title, in_lead, held in positions:
+        if held:
+            points += LEAD_WINDOW * (1 + (TITLE_WEIGHT if in_title >= 0 else 0))
+            points += LEAD_WINDOW - in_lead if in_lead >= 0 else 0
+    return points / LEAD_WINDOW
 
 
 def order_matches(matches: list[StoryMatch], sort: str) -> list[StoryMatch]:

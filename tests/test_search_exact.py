@@ -12,7 +12,7 @@ import pytest
 from benchmarks.dedup.corpus import generate
 from benchmarks.dedup.run import record_of
 from index.query import parse_query
-from index.story_search import search_page
+from index.story_search import LEAD_WINDOW, search_page
 from test_index_contract import backend, make_record  # noqa: F401 (fixture)
 from test_search_paths import expected_matches
 
@@ -25,6 +25,13 @@ CITY = ("宿迁市Smart City 智慧城市运行管理中心上线试运行，汇
         "实现“一屏观全城、一网管全城”。")
 MEETING_TITLE = "宿城区召开防汛工作推进会"
 MEETING = "会议要求，各乡镇要压实防汛责任，备足防汛物资，确保安全度汛。"
+# A long report that names 防汛 only well past its lead (LEAD_WINDOW): held, with no lead bonus.
+ECONOMY_TITLE = "宿豫区召开上半年经济运行分析会"
+ECONOMY = ("7月10日，宿豫区召开上半年经济运行分析会，通报全区主要经济指标完成情况，分析当前经济运行中存在的问题，"
+           "安排部署下半年重点工作。会议指出，上半年全区地区生产总值同比增长6.1%，一般公共预算收入完成序时进度，"
+           "规上工业增加值、固定资产投资、社会消费品零售总额等指标增速均高于全市平均水平。\n"
+           + "会议强调，各部门要紧盯全年目标任务，持续优化营商环境，狠抓项目建设，扎实推进重点项目早开工、早投产、早见效；"
+           * 6 + "\n同时，要统筹抓好安全生产和防汛工作，确保全区经济社会大局稳定。")
 
 # (query, filters): each touches a case a phrase of dropped punctuation or whole
 # Latin words got wrong, next to ordinary searches of the generated corpus.
@@ -42,6 +49,8 @@ SEARCHES: list[tuple[str, dict]] = [
     ("项目 -并网", {"since": "2024-01-01"}),
     ("会议 OR 防汛", {"sites": ["gov-3", "suyu"]}),
     ("项目", {"regions": ["宿迁市"]}),
+    ("防汛 OR 耕地", {}),                  # 防汛 held past the economy report's lead (FTS says so)
+    ("营商环境 防汛", {}),                 # the same, needed by the query
 ]
 
 
@@ -62,7 +71,9 @@ def corpus(backend):  # noqa: F811 - the contract suite's fixture
                        "智慧城市运行管理中心上线", CITY, "2024-05-20")
     meeting = make_record("http://www.sczf.gov.cn/art/2024/7/3/art_1229_3456001.html", "suqian-sucheng",
                           MEETING_TITLE, MEETING, "2024-07-03")
-    for record in (pv, *reposts, city, meeting):
+    economy = make_record("http://www.suyu.gov.cn/art/2024/7/10/art_4421_3390.html", "suyu",
+                          ECONOMY_TITLE, ECONOMY, "2024-07-10")
+    for record in (pv, *reposts, city, meeting, economy):
         record.region = "江苏省宿迁市"
         records.append(record)
     for record in records:
@@ -90,6 +101,8 @@ def test_pages_and_totals_are_the_definition(backend, corpus):  # noqa: F811
     assert hits["kw"] == 2 and hits['"city 智慧"'] == 1
     assert hits['"city智慧"'] == hits['"推进会会议"'] == 0
     assert hits["项目"] > 20
+    economy = next(r for r in corpus if r.title == ECONOMY_TITLE)
+    assert economy.norm_text.find("防汛") > LEAD_WINDOW and hits["防汛 OR 耕地"] >= 2
 
 
 def test_the_orphan_story_is_listed_once_by_its_newest_copy(backend, corpus):  # noqa: F811

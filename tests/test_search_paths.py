@@ -3,7 +3,8 @@ read from ``search_keys`` or from ``articles_keys``) gives the same stories, in 
 same order, with the same matched copy and score, as the plain definition: every
 copy of a realistic generated corpus checked with ``Query.matches`` on its text.
 Also after stories are regrouped (``set_story``) and after an index written before
-``search_keys`` (schema v3) or before exact tokens (v4) is opened."""
+``search_keys`` (schema v3), before exact tokens (v4) or before the leads relevance
+reads (v5) is opened."""
 from __future__ import annotations
 
 import re
@@ -170,6 +171,21 @@ def test_an_index_from_before_exact_tokens_is_upgraded(corpus, tmp_path):
         assert not before.execute(full_stops).fetchone()[0]
     before.close()
     with open_index(f"sqlite:///{old}") as index:
-        assert index._conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 5
+        assert index._conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 6
         assert index._conn.execute(full_stops).fetchone()[0] > 1000
+        assert_same_answers(index, stored(index, ids))
+
+
+def test_an_index_from_before_search_leads_is_upgraded(corpus, tmp_path):
+    """Schema v5 had no ``search_leads``: opening it fills them from the rows, and the
+    relevance order is the definition's again."""
+    path, ids = corpus
+    old = tmp_path / "v5.db"
+    with sqlite3.connect(path) as source, sqlite3.connect(old) as target:
+        source.backup(target)
+        target.executescript("DROP TABLE search_leads; UPDATE schema_version SET version = 5;")
+    source.close()
+    target.close()
+    with open_index(f"sqlite:///{old}") as index:
+        assert index._conn.execute("SELECT count(*) FROM search_leads").fetchone()[0] == len(ids)
         assert_same_answers(index, stored(index, ids))

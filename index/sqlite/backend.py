@@ -37,7 +37,7 @@ from index.sqlite.fts import fts_text, rebuild_fts
 from index.sqlite.state import SQLiteState
 from index.story_search import build_stories
 
-SCHEMA_VERSION = 5    # v3: packed band keys (dedup.py); v4: search_keys (search.py); v5: exact FTS tokens
+SCHEMA_VERSION = 6    # v3: packed band keys (dedup.py); v4: search_keys, v6: search_leads (search.py); v5: exact FTS
 AUTOCOMMIT_EVERY = 500
 _SQL_PARAM_CHUNK = 500     # stay well below SQLite's bound-parameter limit
 
@@ -146,12 +146,11 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
         # 64 MiB page cache (default 2 MiB): dedup looks up ~40 band keys per
         # article in an index that grows with the corpus.
         self._conn.execute("PRAGMA cache_size=-65536")
-        self._conn.executescript(_SCHEMA + band_keys.SCHEMA + matching.KEYS_SCHEMA)
+        self._conn.executescript(_SCHEMA + band_keys.SCHEMA + matching.KEYS_SCHEMA + matching.LEADS_SCHEMA)
         if "attachments" not in {row[1] for row in self._conn.execute("PRAGMA table_info(articles)")}:
             # an index made before attachments were read: additive, no version change
             self._conn.execute("ALTER TABLE articles ADD COLUMN attachments TEXT NOT NULL DEFAULT ''")
-        row = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()
-        version = row[0]
+        version = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
         if version is None:
             self._conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
         elif version > SCHEMA_VERSION:
@@ -160,11 +159,12 @@ class SQLiteIndex(DayCounts, ClosesOnExit):
         elif version < SCHEMA_VERSION:
             if version < 4:
                 band_keys.migrate(self._conn)
-                # (story_id, canonical) is the start of articles_keys: a second copy of
-                # it only cost every write a random index insert
+                # articles_story repeated the start of articles_keys: a random insert per write
                 self._conn.execute("DROP INDEX IF EXISTS articles_story")
                 matching.migrate_keys(self._conn)
-            rebuild_fts(self._conn)
+            if version < 5:
+                rebuild_fts(self._conn)
+            matching.migrate_leads(self._conn)
             self._conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         self._conn.commit()
 

@@ -28,9 +28,14 @@ def rebuild_fts(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
 
 
-def _phrase(term: Term) -> str:
+def phrase(text: str) -> str:
+    """The FTS5 phrase that matches exactly where the normalized ``text`` occurs."""
     # exact_tokens writes '"' as the word u22: a phrase never holds a quote
-    return '"' + exact_tokens(term.text).strip() + '"'
+    return '"' + exact_tokens(text).strip() + '"'
+
+
+def _phrase(term: Term) -> str:
+    return phrase(term.text)
 
 
 def _any(terms: list[Term]) -> str:

@@ -16,9 +16,13 @@ so the FTS5 matches are exactly the articles that match the query
    once per story whose canonical copy did not match), then story id. A story
    with no canonical copy is dated and represented by its newest matching copy;
 3. only when asked (relevance order), each story's first matching copy is named
-   and its term positions found by SQLite (``instr``) for its score: a
-   date-ordered page reads no text here at all, and its stories' first matching
-   copies are found among the shown stories' copies (``story_search``).
+   and scored from its title and lead (``search_leads``: the normalized title and
+   the body's first ``LEAD_WINDOW`` characters, a row of under 1.5 KB where the
+   article row holds the whole texts in overflow pages): SQLite finds each term's
+   first position there (``instr``), and whether a copy holds a term it does not
+   name there follows from the query (a term every match needs) or from the FTS
+   postings. A date-ordered page reads no text here at all, and its stories' first
+   matching copies are found among the shown stories' copies (``story_search``).
 """
 from __future__ import annotations
 
@@ -27,9 +31,9 @@ import sqlite3
 import threading
 
 from index.base import ArticleRecord, StoryMatch
-from index.query import Query
-from index.sqlite.fts import match_conditions, positive_expression
-from index.story_search import relevance_from_positions
+from index.query import Query, Term
+from index.sqlite.fts import match_conditions, phrase, positive_expression
+from index.story_search import LEAD_WINDOW, TITLE_WEIGHT
 
 BROAD_SHARE = 0.05     # is_broad: a query whose FTS5 matches are more than this share of the articles
 KEYS_INDEX = "articles_keys"
@@ -40,6 +44,10 @@ CREATE TABLE IF NOT EXISTS search_keys (
     sort_date TEXT NOT NULL, id TEXT NOT NULL, day TEXT NOT NULL, site TEXT NOT NULL, region TEXT
 );
 """
+# One row per article: what a relevance score reads (``term_scores``).
+LEADS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS search_leads (article INTEGER PRIMARY KEY, norm_title TEXT NOT NULL, lead TEXT NOT NULL);
+"""
 _KEY_COLUMNS = "story_id, canonical, sort_date, id, day, site, region"
 
 
@@ -48,6 +56,8 @@ def store_keys(conn: sqlite3.Connection, article: int, record: ArticleRecord, so
     conn.execute(f"INSERT OR REPLACE INTO search_keys (article, {_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                  (article, record.story_id, int(record.canonical), sort_date, record.id, sort_date[:10],
                   record.site, record.region))
+    conn.execute("INSERT OR REPLACE INTO search_leads (article, norm_title, lead) VALUES (?, ?, ?)",
+                 (article, record.norm_title, record.norm_text[:LEAD_WINDOW]))
 
 
 def set_story_keys(conn: sqlite3.Connection, article: int, story_id: str, canonical: int) -> None:
@@ -60,6 +70,12 @@ def migrate_keys(conn: sqlite3.Connection) -> None:
     from the covering index, not the rows."""
     conn.execute(f"INSERT OR REPLACE INTO search_keys (article, {_KEY_COLUMNS}) "
                  f"SELECT rowid, {_KEY_COLUMNS} FROM articles INDEXED BY {KEYS_INDEX}")
+
+
+def migrate_leads(conn: sqlite3.Connection) -> None:
+    """Fill ``search_leads`` for an index written before it existed (schema v6)."""
+    conn.execute("INSERT OR REPLACE INTO search_leads (article, norm_title, lead) "
+                 "SELECT rowid, norm_title, substr(norm_text, 1, ?) FROM articles", (LEAD_WINDOW,))
 
 
 def region_condition(regions: list[str], column: str = "a.region") -> tuple[str, list[str]]:
@@ -134,16 +150,44 @@ def few_site_rows(conn: sqlite3.Connection, sites: list[str] | None) -> bool:
     return rows <= enough
 
 
-# A copy's place within its story: canonical first, then date, then id. As one string
-# (char(1) sorts below every character of a date) so ``min`` picks the first copy in SQL.
-_COPY_RANK = "(1 - k.canonical) || k.sort_date || char(1) || k.id || char(1) || k.{rowid}"
+# A copy's place within its story: canonical first, then date, then id; its rowid last,
+# fixed width. As one string (char(1) sorts below every character of a date) so ``min``
+# picks the first copy in SQL, and ``_REP`` reads its rowid back.
+_COPY_RANK = "(1 - k.canonical) || k.sort_date || char(1) || k.id || char(1) || printf('%012d', k.{rowid})"
+_REP = "CAST(substr(m.rank, -12) AS INTEGER)"
+
+
+def _scored(ranked: str, query: Query) -> tuple[str, list]:
+    """SQL over ``ranked`` (a statement giving ``story, rank`` rows, ``rank`` ending in
+    the first copy's rowid) that adds the copy's relevance in whole points
+    (``story_search.relevance_from_positions``: ``LEAD_WINDOW`` a point) from its
+    ``search_leads`` row: each positive term's first position in the title and lead
+    (``instr``), and whether the copy holds it -- where it is seen, where the query
+    needs it in every match (a term standing alone), or where its FTS postings hold
+    the copy (a term of an ``OR`` seen in neither)."""
+    positions, points, params = "", [], []
+    needed = {clause.text for clause in query.root.clauses if isinstance(clause, Term)}
+    for n, term in enumerate(query.positive_terms):
+        positions += f", coalesce(instr(l.norm_title, ?), 0) AS t{n}, coalesce(instr(l.lead, ?), 0) AS l{n}"
+        params += [term, term]
+        held = "1"
+        if term not in needed:
+            positions += f", {_REP} IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) AS h{n}"
+            params.append(phrase(term))
+            held = f"(t{n} > 0 OR l{n} > 0 OR h{n})"
+        points.append(f"CASE WHEN {held} THEN {LEAD_WINDOW} * (1 + {TITLE_WEIGHT} * (t{n} > 0)) "
+                      f"+ CASE WHEN l{n} > 0 THEN {LEAD_WINDOW + 1} - l{n} ELSE 0 END ELSE 0 END")
+    sql = (f"WITH m(story, rank) AS ({ranked}), p AS (SELECT m.story, m.rank{positions} FROM m "
+           f"LEFT JOIN search_leads l ON l.article = {_REP}) SELECT story, rank, {' + '.join(points)} FROM p")
+    return sql, params
 
 
 def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, *, first_copy: bool,
-               broad: bool | None = None) -> list[tuple]:
+               broad: bool | None = None, scores: bool = False) -> list[tuple]:
     """Per story with a matching copy, in no particular order: (story_id, whether a
-    canonical copy matched, that copy's date if so) and with ``first_copy`` also the
-    first matching copy's id and rowid (building that costs ~40% more)."""
+    canonical copy matched, that copy's date if so, first matching copy's id, its rowid,
+    its score) -- the last three only with ``first_copy`` (building them costs ~40% more),
+    the score only with ``scores`` (from the copy's ``search_leads`` row, same statement)."""
     rowids = day_rowids(conn, filters["since"], filters["until"])
     by_site = broad is None and few_site_rows(conn, filters["sites"])
     scan = not by_site and (broad if broad is not None else is_broad(conn, query, rowids))
@@ -156,14 +200,18 @@ def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, *, first_c
         params += list(filters["sites"])
     # (a bare column beside one max() comes from the row of the maximum: a canonical copy's date)
     columns = f"min({_COPY_RANK.format(rowid=rowid)})" if first_copy else "max(k.canonical), k.sort_date"
-    rows = conn.execute(f"SELECT k.story_id, {columns} FROM {keys} WHERE {' AND '.join(where)} "
-                        "GROUP BY k.story_id", params).fetchall()
+    sql = f"SELECT k.story_id, {columns} FROM {keys} WHERE {' AND '.join(where)} GROUP BY k.story_id"
+    if first_copy and scores:
+        sql, score_params = _scored(sql, query)
+        params += score_params
+    rows = conn.execute(sql, params).fetchall()
     if not first_copy:
-        return [(story, canonical, date, "", 0) for story, canonical, date in rows]
+        return [(story, canonical, date, "", 0, 0.0) for story, canonical, date in rows]
     out = []
-    for story, rank in rows:
+    for row in rows:
+        rank = row[1]
         date, article_id, article = rank[1:].split("\x01")
-        out.append((story, rank[0] == "0", date, article_id, int(article)))
+        out.append((row[0], rank[0] == "0", date, article_id, int(article), row[2] / LEAD_WINDOW if scores else 0.0))
     return out
 
 
@@ -181,15 +229,17 @@ def _newest_copies(conn: sqlite3.Connection, query: Query, filters: dict, storie
     return newest
 
 
-def ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict, *,
-                    first_copy: bool) -> list[tuple[str, str, str, int]]:
-    """(date, story, first copy id or "", its rowid or 0) per matching story, in search order."""
+def ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict, *, first_copy: bool,
+                    scores: bool = False) -> list[tuple[str, str, str, int, float]]:
+    """(date, story, first copy id or "", its rowid or 0, its score or 0) per matching
+    story, in search order."""
     dated, undated = [], {}
-    for story, has_canonical, date, article_id, rowid in story_rows(conn, query, filters, first_copy=first_copy):
+    for story, has_canonical, date, article_id, rowid, score in story_rows(
+            conn, query, filters, first_copy=first_copy, scores=scores):
         if has_canonical:
-            dated.append((date, story, article_id, rowid))
+            dated.append((date, story, article_id, rowid, score))
         else:
-            undated[story] = (article_id, rowid)
+            undated[story] = (article_id, rowid, score)
     if undated:        # the canonical copy did not match: its date, one index probe per story
         canonical_date = dict(conn.execute(
             f"SELECT story_id, sort_date FROM articles INDEXED BY {KEYS_INDEX} "
@@ -197,12 +247,15 @@ def ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict, *,
             [json.dumps(list(undated))]).fetchall())
         orphans = [story for story in undated if story not in canonical_date]
         newest = _newest_copies(conn, query, filters, orphans) if orphans else {}
-        for story, (article_id, rowid) in undated.items():
+        # an orphan is represented by its newest copy: scored here, few of them
+        rescored = term_scores(conn, query, [row[2] for row in newest.values()]) if scores and newest else {}
+        for story, (article_id, rowid, score) in undated.items():
             if story in canonical_date:
-                dated.append((canonical_date[story], story, article_id, rowid))
+                dated.append((canonical_date[story], story, article_id, rowid, score))
             else:
                 date, article_id, rowid = newest[story]
-                dated.append((date, story, article_id if first_copy else "", rowid if first_copy else 0))
+                dated.append((date, story, article_id if first_copy else "", rowid if first_copy else 0,
+                              rescored.get(rowid, 0.0)))
     dated.sort(key=lambda row: row[1])
     dated.sort(key=lambda row: row[0], reverse=True)       # stable: ties by story id
     return dated
@@ -216,27 +269,18 @@ def match_stories(conn: sqlite3.Connection, lock: threading.RLock, query: Query,
     ``story_search.build_stories`` finds the shown stories' first matching copy)."""
     filters = {"sites": sites, "regions": regions, "since": since, "until": until}
     with lock:
-        dated = ordered_stories(conn, query, filters, first_copy=scores)
+        dated = ordered_stories(conn, query, filters, first_copy=scores, scores=scores)
         if limit:
             dated = dated[:limit]
         if not scores:
-            return [StoryMatch(story, "", 0.0) for _date, story, _id, _rowid in dated]
-        positions = term_positions(conn, [row[3] for row in dated], query.positive_terms)
-        return [StoryMatch(story, article_id, relevance_from_positions(
-                    [(title - 1, text - 1) for title, text in positions.get(rowid, ())]))
-                for _date, story, article_id, rowid in dated]
+            return [StoryMatch(story, "", 0.0) for _date, story, _id, _rowid, _score in dated]
+        return [StoryMatch(story, article_id, score) for _date, story, article_id, _rowid, score in dated]
 
 
-def term_positions(conn, rowids: list[int], terms: list[str]) -> dict[int, list[tuple[int, int]]]:
-    """For each article, each term's 1-based position (0 = absent) in its normalized
-    title and text, found by SQLite (``instr``)."""
-    columns = "".join(f", instr(norm_title, ?), instr(norm_text, ?)" for _ in terms)
-    found: dict[int, list[tuple[int, int]]] = {}
-    rows = conn.execute(f"SELECT rowid{columns} FROM articles WHERE rowid IN (SELECT value FROM json_each(?))",
-                        [term for term in terms for _ in (0, 1)] + [json.dumps(rowids)])
-    for row in rows:
-        found[row[0]] = [(row[1 + 2 * n], row[2 + 2 * n]) for n in range(len(terms))]
-    return found
+def term_scores(conn: sqlite3.Connection, query: Query, rowids: list[int]) -> dict[int, float]:
+    """``relevance`` of each of these matching articles (``_scored``)."""
+    sql, params = _scored("SELECT '', printf('%012d', value) FROM json_each(?)", query)
+    return {int(rank): points / LEAD_WINDOW for _story, rank, points in conn.execute(sql, [json.dumps(rowids)] + params)}
 
 
 def site_regions(conn: sqlite3.Connection, lock: threading.RLock) -> dict[str, str | None]:
