@@ -140,14 +140,19 @@ def test_regrouped_stories_answer_as_checking_every_copy(corpus, tmp_path):
         assert_same_answers(index, stored(index, ids))
 
 
+def older_copy(path, old, script: str) -> None:
+    """A copy of the index at ``path`` in ``old``, made older by ``script``."""
+    with sqlite3.connect(path) as source, sqlite3.connect(old) as target:
+        source.backup(target)
+        target.executescript(script)
+    source.close()
+    target.close()
+
+
 def test_an_index_from_before_search_keys_is_upgraded(corpus, tmp_path):
     path, ids = corpus
     old = tmp_path / "v3.db"
-    with sqlite3.connect(path) as source, sqlite3.connect(old) as target:
-        source.backup(target)
-        target.executescript("DROP TABLE search_keys; UPDATE schema_version SET version = 3;")
-    source.close()
-    target.close()
+    older_copy(path, old, "DROP TABLE search_keys; UPDATE schema_version SET version = 3;")
     with open_index(f"sqlite:///{old}") as index:
         assert_same_answers(index, stored(index, ids))
 
@@ -181,11 +186,7 @@ def test_an_index_from_before_search_leads_is_upgraded(corpus, tmp_path):
     relevance order is the definition's again."""
     path, ids = corpus
     old = tmp_path / "v5.db"
-    with sqlite3.connect(path) as source, sqlite3.connect(old) as target:
-        source.backup(target)
-        target.executescript("DROP TABLE search_leads; UPDATE schema_version SET version = 5;")
-    source.close()
-    target.close()
+    older_copy(path, old, "DROP TABLE search_leads; UPDATE schema_version SET version = 5;")
     with open_index(f"sqlite:///{old}") as index:
         assert index._conn.execute("SELECT count(*) FROM search_leads").fetchone()[0] == len(ids)
         assert_same_answers(index, stored(index, ids))
