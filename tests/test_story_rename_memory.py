@@ -25,6 +25,7 @@ from conftest import es_index_url
 from index import open_index
 from index.base import story_key
 from output_corpus import SITES, page
+from tcp_proxy import TcpProxy
 from pipelines.extract import extract_article
 from pipelines.records import build_record
 from pipelines.stories.clustering import StoryClusterer
@@ -57,7 +58,8 @@ def origins_and_reposts() -> list[tuple]:
     return pairs
 
 
-def test_renamed_story_ids_are_forgotten_once_a_send_moved_their_copies(elasticsearch_node):
+def test_renamed_story_ids_are_forgotten_once_a_send_moved_their_copies(elasticsearch_node, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
     pairs = origins_and_reposts()
     assert len(pairs) >= 20
     url = es_index_url(elasticsearch_node, "renames")
@@ -77,12 +79,46 @@ def test_renamed_story_ids_are_forgotten_once_a_send_moved_their_copies(elastics
             assert not backend.stories.touched
     assert renames == len(pairs)
     with open_index(url) as index:
-        lines = list(index.export())
+        assert_each_repost_follows_its_origin(list(index.export()), pairs)
+
+
+def assert_each_repost_follows_its_origin(lines: list[dict], pairs: list[tuple]) -> None:
     story_of = {line["url"]: line["story_id"] for line in lines}
-    assert {(story_of[o.url], story_of[r.url]) for o, r in pairs} == {
-        (story_key(o.id), story_key(o.id)) for o, _ in pairs}          # every repost followed its origin
+    assert {(story_of[o.url], story_of[r.url]) for o, r in pairs} == {(story_key(o.id),) * 2 for o, _ in pairs}
     canonical = defaultdict(list)
     for line in lines:
         if line["canonical"]:
             canonical[line["story_id"]].append(line["url"])
     assert canonical == {story_key(o.id): [o.url] for o, _ in pairs}
+
+
+def test_renames_whose_send_was_not_confirmed_are_kept_for_the_next_one(elasticsearch_node, tmp_path, monkeypatch):
+    """The cluster goes away as the batch that follows four renames is sent (its lookups
+    done): the batch is spooled and the renames kept; the next flush, the cluster back,
+    replays the batch and only then forgets them."""
+    pairs = origins_and_reposts()[:STORIES_PER_RUN]
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setenv("NEWSMON_ES_RETRIES", "1")
+    monkeypatch.setenv("NEWSMON_ES_BACKOFF", "0.01")
+    monkeypatch.setenv("NEWSMON_ES_RETRY_AFTER", "0")
+    proxy = TcpProxy(int(elasticsearch_node.url.rsplit(":", 1)[1]))
+    url = proxy.url + "/" + es_index_url(elasticsearch_node, "unsent").rsplit("/", 1)[1]
+    try:
+        with open_index(url) as backend:
+            clusterer = StoryClusterer(backend)
+            for _, repost in pairs:
+                clusterer.store(repost)
+            for origin, _ in pairs:
+                clusterer.store(origin)
+            proxy.on_bulk(proxy.bulk_requests + 1, proxy.down)     # the batch's bulk request never arrives
+            backend.flush()
+            assert backend.spool.has_entries()
+            assert backend.stories.pending_renames == len(pairs)
+            proxy.up()
+            backend.flush()
+            assert not backend.spool.has_entries()
+            assert backend.stories.pending_renames == 0
+        with open_index(url) as index:
+            assert_each_repost_follows_its_origin(list(index.export()), pairs)
+    finally:
+        proxy.close()
