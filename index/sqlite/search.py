@@ -182,15 +182,15 @@ def _scored(ranked: str, query: Query) -> tuple[str, list]:
     return sql, params
 
 
-def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, *, first_copy: bool,
-               broad: bool | None = None, scores: bool = False) -> list[tuple]:
-    """Per story with a matching copy, in no particular order: (story_id, whether a
-    canonical copy matched, that copy's date if so, first matching copy's id, its rowid,
-    its score) -- the last three only with ``first_copy`` (building them costs ~40% more),
-    the score only with ``scores`` (from the copy's ``search_leads`` row, same statement)."""
+def _grouped(conn: sqlite3.Connection, query: Query, filters: dict, columns: str) -> tuple[str, list]:
+    """``SELECT k.story_id, <columns> ... GROUP BY k.story_id`` over the copies that
+    match ``query`` within ``filters`` (``columns`` may name ``{rowid}``, the copy's
+    rowid), read the cheapest way: the sites' own articles when few, else the FTS
+    matches looked up in ``search_keys``, or for a broad query a scan of the covering
+    index ``articles_keys`` in story order (the grouping then needs no sort)."""
     rowids = day_rowids(conn, filters["since"], filters["until"])
-    by_site = broad is None and few_site_rows(conn, filters["sites"])
-    scan = not by_site and (broad if broad is not None else is_broad(conn, query, rowids))
+    by_site = few_site_rows(conn, filters["sites"])
+    scan = not by_site and is_broad(conn, query, rowids)
     rowid = "rowid" if scan else "article"
     where, params = matching_conditions(query, **filters, rowid=f"k.{rowid}", rowids=rowids)
     keys = f"articles k INDEXED BY {KEYS_INDEX}" if scan else "search_keys k"
@@ -198,17 +198,34 @@ def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, *, first_c
         keys = f"articles s INDEXED BY articles_site_url JOIN search_keys k ON k.article = s.rowid"
         where.append(f"s.site IN ({', '.join('?' * len(filters['sites']))})")
         params += list(filters["sites"])
-    # (a bare column beside one max() comes from the row of the maximum: a canonical copy's date)
-    columns = f"min({_COPY_RANK.format(rowid=rowid)})" if first_copy else "max(k.canonical), k.sort_date"
-    sql = f"SELECT k.story_id, {columns} FROM {keys} WHERE {' AND '.join(where)} GROUP BY k.story_id"
-    if first_copy and scores:
+    return (f"SELECT k.story_id, {columns.format(rowid=rowid)} FROM {keys} WHERE {' AND '.join(where)} "
+            "GROUP BY k.story_id"), params
+
+
+def date_ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict) -> list[str]:
+    """The matching stories in search order, ordered in SQL: a story's date is its
+    canonical copy's (matching or not: one index probe), else its newest matching
+    copy's -- one ``max`` gives both, as ``'1' || date`` beats every ``'0' || date``."""
+    grouped, params = _grouped(conn, query, filters, "max(k.canonical || k.sort_date)")
+    rows = conn.execute(
+        f"WITH g(story, best) AS ({grouped}) SELECT story FROM g ORDER BY "
+        "CASE WHEN substr(best, 1, 1) = '1' THEN substr(best, 2) ELSE coalesce("
+        f"(SELECT c.sort_date FROM articles c INDEXED BY {KEYS_INDEX} WHERE c.story_id = g.story "
+        "AND c.canonical = 1), substr(best, 2)) END DESC, story", params).fetchall()
+    return [story for (story,) in rows]
+
+
+def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, *, scores: bool = False) -> list[tuple]:
+    """Per story with a matching copy, in no particular order: (story_id, whether a
+    canonical copy matched, that copy's date if so, the first matching copy's id, its
+    rowid, its score; only with ``scores``, from the copy's ``search_leads`` row in the
+    same statement)."""
+    sql, params = _grouped(conn, query, filters, f"min({_COPY_RANK})")
+    if scores:
         sql, score_params = _scored(sql, query)
         params += score_params
-    rows = conn.execute(sql, params).fetchall()
-    if not first_copy:
-        return [(story, canonical, date, "", 0, 0.0) for story, canonical, date in rows]
     out = []
-    for row in rows:
+    for row in conn.execute(sql, params).fetchall():
         rank = row[1]
         date, article_id, article = rank[1:].split("\x01")
         out.append((row[0], rank[0] == "0", date, article_id, int(article), row[2] / LEAD_WINDOW if scores else 0.0))
@@ -229,13 +246,12 @@ def _newest_copies(conn: sqlite3.Connection, query: Query, filters: dict, storie
     return newest
 
 
-def ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict, *, first_copy: bool,
+def ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict, *,
                     scores: bool = False) -> list[tuple[str, str, str, int, float]]:
     """(date, story, first copy id or "", its rowid or 0, its score or 0) per matching
     story, in search order."""
     dated, undated = [], {}
-    for story, has_canonical, date, article_id, rowid, score in story_rows(
-            conn, query, filters, first_copy=first_copy, scores=scores):
+    for story, has_canonical, date, article_id, rowid, score in story_rows(conn, query, filters, scores=scores):
         if has_canonical:
             dated.append((date, story, article_id, rowid, score))
         else:
@@ -254,8 +270,7 @@ def ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict, *, fi
                 dated.append((canonical_date[story], story, article_id, rowid, score))
             else:
                 date, article_id, rowid = newest[story]
-                dated.append((date, story, article_id if first_copy else "", rowid if first_copy else 0,
-                              rescored.get(rowid, 0.0)))
+                dated.append((date, story, article_id, rowid, rescored.get(rowid, 0.0)))
     dated.sort(key=lambda row: row[1])
     dated.sort(key=lambda row: row[0], reverse=True)       # stable: ties by story id
     return dated
@@ -269,11 +284,12 @@ def match_stories(conn: sqlite3.Connection, lock: threading.RLock, query: Query,
     ``story_search.build_stories`` finds the shown stories' first matching copy)."""
     filters = {"sites": sites, "regions": regions, "since": since, "until": until}
     with lock:
-        dated = ordered_stories(conn, query, filters, first_copy=scores, scores=scores)
+        if not scores:
+            stories = date_ordered_stories(conn, query, filters)
+            return [StoryMatch(story, "", 0.0) for story in (stories[:limit] if limit else stories)]
+        dated = ordered_stories(conn, query, filters, scores=True)
         if limit:
             dated = dated[:limit]
-        if not scores:
-            return [StoryMatch(story, "", 0.0) for _date, story, _id, _rowid, _score in dated]
         return [StoryMatch(story, article_id, score) for _date, story, article_id, _rowid, score in dated]
 
 
