@@ -158,8 +158,8 @@ _REP = "CAST(substr(m.rank, -12) AS INTEGER)"
 
 
 def _scored(ranked: str, query: Query) -> tuple[str, list]:
-    """SQL over ``ranked`` (a statement giving ``story, rank`` rows, ``rank`` ending in
-    the first copy's rowid) that adds the copy's relevance in whole points
+    """SQL over ``ranked`` (a statement giving ``story, rank, best`` rows, ``rank`` ending
+    in the first copy's rowid) that adds the copy's relevance in whole points
     (``story_search.relevance_from_positions``: ``LEAD_WINDOW`` a point) from its
     ``search_leads`` row: each positive term's first position in the title and lead
     (``instr``), and whether the copy holds it -- where it is seen, where the query
@@ -177,8 +177,8 @@ def _scored(ranked: str, query: Query) -> tuple[str, list]:
             held = f"(t{n} > 0 OR l{n} > 0 OR h{n})"
         points.append(f"CASE WHEN {held} THEN {LEAD_WINDOW} * (1 + {TITLE_WEIGHT} * (t{n} > 0)) "
                       f"+ CASE WHEN l{n} > 0 THEN {LEAD_WINDOW + 1} - l{n} ELSE 0 END ELSE 0 END")
-    sql = (f"WITH m(story, rank) AS ({ranked}), p AS (SELECT m.story, m.rank{positions} FROM m "
-           f"LEFT JOIN search_leads l ON l.article = {_REP}) SELECT story, rank, {' + '.join(points)} FROM p")
+    sql = (f"WITH m(story, rank, best) AS ({ranked}), p AS (SELECT m.story, m.rank, m.best{positions} FROM m "
+           f"LEFT JOIN search_leads l ON l.article = {_REP}) SELECT story, rank, best, {' + '.join(points)} FROM p")
     return sql, params
 
 
@@ -202,34 +202,46 @@ def _grouped(conn: sqlite3.Connection, query: Query, filters: dict, columns: str
             "GROUP BY k.story_id"), params
 
 
+# A story's date from ``best`` = max(canonical || sort_date) of its matching copies: its
+# canonical copy's date (matching or not: one index probe), NULL if it has none.
+_BEST = "max(k.canonical || k.sort_date)"
+_CANONICAL_DATE = ("CASE WHEN substr(best, 1, 1) = '1' THEN substr(best, 2) ELSE "
+                   f"(SELECT c.sort_date FROM articles c INDEXED BY {KEYS_INDEX} "
+                   "WHERE c.story_id = story AND c.canonical = 1) END")
+
+
 def date_ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict) -> list[str]:
-    """The matching stories in search order, ordered in SQL: a story's date is its
-    canonical copy's (matching or not: one index probe), else its newest matching
-    copy's -- one ``max`` gives both, as ``'1' || date`` beats every ``'0' || date``."""
-    grouped, params = _grouped(conn, query, filters, "max(k.canonical || k.sort_date)")
-    rows = conn.execute(
-        f"WITH g(story, best) AS ({grouped}) SELECT story FROM g ORDER BY "
-        "CASE WHEN substr(best, 1, 1) = '1' THEN substr(best, 2) ELSE coalesce("
-        f"(SELECT c.sort_date FROM articles c INDEXED BY {KEYS_INDEX} WHERE c.story_id = g.story "
-        "AND c.canonical = 1), substr(best, 2)) END DESC, story", params).fetchall()
+    """The matching stories in search order, ordered in SQL: by the canonical copy's
+    date, else (no canonical copy at all) the newest matching copy's, then story id."""
+    grouped, params = _grouped(conn, query, filters, _BEST)
+    rows = conn.execute(f"WITH g(story, best) AS ({grouped}) SELECT story FROM g "
+                        f"ORDER BY coalesce({_CANONICAL_DATE}, substr(best, 2)) DESC, story", params).fetchall()
     return [story for (story,) in rows]
 
 
-def story_rows(conn: sqlite3.Connection, query: Query, filters: dict, *, scores: bool = False) -> list[tuple]:
-    """Per story with a matching copy, in no particular order: (story_id, whether a
-    canonical copy matched, that copy's date if so, the first matching copy's id, its
-    rowid, its score; only with ``scores``, from the copy's ``search_leads`` row in the
-    same statement)."""
-    sql, params = _grouped(conn, query, filters, f"min({_COPY_RANK})")
-    if scores:
-        sql, score_params = _scored(sql, query)
-        params += score_params
-    out = []
-    for row in conn.execute(sql, params).fetchall():
-        rank = row[1]
-        date, article_id, article = rank[1:].split("\x01")
-        out.append((row[0], rank[0] == "0", date, article_id, int(article), row[2] / LEAD_WINDOW if scores else 0.0))
-    return out
+def scored_stories(conn: sqlite3.Connection, query: Query, filters: dict) -> list[StoryMatch]:
+    """The matching stories in search order, each with its first matching copy and its
+    relevance (``_scored``), ordered in SQL like ``date_ordered_stories``. A story
+    with no canonical copy at all is represented by its newest matching copy (then
+    id), as Elasticsearch's order has it: those few are looked up afterwards."""
+    grouped, params = _grouped(conn, query, filters, f"min({_COPY_RANK}), {_BEST}")
+    scored, score_params = _scored(grouped, query)
+    rows = conn.execute(
+        f"WITH s(story, rank, best, points) AS ({scored}), d AS (SELECT story, rank, points, "
+        f"{_CANONICAL_DATE} AS canonical_date, substr(best, 2) AS newest FROM s) "
+        "SELECT story, rank, points, canonical_date IS NULL FROM d "
+        "ORDER BY coalesce(canonical_date, newest) DESC, story", params + score_params).fetchall()
+    orphans = [story for story, _rank, _points, orphan in rows if orphan]
+    newest = _newest_copies(conn, query, filters, orphans) if orphans else {}
+    rescored = term_scores(conn, query, [rowid for _date, _id, rowid in newest.values()]) if newest else {}
+    matches = []
+    for story, rank, points, orphan in rows:
+        if orphan:
+            _date, article_id, rowid = newest[story]
+            matches.append(StoryMatch(story, article_id, rescored.get(rowid, 0.0)))
+        else:
+            matches.append(StoryMatch(story, rank.split("\x01", 2)[1], points / LEAD_WINDOW))
+    return matches
 
 
 def _newest_copies(conn: sqlite3.Connection, query: Query, filters: dict, stories: list[str]) -> dict[str, tuple]:
@@ -246,36 +258,6 @@ def _newest_copies(conn: sqlite3.Connection, query: Query, filters: dict, storie
     return newest
 
 
-def ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict, *,
-                    scores: bool = False) -> list[tuple[str, str, str, int, float]]:
-    """(date, story, first copy id or "", its rowid or 0, its score or 0) per matching
-    story, in search order."""
-    dated, undated = [], {}
-    for story, has_canonical, date, article_id, rowid, score in story_rows(conn, query, filters, scores=scores):
-        if has_canonical:
-            dated.append((date, story, article_id, rowid, score))
-        else:
-            undated[story] = (article_id, rowid, score)
-    if undated:        # the canonical copy did not match: its date, one index probe per story
-        canonical_date = dict(conn.execute(
-            f"SELECT story_id, sort_date FROM articles INDEXED BY {KEYS_INDEX} "
-            "WHERE canonical = 1 AND story_id IN (SELECT value FROM json_each(?))",
-            [json.dumps(list(undated))]).fetchall())
-        orphans = [story for story in undated if story not in canonical_date]
-        newest = _newest_copies(conn, query, filters, orphans) if orphans else {}
-        # an orphan is represented by its newest copy: scored here, few of them
-        rescored = term_scores(conn, query, [row[2] for row in newest.values()]) if scores and newest else {}
-        for story, (article_id, rowid, score) in undated.items():
-            if story in canonical_date:
-                dated.append((canonical_date[story], story, article_id, rowid, score))
-            else:
-                date, article_id, rowid = newest[story]
-                dated.append((date, story, article_id, rowid, rescored.get(rowid, 0.0)))
-    dated.sort(key=lambda row: row[1])
-    dated.sort(key=lambda row: row[0], reverse=True)       # stable: ties by story id
-    return dated
-
-
 def match_stories(conn: sqlite3.Connection, lock: threading.RLock, query: Query, *, sites: list[str] | None = None,
                   regions: list[str] | None = None, since: str | None = None,
                   until: str | None = None, limit: int | None = None, scores: bool = True) -> list[StoryMatch]:
@@ -287,16 +269,15 @@ def match_stories(conn: sqlite3.Connection, lock: threading.RLock, query: Query,
         if not scores:
             stories = date_ordered_stories(conn, query, filters)
             return [StoryMatch(story, "", 0.0) for story in (stories[:limit] if limit else stories)]
-        dated = ordered_stories(conn, query, filters, scores=True)
-        if limit:
-            dated = dated[:limit]
-        return [StoryMatch(story, article_id, score) for _date, story, article_id, _rowid, score in dated]
+        matches = scored_stories(conn, query, filters)
+        return matches[:limit] if limit else matches
 
 
 def term_scores(conn: sqlite3.Connection, query: Query, rowids: list[int]) -> dict[int, float]:
     """``relevance`` of each of these matching articles (``_scored``)."""
-    sql, params = _scored("SELECT '', printf('%012d', value) FROM json_each(?)", query)
-    return {int(rank): points / LEAD_WINDOW for _story, rank, points in conn.execute(sql, [json.dumps(rowids)] + params)}
+    sql, params = _scored("SELECT '', printf('%012d', value), '' FROM json_each(?)", query)
+    return {int(rank): points / LEAD_WINDOW
+            for _story, rank, _best, points in conn.execute(sql, [json.dumps(rowids)] + params)}
 
 
 def site_regions(conn: sqlite3.Connection, lock: threading.RLock) -> dict[str, str | None]:
