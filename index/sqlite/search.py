@@ -150,16 +150,16 @@ def few_site_rows(conn: sqlite3.Connection, sites: list[str] | None) -> bool:
     return rows <= enough
 
 
-# A copy's place within its story: canonical first, then date, then id; its rowid last,
-# fixed width. As one string (char(1) sorts below every character of a date) so ``min``
-# picks the first copy in SQL, and ``_REP`` reads its rowid back.
-_COPY_RANK = "(1 - k.canonical) || k.sort_date || char(1) || k.id || char(1) || printf('%012d', k.{rowid})"
-_REP = "CAST(substr(m.rank, -12) AS INTEGER)"
+# A copy's place within its story: canonical first, then date, then id. As one string
+# (char(1) sorts below every character of a date) so one ``min`` picks the first copy
+# in SQL, and a bare column beside it is read from that copy's row (SQLite's rule for
+# a lone min()): its rowid.
+_COPY_RANK = "(1 - k.canonical) || k.sort_date || char(1) || k.id"
 
 
 def _scored(ranked: str, query: Query) -> tuple[str, list]:
-    """SQL over ``ranked`` (a statement giving ``story, rank, best`` rows, ``rank`` ending
-    in the first copy's rowid) that adds the copy's relevance in whole points
+    """SQL over ``ranked`` (a statement giving ``story, rank, rep`` rows, ``rep`` the
+    first copy's rowid) that adds the copy's relevance in whole points
     (``story_search.relevance_from_positions``: ``LEAD_WINDOW`` a point) from its
     ``search_leads`` row: each positive term's first position in the title and lead
     (``instr``), and whether the copy holds it -- where it is seen, where the query
@@ -172,13 +172,13 @@ def _scored(ranked: str, query: Query) -> tuple[str, list]:
         params += [term, term]
         held = "1"
         if term not in needed:
-            positions += f", {_REP} IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) AS h{n}"
+            positions += f", m.rep IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) AS h{n}"
             params.append(phrase(term))
             held = f"(t{n} > 0 OR l{n} > 0 OR h{n})"
         points.append(f"CASE WHEN {held} THEN {LEAD_WINDOW} * (1 + {TITLE_WEIGHT} * (t{n} > 0)) "
                       f"+ CASE WHEN l{n} > 0 THEN {LEAD_WINDOW + 1} - l{n} ELSE 0 END ELSE 0 END")
-    sql = (f"WITH m(story, rank, best) AS ({ranked}), p AS (SELECT m.story, m.rank, m.best{positions} FROM m "
-           f"LEFT JOIN search_leads l ON l.article = {_REP}) SELECT story, rank, best, {' + '.join(points)} FROM p")
+    sql = (f"WITH m(story, rank, rep) AS ({ranked}), p AS (SELECT m.story, m.rank, m.rep{positions} FROM m "
+           f"LEFT JOIN search_leads l ON l.article = m.rep) SELECT story, rank, rep, {' + '.join(points)} FROM p")
     return sql, params
 
 
@@ -222,26 +222,30 @@ def date_ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict) 
 def scored_stories(conn: sqlite3.Connection, query: Query, filters: dict) -> list[StoryMatch]:
     """The matching stories in search order, each with its first matching copy and its
     relevance (``_scored``), ordered in SQL like ``date_ordered_stories``. A story
-    with no canonical copy at all is represented by its newest matching copy (then
-    id), as Elasticsearch's order has it: those few are looked up afterwards."""
-    grouped, params = _grouped(conn, query, filters, f"min({_COPY_RANK}), {_BEST}")
+    with no canonical copy at all is dated and represented by its newest matching
+    copy (then id), as Elasticsearch's order has it: those few are looked up after."""
+    grouped, params = _grouped(conn, query, filters, f"min({_COPY_RANK}), k.{{rowid}}")
     scored, score_params = _scored(grouped, query)
     rows = conn.execute(
-        f"WITH s(story, rank, best, points) AS ({scored}), d AS (SELECT story, rank, points, "
-        f"{_CANONICAL_DATE} AS canonical_date, substr(best, 2) AS newest FROM s) "
-        "SELECT story, rank, points, canonical_date IS NULL FROM d "
-        "ORDER BY coalesce(canonical_date, newest) DESC, story", params + score_params).fetchall()
-    orphans = [story for story, _rank, _points, orphan in rows if orphan]
-    newest = _newest_copies(conn, query, filters, orphans) if orphans else {}
-    rescored = term_scores(conn, query, [rowid for _date, _id, rowid in newest.values()]) if newest else {}
-    matches = []
-    for story, rank, points, orphan in rows:
-        if orphan:
-            _date, article_id, rowid = newest[story]
-            matches.append(StoryMatch(story, article_id, rescored.get(rowid, 0.0)))
+        f"WITH s(story, rank, rep, points) AS ({scored}) SELECT story, rank, points, "
+        "CASE WHEN substr(rank, 1, 1) = '0' THEN substr(rank, 2, instr(rank, char(1)) - 2) ELSE "
+        f"(SELECT c.sort_date FROM articles c INDEXED BY {KEYS_INDEX} WHERE c.story_id = story "
+        "AND c.canonical = 1) END AS date FROM s ORDER BY date DESC, story", params + score_params).fetchall()
+    orphans = [story for story, _rank, _points, date in rows if date is None]
+    if not orphans:
+        return [StoryMatch(story, rank.split("\x01", 1)[1], points / LEAD_WINDOW) for story, rank, points, _date in rows]
+    newest = _newest_copies(conn, query, filters, orphans)
+    rescored = term_scores(conn, query, [rowid for _date, _id, rowid in newest.values()])
+    dated = []
+    for story, rank, points, date in rows:
+        if date is None:
+            date, article_id, rowid = newest[story]
+            dated.append((date, StoryMatch(story, article_id, rescored.get(rowid, 0.0))))
         else:
-            matches.append(StoryMatch(story, rank.split("\x01", 2)[1], points / LEAD_WINDOW))
-    return matches
+            dated.append((date, StoryMatch(story, rank.split("\x01", 1)[1], points / LEAD_WINDOW)))
+    dated.sort(key=lambda row: row[1].story_id)
+    dated.sort(key=lambda row: row[0], reverse=True)       # stable: ties by story id
+    return [match for _date, match in dated]
 
 
 def _newest_copies(conn: sqlite3.Connection, query: Query, filters: dict, stories: list[str]) -> dict[str, tuple]:
@@ -275,9 +279,8 @@ def match_stories(conn: sqlite3.Connection, lock: threading.RLock, query: Query,
 
 def term_scores(conn: sqlite3.Connection, query: Query, rowids: list[int]) -> dict[int, float]:
     """``relevance`` of each of these matching articles (``_scored``)."""
-    sql, params = _scored("SELECT '', printf('%012d', value), '' FROM json_each(?)", query)
-    return {int(rank): points / LEAD_WINDOW
-            for _story, rank, _best, points in conn.execute(sql, [json.dumps(rowids)] + params)}
+    sql, params = _scored("SELECT '', '', value FROM json_each(?)", query)
+    return {rep: points / LEAD_WINDOW for _story, _rank, rep, points in conn.execute(sql, [json.dumps(rowids)] + params)}
 
 
 def site_regions(conn: sqlite3.Connection, lock: threading.RLock) -> dict[str, str | None]:
