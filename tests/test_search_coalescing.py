@@ -15,6 +15,7 @@ from benchmarks.dedup.run import record_of
 from index import open_index
 from index.query import parse_query
 from monitor.web.cache import CachedMatches
+from monitor.web.state import Readers
 
 
 class _HeldIndex:
@@ -126,3 +127,66 @@ def test_a_waiting_request_holds_no_pooled_index(tmp_path):
             thread.join(30)
         assert held.runs == 1 and held.asked["scores"] is True
         assert answers["date0"] == answers["date1"] == answers["relevance"] == index.match_stories(projects)
+
+
+class _GatedIndex:
+    """A real SQLite index whose ``match_stories`` of a query waits until that query's
+    gate is opened (a search taking long)."""
+
+    def __init__(self, index):
+        self.index, self.gates, self.computing = index, {}, queue.Queue()
+
+    def match_stories(self, query, **filters):
+        self.computing.put(query.text)
+        self.gates.setdefault(query.text, threading.Event()).wait(30)
+        return self.index.match_stories(query, **filters)
+
+    def story_copies(self, story_id):
+        return self.index.story_copies(story_id)
+
+
+def test_a_shared_answer_reads_its_page_without_queueing_behind_searches(tmp_path):
+    """One search reader (``--readers 1``): 项目 is computing, a second request for
+    项目 waits for it, and a search of 会议 queues for the reader. When 项目 is done,
+    会议 takes the reader; the second 项目 request reads its page's stories from the
+    quick reader and is answered while 会议 is still computing."""
+    url = f"sqlite:///{tmp_path}/newsmon.db"
+    with open_index(url) as index:
+        write_corpus(index, list(generate(300, seed=3)))
+    readers = Readers(url, 1, quick_size=1)
+    gated = _GatedIndex(readers._free.get())
+    readers._free.put(gated)
+    cache = CachedMatches(ttl=0)
+    projects, meetings = parse_query("项目"), parse_query("会议")
+    for text in ("项目", "会议"):
+        gated.gates[text] = threading.Event()
+    answers: dict[str, list] = {}
+
+    def ask(name, query):
+        with cache.over_readers(readers) as view:
+            matches = view.match_stories(query, scores=False)
+            answers[name] = [view.story_copies(m.story_id) for m in matches[:20]]
+
+    try:
+        first = threading.Thread(target=ask, args=("first", projects))
+        first.start()
+        assert gated.computing.get(timeout=30) == "项目"
+        second = threading.Thread(target=ask, args=("second", projects))
+        second.start()
+        while next(iter(cache._running.values())).waiters < 1:
+            threading.Event().wait(0.01)
+        other = threading.Thread(target=ask, args=("meetings", meetings))
+        other.start()
+        gated.gates["项目"].set()
+        assert gated.computing.get(timeout=30) == "会议"      # 会议 holds the search reader now
+        second.join(30)
+        assert "meetings" not in answers and answers["second"] == answers["first"]
+        assert len(answers["second"]) == 20 and all(answers["second"])
+        gated.gates["会议"].set()
+        for thread in (first, other):
+            thread.join(30)
+        assert answers["meetings"]
+    finally:
+        for gate in gated.gates.values():
+            gate.set()
+        readers.close()

@@ -56,9 +56,10 @@ class CachedMatches:
         """As ``over``, for a ``with`` block, on an index taken from ``readers`` (the
         server's pool) only when it is needed: to compute a search (the index is kept
         for the page's stories) or, for a request that got its search from another
-        one, to read the page's stories. A request waiting for a search being
+        one, to read the page's stories (from ``readers.quick`` when the pool has one:
+        not queued behind the searches). A request waiting for a search being
         computed holds no pooled index that another search could use."""
-        return _Pooled(self, readers)
+        return _Pooled(self, readers, getattr(readers, "quick", readers))
 
     def match_stories(self, index: IndexBackend, query: Query, *, sites: list[str] | None = None,
                       regions: list[str] | None = None, since: str | None = None, until: str | None = None,
@@ -114,16 +115,17 @@ class _Over:
 
 class _Pooled:
     """``over_readers``: one pooled index at most, taken when first needed, given back
-    at the end of the ``with`` block."""
+    at the end of the ``with`` block: a search's own if it computed one, else a quick one."""
 
-    def __init__(self, cache: CachedMatches, readers: Callable[[], ContextManager[IndexBackend]]):
-        self.cache, self.readers = cache, readers
+    def __init__(self, cache: CachedMatches, readers: Callable[[], ContextManager[IndexBackend]],
+                 quick: Callable[[], ContextManager[IndexBackend]]):
+        self.cache, self.readers, self.quick = cache, readers, quick
         self._held: IndexBackend | None = None
         self._exit = ExitStack()
 
-    def _index(self) -> IndexBackend:
+    def _index(self, pool: Callable[[], ContextManager[IndexBackend]]) -> IndexBackend:
         if self._held is None:
-            self._held = self._exit.enter_context(self.readers())
+            self._held = self._exit.enter_context(pool())
         return self._held
 
     def __enter__(self) -> "_Pooled":
@@ -133,7 +135,7 @@ class _Pooled:
         self._exit.close()
 
     def match_stories(self, query: Query, **filters) -> list[StoryMatch]:
-        return self.cache.match_stories(self._index, query, **filters)
+        return self.cache.match_stories(lambda: self._index(self.readers), query, **filters)
 
     def story_copies(self, story_id: str) -> list[ArticleRecord]:
-        return self._index().story_copies(story_id)
+        return self._index(self.quick).story_copies(story_id)
