@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -18,13 +16,11 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from browser import ARTIFACTS
-from conftest import REPO, newsmon_env
 from crawler.fixtures.server import DEFAULT_ROOT, start_fixture_sites
-from index import open_index
 from monitor.clock import local_day
-from test_scheduler import read_runs, stop, wait_until
+from team_start import scheduler_and_web
+from test_scheduler import read_runs, wait_until
 from test_web_chinese import HIDDEN, english_words
-from web_server import serving
 
 SITE, WATCH = "sucheng-gov", "laser-park"
 OWN_NAME = "宿迁市宿城区人民政府"      # no title: given: the name its start page gives (SiteName meta)
@@ -58,21 +54,8 @@ def site_today(tmp_path):
 @pytest.fixture
 def running(tmp_path):
     """The scheduler and the web server, on a new team's empty index and sites file."""
-    index_url = f"sqlite:///{tmp_path}/newsmon.db"
-    sites_file = tmp_path / "sites.yaml"
-    sites_file.write_text("# 由网页管理\nsites: []\n", encoding="utf-8")
-    with open_index(index_url):
-        pass
-    log = tmp_path / "scheduler.log"
-    with log.open("a", encoding="utf-8") as out:
-        scheduler = subprocess.Popen([sys.executable, "scheduler.py", "--sites", str(sites_file), "--index", index_url,
-                                      "--jitter", "0", "--reload-every", "1", "--time-limit", "120"],
-                                     cwd=REPO, env=newsmon_env(), stdout=out, stderr=subprocess.STDOUT)
-    try:
-        with serving(index_url, "--sites", str(sites_file)) as base:
-            yield base, index_url, scheduler, log
-    finally:
-        assert stop(scheduler) == 0
+    with scheduler_and_web(tmp_path) as started:
+        yield started
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import REPO, newsmon_env
 from crawler.commands.status import format_status
 from crawler.site_registry import SitesFileRegistry
 from index import open_index
@@ -25,8 +22,9 @@ from monitor.watches import Watch, WatchStore
 from monitor.web.app import create_app
 from monitor.web.auth import Credentials
 from monitor.web.registry import SiteEntry, SiteRegistryError
-from test_scheduler import read_runs, stop, wait_until
-from web_server import LOOPBACK, copy_of, serving
+from team_start import scheduler_and_web
+from test_scheduler import read_runs, wait_until
+from web_server import LOOPBACK, copy_of
 
 # A team's sites file as people write it: comments, an anchor shared by two TRS sites,
 # a block list, a flow list, a watches: section after the sites.
@@ -238,30 +236,17 @@ def test_titles_reach_newsmon_status_and_the_digest_through_the_index(crawl, tmp
 # -- for real: newsmon serve --sites and the scheduler, both running ------------------------------
 
 def test_a_site_added_in_the_ui_is_crawled_by_the_running_scheduler(fixture_sites, tmp_path):
-    index_url = f"sqlite:///{tmp_path}/newsmon.db"
-    sites_file = tmp_path / "sites.yaml"
-    sites_file.write_text("# 由网页管理\nsites: []\n", encoding="utf-8")
-    log = tmp_path / "scheduler.log"
-    with open_index(index_url):      # a new team's empty index (serve refuses a missing one)
-        pass
-    with log.open("a", encoding="utf-8") as out:
-        scheduler = subprocess.Popen([sys.executable, "scheduler.py", "--sites", str(sites_file), "--index", index_url,
-                                      "--jitter", "0", "--reload-every", "1", "--time-limit", "120"],
-                                     cwd=REPO, env=newsmon_env(), stdout=out, stderr=subprocess.STDOUT)
-    try:
-        with serving(index_url, "--sites", str(sites_file)) as base:
-            with httpx.Client(base_url=base) as web:
-                added = web.post("/api/sites", json={"name": "sucheng-gov", "title": "宿城区人民政府",
-                                                     "start_urls": [fixture_sites.urls["sucheng-gov"]],
-                                                     "schedule": "every 1h"})
-                assert added.status_code == 201, added.text
-                wait_until("the added site's first run",
-                           lambda: any(r["site"] == "sucheng-gov" and r["status"] == "ok" for r in read_runs(index_url)),
-                           120, scheduler, log)
-                sources = web.get("/sources").text
-                assert "宿城区人民政府" in row(sources, "sucheng-gov") and "成功" in row(sources, "sucheng-gov")
-                assert web.post("/api/sites/sucheng-gov/pause").json()["paused"] is True
-                wait_until("the scheduler to drop the paused site",
-                           lambda: "reloaded: 0 sites" in log.read_text(encoding="utf-8"), 60, scheduler, log)
-    finally:
-        assert stop(scheduler) == 0
+    with scheduler_and_web(tmp_path) as (base, index_url, scheduler, log):
+        with httpx.Client(base_url=base) as web:
+            added = web.post("/api/sites", json={"name": "sucheng-gov", "title": "宿城区人民政府",
+                                                 "start_urls": [fixture_sites.urls["sucheng-gov"]],
+                                                 "schedule": "every 1h"})
+            assert added.status_code == 201, added.text
+            wait_until("the added site's first run",
+                       lambda: any(r["site"] == "sucheng-gov" and r["status"] == "ok" for r in read_runs(index_url)),
+                       120, scheduler, log)
+            sources = web.get("/sources").text
+            assert "宿城区人民政府" in row(sources, "sucheng-gov") and "成功" in row(sources, "sucheng-gov")
+            assert web.post("/api/sites/sucheng-gov/pause").json()["paused"] is True
+            wait_until("the scheduler to drop the paused site",
+                       lambda: "reloaded: 0 sites" in log.read_text(encoding="utf-8"), 60, scheduler, log)
