@@ -82,9 +82,10 @@ class SiteBatch:
         self._spidercls = self.runner.spider_loader.load(SPIDER_NAME)   # by name: spiders/ sit above crawler/
         self._index = None
         self.active: dict[str, Crawler] = {}    # run_id -> its crawler
-        # A worker's batch opens the index afresh once no run is going: other machines write the
-        # same index, and an open one keeps what it saw at opening (Elasticsearch opened empty
-        # takes only its own writes to exist), so a later run's copies would split stories.
+        # A worker's batch opens the index afresh once no run is going, so each run starts as it did
+        # when a worker ran a process per task: nothing the connection held for earlier runs (cached
+        # reads, buffers, bookkeeping) carries over into a process living for hours. Not for the
+        # "only my writes" shortcut: a worker (NEWSMON_BROKER) never takes it (own_writes.py).
         self.reopen_when_idle = False
 
     def _extra(self, time_limit: float) -> dict:
