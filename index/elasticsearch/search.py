@@ -27,12 +27,13 @@ COLLAPSE_WINDOW = 10_000          # index.max_result_window: from + size stays b
 
 
 def iter_hits(client: Elasticsearch, index: str, query: dict, sort: list, source,
-              page: int = 1000) -> Iterator[dict]:
-    """Every hit, in ``sort`` order (which must end in a unique field), by search_after."""
+              page: int = 1000, **request) -> Iterator[dict]:
+    """Every hit, in ``sort`` order (which must end in a unique field), by search_after;
+    ``request``: more search parameters (``docvalue_fields``, ``stored_fields``)."""
     after = None
     while True:
         response = client.search(index=index, query=query, sort=sort, size=page, _source=source,
-                                 search_after=after, track_total_hits=False)
+                                 search_after=after, track_total_hits=False, **request)
         hits = response["hits"]["hits"]
         yield from hits
         if len(hits) < page:

@@ -1,0 +1,83 @@
+"""Elasticsearch scores the relevance order without reading texts (issue 22): each
+matching copy's lead comes from doc values and whether its title (and, for an OR's
+term, its body) holds a term from named queries. An index written by mapping v3,
+whose documents have no lead, is upgraded at open and then ranks as the
+definition does (``story_search.relevance`` on every copy's whole text)."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+from elasticsearch import Elasticsearch, helpers
+
+from benchmarks.dedup.corpus import generate
+from benchmarks.dedup.run import record_of
+from conftest import es_index_url
+from index import open_index
+from index.elasticsearch.mapping import ARTICLE_MAPPING, alias_name, article_doc, concrete_name
+from index.query import parse_query
+from index.story_search import LEAD_WINDOW, search_page
+from test_index_contract import make_record
+from test_search_exact import ECONOMY, ECONOMY_TITLE, MEETING, MEETING_TITLE
+from test_search_paths import expected_matches
+
+pytestmark = pytest.mark.elasticsearch
+
+SEARCHES = [
+    "项目",                                # broad: most stories, the lead decides the order
+    "防汛 OR 耕地",                        # an OR's term held past the lead (the economy report)
+    "营商环境 防汛",                        # the same term, needed by the query
+    "(营商环境 OR 项目) (签约 OR 开工) -平桥",
+    "会议 防汛",                           # in the meeting's title and lead
+]
+
+
+def county_news() -> list:
+    records = []
+    for article in generate(400, seed=7):
+        record = record_of(article)
+        record.story_id, record.canonical = f"s-{article.story:06d}", article.origin
+        records.append(record)
+    records.append(make_record("http://www.suyu.gov.cn/art/2024/7/10/art_4421_3390.html", "suyu",
+                               ECONOMY_TITLE, ECONOMY, "2024-07-10"))
+    records.append(make_record("http://www.sczf.gov.cn/art/2024/7/3/art_1229_3456001.html", "suqian-sucheng",
+                               MEETING_TITLE, MEETING, "2024-07-03"))
+    return records
+
+
+def write_v3_index(client: Elasticsearch, prefix: str, records: list) -> None:
+    """The articles as newsmon's mapping v3 stored them: the same documents, no lead."""
+    properties = {k: v for k, v in ARTICLE_MAPPING["properties"].items() if k != "lead"}
+    mapping = {**ARTICLE_MAPPING, "properties": properties, "_meta": {"newsmon_mapping_version": 3},
+               "_source": {"excludes": ["search_title", "search_text"]}}
+    name = concrete_name(prefix, "articles", 3)
+    client.indices.create(index=name, mappings=mapping, aliases={alias_name(prefix, "articles"): {}},
+                          settings={"number_of_shards": 1, "number_of_replicas": 0})
+    story_date = {r.story_id: r.published or r.fetched_at for r in records if r.canonical}
+    docs = [{k: v for k, v in article_doc(r, story_date.get(r.story_id)).items() if k != "lead"} for r in records]
+    helpers.bulk(client, ({"_index": name, "_id": d["id"], "_source": d} for d in docs), refresh=True)
+
+
+def test_a_v3_index_is_upgraded_and_ranks_as_the_definition(elasticsearch_node, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
+    url = es_index_url(elasticsearch_node, "lead-")
+    prefix = url.rsplit("/", 1)[1]
+    records = county_news()
+    client = Elasticsearch(elasticsearch_node.url)
+    write_v3_index(client, prefix, records)
+    with open_index(url) as index:
+        assert list(client.indices.get_alias(name=f"{prefix}-articles")) == [f"{prefix}-articles-v4"]
+        # the lead was rebuilt from the stored text (it is not kept in _source)
+        economy = next(r for r in records if r.title == ECONOMY_TITLE)
+        hit = client.search(index=f"{prefix}-articles", query={"ids": {"values": [economy.id]}},
+                            docvalue_fields=["lead"], _source=False)["hits"]["hits"][0]
+        assert base64.b64decode(hit["fields"]["lead"][0]).decode() == economy.norm_text[:LEAD_WINDOW]
+        for text in SEARCHES:
+            expected = expected_matches(records, text)
+            assert expected, text
+            query = parse_query(text)
+            assert index.match_stories(query, scores=True) == expected, text
+            page = search_page(index, query, sort="relevance", limit=10)
+            assert [s["story_id"] for s in page.stories] == [
+                m.story_id for m in sorted(expected, key=lambda m: -m.score)[:10]], text
+    client.close()
