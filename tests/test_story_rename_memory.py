@@ -1,4 +1,5 @@
-"""A long-lived Elasticsearch backend forgets a story's former id once it stops mattering.
+"""A long-lived Elasticsearch backend forgets a story's former id once it stops mattering,
+and keeps no other story bookkeeping from one site run to the next.
 
 ``newsmon worker`` and the crawl pool keep one backend open for hours over many site
 runs. Each time a later-crawled copy turns out to be a story's origin, the story is
@@ -6,6 +7,8 @@ renamed to it, and the backend remembers the former id so that, at its next send
 copies still stored under it are moved too (``index/elasticsearch/story_fields.py``).
 Once a send that looked under the former id is confirmed, the id is forgotten: what the
 backend holds is the renames since its last send, not every rename since it opened.
+Nor does it keep the stories it has sent: it once kept them all, for the life of the
+process, to look up a story again when a new page of it came.
 
 The stories are the fixture sites' gold articles, each published by 宿城区人民政府 and
 reposted a day later by 宿迁网 (a "宿迁网讯：" relay lead-in), both as TRS pages run
@@ -36,9 +39,10 @@ STORIES_PER_RUN = 4
 pytestmark = pytest.mark.elasticsearch
 
 
-def record_on(site: str, n: int, title: str, day: date, paragraphs: list[str]):
+def record_on(site: str, n: int, title: str, day: date, paragraphs: list[str], published: date | None = None):
+    """``published``: the date the page shows, when the site has corrected it since."""
     url = f"{SITES[site][2]}/xwdt/{day:%Y%m}/t{day:%Y%m%d}_{5230000 + n}.html"
-    article = extract_article(page(site, title, f"{day.isoformat()} 09:30", paragraphs), url,
+    article = extract_article(page(site, title, f"{(published or day).isoformat()} 09:30", paragraphs), url,
                               {"Content-Type": "text/html; charset=utf-8"})
     return build_record(article, site=site, region=SITES[site][1], fetched_at=f"{day.isoformat()}T10:00:00+08:00")
 
@@ -59,8 +63,11 @@ def origins_and_reposts() -> list[tuple]:
 
 
 def test_renamed_story_ids_are_forgotten_once_a_send_moved_their_copies(elasticsearch_node, tmp_path, monkeypatch):
+    """Each run also crawls the pages of the run before it again (updates, whose stories
+    are looked up at the send): the stories stay right, and after each run's flush the
+    backend holds no story ids or copies for later sends."""
     monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
-    pairs = origins_and_reposts()
+    pairs, crawled_again = origins_and_reposts(), origins_and_reposts()
     assert len(pairs) >= 20
     url = es_index_url(elasticsearch_node, "renames")
     renames = 0
@@ -72,11 +79,13 @@ def test_renamed_story_ids_are_forgotten_once_a_send_moved_their_copies(elastics
                 clusterer.store(repost)
             for origin, repost in run:
                 assert clusterer.store(origin).renamed_from == story_key(repost.id)
+            for origin, repost in crawled_again[max(0, start - STORIES_PER_RUN):start]:
+                assert [clusterer.store(origin).stored_new, clusterer.store(repost).stored_new] == [False, False]
             renames += len(run)
             assert backend.stories.pending_renames == len(run)      # this run's, not the earlier runs'
             backend.flush()
             assert backend.stories.pending_renames == 0
-            assert not backend.stories.touched
+            assert backend.stories.held() == 0
     assert renames == len(pairs)
     with open_index(url) as index:
         assert_each_repost_follows_its_origin(list(index.export()), pairs)
@@ -122,3 +131,40 @@ def test_renames_whose_send_was_not_confirmed_are_kept_for_the_next_one(elastics
             assert_each_repost_follows_its_origin(list(index.export()), pairs)
     finally:
         proxy.close()
+
+
+def test_a_page_crawled_again_while_the_server_could_not_say_it_holds_it_keeps_its_story_date_right(
+        elasticsearch_node, tmp_path, monkeypatch):
+    """One worker stored a 宿城区 report and 宿迁网's repost of it (one story, the report
+    its origin). Another worker crawls the report again, its date corrected on the site
+    (3 March -> 2 March), as the cluster goes away for a moment: nothing tells whether the
+    page is stored. When its batch goes, the cluster back, the page is sent as an update
+    of what may be stored, its story looked up, and the repost takes the story's new date
+    (it orders the story in the lists). Only a page this process had sent itself used to be
+    looked up so (the stories it sent since open, kept for its life)."""
+    origin, repost = origins_and_reposts()[1]
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
+    for name, value in (("RETRIES", "1"), ("BACKOFF", "0.01"), ("RETRY_AFTER", "0")):
+        monkeypatch.setenv(f"NEWSMON_ES_{name}", value)
+    url = es_index_url(elasticsearch_node, "unanswered")
+    with open_index(url) as first:
+        clusterer = StoryClusterer(first)
+        clusterer.store(repost)
+        clusterer.store(origin)
+    proxy = TcpProxy(int(elasticsearch_node.url.rsplit(":", 1)[1]))
+    try:
+        with open_index(proxy.url + "/" + url.rsplit("/", 1)[1]) as second:
+            corrected = record_on("sucheng-gov", 2, origin.title, date(2026, 3, 3),
+                                  [p for p in origin.text.split("\n") if p.strip()], published=date(2026, 3, 2))
+            assert corrected.url == origin.url
+            proxy.down()
+            StoryClusterer(second).store(corrected)
+            proxy.up()
+            second.flush()
+            assert not second.spool.has_entries()
+    finally:
+        proxy.close()
+    with open_index(url) as index:
+        stored = {i: index.client.get(index=index.articles, id=i)["_source"] for i in (origin.id, repost.id)}
+    assert {i: (d["story_id"], d["canonical"], d["story_date"][:10]) for i, d in stored.items()} == {
+        origin.id: (story_key(origin.id), True, "2026-03-02"), repost.id: (story_key(origin.id), False, "2026-03-02")}

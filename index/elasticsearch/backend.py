@@ -35,7 +35,7 @@ from index.elasticsearch.day_counts import DayCounts
 from index.elasticsearch.link import ClusterLink
 from index.elasticsearch.mapping import alias_name, article_doc, record_from_doc, sort_date
 from index.elasticsearch.overlay import Overlay
-from index.elasticsearch.own_writes import OwnWrites
+from index.elasticsearch.own_writes import OwnWrites, RecentReads
 from index.elasticsearch.search import all_docs, iter_hits, search_stories
 from index.elasticsearch.spool import Spool
 from index.elasticsearch.state import ElasticsearchState
@@ -45,7 +45,7 @@ from index.query import Query
 
 logger = logging.getLogger("newsmon.index")
 
-_KNOWN_CACHE = 10_000
+_UNANSWERED = object()     # a read the server did not answer
 _UNREFRESHED_MAX = 50_000   # a bulk load refreshes this often, bounding what StoryFields holds
 
 
@@ -68,7 +68,7 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
         self.claims = StoryClaims(self.client, alias_name(self.conn.prefix, "claims"))
         self._quarantine: dict[str, dict] = {}      # pending quarantine docs by id
         self._on_durable: list[Callable[[], None]] = []   # commit_unit callbacks, run at the next flush
-        self._known: dict[str, bool] = {}           # id -> exists, from recent reads
+        self.reads = RecentReads()                  # id -> exists, from recent reads and writes
         self.replayed = ReplayResult(0, 0, 0, str(self.spool.path))   # totals since open
         self._closed = False
         self._lock = threading.RLock()
@@ -92,23 +92,21 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
 
     # -- writing -----------------------------------------------------------------------
 
-    def _exists(self, article_id: str) -> bool:
+    def _exists(self, article_id: str) -> bool | None:     # None: the server did not answer
         if article_id in self.overlay:
             return True
-        if article_id in self._known:
-            return self._known[article_id]
-        mine = self.own_writes.exists(article_id)
-        if mine is not None:
-            return mine
-        return bool(self.link.read(lambda: self.client.exists(index=self.articles, id=article_id).body, False,
-                                   search=False))
+        known = self.reads.get(article_id, self.own_writes.exists(article_id))
+        if known is not None:
+            return known
+        return self.link.read(lambda: bool(self.client.exists(index=self.articles, id=article_id).body), None,
+                              search=False)
 
     def _put(self, doc: dict) -> None:
         old = self.overlay.get(doc["id"])
         if old is not None and old["story_id"] != doc["story_id"]:
             self.stories.touched.add(old["story_id"])
         self.overlay.put(doc)
-        self._known[doc["id"]] = True
+        self.reads.answered(doc["id"], True)
         self.own_writes.wrote(doc["id"])
         if len(self.overlay) - len(self.overlay.spooled) >= self.options.batch_docs:
             self._flush(refresh=False)
@@ -116,7 +114,7 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
     def upsert_article(self, record: ArticleRecord) -> bool:
         with self._lock:
             existed = self._exists(record.id)
-            if existed:
+            if existed is not False:    # (unknown: counted new, its story looked up as an update's)
                 self.stories.replaced.add(record.id)
             self._put(article_doc(record))
             return not existed
@@ -310,10 +308,10 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
                     return record_from_doc(self.client.get(index=self.articles, id=article_id)["_source"])
                 except NotFoundError:
                     return None
-            record = self.link.read(fetch, None, search=False)     # GET by id is real-time
-            if len(self._known) > _KNOWN_CACHE:
-                self._known.clear()
-            self._known[article_id] = record is not None
+            record = self.link.read(fetch, _UNANSWERED, search=False)     # GET by id is real-time
+            if record is _UNANSWERED:       # (not remembered: upsert_article asks again)
+                return None
+            self.reads.answered(article_id, record is not None)
             return record
 
     def find_by_text_hash(self, text_hash: str) -> list[ArticleRecord]:

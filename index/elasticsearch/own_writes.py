@@ -1,5 +1,9 @@
-"""Whether an article id this process has not written can be taken as absent, with no
-round trip: the shortcut a first crawl into an empty index rides on.
+"""Whether the index holds an article id, known without a round trip: from this
+process's own writes while it is the only writer (``OwnWrites``), and from its recent
+reads and writes by id (``RecentReads``).
+
+``OwnWrites`` is the shortcut a first crawl into an empty index rides on: whether an
+article id this process has not written can be taken as absent.
 
 When the articles index held nothing at open and this process is its only writer,
 only what it wrote exists, so ``get_article`` and the existence check of each upsert
@@ -46,3 +50,22 @@ class OwnWrites:
         """Documents read from the server: one this process did not write ends the shortcut."""
         if self.ids is not None and any(d["id"] not in self.ids for d in stored):
             self.ids = None
+
+
+class RecentReads:
+    """Whether the index held an id when this process last read it by id or wrote it:
+    ``upsert_article``'s existence check right after dedup's read by id costs no round
+    trip (``StoryClusterer.assign`` reads every page by id before storing it). Bounded:
+    emptied past ``size`` ids."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._held: dict[str, bool] = {}
+
+    def answered(self, article_id: str, held: bool) -> None:
+        if len(self._held) >= self.size and article_id not in self._held:
+            self._held.clear()
+        self._held[article_id] = held
+
+    def get(self, article_id: str, default: bool | None = None) -> bool | None:
+        return self._held.get(article_id, default)

@@ -15,6 +15,7 @@ longer has a canonical copy moves them to the story the former id's founder is i
 A former id is looked under at the sends after its rename (``touched``) until one of
 them is confirmed, whose moves then stand; only then is it forgotten, so a worker
 living for hours over many site runs does not keep every rename it ever made.
+Nothing else here outlives a confirmed send and the refresh after it (``held``).
 """
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ class StoryFields:
         self.articles = articles
         self.touched: set[str] = set()      # stories whose story date may need fixing
         self.replaced: set[str] = set()     # pending ids that existed before (updates)
-        self._session: set[str] = set()     # stories of the documents sent since open
         # Sent, not yet searchable: story -> {id: STORY_FIELDS}, and each id's story.
         self._unrefreshed: dict[str, dict[str, dict]] = {}
         self._unrefreshed_story: dict[str, str] = {}
@@ -49,6 +49,12 @@ class StoryFields:
         """Former story ids a confirmed send has not looked under yet (see the module docstring)."""
         return len(self.renamed)
 
+    def held(self) -> int:
+        """Story ids and copies kept for later sends: none once a send is confirmed and
+        refreshed, however many site runs a long-lived process has done."""
+        return (len(self.touched) + len(self.replaced) + len(self.renamed) + len(self._looked_up)
+                + len(self._unrefreshed_story))
+
     def fixes(self, docs: list[dict], every_story: bool = False) -> list[dict]:
         """Index actions that keep the story fields spanning copies right before ``docs``
         are sent (``fix_story_fields``). The stored copies come from a search plus the
@@ -56,16 +62,16 @@ class StoryFields:
         (real-time ``mget``) and re-sent whole: a partial update re-indexes from
         ``_source``, which lacks the search fields.
 
-        A new canonical copy of a story this session has not met starts its story (dedup
-        joins a new canonical copy to a stored story through ``set_story``, which marks
-        the story): not looked up. That is most of a crawl, and keeps bulk loads near
-        bare bulk speed. A replay (``every_story``) looks every story up."""
+        A new canonical copy starts its story, whose id is made from its own
+        (``story_key``): not looked up. That is most of a crawl, and keeps bulk loads near
+        bare bulk speed. Copies get under such an id only by joining it (not canonical:
+        their sender looks the story up), through ``set_story`` (``touched``), or as the
+        page stored before (an update, or a page the server could not say it holds:
+        ``replaced``). A replay (``every_story``) looks every story up."""
         self._looked_up = set()
         latest = {d["id"]: d for d in docs}
         stories = sorted({d["story_id"] for d in latest.values()
-                          if every_story or not d["canonical"] or d["id"] in self.replaced
-                          or d["story_id"] in self._session} | self.touched)
-        self._session.update(d["story_id"] for d in latest.values())
+                          if every_story or not d["canonical"] or d["id"] in self.replaced} | self.touched)
         self.replaced.difference_update(latest)
         stored = {i: d for story in stories for i, d in self._unrefreshed.get(story, {}).items()}
         for start in range(0, len(stories), _TERMS_PER_QUERY):     # (no story: no request)
