@@ -31,9 +31,10 @@ from index.base import StoryMatch
 from index.elasticsearch.mapping import spaced
 from index.elasticsearch.search import STORY_ORDER, candidate_query, iter_hits
 from index.query import Query, Term
-from index.story_search import relevance_from_positions
+from index.story_search import LEAD_WINDOW, relevance_from_positions
 
 STORY_PAGE = 10_000         # composite buckets per request
+TEXT_BATCH = 1000           # texts per mget (of copies stored without a lead)
 KEY_PAGE = 10_000           # candidate keys per search_after page (the most: max_result_window);
                             # each page runs the query again: 5000 cost 15% more node CPU at 100k
 
@@ -77,10 +78,9 @@ def _term_probes(query: Query, needed: set[str]) -> list[dict]:
     return probes
 
 
-def _score(hit: dict, terms: list[str], needed: set[str]) -> float:
-    """``relevance`` of a hit of the probed query (``_term_probes``)."""
+def _score(hit: dict, lead: str, terms: list[str], needed: set[str]) -> float:
+    """``relevance`` of a hit of the probed query (``_term_probes``) with this lead."""
     matched = set(hit.get("matched_queries", ()))
-    lead = base64.b64decode(hit.get("fields", {}).get("lead", [""])[0]).decode()
     positions = []
     for n, term in enumerate(terms):
         in_title = f"t{n}" in matched
@@ -98,15 +98,31 @@ def _first_copies(client: Elasticsearch, index: str, candidates: dict, limit: in
     probed = {"bool": {"filter": [candidates], "should": _term_probes(query, needed), "minimum_should_match": 0}}
     terms = query.positive_terms
     first: dict[str, StoryMatch] = {}
+    without_lead: dict[str, dict] = {}      # id -> hit: stored with no lead (see below)
     # No stored field is read (not even _id: the id is the sort's last key): a hit's _id
     # comes from the stored-fields block that holds _source, which doubled the node's CPU.
     for hit in iter_hits(client, index, probed, STORY_ORDER, False, page=KEY_PAGE,
                          docvalue_fields=["lead"], stored_fields="_none_"):
-        story = hit["sort"][1]
+        story, article_id = hit["sort"][1], hit["sort"][-1]
         if story not in first:
-            first[story] = StoryMatch(story, hit["sort"][-1], _score(hit, terms, needed))
+            lead, score = hit.get("fields", {}).get("lead"), 0.0
+            if lead is None:
+                without_lead[article_id] = hit          # scored below, in its place
+            else:
+                score = _score(hit, base64.b64decode(lead[0]).decode(), terms, needed)
+            first[story] = StoryMatch(story, article_id, score)
             if limit and len(first) >= limit:
                 break
+    # A document an older newsmon spooled, sent as it was (mapping v3 had no lead):
+    # its lead is read from its text, a few documents at most.
+    ids = list(without_lead)
+    texts = {}
+    for start in range(0, len(ids), TEXT_BATCH):
+        texts.update((doc["_id"], doc["_source"].get("norm_text") or "") for doc in client.mget(
+            index=index, ids=ids[start:start + TEXT_BATCH], _source=["norm_text"])["docs"] if doc.get("found"))
+    for article_id, hit in without_lead.items():
+        lead = texts.get(article_id, "")[:LEAD_WINDOW]
+        first[hit["sort"][1]] = StoryMatch(hit["sort"][1], article_id, _score(hit, lead, terms, needed))
     return list(first.values())
 
 
