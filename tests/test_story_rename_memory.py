@@ -8,7 +8,9 @@ copies still stored under it are moved too (``index/elasticsearch/story_fields.p
 Once a send that looked under the former id is confirmed, the id is forgotten: what the
 backend holds is the renames since its last send, not every rename since it opened.
 Nor does it keep the stories it has sent: it once kept them all, for the life of the
-process, to look up a story again when a new page of it came.
+process, to look up a story again when a new page of it came. What it does keep, the
+answers of its recent reads by id, may have gone stale when another worker has stored
+the page since: that loses and duplicates nothing (the last test).
 
 The stories are the fixture sites' gold articles, each published by 宿城区人民政府 and
 reposted a day later by 宿迁网 (a "宿迁网讯：" relay lead-in), both as TRS pages run
@@ -168,3 +170,48 @@ def test_a_page_crawled_again_while_the_server_could_not_say_it_holds_it_keeps_i
         stored = {i: index.client.get(index=index.articles, id=i)["_source"] for i in (origin.id, repost.id)}
     assert {i: (d["story_id"], d["canonical"], d["story_date"][:10]) for i, d in stored.items()} == {
         origin.id: (story_key(origin.id), True, "2026-03-02"), repost.id: (story_key(origin.id), False, "2026-03-02")}
+
+
+def test_a_page_read_as_absent_then_stored_by_another_worker_stays_one_article_in_one_story(
+        elasticsearch_node, tmp_path, monkeypatch):
+    """Two crawl-pool processes on one fresh index. The second reads two 宿城区 reports
+    by id and finds neither (say, its earlier run's resume check), and remembers that.
+    The first then stores each with 宿迁网's repost (the report, crawled second, renames
+    the story), its batch sent and not searchable yet. The second crawls the first
+    report in its next run: its read by id, real-time, finds it, so the page keeps its
+    story and is not new. It crawls the second report at the very moment the first's
+    batch lands, between its own read and its write: both stored the same decision
+    under the page's one id, so the index still has one article and one story."""
+    monkeypatch.setenv("NEWSMON_ES_SHARED", "1")
+    monkeypatch.setenv("NEWSMON_ES_BATCH_DOCS", "2")       # an origin and its repost make a full batch
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
+    pairs, crawled_again = origins_and_reposts()[2:4], origins_and_reposts()[2:4]
+    url = es_index_url(elasticsearch_node, "staleread")
+    first, second = open_index(url), open_index(url)        # both while the index is empty
+    try:
+        first.client.indices.put_settings(index=first.articles, settings={"index": {"refresh_interval": "-1"}})
+        assert [second.get_article(origin.id) for origin, _ in pairs] == [None, None]
+        (origin, repost), (later, later_repost) = pairs
+        stores = StoryClusterer(first)
+        stores.store(repost)
+        stores.store(origin)
+        assert len(first.overlay) == 0                      # sent, not refreshed
+        assert StoryClusterer(second).store(crawled_again[0][0]).stored_new is False
+
+        upsert = second.upsert_article
+
+        def the_first_s_batch_lands_first(record):
+            stores.store(later_repost)
+            stores.store(later)
+            assert len(first.overlay) == 0
+            return upsert(record)
+        monkeypatch.setattr(second, "upsert_article", the_first_s_batch_lands_first)
+        StoryClusterer(second).store(crawled_again[1][0])
+        second.flush()
+    finally:
+        for backend in (first, second):
+            backend.close()
+    with open_index(url) as index:
+        lines = list(index.export())
+    assert sorted(line["url"] for line in lines) == sorted(r.url for pair in pairs for r in pair)
+    assert_each_repost_follows_its_origin(lines, pairs)

@@ -56,7 +56,14 @@ class RecentReads:
     """Whether the index held an id when this process last read it by id or wrote it:
     ``upsert_article``'s existence check right after dedup's read by id costs no round
     trip (``StoryClusterer.assign`` reads every page by id before storing it). Bounded:
-    emptied past ``size`` ids."""
+    emptied past ``size`` ids.
+
+    An "absent" answer goes stale when another worker stores the page later. That loses
+    and duplicates no article: each store reads its page by id first, which renews the
+    answer, so only a write landing between that read and this one goes unseen (the
+    window another worker's unsent bulk buffer opens anyway), and a page's id is its
+    document's, so the two writes are one article, the later over the earlier. The page
+    is then counted new by both (tests/test_story_rename_memory.py)."""
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
