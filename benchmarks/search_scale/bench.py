@@ -112,8 +112,12 @@ def elasticsearch_copy(es_url: str, sqlite, size: int):
     prefix = f"{ES_PREFIX}-{size}"
     client = Elasticsearch(es_url, request_timeout=600)
     try:
-        ensure_indices(client, prefix)
         articles = alias_name(prefix, "articles")
+        stored = client.indices.get_alias(name=articles) if client.indices.exists_alias(name=articles) else {}
+        ensure_indices(client, prefix)      # a reused index of an older mapping is upgraded here
+        if stored and client.indices.get_alias(name=articles).keys() != stored.keys():
+            log("  upgraded: merged into one segment like a fresh copy, so the numbers compare")
+            client.indices.forcemerge(index=articles, max_num_segments=1, request_timeout=3600)
         if client.count(index=articles)["count"] != size:
             log(f"writing {size:,} articles into Elasticsearch ...")
             started = time.perf_counter()
