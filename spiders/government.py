@@ -17,7 +17,7 @@ import scrapy
 from scrapy import signals
 from scrapy.http import TextResponse
 
-from crawler.budget import Budgets, DeadFamily, SiteBudget, article_priority, budgets_of, list_priority
+from crawler.budget import GONE, Budgets, DeadFamily, SiteBudget, article_priority, budgets_of, list_priority
 from crawler.coverage import passes_over
 from crawler.discovery import PAGE, SiteDiscovery
 from crawler.faults import fetch_error_reason
@@ -25,6 +25,7 @@ from crawler.feeds import feed_entries, read_sitemap
 from crawler.incremental import NotModified
 from crawler.items import RawPage
 from crawler.ladder import Challenged, RenderFailed
+from crawler.pager_walk import PagerWalks, reads_as_missing, redirected_to_error_page
 from crawler.script_lists import filled_by_script
 from crawler.scope import OffsiteHop, Scope
 from crawler.sites import SiteConfig, load_sites
@@ -54,6 +55,7 @@ class GovNewsSpider(scrapy.Spider):
         self.discovery = {s.name: SiteDiscovery(s, self.scopes[s.name]) for s in self.sites.values()}
         self.budgets = Budgets({s.name: SiteBudget(max_pages=s.max_pages) for s in self.sites.values()})
         self.traps = TrapGuard()
+        self.pagers = PagerWalks()      # numbered next pages of a list, sent one at a time
         self.extra_links: dict[str, int] = {}    # per site: pages requested from feeds and sitemaps
 
     @classmethod
@@ -102,7 +104,12 @@ class GovNewsSpider(scrapy.Spider):
         evidence = discovery.evidence(response.url, vouched, response.meta.get("anchor", ""))
         if kind == "article":
             yield self._raw_page(site, response, headers, evidence, decoded)
-        if reading is None:
+        if reading is None:     # not a page to read: no proof it is missing, its pager goes on
+            yield from self._pager_goes_on(site.name, response.meta)
+            return
+        if self._missing_pager_page(response, html, reading):
+            count(self.crawler.stats, "pager_soft_404", site.name)
+            yield from self._pager_goes_on(site.name, response.meta, missing=True, url=response.url)
             return
         if self._script_list(site, response, kind, html, reading):
             yield self._render_in_browser(site, response)     # its links appear only after scripts run
@@ -140,14 +147,47 @@ class GovNewsSpider(scrapy.Spider):
                 list_links.append(link)
         # An endless 下一页 chain: stop after a few list pages in a row with no new article.
         barren = 0 if new_articles or reading.article else response.meta.get("barren_pages", 0) + 1
+        pager = response.meta.get("pager") or response.url     # the pager this page's next pages join
         for link in list_links:
             if link.paging and not self.traps.follow_paging(barren):
                 count(self.crawler.stats, "traps/barren_pagination", site.name)
                 continue
-            priority = list_priority(depth + 1, page_number(link.url)) - (20 if link.kind == PAGE else 0)
+            number = page_number(link.url) if link.paging else None
+            priority = list_priority(depth + 1, number) - (20 if link.kind == PAGE else 0)
             for request in self._maybe_request(site, link.url, link.kind, depth + 1, priority):
                 request.meta["barren_pages"] = barren
-                yield request
+                if number is None:
+                    yield request
+                else:   # a numbered next page: sent when the pager's page before it has answered
+                    request.meta.update(pager=pager, pager_page=number)
+                    if not self.pagers.hold(site.name, pager, number, request):     # past its end
+                        self._not_requested(site.name, request)
+        yield from self._pager_goes_on(site.name, response.meta, key=pager)
+
+    def _not_requested(self, site: str, request) -> None:
+        self.budgets[site].failed(request.url, "not_fetched")     # gives its place back
+        count(self.crawler.stats, "pager_pages_not_requested", site)
+
+    def _missing_pager_page(self, response, html: str, reading) -> bool:
+        """A page of a walked pager that exists only as an error page (a soft 404)."""
+        if "pager" not in response.meta:
+            return False
+        lists = any(link.kind == "article" or link.vouched for link in reading.links)
+        return (redirected_to_error_page(response.url, bool(response.meta.get("redirect_urls")))
+                or reads_as_missing(html, lists))
+
+    def _pager_goes_on(self, site: str, meta: dict, missing: bool = False, key: str | None = None,
+                       url: str = ""):
+        """A walked pager page has ended (answered, failed, or ``missing``): its pager sends its
+        next page, or, the page missing, gives up the pages after it (crawler.pager_walk)."""
+        if "pager" in meta:
+            for request in self.pagers.ended(site, meta["pager"], meta["pager_page"], missing):
+                self._not_requested(site, request)
+            if missing:
+                count(self.crawler.stats, "pagers_ended", site)
+                logger.info("[%s] 列表页 %s 不存在：该列表不再往后翻页", site, url)
+        if key or "pager" in meta:
+            yield from self.pagers.next(site, key or meta["pager"])
 
     def _script_list(self, site: SiteConfig, response, kind: str, html: str, reading) -> bool:
         """A list page with no article link whose scripts load its list (crawler.ladder opens it in a browser)."""
@@ -166,6 +206,7 @@ class GovNewsSpider(scrapy.Spider):
         meta = response.meta
         request = self._request(site, response.url, meta["kind"], meta["depth_in_site"], list_priority(0, None))
         request.meta["render"] = "browser"
+        request.meta.update({k: meta[k] for k in ("pager", "pager_page", "barren_pages") if k in meta})
         return request.replace(dont_filter=True)
 
     def _raw_page(self, site: SiteConfig, response, headers: dict[str, str], evidence=None,
@@ -275,8 +316,11 @@ class GovNewsSpider(scrapy.Spider):
         if failure.check(OffsiteHop, DeadFamily, Challenged, RenderFailed):   # counted where it was refused
             if budget is not None:
                 budget.failed(request.url, "not_fetched")
+            yield from self._pager_goes_on(site, request.meta)
             return
         reason = fetch_error_reason(failure)
+        # a 404/410 ends a walked pager there; a timeout or a 5xx (after its retries) does not
+        yield from self._pager_goes_on(site, request.meta, missing=reason in GONE, url=request.url)
         count(self.crawler.stats, f"errors/{reason}", site)
         dead = budget.failed(request.url, reason) if budget is not None else None
         if dead:

@@ -40,8 +40,11 @@ def county_reports(n: int, seed: int = 16) -> list[dict]:
     return out[::-1]
 
 
-def build_paged_site(root: Path, name: str, articles: int = 320, per_page: int = 8) -> dict:
-    """Write the site; returns ``{"articles": [paths newest first], "lists": [list paths]}``."""
+def build_paged_site(root: Path, name: str, articles: int = 320, per_page: int = 8,
+                     claimed_pages: int | None = None) -> dict:
+    """Write the site; returns ``{"articles": [paths newest first], "lists": [list paths]}``.
+    ``claimed_pages``: the page count the pager script and 尾页 give, when larger than the
+    pages written (a stale count: TRS counts deleted and unpublished documents too)."""
     from crawler.fixtures import build as bs
     builder = bs.Builder()
     arts = county_reports(articles)
@@ -57,7 +60,7 @@ def build_paged_site(root: Path, name: str, articles: int = 320, per_page: int =
     for n, chunk in enumerate(pages):
         path = "/xwdt/index.html" if n == 0 else f"/xwdt/index_{n}.html"
         builder.put(TEMPLATE_SITE, path, builder.render(TEMPLATE_SITE, "sucheng_list.j2", items=rows(chunk, True),
-                                                        page=n, npages=len(pages)))
+                                                        page=n, npages=claimed_pages or len(pages)))
         lists.append(path)
     builder.put(TEMPLATE_SITE, "index.html", builder.render(TEMPLATE_SITE, "sucheng_home.j2",
                                                             items=rows(arts[:6], False)))
