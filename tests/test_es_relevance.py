@@ -18,7 +18,7 @@ from index.elasticsearch.mapping import ARTICLE_MAPPING, alias_name, article_doc
 from index.query import parse_query
 from index.story_search import LEAD_WINDOW, search_page
 from test_index_contract import make_record
-from test_search_exact import ECONOMY, ECONOMY_TITLE, MEETING, MEETING_TITLE
+from test_search_exact import ECONOMY, ECONOMY_TITLE, MEETING, MEETING_TITLE, PV, PV_REPOST
 from test_search_paths import expected_matches
 
 pytestmark = pytest.mark.elasticsearch
@@ -29,7 +29,8 @@ SEARCHES = [
     "营商环境 防汛",                        # the same term, needed by the query
     "(营商环境 OR 项目) (签约 OR 开工) -平桥",
     "会议 防汛",                           # in the meeting's title and lead
-]
+    '"项目，为王" OR 光储充',               # a repost matches where its canonical copy does not,
+]                                          # and a story with no canonical copy stored
 
 
 def county_news() -> list:
@@ -42,6 +43,13 @@ def county_news() -> list:
                                ECONOMY_TITLE, ECONOMY, "2024-07-10"))
     records.append(make_record("http://www.sczf.gov.cn/art/2024/7/3/art_1229_3456001.html", "suqian-sucheng",
                                MEETING_TITLE, MEETING, "2024-07-03"))
+    pv = make_record("http://www.suyu.gov.cn/art/2024/6/18/art_4421_3301.html", "suyu",
+                     "宿豫区首个光伏一体化示范项目并网", PV.replace("“光储充”", "光伏"), "2024-06-18")
+    records.append(pv)
+    records += [make_record(f"http://www.sqxww.cn/content_{n}.htm", "suqian-news", "光储充示范项目并网", PV_REPOST,
+                            day, story_id=story, canonical=False)
+                for n, day, story in ((88201, "2024-06-19", pv.story_id), (88202, "2024-06-21", "s-orphan"),
+                                      (88203, "2024-06-22", "s-orphan"))]
     return records
 
 

@@ -11,9 +11,11 @@ the matching copies (exact phrases), so no text is read to check them:
   copy has a date per copy, so it can come in several buckets: its newest one
   counts (the order SQLite gives it). The representing copy is left to
   ``story_search.build_stories`` (``article_id`` empty), for the shown stories only;
-- with scores (relevance order): the matching copies' keys are read in
-  ``STORY_ORDER`` with ``search_after`` (no ``_source``); a story's first copy
-  represents it, the same copy as ``SQLiteIndex`` picks, and is scored
+- with scores (relevance order): a story's first matching copy in
+  ``STORY_ORDER`` represents it, the same copy as ``SQLiteIndex`` picks: the
+  matching canonical copies are read in that order with ``search_after`` (keys,
+  no stored field), then the other copies of the few stories left (``_first_copies``).
+  Each first copy is scored
   (``story_search.relevance_from_positions``) from what comes with its hit, no
   text read: its ``lead`` (binary doc values) for each term's first position
   there, and named phrase queries (``matched_queries``) for whether its title
@@ -89,15 +91,16 @@ def _score(hit: dict, lead: str, terms: list[str], needed: set[str]) -> float:
     return relevance_from_positions(positions)
 
 
-def _first_copies(client: Elasticsearch, index: str, candidates: dict, limit: int | None,
-                  query: Query) -> list[StoryMatch]:
-    """Each story's first matching copy, scored, in search order. The probes are optional
-    clauses beside the candidate filter: they select nothing (Lucene drops unscored
-    optional clauses from matching) and are run only on the hits, to name them."""
+def _scored_first_copies(client: Elasticsearch, index: str, candidates: dict, query: Query,
+                         limit: int | None = None) -> list[tuple[str, StoryMatch]]:
+    """(story date, match) of each story's first copy among ``candidates``, scored, in
+    search order. The probes are optional clauses beside the candidate filter: they
+    select nothing (Lucene drops unscored optional clauses from matching) and are run
+    only on the hits, to name them."""
     needed = {clause.text for clause in query.root.clauses if isinstance(clause, Term)}
     probed = {"bool": {"filter": [candidates], "should": _term_probes(query, needed), "minimum_should_match": 0}}
     terms = query.positive_terms
-    first: dict[str, StoryMatch] = {}
+    first: dict[str, tuple[str, StoryMatch]] = {}
     without_lead: dict[str, dict] = {}      # id -> hit: stored with no lead (see below)
     # No stored field is read (not even _id: the id is the sort's last key): a hit's _id
     # comes from the stored-fields block that holds _source, which doubled the node's CPU.
@@ -110,7 +113,7 @@ def _first_copies(client: Elasticsearch, index: str, candidates: dict, limit: in
                 without_lead[article_id] = hit          # scored below, in its place
             else:
                 score = _score(hit, base64.b64decode(lead[0]).decode(), terms, needed)
-            first[story] = StoryMatch(story, article_id, score)
+            first[story] = (hit["sort"][0], StoryMatch(story, article_id, score))
             if limit and len(first) >= limit:
                 break
     # A document an older newsmon spooled, sent as it was (mapping v3 had no lead):
@@ -122,8 +125,32 @@ def _first_copies(client: Elasticsearch, index: str, candidates: dict, limit: in
             index=index, ids=ids[start:start + TEXT_BATCH], _source=["norm_text"])["docs"] if doc.get("found"))
     for article_id, hit in without_lead.items():
         lead = texts.get(article_id, "")[:LEAD_WINDOW]
-        first[hit["sort"][1]] = StoryMatch(hit["sort"][1], article_id, _score(hit, lead, terms, needed))
+        first[hit["sort"][1]] = (hit["sort"][0], StoryMatch(hit["sort"][1], article_id,
+                                                            _score(hit, lead, terms, needed)))
     return list(first.values())
+
+
+def _first_copies(client: Elasticsearch, index: str, candidates: dict, limit: int | None,
+                  query: Query) -> list[StoryMatch]:
+    """Each story's first matching copy, scored, in search order. A story whose canonical
+    copy matches is represented by it (canonical first), so those copies are read
+    first, and other copies only for the few stories left (their canonical copy does
+    not match, or is not stored): at 100k 项目 matched 62,640 copies of 25,445 stories,
+    25,387 of them by their canonical copy. With a ``limit``, one pass in search order."""
+    if limit:
+        return [match for _date, match in _scored_first_copies(client, index, candidates, query, limit)]
+    canonical = {"term": {"canonical": True}}
+    first = _scored_first_copies(client, index, {"bool": {"filter": [candidates, canonical]}}, query)
+    seen = {match.story_id for _date, match in first}
+    others = _stories_in_order(client, index, {"bool": {"filter": [candidates], "must_not": [canonical]}}, None)
+    others = [story for story in others if story not in seen]
+    for start in range(0, len(others), STORY_PAGE):
+        wanted = {"terms": {"story_id": others[start:start + STORY_PAGE]}}
+        first += _scored_first_copies(client, index, {"bool": {"filter": [candidates, wanted]}}, query)
+    if len(first) > len(seen):          # in search order: story date (newest first), story id
+        first.sort(key=lambda row: row[1].story_id)
+        first.sort(key=lambda row: row[0], reverse=True)
+    return [match for _date, match in first]
 
 
 def match_stories(client: Elasticsearch, index: str, query: Query, *, sites: list[str] | None = None,
