@@ -10,7 +10,8 @@ backend holds is the renames since its last send, not every rename since it open
 Nor does it keep the stories it has sent: it once kept them all, for the life of the
 process, to look up a story again when a new page of it came. What it does keep, the
 answers of its recent reads by id, may have gone stale when another worker has stored
-the page since: that loses and duplicates nothing (the last test).
+the page since: that loses and duplicates nothing; and the stories its copies joined
+before any canonical copy of theirs was stored wait for one, a bounded few.
 
 The stories are the fixture sites' gold articles, each published by 宿城区人民政府 and
 reposted a day later by 宿迁网 (a "宿迁网讯：" relay lead-in), both as TRS pages run
@@ -20,6 +21,7 @@ it, renames the story.
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,6 +31,7 @@ import pytest
 from conftest import es_index_url
 from index import open_index
 from index.base import story_key
+from index.elasticsearch import story_fields
 from output_corpus import SITES, page
 from tcp_proxy import TcpProxy
 from pipelines.extract import extract_article
@@ -215,3 +218,34 @@ def test_a_page_read_as_absent_then_stored_by_another_worker_stays_one_article_i
         lines = list(index.export())
     assert sorted(line["url"] for line in lines) == sorted(r.url for pair in pairs for r in pair)
     assert_each_repost_follows_its_origin(lines, pairs)
+
+
+def test_stories_waiting_for_their_canonical_copy_stay_few_over_many_site_runs(
+        elasticsearch_node, tmp_path, monkeypatch, caplog):
+    """A worker stores 宿迁网 reposts joined to 宿城区 reports another worker claimed and
+    never sent (it died with them in its bulk buffer): no canonical copy ever comes.
+    Each such story waits and is looked up again after each later site run, up to
+    ``_RECHECKS`` times, and no more than ``_WAITING_MAX`` wait at once (the oldest
+    leaves, logged; both made small here): over 14 runs the backend never holds more.
+    The reposts are all stored, each in the story it joined."""
+    monkeypatch.setenv("NEWSMON_ES_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setattr(story_fields, "_RECHECKS", 2)
+    monkeypatch.setattr(story_fields, "_WAITING_MAX", 3)
+    caplog.set_level(logging.INFO, logger="newsmon.index")
+    pairs = origins_and_reposts()
+    url = es_index_url(elasticsearch_node, "waiting")
+    held = []
+    with open_index(url) as backend:
+        for start in range(0, len(pairs), 2):       # two reposts a run
+            for origin, repost in pairs[start:start + 2]:
+                repost.story_id, repost.canonical = story_key(origin.id), False
+                assert backend.upsert_article(repost)
+            backend.flush()
+            held.append(backend.stories.held())
+    assert len(held) >= 10 and max(held) == 3
+    assert "no longer waits for its canonical copy" in caplog.text         # past _WAITING_MAX
+    assert "still has no canonical copy after 2 looks" in caplog.text       # past _RECHECKS
+    with open_index(url) as index:
+        lines = list(index.export())
+    assert {(line["url"], line["story_id"], line["canonical"]) for line in lines} == {
+        (r.url, story_key(o.id), False) for o, r in pairs}

@@ -206,7 +206,8 @@ class ElasticsearchIndex(DayCounts, ClosesOnExit, ClaimingIndex):
 
     def _send_docs(self, docs: list[dict], quarantine: dict[str, dict], refresh: bool) -> None:
         with self._lock:
-            if not docs and not quarantine:
+            recheck = self.stories.recheck_due and self.link.up and not self.spool.has_entries()
+            if not docs and not quarantine and not recheck:     # (a recheck: StoryFields' waiting stories)
                 if self.spool.has_entries() and self.link.connect():
                     self.replay()
                 if refresh:

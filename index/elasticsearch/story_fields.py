@@ -15,9 +15,18 @@ longer has a canonical copy moves them to the story the former id's founder is i
 A former id is looked under at the sends after its rename (``touched``) until one of
 them is confirmed, whose moves then stand; only then is it forgotten, so a worker
 living for hours over many site runs does not keep every rename it ever made.
+A copy sent into a story with no canonical copy stored or known keeps its own date
+(a repost written before its origin; a copy joined through another worker's claim and
+sent before that worker's canonical copy). Such a story waits (``waiting``): the send of
+a canonical copy of it looks it up and moves its copies to the story date, and after each
+refresh the next send (an otherwise empty flush too: ``recheck_due``) looks every waiting
+story up again, for a canonical copy another worker sent. A story leaves at its canonical
+copy, after ``_RECHECKS`` such looks without one, or, the oldest first, past ``_WAITING_MAX``.
 Nothing else here outlives a confirmed send and the refresh after it (``held``).
 """
 from __future__ import annotations
+
+import logging
 
 from elasticsearch import Elasticsearch
 
@@ -25,7 +34,11 @@ from index.base import founder_prefix
 from index.elasticsearch.mapping import STORY_FIELDS, fix_story_fields, rebuild_doc
 from index.elasticsearch.search import iter_hits
 
+logger = logging.getLogger("newsmon.index")
+
 _TERMS_PER_QUERY = 10_000
+_WAITING_MAX = 10_000       # stories waiting for a canonical copy (module docstring)
+_RECHECKS = 10              # looks again (one per refresh) before a waiting story is given up
 
 
 class StoryFields:
@@ -39,6 +52,8 @@ class StoryFields:
         self._unrefreshed_story: dict[str, str] = {}
         self.renamed: dict[str, str] = {}   # former story id -> the id set_story gave it here
         self._looked_up: set[str] = set()   # stories the last ``fixes`` read, settled once its send is confirmed
+        self.waiting: dict[str, int] = {}   # story with copies, no canonical copy -> looks again left (oldest first)
+        self._recheck = False               # a refresh since the waiting stories were last looked up
 
     def __len__(self) -> int:
         """Copies sent since the last refresh."""
@@ -50,10 +65,17 @@ class StoryFields:
         return len(self.renamed)
 
     def held(self) -> int:
-        """Story ids and copies kept for later sends: none once a send is confirmed and
-        refreshed, however many site runs a long-lived process has done."""
+        """Story ids and copies kept for later sends: once a send is confirmed and
+        refreshed, none but the stories waiting for a canonical copy (a few, and never
+        over ``_WAITING_MAX``), however many site runs a long-lived process has done."""
         return (len(self.touched) + len(self.replaced) + len(self.renamed) + len(self._looked_up)
-                + len(self._unrefreshed_story))
+                + len(self._unrefreshed_story) + len(self.waiting))
+
+    @property
+    def recheck_due(self) -> bool:
+        """A refresh since the waiting stories were last looked up: the next send, even
+        of nothing, looks them up (see the module docstring)."""
+        return self._recheck and bool(self.waiting)
 
     def fixes(self, docs: list[dict], every_story: bool = False) -> list[dict]:
         """Index actions that keep the story fields spanning copies right before ``docs``
@@ -67,11 +89,15 @@ class StoryFields:
         bare bulk speed. Copies get under such an id only by joining it (not canonical:
         their sender looks the story up), through ``set_story`` (``touched``), or as the
         page stored before (an update, or a page the server could not say it holds:
-        ``replaced``). A replay (``every_story``) looks every story up."""
+        ``replaced``), or before it while no canonical copy was known (``waiting``). A
+        replay (``every_story``) looks every story up."""
         self._looked_up = set()
         latest = {d["id"]: d for d in docs}
+        rechecked = set(self.waiting) if self._recheck else set()
+        self._recheck = False
         stories = sorted({d["story_id"] for d in latest.values()
-                          if every_story or not d["canonical"] or d["id"] in self.replaced} | self.touched)
+                          if every_story or not d["canonical"] or d["id"] in self.replaced
+                          or d["story_id"] in self.waiting} | self.touched | rechecked)
         self.replaced.difference_update(latest)
         stored = {i: d for story in stories for i, d in self._unrefreshed.get(story, {}).items()}
         for start in range(0, len(stories), _TERMS_PER_QUERY):     # (no story: no request)
@@ -81,6 +107,7 @@ class StoryFields:
         light = [{k: d[k] for k in STORY_FIELDS} for i, d in stored.items() if i not in latest]
         moved = self._follow_renames(latest, light)
         changes = fix_story_fields(docs, light)
+        self._note_waiting([*light, *latest.values()], rechecked)
         story_date = {d["story_id"]: d["story_date"] for d in latest.values()}
         for doc in light:
             if doc["id"] in moved:
@@ -91,6 +118,29 @@ class StoryFields:
         return [{"_op_type": "index", "_index": self.articles, "_id": hit["_id"],
                  "_source": rebuild_doc({**hit["_source"], **changes[hit["_id"]]})}
                 for hit in found if hit.get("found")]
+
+    def _note_waiting(self, copies: list[dict], rechecked: set[str]) -> None:
+        """The stories of ``copies`` (all of a story's known copies) with no canonical
+        copy wait; those with one stop waiting; ``rechecked`` ones still without one
+        have one look less left."""
+        canonical: dict[str, bool] = {}
+        for doc in copies:
+            canonical[doc["story_id"]] = canonical.get(doc["story_id"], False) or doc["canonical"]
+        for story in [s for s, found in canonical.items() if found]:
+            self.waiting.pop(story, None)
+        for story in rechecked & self.waiting.keys():
+            self.waiting[story] -= 1
+            if not self.waiting[story]:
+                del self.waiting[story]
+                logger.info("story %s still has no canonical copy after %d looks: no longer looked up",
+                            story, _RECHECKS)
+        for story in [s for s, found in canonical.items() if not found and s not in self.waiting]:
+            self.waiting[story] = _RECHECKS
+            if len(self.waiting) > _WAITING_MAX:
+                oldest = next(iter(self.waiting))
+                del self.waiting[oldest]
+                logger.warning("story %s no longer waits for its canonical copy (over %d waiting): its "
+                               "copies keep their own dates if it comes", oldest, _WAITING_MAX)
 
     def renaming(self, former: set[str], story_id: str) -> None:
         """``set_story`` moves copies of the stories ``former`` to ``story_id``: the next
@@ -144,6 +194,7 @@ class StoryFields:
             self._unrefreshed.setdefault(doc["story_id"], {})[doc["id"]] = {k: doc[k] for k in STORY_FIELDS}
 
     def refreshed(self) -> None:
-        """What was sent is searchable now."""
+        """What was sent is searchable now, and maybe what other workers sent."""
         self._unrefreshed.clear()
         self._unrefreshed_story.clear()
+        self._recheck = True
