@@ -91,9 +91,11 @@ class WatchFeed:
     @property
     def last_modified(self) -> datetime:
         """When what the feed says last changed, as far as the index can tell: the newest
-        fetch among its stories, or the watch's creation."""
+        fetch among its stories, or the watch's creation. In UTC: an HTTP date is GMT, and
+        a fetch is stored with the crawler's offset (+08:00), which made the feed a 500
+        whenever an entry was fetched after the watch was made."""
         times = [e.fetched for e in self.entries if e.fetched] + [_moment(self.watch.created) or _EPOCH]
-        return max(times).replace(microsecond=0)
+        return max(times).astimezone(timezone.utc).replace(microsecond=0)
 
     @property
     def etag(self) -> str:

@@ -4,7 +4,7 @@ with feedparser and checked against Atom's structure with lxml; the token (404 w
 rotated from the API), and conditional GET (304 while nothing changed)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import feedparser
 import httpx
@@ -104,13 +104,17 @@ def test_a_reader_polling_an_unchanged_feed_gets_304_until_a_story_arrives(serve
                                    f"{today.isoformat()} 08:00",
                                    ["宿城区激光产业园二期项目日前通过竣工验收，新增标准厂房6万平方米，已有4家激光企业签约入驻。"]),
                               url_new, {"Content-Type": "text/html; charset=utf-8"})
+    # fetched after the watch was made, stored with the crawler's +08:00 offset: a feed whose
+    # newest fetch was not in UTC answered 500 (an HTTP date is GMT)
+    fetched = datetime.now(timezone(timedelta(hours=8))) + timedelta(minutes=1)
     record = build_record(article, site="sucheng-gov", region="江苏省宿迁市宿城区",
-                          fetched_at=(today - timedelta(days=0)).isoformat() + "T08:10:00+08:00")
+                          fetched_at=fetched.isoformat(timespec="seconds"))
     record.story_id, record.canonical = "s-" + record.id[:16], True
     with open_index(corpus.index_url) as index:
         index.upsert_article(record)
     changed = httpx.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.headers["last-modified"].endswith(" GMT")
     assert feedparser.parse(changed.content).entries[0].title == "宿城区激光产业园二期项目通过竣工验收"
 
 
