@@ -180,6 +180,11 @@ class Query:
         return list(dict.fromkeys(lit.text for lit in self._literals() if isinstance(lit, Term)))
 
     @property
+    def needed_terms(self) -> set[str]:
+        """The positive terms every match holds: those standing alone (not an ``OR``'s)."""
+        return {clause.text for clause in self.root.clauses if isinstance(clause, Term)}
+
+    @property
     def negative_terms(self) -> list[str]:
         return list(dict.fromkeys(lit.term.text for lit in self._literals() if isinstance(lit, Not)))
 

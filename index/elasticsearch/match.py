@@ -32,7 +32,7 @@ from elasticsearch import Elasticsearch
 from index.base import StoryMatch
 from index.elasticsearch.mapping import spaced
 from index.elasticsearch.search import STORY_ORDER, candidate_query, iter_hits
-from index.query import Query, Term
+from index.query import Query
 from index.story_search import LEAD_WINDOW, relevance_from_positions
 
 STORY_PAGE = 10_000         # composite buckets per request
@@ -97,7 +97,7 @@ def _scored_first_copies(client: Elasticsearch, index: str, candidates: dict, qu
     search order. The probes are optional clauses beside the candidate filter: they
     select nothing (Lucene drops unscored optional clauses from matching) and are run
     only on the hits, to name them."""
-    needed = {clause.text for clause in query.root.clauses if isinstance(clause, Term)}
+    needed = query.needed_terms
     probed = {"bool": {"filter": [candidates], "should": _term_probes(query, needed), "minimum_should_match": 0}}
     terms = query.positive_terms
     first: dict[str, tuple[str, StoryMatch]] = {}

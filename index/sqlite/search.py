@@ -31,7 +31,7 @@ import sqlite3
 import threading
 
 from index.base import ArticleRecord, StoryMatch
-from index.query import Query, Term
+from index.query import Query
 from index.sqlite.fts import match_conditions, phrase, positive_expression
 from index.story_search import LEAD_WINDOW, TITLE_WEIGHT
 
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS search_keys (
     sort_date TEXT NOT NULL, id TEXT NOT NULL, day TEXT NOT NULL, site TEXT NOT NULL, region TEXT
 );
 """
-# One row per article: what a relevance score reads (``term_scores``).
+# One row per article: what a relevance score reads (``_scored``).
 LEADS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS search_leads (article INTEGER PRIMARY KEY, norm_title TEXT NOT NULL, lead TEXT NOT NULL);
 """
@@ -166,7 +166,7 @@ def _scored(ranked: str, query: Query) -> tuple[str, list]:
     needs it in every match (a term standing alone), or where its FTS postings hold
     the copy (a term of an ``OR`` seen in neither)."""
     positions, points, params = "", [], []
-    needed = {clause.text for clause in query.root.clauses if isinstance(clause, Term)}
+    needed = query.needed_terms
     for n, term in enumerate(query.positive_terms):
         positions += f", coalesce(instr(l.norm_title, ?), 0) AS t{n}, coalesce(instr(l.lead, ?), 0) AS l{n}"
         params += [term, term]
@@ -205,9 +205,9 @@ def _grouped(conn: sqlite3.Connection, query: Query, filters: dict, columns: str
 # A story's date from ``best`` = max(canonical || sort_date) of its matching copies: its
 # canonical copy's date (matching or not: one index probe), NULL if it has none.
 _BEST = "max(k.canonical || k.sort_date)"
-_CANONICAL_DATE = ("CASE WHEN substr(best, 1, 1) = '1' THEN substr(best, 2) ELSE "
-                   f"(SELECT c.sort_date FROM articles c INDEXED BY {KEYS_INDEX} "
-                   "WHERE c.story_id = story AND c.canonical = 1) END")
+_CANONICAL_PROBE = (f"(SELECT c.sort_date FROM articles c INDEXED BY {KEYS_INDEX} "
+                    "WHERE c.story_id = story AND c.canonical = 1)")
+_CANONICAL_DATE = f"CASE WHEN substr(best, 1, 1) = '1' THEN substr(best, 2) ELSE {_CANONICAL_PROBE} END"
 
 
 def date_ordered_stories(conn: sqlite3.Connection, query: Query, filters: dict) -> list[str]:
@@ -229,8 +229,7 @@ def scored_stories(conn: sqlite3.Connection, query: Query, filters: dict) -> lis
     rows = conn.execute(
         f"WITH s(story, rank, rep, points) AS ({scored}) SELECT story, rank, points, "
         "CASE WHEN substr(rank, 1, 1) = '0' THEN substr(rank, 2, instr(rank, char(1)) - 2) ELSE "
-        f"(SELECT c.sort_date FROM articles c INDEXED BY {KEYS_INDEX} WHERE c.story_id = story "
-        "AND c.canonical = 1) END AS date FROM s ORDER BY date DESC, story", params + score_params).fetchall()
+        f"{_CANONICAL_PROBE} END AS date FROM s ORDER BY date DESC, story", params + score_params).fetchall()
     orphans = [story for story, _rank, _points, date in rows if date is None]
     if not orphans:
         return [StoryMatch(story, rank.split("\x01", 1)[1], points / LEAD_WINDOW) for story, rank, points, _date in rows]
